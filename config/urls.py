@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from locus.api.urls import api
+
+handler403 = "locus.core.views.permission_denied"
+handler404 = "locus.core.views.page_not_found"
+handler500 = "locus.core.views.server_error"
+
+# Each app's urls.py holds its global routes and its place routes (`<place_slug>/…`);
+# PlaceMiddleware activates the place named in the URL. The catch-all place home comes last.
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("", include("locus.accounts.urls")),
+    path("", include("locus.places.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns.insert(0, path("__debug__/500/", lambda request: 1 / 0))

@@ -1,0 +1,37 @@
+from ninja import Router, Schema
+
+from locus.api.auth import STAFF_AUTH
+from locus.api.schemas import ErrorOut
+
+from . import selectors
+
+router = Router(tags=["accounts"])
+
+
+class ContextOut(Schema):
+    membership_id: int
+    organisation_id: int
+    organisation: str
+    role: str
+    place: str
+
+
+class MeOut(Schema):
+    email: str
+    name: str
+    token_membership_id: int | None
+    contexts: list[ContextOut]
+
+
+@router.get("/me", response={200: MeOut, 401: ErrorOut}, auth=STAFF_AUTH,
+            summary="The current user and where they work")
+def me(request):
+    token = getattr(request, "api_token", None)
+    contexts = [
+        {"membership_id": m.pk, "organisation_id": m.organisation_id,
+         "organisation": m.organisation.name, "role": m.role, "place": place.slug}
+        for m, place in selectors.user_contexts(user=request.user)
+        if token is None or m.pk == token.membership_id
+    ]
+    return {"email": request.user.email, "name": request.user.name,
+            "token_membership_id": token.membership_id if token else None, "contexts": contexts}

@@ -1,0 +1,63 @@
+"""May this actor do this? Pure predicates over roles; views and services call them."""
+
+from enum import StrEnum
+
+from django.conf import settings
+
+from .choices import Role
+
+
+class Capability(StrEnum):
+    STAFF_HOME = "staff.home"
+    VIEW_PERSONAL_DATA = "personal_data.view"
+    MANAGE_AREAS = "areas.manage"
+    MANAGE_MEMBERS = "members.manage"
+    VIEW_JOBS = "jobs.view"
+    USE_API = "api.use"
+
+
+ROLE_CAPABILITIES = {
+    Role.ADMIN: set(Capability),
+    Role.COORDINATOR: {
+        Capability.STAFF_HOME,
+        Capability.VIEW_PERSONAL_DATA,
+        Capability.VIEW_JOBS,
+        Capability.USE_API,
+    },
+    Role.CASEWORKER: {Capability.STAFF_HOME, Capability.VIEW_PERSONAL_DATA, Capability.USE_API},
+    Role.ANALYST: {Capability.STAFF_HOME, Capability.VIEW_JOBS, Capability.USE_API},
+    Role.EDITOR: {Capability.STAFF_HOME, Capability.USE_API},
+    Role.MEMBER: {Capability.STAFF_HOME},
+}
+
+# Roles that can see personal data must use two-factor authentication.
+MFA_REQUIRED_ROLES = {
+    role for role, caps in ROLE_CAPABILITIES.items() if Capability.VIEW_PERSONAL_DATA in caps
+}
+
+
+def role_can(role, capability):
+    return capability in ROLE_CAPABILITIES.get(role, set())
+
+
+def role_requires_mfa(role):
+    return role in MFA_REQUIRED_ROLES
+
+
+def mfa_waived(user):
+    """Demo accounts skip MFA, only while the installation runs in demo mode."""
+    return bool(settings.LOCUS_DEMO_MODE and getattr(user, "is_demo", False))
+
+
+def user_needs_mfa_setup(user, role):
+    from allauth.mfa.utils import is_mfa_enabled
+
+    return role_requires_mfa(role) and not mfa_waived(user) and not is_mfa_enabled(user)
+
+
+def can_manage_membership(actor_membership, target_membership):
+    """Admins manage their own organisation's members, never another organisation's."""
+    return (
+        role_can(actor_membership.role, Capability.MANAGE_MEMBERS)
+        and actor_membership.organisation_id == target_membership.organisation_id
+    )

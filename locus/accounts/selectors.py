@@ -1,0 +1,96 @@
+from locus.directory.models import OrganisationListing
+
+from .models import ApiToken, Invitation, Membership, NetworkMembership
+
+
+def memberships_in_place(*, user, place):
+    """The user's active memberships whose organisation is actively listed in the place."""
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    listed = OrganisationListing.objects.filter(place=place, is_active=True).values("organisation")
+    return (
+        Membership.objects.filter(user=user, is_active=True, organisation__in=listed)
+        .select_related("organisation")
+        .order_by("organisation__name")
+    )
+
+
+def membership_for_place(*, user, place, organisation_id=None):
+    """The membership the user acts through in this place: the chosen organisation if it is
+    listed here, else the first one. None when the user has no business in this place."""
+    memberships = list(memberships_in_place(user=user, place=place))
+    for membership in memberships:
+        if membership.organisation_id == organisation_id:
+            return membership
+    return memberships[0] if memberships else None
+
+
+def user_contexts(*, user):
+    """Every (membership, place) pair the user can switch to, for the switcher."""
+    if not user.is_authenticated:
+        return []
+    listings = (
+        OrganisationListing.objects.filter(
+            is_active=True,
+            place__is_active=True,
+            organisation__memberships__user=user,
+            organisation__memberships__is_active=True,
+        )
+        .select_related("place", "organisation")
+        .order_by("place__name", "organisation__name")
+    )
+    memberships = {
+        m.organisation_id: m
+        for m in Membership.objects.filter(user=user, is_active=True).select_related("organisation")
+    }
+    return [(memberships[listing.organisation_id], listing.place) for listing in listings]
+
+
+def network_memberships(*, user):
+    if not user.is_authenticated:
+        return NetworkMembership.objects.none()
+    return NetworkMembership.objects.filter(user=user).select_related("network")
+
+
+def organisation_members(*, organisation):
+    return (
+        Membership.objects.filter(organisation=organisation)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def access_membership(*, organisation, membership_id):
+    return Membership.objects.filter(organisation=organisation, pk=membership_id).select_related(
+        "user"
+    ).first()
+
+
+def pending_invitations(*, organisation):
+    from django.utils import timezone
+
+    return Invitation.objects.filter(
+        organisation=organisation, accepted_at__isnull=True, expires_at__gt=timezone.now()
+    ).select_related("invited_by")
+
+
+def invitation_by_secret(*, secret):
+    return (
+        Invitation.objects.filter(secret_hash=Invitation.hash_secret(secret))
+        .select_related("organisation")
+        .first()
+    )
+
+
+def token_list(*, membership):
+    return ApiToken.objects.filter(membership=membership)
+
+
+def token_by_secret(*, secret):
+    if not secret or not secret.startswith(ApiToken.PREFIX):
+        return None
+    return (
+        ApiToken.objects.filter(key_hash=ApiToken.hash_secret(secret), revoked_at__isnull=True)
+        .select_related("membership__user", "membership__organisation")
+        .first()
+    )

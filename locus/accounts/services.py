@@ -1,0 +1,159 @@
+"""Writes for accounts: memberships, roles, invitations, API tokens. Each change is audited."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from locus.core.choices import AuditAction
+from locus.core.errors import PermissionDenied, ValidationFailed
+from locus.core.services import audit_record
+
+from .models import ApiToken, Invitation, Membership, User
+from .policies import Capability, can_manage_membership, role_can
+
+
+@transaction.atomic
+def membership_create(*, user, organisation, role, actor=None):
+    membership, created = Membership.objects.get_or_create(
+        user=user, organisation=organisation, defaults={"role": role}
+    )
+    if not created and (membership.role != role or not membership.is_active):
+        old = membership.role
+        membership.role = role
+        membership.is_active = True
+        membership.save(update_fields=["role", "is_active"])
+        audit_record(action=AuditAction.ROLE_CHANGED, actor=actor, target=membership,
+                     data={"from": old, "to": role})
+    elif created:
+        audit_record(action=AuditAction.MEMBERSHIP_CREATED, actor=actor, target=membership,
+                     data={"role": role})
+    return membership
+
+
+@transaction.atomic
+def membership_change_role(*, actor_membership, membership, role, place=None):
+    if not can_manage_membership(actor_membership, membership):
+        raise PermissionDenied(_("You cannot change this member's role."))
+    if membership.pk == actor_membership.pk and role != membership.role:
+        raise ValidationFailed(
+            _("You cannot change your own role; ask another administrator."),
+            fields={"role": [_("You cannot change your own role.")]},
+        )
+    old = membership.role
+    if old != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit_record(action=AuditAction.ROLE_CHANGED, actor=actor_membership.user, place=place,
+                     target=membership, data={"from": old, "to": role})
+    return membership
+
+
+@transaction.atomic
+def invitation_create(*, actor_membership, email, role, place=None, accept_url_builder):
+    """Create an invitation and e-mail its link. Returns (invitation, link)."""
+    if not role_can(actor_membership.role, Capability.MANAGE_MEMBERS):
+        raise PermissionDenied(_("You cannot invite people to this organisation."))
+    email = email.strip().lower()
+    organisation = actor_membership.organisation
+    if Membership.objects.filter(organisation=organisation, user__email=email, is_active=True).exists():
+        raise ValidationFailed(
+            _("This person is already a member."),
+            fields={"email": [_("This person is already a member of %(org)s.") % {"org": organisation}]},
+        )
+    secret = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        organisation=organisation,
+        email=email,
+        role=role,
+        secret_hash=Invitation.hash_secret(secret),
+        invited_by=actor_membership.user,
+        expires_at=timezone.now() + timedelta(days=settings.LOCUS_INVITATION_DAYS),
+    )
+    link = accept_url_builder(secret)
+    context = {"invitation": invitation, "link": link, "days": settings.LOCUS_INVITATION_DAYS}
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=_("You are invited to join %(org)s on Locus") % {"org": organisation},
+            message=render_to_string("accounts/email/invitation.txt", context),
+            from_email=None,
+            recipient_list=[email],
+        )
+    )
+    audit_record(action=AuditAction.INVITATION_SENT, actor=actor_membership.user, place=place,
+                 target=invitation, data={"role": role})
+    return invitation, link
+
+
+@transaction.atomic
+def invitation_accept(*, invitation, user=None, password=None, name=""):
+    """Accept an invitation: an existing account joins; otherwise one is created."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise ValidationFailed(_("This invitation has already been used."), code="invitation_used")
+    if invitation.is_expired:
+        raise ValidationFailed(_("This invitation has expired; ask for a new one."),
+                               code="invitation_expired")
+    if user is None:
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise ValidationFailed(
+                _("An account with this e-mail address exists: sign in first, then open the link."),
+                code="account_exists",
+            )
+        user = User.objects.create_user(invitation.email, password, name=name)
+    elif user.email.lower() != invitation.email.lower():
+        raise ValidationFailed(
+            _("This invitation was sent to another e-mail address."), code="wrong_account"
+        )
+    membership = membership_create(
+        user=user, organisation=invitation.organisation, role=invitation.role,
+        actor=invitation.invited_by,
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(action=AuditAction.INVITATION_ACCEPTED, actor=user, target=invitation)
+    return membership
+
+
+@transaction.atomic
+def token_create(*, membership, name):
+    """Create a token and return (token, secret). The secret is never stored or shown again."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("Give the token a name."), fields={"name": [_("This field is required.")]})
+    if not role_can(membership.role, Capability.USE_API):
+        raise PermissionDenied(_("Your role cannot use the API."))
+    secret = ApiToken.new_secret()
+    token = ApiToken.objects.create(
+        membership=membership,
+        name=name[:80],
+        key_prefix=secret[: len(ApiToken.PREFIX) + 4],
+        key_hash=ApiToken.hash_secret(secret),
+    )
+    audit_record(action=AuditAction.TOKEN_CREATED, actor=membership.user, target=token)
+    return token, secret
+
+
+@transaction.atomic
+def token_revoke(*, token, actor):
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(action=AuditAction.TOKEN_REVOKED, actor=actor, target=token)
+    return token
+
+
+def token_mark_used(*, token, place=None):
+    """Note the use (at most once a minute per token, to keep the audit log readable)."""
+    now = timezone.now()
+    if token.last_used_at and now - token.last_used_at < timedelta(minutes=1):
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    audit_record(action=AuditAction.TOKEN_USED, actor=token.membership.user, place=place,
+                 target=token)

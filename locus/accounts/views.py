@@ -1,0 +1,171 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from locus.core.errors import ApplicationError
+from locus.places.selectors import place_get_by_slug
+
+from . import selectors, services
+from .decorators import SESSION_ORG_KEY, staff_view
+from .forms import AcceptInvitationForm, InvitationForm, RoleForm, SwitchForm, TokenForm
+from .policies import Capability
+
+
+def _add_errors(form, exc):
+    """Show an application error next to its fields (or at the top of the form)."""
+    if not exc.fields:
+        form.add_error(None, exc.message)
+    for field, msgs in exc.fields.items():
+        for message in msgs:
+            form.add_error(field if field in form.fields else None, message)
+
+
+@login_required
+def home(request):
+    """After sign-in: straight to the only workspace, or a choice between several."""
+    contexts = selectors.user_contexts(user=request.user)
+    networks = list(selectors.network_memberships(user=request.user))
+    if len(contexts) == 1 and not networks:
+        membership, place = contexts[0]
+        request.session[SESSION_ORG_KEY] = membership.organisation_id
+        return redirect("places:staff_home", place_slug=place.slug)
+    return render(request, "accounts/home.html", {"contexts": contexts, "networks": networks})
+
+
+@login_required
+@require_POST
+def switch(request):
+    """Switch to another organisation and place the user belongs to."""
+    form = SwitchForm(request.POST)
+    if not form.is_valid():
+        return redirect("accounts:home")
+    place = place_get_by_slug(form.cleaned_data["place"])
+    if place is None:
+        raise Http404
+    for membership, ctx_place in selectors.user_contexts(user=request.user):
+        if membership.pk == form.cleaned_data["membership"] and ctx_place.pk == place.pk:
+            request.session[SESSION_ORG_KEY] = membership.organisation_id
+            return redirect("places:staff_home", place_slug=place.slug)
+    raise Http404
+
+
+@staff_view(Capability.MANAGE_MEMBERS)
+def members(request):
+    membership = request.membership
+    form = InvitationForm(request.POST or None)
+    link = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _invitation, link = services.invitation_create(
+                actor_membership=membership,
+                place=request.place,
+                accept_url_builder=lambda secret: request.build_absolute_uri(
+                    reverse("accounts:invitation_accept", args=[secret])
+                ),
+                **form.cleaned_data,
+            )
+        except ApplicationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % form.cleaned_data)
+            form = InvitationForm()
+    context = {
+        "form": form,
+        "link": link,
+        "members": selectors.organisation_members(organisation=membership.organisation),
+        "invitations": selectors.pending_invitations(organisation=membership.organisation),
+        "role_form": RoleForm(),
+    }
+    return render(request, "accounts/members.html", context, status=422 if form.errors else 200)
+
+
+@staff_view(Capability.MANAGE_MEMBERS)
+@require_POST
+def member_role(request, membership_id):
+    target = selectors.access_membership(
+        organisation=request.membership.organisation, membership_id=membership_id
+    )
+    if target is None:
+        raise Http404
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_change_role(
+                actor_membership=request.membership, membership=target,
+                role=form.cleaned_data["role"], place=request.place,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Role of %(user)s changed.") % {"user": target.user})
+    else:
+        messages.error(request, _("Choose a valid role."))
+    return redirect("accounts:members", place_slug=request.place.slug)
+
+
+@staff_view(Capability.USE_API)
+def tokens(request):
+    form = TokenForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _token, secret = services.token_create(
+                membership=request.membership, name=form.cleaned_data["name"]
+            )
+        except ApplicationError as exc:
+            _add_errors(form, exc)
+        else:
+            form = TokenForm()
+    context = {"form": form, "secret": secret,
+               "tokens": selectors.token_list(membership=request.membership)}
+    return render(request, "accounts/tokens.html", context, status=422 if form.errors else 200)
+
+
+@staff_view(Capability.USE_API)
+@require_POST
+def token_revoke(request, token_id):
+    token = selectors.token_list(membership=request.membership).filter(pk=token_id).first()
+    if token is None:
+        raise Http404
+    services.token_revoke(token=token, actor=request.user)
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("accounts:tokens", place_slug=request.place.slug)
+
+
+def invitation_accept(request, secret):
+    invitation = selectors.invitation_by_secret(secret=secret)
+    if invitation is None:
+        raise Http404
+    if not invitation.is_pending:
+        return render(request, "accounts/invitation_closed.html", {"invitation": invitation},
+                      status=410)
+    user = request.user if request.user.is_authenticated else None
+    form = None if user else AcceptInvitationForm(request.POST or None, email=invitation.email)
+    error = None
+    if request.method == "POST" and (user or form.is_valid()):
+        try:
+            if user:
+                services.invitation_accept(invitation=invitation, user=user)
+            else:
+                services.invitation_accept(
+                    invitation=invitation,
+                    password=form.cleaned_data["password1"],
+                    name=form.cleaned_data["name"],
+                )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            if user is None:
+                new_user = selectors.invitation_by_secret(secret=secret).accepted_by
+                login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[SESSION_ORG_KEY] = invitation.organisation_id
+            messages.success(request, _("Welcome to %(org)s.") % {"org": invitation.organisation})
+            return redirect("accounts:home")
+    status = 422 if (error or (form is not None and form.errors)) else 200
+    return render(request, "accounts/invitation_accept.html",
+                  {"invitation": invitation, "form": form, "error": error}, status=status)

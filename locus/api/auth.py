@@ -1,0 +1,61 @@
+"""API authentication: personal tokens (Bearer) or the browser session, and the place funnel."""
+
+from ninja.security import APIKeyCookie, HttpBearer
+
+from locus.accounts.decorators import SESSION_ORG_KEY
+from locus.accounts.policies import role_can, user_needs_mfa_setup
+from locus.accounts.selectors import membership_for_place, token_by_secret
+from locus.accounts.services import token_mark_used
+from locus.core.errors import NotFound, PermissionDenied
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        api_token = token_by_secret(secret=token)
+        if api_token is None or not api_token.membership.is_active:
+            return None
+        request.user = api_token.membership.user
+        request.api_token = api_token
+        token_mark_used(token=api_token, place=getattr(request, "place", None))
+        return api_token
+
+
+class SessionAuth(APIKeyCookie):
+    """The signed-in browser session (CSRF-checked for writes)."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            request.api_token = None
+            return user
+        return None
+
+
+STAFF_AUTH = [TokenAuth(), SessionAuth()]
+
+
+def api_membership(request, capability):
+    """The membership acting in the URL's place: token-bound, or chosen in the session.
+    No business in this place → 404; wrong role → 403."""
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        membership = membership_for_place(
+            user=token.membership.user, place=request.place,
+            organisation_id=token.membership.organisation_id,
+        )
+        if membership is not None and membership.pk != token.membership.pk:
+            membership = None  # a token acts only through its own membership
+    else:
+        membership = membership_for_place(
+            user=request.user, place=request.place,
+            organisation_id=request.session.get(SESSION_ORG_KEY),
+        )
+    if membership is None:
+        raise NotFound("Not found.")
+    if not role_can(membership.role, capability):
+        raise PermissionDenied("Your role does not allow this.")
+    if token is None and user_needs_mfa_setup(request.user, membership.role):
+        raise PermissionDenied("Set up two-factor authentication first.", code="mfa_required")
+    return membership

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+
+def locus(request):
+    """What the layout needs on every page: the place, the switcher, demo mode."""
+    from locus.accounts.selectors import user_contexts
+
+    user = getattr(request, "user", None)
+    contexts = []
+    if user is not None and user.is_authenticated:
+        # Lazy: only pages that render the switcher pay for its queries.
+        contexts = SimpleLazyObject(lambda: user_contexts(user=user))
+    membership = getattr(request, "membership", None)
+    capabilities = set()
+    if membership is not None:
+        from locus.accounts.policies import ROLE_CAPABILITIES
+
+        capabilities = {str(c) for c in ROLE_CAPABILITIES.get(membership.role, ())}
+    return {
+        "membership_capabilities": capabilities,
+        "place": getattr(request, "place", None),
+        "membership": membership,
+        "switch_contexts": contexts,
+        "demo_mode": settings.LOCUS_DEMO_MODE,
+    }

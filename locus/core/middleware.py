@@ -1,0 +1,51 @@
+"""Request plumbing: the active place from the URL, and headers Django does not set itself."""
+
+from django.conf import settings
+from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
+
+from .tenancy import place_scope
+
+PLACE_URL_KWARG = "place_slug"
+
+
+class PlaceMiddleware:
+    """Activates the place named in the URL (`/<place>/…`, `/api/v1/places/<place>/…`).
+
+    The URL is the only source of the tenant: never a form field, header or session value.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.place = None
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        slug = match.kwargs.get(PLACE_URL_KWARG)
+        if slug is None:
+            return self.get_response(request)
+        from locus.places.selectors import place_get_by_slug
+
+        place = place_get_by_slug(slug)
+        if place is None:
+            if request.path_info.startswith("/api/"):
+                return JsonResponse(
+                    {"message": "No such place.", "code": "not_found", "fields": {}}, status=404
+                )
+            raise Http404("No such place")
+        request.place = place
+        with place_scope(place):
+            return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

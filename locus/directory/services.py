@@ -1,0 +1,22 @@
+from django.db import transaction
+
+from .models import Organisation, OrganisationListing
+
+
+@transaction.atomic
+def organisation_create(*, name, type, website="", description=""):
+    organisation = Organisation(name=name, type=type, website=website, description=description)
+    organisation.full_clean()
+    organisation.save()
+    return organisation
+
+
+@transaction.atomic
+def organisation_list_in_place(*, organisation, place):
+    """List (or re-activate) an organisation in a place. The place must be active."""
+    listing = OrganisationListing.objects.filter(place=place, organisation=organisation).first()
+    if listing is None:
+        listing = OrganisationListing(place=place, organisation=organisation)
+    listing.is_active = True
+    listing.save()
+    return listing

@@ -1,0 +1,90 @@
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from locus.core.tenancy import TenantModel
+
+slug_validator = RegexValidator(
+    r"^[a-z][a-z0-9-]{1,48}$",
+    _("Use 2–49 lower-case letters, digits and hyphens, starting with a letter."),
+)
+# URL prefixes that can never be a place slug.
+RESERVED_SLUGS = {"accounts", "admin", "api", "static", "media", "i18n", "network", "invitations",
+                  "library", "healthz", "staff", "jobs"}
+
+
+class Network(models.Model):
+    """A country or region that rolls its places up (global)."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2"))
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Place(models.Model):
+    """The tenant: a city or local authority. Everything personal belongs to exactly one place."""
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="places")
+    slug = models.CharField(_("slug"), max_length=49, unique=True, validators=[slug_validator])
+    name = models.CharField(_("name"), max_length=120)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166-1 alpha-2"))
+    default_language = models.CharField(_("default language"), max_length=8, default="en")
+    timezone = models.CharField(_("time zone"), max_length=60, default="Europe/London")
+    suppression_threshold = models.PositiveSmallIntegerField(
+        _("public statistics suppression threshold"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Public counts below this number are shown as 'fewer than N'."),
+    )
+    report_retention_days = models.PositiveIntegerField(
+        _("report retention (days)"), default=6 * 365,
+        help_text=_("Closed reports are anonymised after this many days."),
+    )
+    evidence_retention_days = models.PositiveIntegerField(
+        _("evidence retention (days)"), default=2 * 365,
+        help_text=_("Evidence files of closed reports are deleted after this many days."),
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(suppression_threshold__gte=1), name="place_threshold_positive"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": _("This address is reserved; choose another.")})
+
+
+class Area(TenantModel):
+    """A borough, ward or district of a place, with its boundary as GeoJSON (WGS84)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    code = models.CharField(_("code"), max_length=40, blank=True)
+    geometry = models.JSONField(_("boundary (GeoJSON geometry)"))
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["place", "name"], name="area_unique_name_per_place")
+        ]
+
+    def __str__(self):
+        return self.name

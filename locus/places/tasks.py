@@ -1,0 +1,13 @@
+from django.tasks import task
+
+from locus.core.models import Job
+from locus.core.tasks import in_place
+
+
+@task()
+@in_place
+def run_area_import(*, place, job_id):
+    from .services import area_import_job_run
+
+    job = Job.objects.get(pk=job_id, place=place)
+    area_import_job_run(place=place, job=job)
