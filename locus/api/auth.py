@@ -1,20 +1,31 @@
 """API authentication: personal tokens (Bearer) or the browser session, and the place funnel."""
 
+from django.conf import settings
 from ninja.security import APIKeyCookie, HttpBearer
 
 from locus.accounts.decorators import SESSION_ORG_KEY
-from locus.accounts.policies import role_can, user_needs_mfa_setup
+from locus.accounts.policies import Capability, role_can, user_needs_mfa_setup
 from locus.accounts.selectors import membership_for_place, token_by_secret
 from locus.accounts.services import token_mark_used
 from locus.core.errors import NotFound, PermissionDenied
 
 
 class TokenAuth(HttpBearer):
+    """`Authorization: Bearer locus_…`: a personal token, bound to one membership."""
+
     def authenticate(self, request, token):
         api_token = token_by_secret(secret=token)
-        if api_token is None or not api_token.membership.is_active:
+        if api_token is None:
             return None
-        request.user = api_token.membership.user
+        membership = api_token.membership
+        # A token stops working with its membership, its user, or its role's right to the API.
+        if not (
+            membership.is_active
+            and membership.user.is_active
+            and role_can(membership.role, Capability.USE_API)
+        ):
+            return None
+        request.user = membership.user
         request.api_token = api_token
         token_mark_used(token=api_token, place=getattr(request, "place", None))
         return api_token
@@ -23,7 +34,15 @@ class TokenAuth(HttpBearer):
 class SessionAuth(APIKeyCookie):
     """The signed-in browser session (CSRF-checked for writes)."""
 
-    param_name = "sessionid"
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request):
+        # Without a signed-in session there is nothing to protect from CSRF: answer 401
+        # (not a CSRF 403) so that a client without credentials learns what is missing.
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request, key):
         user = getattr(request, "user", None)
@@ -42,14 +61,16 @@ def api_membership(request, capability):
     token = getattr(request, "api_token", None)
     if token is not None:
         membership = membership_for_place(
-            user=token.membership.user, place=request.place,
+            user=token.membership.user,
+            place=request.place,
             organisation_id=token.membership.organisation_id,
         )
         if membership is not None and membership.pk != token.membership.pk:
             membership = None  # a token acts only through its own membership
     else:
         membership = membership_for_place(
-            user=request.user, place=request.place,
+            user=request.user,
+            place=request.place,
             organisation_id=request.session.get(SESSION_ORG_KEY),
         )
     if membership is None:

@@ -1,5 +1,6 @@
 """The one NinjaAPI: error shape, auth, and the routers of each app's api.py."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -50,9 +51,24 @@ def on_not_found(request, exc):
     return _error(request, 404, "Not found.", "not_found")
 
 
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "throttled",
+}
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc):
-    return _error(request, exc.status_code, str(exc), "error")
+    status, message = exc.status_code, str(exc)
+    if isinstance(exc.__cause__, RequestDataTooBig):
+        # ninja reports every unreadable body as 400; say what is really wrong.
+        status, message = 413, "The request body is too large."
+    return _error(request, status, message, HTTP_ERROR_CODES.get(status, "error"))
 
 
 def _mount_routers():

@@ -11,6 +11,8 @@ from shapely.validation import explain_validity, make_valid
 from .errors import ValidationFailed
 
 AREA_GEOMETRY_TYPES = {"Polygon", "MultiPolygon"}
+# The largest value Area.population (a PositiveIntegerField) holds on every database.
+MAX_POPULATION = 2_147_483_647
 
 
 @dataclass
@@ -84,13 +86,14 @@ def _check_positions(geometry):
         lon, lat = position[0], position[1]
         if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
             return _("A coordinate is not a number.")
-        if not (math.isfinite(lon) and math.isfinite(lat)):
+        # Ints are always finite (and math.isfinite overflows on a huge one).
+        if not all(isinstance(v, int) or math.isfinite(v) for v in (lon, lat)):
             return _("A coordinate is not a finite number.")
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             return _(
                 "Coordinate (%(lon)s, %(lat)s) is outside WGS84 longitude/latitude ranges; "
                 "is the file in another projection?"
-            ) % {"lon": lon, "lat": lat}
+            ) % {"lon": str(lon)[:24], "lat": str(lat)[:24]}
     return None
 
 
@@ -182,11 +185,16 @@ def parse_area_features(raw, *, name_property="name", code_property="", populati
         if not problem and population_property and properties.get(population_property) not in (None, ""):
             raw_population = properties[population_property]
             try:
+                if isinstance(raw_population, bool):
+                    raise ValueError
                 population = int(raw_population)
                 if population < 0 or population != float(raw_population):
                     raise ValueError
             except (TypeError, ValueError, OverflowError):
                 problem = _("The population must be a whole number of zero or more.")
+            else:
+                if population > MAX_POPULATION:
+                    problem = _("The population is larger than %(max)s.") % {"max": MAX_POPULATION}
         if name and name.casefold() not in seen:
             seen[name.casefold()] = number
         if problem:

@@ -1,7 +1,7 @@
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Path, Router, Schema
 
-from locus.api.schemas import ErrorOut
+from locus.api.schemas import DB_ID_MAX, ErrorOut
 
 from . import selectors
 
@@ -23,9 +23,11 @@ def organisations_list(request, place_slug: str):
 
 
 @router.get("/places/{place_slug}/organisations/{organisation_id}",
-            response={200: OrganisationOut, 404: ErrorOut}, auth=None,
+            response={200: OrganisationOut, 404: ErrorOut, 422: ErrorOut}, auth=None,
             summary="An organisation working in a place")
-def organisation_detail(request, place_slug: str, organisation_id: int):
+def organisation_detail(
+    request, place_slug: str, organisation_id: int = Path(..., ge=1, le=DB_ID_MAX)
+):
     organisation = selectors.access_organisation(place=request.place, organisation_id=organisation_id)
     if organisation is None:
         raise Http404

@@ -1,11 +1,16 @@
+import json
+from datetime import datetime
 from typing import Any, Literal
 
 from django.http import Http404
-from ninja import Field, Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Router, Schema
 
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
-from locus.api.schemas import PLACE_ERRORS, ErrorOut
+from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
+from locus.core.errors import ValidationFailed
+from locus.core.geo import parse_area_features
 from locus.core.selectors import access_job
 
 from . import selectors, services
@@ -35,24 +40,46 @@ class FeatureCollectionOut(Schema):
     features: list[FeatureOut]
 
 
+class FeatureCollectionIn(Schema):
+    """A GeoJSON FeatureCollection; each feature is checked and reported on its own."""
+
+    model_config = {"extra": "allow"}
+
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]] = Field(..., min_length=1)
+
+
 class AreaImportIn(Schema):
-    geojson: dict[str, Any] = Field(..., description="A GeoJSON FeatureCollection (WGS84).")
+    geojson: FeatureCollectionIn = Field(..., description="A GeoJSON FeatureCollection (WGS84).")
     name_property: str = Field("name", min_length=1, max_length=60)
     code_property: str = Field("", max_length=60)
     population_property: str = Field("", max_length=60)
-    skip_invalid: bool = Field(False, description="Import the valid features when some are not.")
+    skip_invalid: bool = Field(
+        False,
+        description=(
+            "Import the valid features when some are not (each skipped one is listed in the "
+            "job's result). When false, any invalid feature refuses the whole import with 422."
+        ),
+    )
+
+
+class JobLogLine(Schema):
+    at: str
+    level: str
+    message: str
 
 
 class JobOut(Schema):
     id: int
     kind: str
     title: str
-    status: str
-    progress: int
-    log: list[dict[str, Any]]
+    status: Literal["queued", "running", "succeeded", "failed"]
+    progress: int = Field(..., ge=0, le=100)
+    log: list[JobLogLine]
     result: dict[str, Any]
-    created_at: Any
-    finished_at: Any = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 def _place_or_404(request):
@@ -66,41 +93,89 @@ def places_list(request):
     return list(selectors.place_list())
 
 
-@router.get("/places/{place_slug}", response={200: PlaceOut, 404: ErrorOut}, auth=None,
-            summary="Get a place")
+@router.get(
+    "/places/{place_slug}",
+    response={200: PlaceOut, 404: ErrorOut},
+    auth=None,
+    summary="Get a place",
+)
 def place_detail(request, place_slug: str):
     return _place_or_404(request)
 
 
-@router.get("/places/{place_slug}/areas", response={200: FeatureCollectionOut, 404: ErrorOut},
-            auth=None, summary="The place's areas as GeoJSON")
+@router.get(
+    "/places/{place_slug}/areas",
+    response={200: FeatureCollectionOut, 404: ErrorOut},
+    auth=None,
+    summary="The place's areas as GeoJSON",
+)
 def place_areas(request, place_slug: str):
     return selectors.areas_feature_collection(place=_place_or_404(request))
 
 
-@router.post("/places/{place_slug}/areas/import",
-             response={202: JobOut, 422: ErrorOut, **PLACE_ERRORS}, auth=STAFF_AUTH,
-             summary="Import areas from GeoJSON (as a job)")
+def _check_features(raw, payload):
+    """Validate every feature now, so that the caller gets each bad one in a 422 (keyed by its
+    JSON path in the request) instead of a job that fails later."""
+    try:
+        parsed = parse_area_features(
+            raw,
+            name_property=payload.name_property,
+            code_property=payload.code_property,
+            population_property=payload.population_property,
+        )
+    except ValidationFailed as exc:
+        raise ValidationFailed(
+            exc.message, code=exc.code, fields={"geojson": exc.fields.get("file", [exc.message])}
+        ) from None
+    fields = {}
+    for problem in parsed.problems:
+        reason = f"{problem.name}: {problem.reason}" if problem.name else problem.reason
+        fields.setdefault(f"geojson.features.{problem.number - 1}", []).append(reason)
+    if parsed.problems and not payload.skip_invalid:
+        raise ValidationFailed(
+            _(
+                "%(count)s feature(s) are invalid, so nothing was imported. Fix them, or send "
+                '"skip_invalid": true to import the valid ones.'
+            )
+            % {"count": len(parsed.problems)},
+            code="invalid_features",
+            fields=fields,
+        )
+    if not parsed.candidates:
+        raise ValidationFailed(_("No valid feature to import."), code="invalid_features", fields=fields)
+
+
+@router.post(
+    "/places/{place_slug}/areas/import",
+    response={202: JobOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Import areas from GeoJSON (as a job)",
+)
 def place_areas_import(request, place_slug: str, payload: AreaImportIn):
-    import json
-
-    from locus.core.geo import load_feature_collection
-
     place = _place_or_404(request)
     api_membership(request, Capability.MANAGE_AREAS)
-    raw = json.dumps(payload.geojson)
-    load_feature_collection(raw)
+    raw = json.dumps(payload.geojson.model_dump(mode="json"))
+    _check_features(raw, payload)
     job = services.areas_import_job_start(
-        place=place, raw=raw, name_property=payload.name_property,
-        code_property=payload.code_property, population_property=payload.population_property,
-        skip_invalid=payload.skip_invalid, actor=request.user, filename="API",
+        place=place,
+        raw=raw,
+        name_property=payload.name_property,
+        code_property=payload.code_property,
+        population_property=payload.population_property,
+        skip_invalid=payload.skip_invalid,
+        actor=request.user,
+        filename="API",
     )
     return 202, job
 
 
-@router.get("/places/{place_slug}/jobs/{job_id}", response={200: JobOut, **PLACE_ERRORS},
-            auth=STAFF_AUTH, summary="Follow a job")
-def place_job(request, place_slug: str, job_id: int):
+@router.get(
+    "/places/{place_slug}/jobs/{job_id}",
+    response={200: JobOut, 422: ErrorOut, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Follow a job",
+)
+def place_job(request, place_slug: str, job_id: int = Path(..., ge=1, le=DB_ID_MAX)):
     place = _place_or_404(request)
     api_membership(request, Capability.VIEW_JOBS)
     job = access_job(place=place, job_id=job_id)

@@ -1,5 +1,7 @@
 """Writes for places and areas."""
 
+import logging
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -17,6 +19,8 @@ from locus.core.services import (
 from locus.core.tasks import enqueue_on_commit
 
 from .models import Area
+
+logger = logging.getLogger(__name__)
 
 AREA_IMPORT_JOB = "areas.import"
 
@@ -126,6 +130,13 @@ def area_import_job_run(*, place, job):
     except ValidationFailed as exc:
         log(exc.message, "error")
         return job_finish(job=job, result=exc.as_dict(), failed=True)
+    except Exception:
+        # Never leave a job "running" for ever: the person watching sees that it stopped. The
+        # traceback goes to the server log only (it may hold details not meant for the page).
+        logger.exception("Area import job %s of place %s failed unexpectedly", job.pk, place.pk)
+        message = _("An unexpected error stopped the import. Nothing was imported.")
+        log(message, "error")
+        return job_finish(job=job, result={"message": message, "code": "unexpected_error"}, failed=True)
     log(
         _("Imported: %(created)s new, %(updated)s updated, %(skipped)s skipped.") % summary
     )

@@ -1,0 +1,29 @@
+"""Fixtures shared by every test: the two-place world and clients signed in by role."""
+
+import pytest
+
+
+@pytest.fixture
+def world(db):
+    from locus.core.testing.world import build_world
+
+    return build_world()
+
+
+@pytest.fixture
+def client_for(client):
+    """`client_for(user)` → a test client signed in as that user."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def in_place():
+    """`with in_place(place): …` — activate a place inside a test."""
+    from locus.core.tenancy import place_scope
+
+    return place_scope

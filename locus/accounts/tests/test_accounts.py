@@ -1,0 +1,275 @@
+import time
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from locus.accounts.decorators import SESSION_ORG_KEY
+from locus.accounts.middleware import LAST_SEEN_KEY
+from locus.accounts.models import ApiToken, Invitation, Membership
+from locus.accounts.services import invitation_create
+from locus.core.models import AuditEvent
+from locus.core.tenancy import place_scope
+from locus.core.testing.factories import MembershipFactory, OrganisationFactory, UserFactory
+from locus.directory.services import organisation_list_in_place
+
+
+def _invite(world, email="new.person@example.org", role="caseworker"):
+    return invitation_create(
+        actor_membership=world.a.memberships["admin"], email=email, role=role,
+        place=world.a.place, accept_url_builder=lambda s: f"http://testserver/invitations/{s}/",
+    )
+
+
+class TestMfaRequirement:
+    def test_roles_that_see_personal_data_must_set_up_mfa(self, world, client):
+        user = UserFactory()
+        MembershipFactory(user=user, organisation=world.a.organisation, role="caseworker")
+        client.force_login(user)
+        response = client.get(reverse("places:staff_home", args=["alpha"]))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("mfa_activate_totp"))
+
+    def test_roles_without_personal_data_need_no_mfa(self, world, client):
+        user = UserFactory()
+        MembershipFactory(user=user, organisation=world.a.organisation, role="analyst")
+        client.force_login(user)
+        assert client.get(reverse("places:staff_home", args=["alpha"])).status_code == 200
+
+    def test_demo_accounts_skip_mfa_only_in_demo_mode(self, world, client, settings):
+        user = UserFactory()
+        user.is_demo = True
+        user.save()
+        MembershipFactory(user=user, organisation=world.a.organisation, role="admin")
+        client.force_login(user)
+        url = reverse("places:staff_home", args=["alpha"])
+        settings.LOCUS_DEMO_MODE = False
+        assert client.get(url).status_code == 302
+        settings.LOCUS_DEMO_MODE = True
+        assert client.get(url).status_code == 200
+
+    def test_login_page_mentions_demo_only_in_demo_mode(self, client, settings, db):
+        settings.LOCUS_DEMO_MODE = False
+        assert b"Demo installation" not in client.get(reverse("account_login")).content
+        settings.LOCUS_DEMO_MODE = True
+        assert b"Demo installation" in client.get(reverse("account_login")).content
+
+
+class TestLogin:
+    def test_login_rotates_the_session_and_is_audited(self, world, client):
+        from locus.core.testing.factories import PASSWORD
+
+        client.get(reverse("account_login"))
+        before = client.cookies.get("sessionid")
+        user = UserFactory()  # no MFA: the login completes in one step
+        response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        assert response.status_code == 302
+        after = client.cookies["sessionid"].value
+        assert before is None or before.value != after
+        assert AuditEvent.objects.filter(action="login", actor=user).exists()
+
+    def test_user_with_totp_is_asked_for_a_code(self, world, client):
+        from locus.core.testing.factories import PASSWORD
+
+        user = world.a.users["admin"]
+        response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_authenticate")
+
+    def test_failed_logins_are_rate_limited(self, world, client):
+        from locus.core.testing.factories import PASSWORD
+
+        user = UserFactory()
+        for _ in range(5):
+            response = client.post(reverse("account_login"), {"login": user.email, "password": "wrong"})
+            assert response.status_code == 200
+        assert AuditEvent.objects.filter(action="login_failed").count() == 5
+        # Even the right password is refused until the window has passed.
+        response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        assert response.status_code in (200, 429)
+        assert b"Too many failed login attempts" in response.content
+
+    def test_open_signup_is_closed(self, db, client):
+        response = client.get(reverse("account_signup"))
+        assert b"closed" in response.content.lower() or response.status_code in (302, 403, 404)
+
+
+class TestIdleTimeout:
+    def test_staff_are_signed_out_after_inactivity(self, world, client, settings):
+        settings.LOCUS_STAFF_IDLE_TIMEOUT = 60
+        client.force_login(world.a.users["member"])
+        url = reverse("places:staff_home", args=["alpha"])
+        assert client.get(url).status_code == 200
+        session = client.session
+        session[LAST_SEEN_KEY] = int(time.time()) - 120
+        session.save()
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+class TestInvitations:
+    def test_invitation_is_emailed_and_accepted_by_a_new_person(
+        self, world, client, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            invitation, link = _invite(world)
+        assert len(mail.outbox) == 1
+        assert mail.outbox[0].to == ["new.person@example.org"]
+        assert link in mail.outbox[0].body
+        secret = link.rstrip("/").rsplit("/", 1)[1]
+        response = client.post(reverse("accounts:invitation_accept", args=[secret]), {
+            "name": "New Person", "password1": "a-long-passphrase-1", "password2": "a-long-passphrase-1",
+        })
+        assert response.status_code == 302
+        membership = Membership.objects.get(user__email="new.person@example.org")
+        assert membership.role == "caseworker" and membership.organisation == world.a.organisation
+        invitation.refresh_from_db()
+        assert invitation.accepted_at is not None
+        assert AuditEvent.objects.filter(action="invitation_accepted").exists()
+
+    def test_invitation_form_keeps_input_and_shows_errors(self, world, client):
+        with place_scope(world.a.place):
+            _invitation, link = _invite(world)
+        secret = link.rstrip("/").rsplit("/", 1)[1]
+        response = client.post(reverse("accounts:invitation_accept", args=[secret]), {
+            "name": "Typed Name", "password1": "short", "password2": "other",
+        })
+        assert response.status_code == 422
+        assert b"Typed Name" in response.content
+        assert b"The two passwords differ" in response.content
+
+    def test_expired_or_used_invitations_cannot_be_used(self, world, client):
+        from django.utils import timezone
+
+        with place_scope(world.a.place):
+            invitation, link = _invite(world)
+        Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
+        secret = link.rstrip("/").rsplit("/", 1)[1]
+        assert client.get(reverse("accounts:invitation_accept", args=[secret])).status_code == 410
+        assert client.get(reverse("accounts:invitation_accept", args=["nonsense"])).status_code == 404
+
+    def test_only_the_hash_of_the_link_is_stored(self, world):
+        invitation, link = _invite(world)
+        assert link.rstrip("/").rsplit("/", 1)[1] not in invitation.secret_hash
+
+    def test_members_page_invites_and_reports_errors_next_to_the_field(self, world, client):
+        client.force_login(world.a.users["admin"])
+        url = reverse("accounts:members", args=["alpha"])
+        response = client.post(url, {"email": "not-an-email", "role": "member"})
+        assert response.status_code == 422 and b"not-an-email" in response.content
+        response = client.post(url, {"email": world.a.users["member"].email, "role": "member"})
+        assert response.status_code == 422 and b"already a member" in response.content
+        response = client.post(url, {"email": "fresh@example.org", "role": "analyst"})
+        assert response.status_code == 200
+        assert Invitation.objects.filter(email="fresh@example.org", role="analyst").exists()
+
+
+class TestRoles:
+    def test_admin_changes_a_role_and_it_is_audited(self, world, client):
+        client.force_login(world.a.users["admin"])
+        target = world.a.memberships["member"]
+        response = client.post(reverse("accounts:member_role", args=["alpha", target.pk]),
+                               {"role": "analyst"})
+        assert response.status_code == 302
+        target.refresh_from_db()
+        assert target.role == "analyst"
+        event = AuditEvent.objects.get(action="role_changed")
+        assert event.data == {"from": "member", "to": "analyst"}
+        assert event.place == world.a.place
+
+    def test_admin_cannot_change_own_role(self, world, client):
+        admin = world.a.memberships["admin"]
+        client.force_login(admin.user)
+        client.post(reverse("accounts:member_role", args=["alpha", admin.pk]), {"role": "member"})
+        admin.refresh_from_db()
+        assert admin.role == "admin"
+
+    def test_invalid_role_is_refused(self, world, client):
+        client.force_login(world.a.users["admin"])
+        target = world.a.memberships["member"]
+        client.post(reverse("accounts:member_role", args=["alpha", target.pk]), {"role": "emperor"})
+        target.refresh_from_db()
+        assert target.role == "member"
+
+
+class TestTokens:
+    def test_token_is_shown_once_and_stored_hashed(self, world, client):
+        client.force_login(world.a.users["caseworker"])
+        response = client.post(reverse("accounts:tokens", args=["alpha"]), {"name": "export script"})
+        assert response.status_code == 200
+        secret = response.context["secret"]
+        assert secret.startswith("locus_")
+        token = ApiToken.objects.get(name="export script")
+        assert secret not in (token.key_hash, token.key_prefix)
+        assert token.membership == world.a.memberships["caseworker"]
+        again = client.get(reverse("accounts:tokens", args=["alpha"]))
+        assert secret.encode() not in again.content
+
+    def test_empty_name_shows_an_error(self, world, client):
+        client.force_login(world.a.users["caseworker"])
+        response = client.post(reverse("accounts:tokens", args=["alpha"]), {"name": ""})
+        assert response.status_code == 422
+        assert not ApiToken.objects.exists()
+
+    def test_revoked_token_no_longer_authenticates(self, world, client):
+        from locus.accounts.services import token_create
+
+        _token, secret = token_create(membership=world.a.memberships["admin"], name="t")
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+        assert client.get("/api/v1/me", **auth).status_code == 200
+        client.force_login(world.a.users["admin"])
+        client.post(reverse("accounts:token_revoke", args=["alpha", _token.pk]))
+        client.logout()
+        assert client.get("/api/v1/me", **auth).status_code == 401
+
+
+class TestSwitcher:
+    @pytest.fixture
+    def multi(self, world):
+        org = OrganisationFactory(name="Across Both")
+        for place in (world.a.place, world.b.place):
+            with place_scope(place):
+                organisation_list_in_place(organisation=org, place=place)
+        user = world.a.users["analyst"]
+        MembershipFactory(user=user, organisation=org, role="editor")
+        return user, org
+
+    def test_home_lists_every_workspace(self, world, client, multi):
+        user, _org = multi
+        client.force_login(user)
+        response = client.get(reverse("accounts:home"))
+        assert response.status_code == 200
+        assert len(response.context["contexts"]) == 3
+
+    def test_switching_changes_organisation_and_place(self, world, client, multi):
+        user, org = multi
+        client.force_login(user)
+        membership = Membership.objects.get(user=user, organisation=org)
+        response = client.post(reverse("accounts:switch"), {"context": f"{membership.pk}:beta"})
+        assert response["Location"] == reverse("places:staff_home", args=["beta"])
+        assert client.session[SESSION_ORG_KEY] == org.pk
+        page = client.get(response["Location"])
+        assert page.context["membership"].organisation == org
+
+    def test_cannot_switch_into_someone_elses_context(self, world, client, multi):
+        client.force_login(world.a.users["member"])
+        other = world.b.memberships["admin"]
+        response = client.post(reverse("accounts:switch"), {"context": f"{other.pk}:beta"})
+        assert response.status_code == 404
+
+
+class TestNetwork:
+    def test_network_member_sees_counts_and_others_get_404(self, world, client):
+        from locus.accounts.models import NetworkMembership
+
+        viewer = UserFactory()
+        NetworkMembership.objects.create(user=viewer, network=world.a.place.network)
+        url = reverse("places:network", args=[world.a.place.network.slug])
+        client.force_login(viewer)
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.context["rows"][0]["areas"] == 2
+        client.force_login(world.b.users["admin"])
+        assert client.get(url).status_code == 404
+        client.logout()
+        assert client.get(url).status_code == 302

@@ -1,0 +1,69 @@
+"""Every staff view of every place passes the isolation battery, and every place-scoped URL
+is either in the battery or declared public."""
+
+import pytest
+from django.urls import get_resolver
+
+from locus.core.services import job_create
+from locus.core.tenancy import place_scope
+from locus.core.testing.battery import ViewCase, run_battery
+
+
+def _job(place_world):
+    with place_scope(place_world.place):
+        job = job_create(place=place_world.place, kind="test", title="Test job")
+    return {"job_id": job.pk}
+
+
+def _membership(place_world):
+    return {"membership_id": place_world.memberships["member"].pk}
+
+
+def _token(place_world):
+    from locus.accounts.services import token_create
+
+    token, _secret = token_create(membership=place_world.memberships["admin"], name="battery")
+    return {"token_id": token.pk}
+
+
+CASES = [
+    ViewCase("places:staff_home", allowed_role="member", denied_role=None),
+    ViewCase("places:areas", allowed_role="admin", denied_role="coordinator"),
+    ViewCase("places:jobs", allowed_role="analyst", denied_role="editor"),
+    ViewCase("places:job", allowed_role="coordinator", denied_role="member", objects=_job),
+    ViewCase("accounts:members", allowed_role="admin", denied_role="caseworker"),
+    ViewCase("accounts:member_role", allowed_role="admin", denied_role="coordinator",
+             objects=_membership, method="post", data={"role": "analyst"}, ok_status=(302,)),
+    ViewCase("accounts:tokens", allowed_role="caseworker", denied_role="member"),
+    ViewCase("accounts:token_revoke", allowed_role="admin", denied_role="member",
+             objects=_token, method="post", ok_status=(302,)),
+]
+
+# Place-scoped URLs anyone may open.
+PUBLIC_PLACE_URLS = {"places:home"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_isolation_battery(case, world, client):
+    run_battery(case, world, client)
+
+
+def _place_url_names():
+    names = set()
+
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, ns)
+            elif pattern.name and "place_slug" in pattern.pattern.regex.pattern:
+                names.add(namespace + pattern.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_place_url_is_covered():
+    covered = {case.name for case in CASES} | PUBLIC_PLACE_URLS
+    place_urls = {n for n in _place_url_names() if not n.startswith("api:")}
+    assert place_urls - covered == set(), "add these views to the isolation battery"

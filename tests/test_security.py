@@ -1,0 +1,79 @@
+"""Security headers, CSP, cookies and the production deployment check."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("url", ["/", "/alpha/", "/accounts/login/"])
+def test_security_headers(world, client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    assert "'nonce-" in csp
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_every_script_carries_the_nonce(world, client):
+    response = client.get("/alpha/")
+    nonce = response["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+    html = response.content.decode()
+    assert html.count("<script") == html.count(f'nonce="{nonce}"')
+    assert " style=" not in html  # no inline style attributes under a strict CSP
+
+
+def test_pages_reference_no_other_host(world, client):
+    for url in ["/", "/alpha/", "/accounts/login/"]:
+        html = client.get(url).content.decode()
+        for attribute in ("src=", "href=\"http", "url("):
+            for chunk in html.split(attribute)[1:]:
+                target = chunk[:120]
+                assert not target.lstrip("\"'").startswith(("http://", "https://", "//")) or (
+                    "quick-exit" in html and "data-quick-exit" in chunk[:300]
+                ), f"{url} loads {target}"
+
+
+def test_check_deploy_with_production_settings_is_clean(tmp_path):
+    env = os.environ | {
+        "LOCUS_ENV": "production",
+        "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789abcdef",
+        "ALLOWED_HOSTS": "locus.example.org",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "LOCUS_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"} | {
+        "LOCUS_ENV": "production", "ALLOWED_HOSTS": "x.org", "LOCUS_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_error_pages_use_the_layout(world, client):
+    response = client.get("/no-such-place/")
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+    assert b"skip-link" in response.content
