@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "locus.core.middleware.PlaceMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+ROOT_URLCONF = env("LOCUS_ROOT_URLCONF", "config.urls")  # bench/ swaps in its own
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 
