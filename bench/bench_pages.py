@@ -48,18 +48,40 @@ def measure(path):
 def main():
     tmp = tempfile.mkdtemp(prefix="locus-bench-")
     env = os.environ | {
-        "LOCUS_ENV": "demo", "LOCUS_VAR_DIR": tmp, "LOCUS_ROOT_URLCONF": "bench.urls",
-        "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONPATH": str(ROOT),
+        "LOCUS_ENV": "demo",
+        "LOCUS_VAR_DIR": tmp,
+        "LOCUS_ROOT_URLCONF": "bench.urls",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONPATH": str(ROOT),
     }
-    for command in (["migrate", "-v0"], ["createcachetable"], ["collectstatic", "--noinput", "-v0"],
-                    ["demo"]):
-        subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+    for command in (
+        ["migrate", "-v0"],
+        ["createcachetable"],
+        ["collectstatic", "--noinput", "-v0"],
+        ["demo"],
+    ):
+        subprocess.run(
+            [PY, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+        )
     server = subprocess.Popen(
-        [str(Path(PY).parent / "granian"), "--interface", "wsgi", "config.wsgi:application",
-         "--host", "127.0.0.1", "--port", str(PORT), "--workers", "2", "--blocking-threads", "1",
-         "--log-level", "error"],
-        cwd=ROOT, env=env,
+        [
+            str(Path(PY).parent / "granian"),
+            "--interface",
+            "wsgi",
+            "config.wsgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PORT),
+            "--workers",
+            "2",
+            "--blocking-threads",
+            "1",
+            "--log-level",
+            "error",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         for _ in range(100):

@@ -45,9 +45,18 @@ def test_every_message_in_the_code_is_in_the_catalogs(tmp_path):
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
     shutil.copytree(ROOT / "locale", tmp_path / "locale")
     subprocess.run(
-        [sys.executable, "manage.py", "makemessages", "--no-obsolete", "--no-location",
-         *[f"-l{lang}" for lang in LANGUAGES]],
-        cwd=tmp_path, check=True, capture_output=True, timeout=180,
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "--no-obsolete",
+            "--no-location",
+            *[f"-l{lang}" for lang in LANGUAGES],
+        ],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     for lang in LANGUAGES:
         fresh = polib.pofile(str(tmp_path / "locale" / lang / "LC_MESSAGES" / "django.po"))

@@ -32,11 +32,24 @@ CASES = [
     ViewCase("places:jobs", allowed_role="analyst", denied_role="editor"),
     ViewCase("places:job", allowed_role="coordinator", denied_role="member", objects=_job),
     ViewCase("accounts:members", allowed_role="admin", denied_role="caseworker"),
-    ViewCase("accounts:member_role", allowed_role="admin", denied_role="coordinator",
-             objects=_membership, method="post", data={"role": "analyst"}, ok_status=(302,)),
+    ViewCase(
+        "accounts:member_role",
+        allowed_role="admin",
+        denied_role="coordinator",
+        objects=_membership,
+        method="post",
+        data={"role": "analyst"},
+        ok_status=(302,),
+    ),
     ViewCase("accounts:tokens", allowed_role="caseworker", denied_role="member"),
-    ViewCase("accounts:token_revoke", allowed_role="admin", denied_role="member",
-             objects=_token, method="post", ok_status=(302,)),
+    ViewCase(
+        "accounts:token_revoke",
+        allowed_role="admin",
+        denied_role="member",
+        objects=_token,
+        method="post",
+        ok_status=(302,),
+    ),
 ]
 
 # Place-scoped URLs anyone may open.

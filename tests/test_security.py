@@ -36,7 +36,7 @@ def test_every_script_carries_the_nonce(world, client):
 def test_pages_reference_no_other_host(world, client):
     for url in ["/", "/alpha/", "/accounts/login/"]:
         html = client.get(url).content.decode()
-        for attribute in ("src=", "href=\"http", "url("):
+        for attribute in ("src=", 'href="http', "url("):
             for chunk in html.split(attribute)[1:]:
                 target = chunk[:120]
                 assert not target.lstrip("\"'").startswith(("http://", "https://", "//")) or (
@@ -55,7 +55,11 @@ def test_check_deploy_with_production_settings_is_clean(tmp_path):
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -63,11 +67,19 @@ def test_check_deploy_with_production_settings_is_clean(tmp_path):
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"} | {
-        "LOCUS_ENV": "production", "ALLOWED_HOSTS": "x.org", "LOCUS_VAR_DIR": str(tmp_path),
+        "LOCUS_ENV": "production",
+        "ALLOWED_HOSTS": "x.org",
+        "LOCUS_VAR_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 

@@ -24,8 +24,15 @@ GLOBAL_MODELS = {
     "accounts.apitoken": "bound to a membership",
     "core.auditevent": "sign-ins happen outside any place; carries the place when there is one",
 }
-THIRD_PARTY_APPS = {"admin", "auth", "contenttypes", "sessions", "account", "mfa",
-                    "django_tasks_database"}
+THIRD_PARTY_APPS = {
+    "admin",
+    "auth",
+    "contenttypes",
+    "sessions",
+    "account",
+    "mfa",
+    "django_tasks_database",
+}
 
 # Files allowed to call unscoped(): the tenancy module itself, platform admin, the roll-up,
 # and migrations.

@@ -23,15 +23,28 @@ class MeOut(Schema):
     contexts: list[ContextOut]
 
 
-@router.get("/me", response={200: MeOut, 401: ErrorOut}, auth=STAFF_AUTH,
-            summary="The current user and where they work")
+@router.get(
+    "/me",
+    response={200: MeOut, 401: ErrorOut},
+    auth=STAFF_AUTH,
+    summary="The current user and where they work",
+)
 def me(request):
     token = getattr(request, "api_token", None)
     contexts = [
-        {"membership_id": m.pk, "organisation_id": m.organisation_id,
-         "organisation": m.organisation.name, "role": m.role, "place": place.slug}
+        {
+            "membership_id": m.pk,
+            "organisation_id": m.organisation_id,
+            "organisation": m.organisation.name,
+            "role": m.role,
+            "place": place.slug,
+        }
         for m, place in selectors.user_contexts(user=request.user)
         if token is None or m.pk == token.membership_id
     ]
-    return {"email": request.user.email, "name": request.user.name,
-            "token_membership_id": token.membership_id if token else None, "contexts": contexts}
+    return {
+        "email": request.user.email,
+        "name": request.user.name,
+        "token_membership_id": token.membership_id if token else None,
+        "contexts": contexts,
+    }

@@ -16,10 +16,12 @@ class RoleForm(forms.Form):
 
 class AcceptInvitationForm(forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=150)
-    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=True),
-                                strip=False)
-    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput(render_value=True),
-                                strip=False)
+    password1 = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(render_value=True), strip=False
+    )
+    password2 = forms.CharField(
+        label=_("Password again"), widget=forms.PasswordInput(render_value=True), strip=False
+    )
 
     def __init__(self, *args, email="", **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,15 +37,20 @@ class AcceptInvitationForm(forms.Form):
             from .models import User
 
             try:
-                password_validation.validate_password(p1, User(email=self.email, name=data.get("name", "")))
+                password_validation.validate_password(
+                    p1, User(email=self.email, name=data.get("name", ""))
+                )
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Token name"), max_length=80,
-                           help_text=_("What the token is for, e.g. 'weekly export script'."))
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=80,
+        help_text=_("What the token is for, e.g. 'weekly export script'."),
+    )
 
 
 class SwitchForm(forms.Form):

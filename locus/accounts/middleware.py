@@ -23,6 +23,6 @@ class StaffIdleTimeoutMiddleware:
                 logout(request)
                 messages.info(request, _("You were signed out after a period of inactivity."))
             elif last_seen is None or now - last_seen >= 30:
-                # Written at most every 30 s so that busy pages do not rewrite the session each time.
+                # At most every 30 s, so busy pages do not rewrite the session each time.
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)

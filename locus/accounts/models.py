@@ -68,7 +68,9 @@ class Membership(models.Model):
     class Meta:
         ordering = ["organisation__name", "role"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique_user_org")
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="membership_unique_user_org"
+            )
         ]
 
     def __str__(self):

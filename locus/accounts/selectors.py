@@ -61,9 +61,11 @@ def organisation_members(*, organisation):
 
 
 def access_membership(*, organisation, membership_id):
-    return Membership.objects.filter(organisation=organisation, pk=membership_id).select_related(
-        "user"
-    ).first()
+    return (
+        Membership.objects.filter(organisation=organisation, pk=membership_id)
+        .select_related("user")
+        .first()
+    )
 
 
 def pending_invitations(*, organisation):

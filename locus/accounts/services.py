@@ -28,11 +28,19 @@ def membership_create(*, user, organisation, role, actor=None):
         membership.role = role
         membership.is_active = True
         membership.save(update_fields=["role", "is_active"])
-        audit_record(action=AuditAction.ROLE_CHANGED, actor=actor, target=membership,
-                     data={"from": old, "to": role})
+        audit_record(
+            action=AuditAction.ROLE_CHANGED,
+            actor=actor,
+            target=membership,
+            data={"from": old, "to": role},
+        )
     elif created:
-        audit_record(action=AuditAction.MEMBERSHIP_CREATED, actor=actor, target=membership,
-                     data={"role": role})
+        audit_record(
+            action=AuditAction.MEMBERSHIP_CREATED,
+            actor=actor,
+            target=membership,
+            data={"role": role},
+        )
     return membership
 
 
@@ -49,8 +57,13 @@ def membership_change_role(*, actor_membership, membership, role, place=None):
     if old != role:
         membership.role = role
         membership.save(update_fields=["role"])
-        audit_record(action=AuditAction.ROLE_CHANGED, actor=actor_membership.user, place=place,
-                     target=membership, data={"from": old, "to": role})
+        audit_record(
+            action=AuditAction.ROLE_CHANGED,
+            actor=actor_membership.user,
+            place=place,
+            target=membership,
+            data={"from": old, "to": role},
+        )
     return membership
 
 
@@ -61,10 +74,14 @@ def invitation_create(*, actor_membership, email, role, place=None, accept_url_b
         raise PermissionDenied(_("You cannot invite people to this organisation."))
     email = email.strip().lower()
     organisation = actor_membership.organisation
-    if Membership.objects.filter(organisation=organisation, user__email=email, is_active=True).exists():
+    if Membership.objects.filter(
+        organisation=organisation, user__email=email, is_active=True
+    ).exists():
         raise ValidationFailed(
             _("This person is already a member."),
-            fields={"email": [_("This person is already a member of %(org)s.") % {"org": organisation}]},
+            fields={
+                "email": [_("This person is already a member of %(org)s.") % {"org": organisation}]
+            },
         )
     secret = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
@@ -85,8 +102,13 @@ def invitation_create(*, actor_membership, email, role, place=None, accept_url_b
             recipient_list=[email],
         )
     )
-    audit_record(action=AuditAction.INVITATION_SENT, actor=actor_membership.user, place=place,
-                 target=invitation, data={"role": role})
+    audit_record(
+        action=AuditAction.INVITATION_SENT,
+        actor=actor_membership.user,
+        place=place,
+        target=invitation,
+        data={"role": role},
+    )
     return invitation, link
 
 
@@ -97,8 +119,9 @@ def invitation_accept(*, invitation, user=None, password=None, name=""):
     if invitation.accepted_at is not None:
         raise ValidationFailed(_("This invitation has already been used."), code="invitation_used")
     if invitation.is_expired:
-        raise ValidationFailed(_("This invitation has expired; ask for a new one."),
-                               code="invitation_expired")
+        raise ValidationFailed(
+            _("This invitation has expired; ask for a new one."), code="invitation_expired"
+        )
     if user is None:
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise ValidationFailed(
@@ -111,7 +134,9 @@ def invitation_accept(*, invitation, user=None, password=None, name=""):
             _("This invitation was sent to another e-mail address."), code="wrong_account"
         )
     membership = membership_create(
-        user=user, organisation=invitation.organisation, role=invitation.role,
+        user=user,
+        organisation=invitation.organisation,
+        role=invitation.role,
         actor=invitation.invited_by,
     )
     invitation.accepted_at = timezone.now()
@@ -126,7 +151,9 @@ def token_create(*, membership, name):
     """Create a token and return (token, secret). The secret is never stored or shown again."""
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed(_("Give the token a name."), fields={"name": [_("This field is required.")]})
+        raise ValidationFailed(
+            _("Give the token a name."), fields={"name": [_("This field is required.")]}
+        )
     if not role_can(membership.role, Capability.USE_API):
         raise PermissionDenied(_("Your role cannot use the API."))
     secret = ApiToken.new_secret()
@@ -155,5 +182,6 @@ def token_mark_used(*, token, place=None):
     if token.last_used_at and now - token.last_used_at < timedelta(minutes=1):
         return
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    audit_record(action=AuditAction.TOKEN_USED, actor=token.membership.user, place=place,
-                 target=token)
+    audit_record(
+        action=AuditAction.TOKEN_USED, actor=token.membership.user, place=place, target=token
+    )

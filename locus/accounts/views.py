@@ -96,8 +96,10 @@ def member_role(request, membership_id):
     if form.is_valid():
         try:
             services.membership_change_role(
-                actor_membership=request.membership, membership=target,
-                role=form.cleaned_data["role"], place=request.place,
+                actor_membership=request.membership,
+                membership=target,
+                role=form.cleaned_data["role"],
+                place=request.place,
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -121,8 +123,11 @@ def tokens(request):
             _add_errors(form, exc)
         else:
             form = TokenForm()
-    context = {"form": form, "secret": secret,
-               "tokens": selectors.token_list(membership=request.membership)}
+    context = {
+        "form": form,
+        "secret": secret,
+        "tokens": selectors.token_list(membership=request.membership),
+    }
     return render(request, "accounts/tokens.html", context, status=422 if form.errors else 200)
 
 
@@ -142,8 +147,9 @@ def invitation_accept(request, secret):
     if invitation is None:
         raise Http404
     if not invitation.is_pending:
-        return render(request, "accounts/invitation_closed.html", {"invitation": invitation},
-                      status=410)
+        return render(
+            request, "accounts/invitation_closed.html", {"invitation": invitation}, status=410
+        )
     user = request.user if request.user.is_authenticated else None
     form = None if user else AcceptInvitationForm(request.POST or None, email=invitation.email)
     error = None
@@ -167,5 +173,9 @@ def invitation_accept(request, secret):
             messages.success(request, _("Welcome to %(org)s.") % {"org": invitation.organisation})
             return redirect("accounts:home")
     status = 422 if (error or (form is not None and form.errors)) else 200
-    return render(request, "accounts/invitation_accept.html",
-                  {"invitation": invitation, "form": form, "error": error}, status=status)
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {"invitation": invitation, "form": form, "error": error},
+        status=status,
+    )

@@ -46,7 +46,9 @@ def load_feature_collection(raw):
         try:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ValidationFailed(_("The file is not UTF-8 text."), fields={"file": [_("Not UTF-8.")]}) from None
+            raise ValidationFailed(
+                _("The file is not UTF-8 text."), fields={"file": [_("Not UTF-8.")]}
+            ) from None
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as exc:
@@ -101,9 +103,9 @@ def _check_geometry(geometry):
     if not isinstance(geometry, dict):
         return _("The feature has no geometry.")
     if geometry.get("type") not in AREA_GEOMETRY_TYPES:
-        return _("Geometry type %(type)s is not allowed; areas must be Polygon or MultiPolygon.") % {
-            "type": str(geometry.get("type"))[:40]
-        }
+        return _(
+            "Geometry type %(type)s is not allowed; areas must be Polygon or MultiPolygon."
+        ) % {"type": str(geometry.get("type"))[:40]}
     problem = _check_positions(geometry)
     if problem:
         return problem
@@ -130,7 +132,9 @@ def _repair(geometry):
     fixed = make_valid(shp)
     if fixed.geom_type == "GeometryCollection":
         parts = [g for g in fixed.geoms if isinstance(g, Polygon | MultiPolygon)]
-        fixed = MultiPolygon([p for g in parts for p in getattr(g, "geoms", [g])]) if parts else None
+        fixed = (
+            MultiPolygon([p for g in parts for p in getattr(g, "geoms", [g])]) if parts else None
+        )
     if fixed is None or fixed.is_empty or not isinstance(fixed, Polygon | MultiPolygon):
         return None, reason
     original_area = abs(shp.area) or 1e-12
@@ -161,9 +165,13 @@ def parse_area_features(raw, *, name_property="name", code_property="", populati
     seen = {}
     for number, feature in enumerate(data["features"], start=1):
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            result.problems.append(FeatureProblem(number, "", _("This item is not a GeoJSON Feature.")))
+            result.problems.append(
+                FeatureProblem(number, "", _("This item is not a GeoJSON Feature."))
+            )
             continue
-        properties = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+        properties = (
+            feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+        )
         name = _text_property(properties, name_property, 120)
         problem = None
         population = None
@@ -182,13 +190,21 @@ def parse_area_features(raw, *, name_property="name", code_property="", populati
         code = _text_property(properties, code_property, 40)
         if not problem and len(code) > 40:
             problem = _("The code is longer than 40 characters.")
-        if not problem and population_property and properties.get(population_property) not in (None, ""):
+        if (
+            not problem
+            and population_property
+            and properties.get(population_property) not in (None, "")
+        ):
             raw_population = properties[population_property]
             try:
                 if isinstance(raw_population, bool):
                     raise ValueError
                 population = int(raw_population)
-                if population < 0 or population != float(raw_population):
+                # int() refuses "1.5" but truncates 1.5; huge ints are compared exactly, not as
+                # floats (float() overflows or rounds them).
+                if population < 0 or (
+                    isinstance(raw_population, float) and population != raw_population
+                ):
                     raise ValueError
             except (TypeError, ValueError, OverflowError):
                 problem = _("The population must be a whole number of zero or more.")
@@ -202,12 +218,22 @@ def parse_area_features(raw, *, name_property="name", code_property="", populati
             continue
         geometry, repair_reason = _repair(feature["geometry"])
         if geometry is None:
-            result.problems.append(FeatureProblem(number, name, _(
-                "The geometry is not valid and cannot be repaired safely: %(reason)s"
-            ) % {"reason": repair_reason}))
+            result.problems.append(
+                FeatureProblem(
+                    number,
+                    name,
+                    _("The geometry is not valid and cannot be repaired safely: %(reason)s")
+                    % {"reason": repair_reason},
+                )
+            )
             continue
-        result.candidates.append(AreaCandidate(
-            name=name, code=code, population=population, geometry=_plain(geometry),
-            repaired=repair_reason,
-        ))
+        result.candidates.append(
+            AreaCandidate(
+                name=name,
+                code=code,
+                population=population,
+                geometry=_plain(geometry),
+                repaired=repair_reason,
+            )
+        )
     return result

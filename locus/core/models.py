@@ -31,7 +31,7 @@ class AuditEvent(models.Model):
 
 
 class Job(TenantModel):
-    """A long piece of work run by the task worker that a person can watch: progress, log, result."""
+    """Long work run by the task worker that a person can watch: progress, log, result."""
 
     kind = models.CharField(max_length=60)
     title = models.CharField(max_length=200)
@@ -51,7 +51,9 @@ class Job(TenantModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(progress__lte=100), name="job_progress_le_100")
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="job_progress_le_100"
+            )
         ]
 
     def __str__(self):

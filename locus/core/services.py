@@ -46,7 +46,10 @@ def job_start(*, job):
 
 def job_log(*, job, message, level="info"):
     """Append one line to the job's log (visible to the person watching). No personal data."""
-    job.log = [*job.log, {"at": timezone.now().isoformat(), "level": level, "message": str(message)}]
+    job.log = [
+        *job.log,
+        {"at": timezone.now().isoformat(), "level": level, "message": str(message)},
+    ]
     job.save(update_fields=["log"])
 
 

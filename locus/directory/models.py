@@ -28,14 +28,18 @@ class OrganisationListing(models.Model):
     who may enter a place, so the place switcher reads them across places."""
 
     place = models.ForeignKey("places.Place", on_delete=models.CASCADE, related_name="listings")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="listings")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="listings"
+    )
     is_active = models.BooleanField(_("active"), default=True)
     listed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["organisation__name"]
         constraints = [
-            models.UniqueConstraint(fields=["place", "organisation"], name="listing_unique_per_place")
+            models.UniqueConstraint(
+                fields=["place", "organisation"], name="listing_unique_per_place"
+            )
         ]
 
     def __str__(self):

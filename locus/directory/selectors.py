@@ -3,9 +3,9 @@ from .models import Organisation, OrganisationListing
 
 def organisation_list(*, place):
     """Organisations with an active listing in the place."""
-    return Organisation.objects.filter(
-        listings__place=place, listings__is_active=True
-    ).order_by("name")
+    return Organisation.objects.filter(listings__place=place, listings__is_active=True).order_by(
+        "name"
+    )
 
 
 def access_organisation(*, place, organisation_id):

@@ -4,7 +4,8 @@ from typing import Any, Literal
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Router, Schema
+from ninja import Field, Path, Router, Schema, Status
+from pydantic import BaseModel, ConfigDict
 
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
@@ -40,16 +41,47 @@ class FeatureCollectionOut(Schema):
     features: list[FeatureOut]
 
 
-class FeatureCollectionIn(Schema):
+class FeatureCollectionIn(BaseModel):
     """A GeoJSON FeatureCollection; each feature is checked and reported on its own."""
 
-    model_config = {"extra": "allow"}
+    model_config = ConfigDict(extra="allow")
 
     type: Literal["FeatureCollection"]
     features: list[dict[str, Any]] = Field(..., min_length=1)
 
 
+EXAMPLE_IMPORT = {
+    "geojson": {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "Riverside", "code": "E01000001", "population": 1520},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [-0.12, 51.5],
+                            [-0.11, 51.5],
+                            [-0.11, 51.51],
+                            [-0.12, 51.51],
+                            [-0.12, 51.5],
+                        ]
+                    ],
+                },
+            }
+        ],
+    },
+    "name_property": "name",
+    "code_property": "code",
+    "population_property": "population",
+    "skip_invalid": False,
+}
+
+
 class AreaImportIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_IMPORT]})
+
     geojson: FeatureCollectionIn = Field(..., description="A GeoJSON FeatureCollection (WGS84).")
     name_property: str = Field("name", min_length=1, max_length=60)
     code_property: str = Field("", max_length=60)
@@ -142,7 +174,9 @@ def _check_features(raw, payload):
             fields=fields,
         )
     if not parsed.candidates:
-        raise ValidationFailed(_("No valid feature to import."), code="invalid_features", fields=fields)
+        raise ValidationFailed(
+            _("No valid feature to import."), code="invalid_features", fields=fields
+        )
 
 
 @router.post(
@@ -166,7 +200,7 @@ def place_areas_import(request, place_slug: str, payload: AreaImportIn):
         actor=request.user,
         filename="API",
     )
-    return 202, job
+    return Status(202, job)
 
 
 @router.get(

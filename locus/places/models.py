@@ -9,8 +9,20 @@ slug_validator = RegexValidator(
     _("Use 2–49 lower-case letters, digits and hyphens, starting with a letter."),
 )
 # URL prefixes that can never be a place slug.
-RESERVED_SLUGS = {"accounts", "admin", "api", "static", "media", "i18n", "network", "invitations",
-                  "library", "healthz", "staff", "jobs"}
+RESERVED_SLUGS = {
+    "accounts",
+    "admin",
+    "api",
+    "static",
+    "media",
+    "i18n",
+    "network",
+    "invitations",
+    "library",
+    "healthz",
+    "staff",
+    "jobs",
+}
 
 
 class Network(models.Model):
@@ -18,7 +30,9 @@ class Network(models.Model):
 
     slug = models.SlugField(unique=True)
     name = models.CharField(_("name"), max_length=120)
-    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2"))
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -43,11 +57,13 @@ class Place(models.Model):
         help_text=_("Public counts below this number are shown as 'fewer than N'."),
     )
     report_retention_days = models.PositiveIntegerField(
-        _("report retention (days)"), default=6 * 365,
+        _("report retention (days)"),
+        default=6 * 365,
         help_text=_("Closed reports are anonymised after this many days."),
     )
     evidence_retention_days = models.PositiveIntegerField(
-        _("evidence retention (days)"), default=2 * 365,
+        _("evidence retention (days)"),
+        default=2 * 365,
         help_text=_("Evidence files of closed reports are deleted after this many days."),
     )
     is_active = models.BooleanField(default=True)

@@ -24,7 +24,10 @@ def network_place_summaries(*, network):
         .values_list("place", "n")
     )
     return [
-        {"place": place, "areas": area_counts.get(place.pk, 0),
-         "organisations": organisation_counts.get(place.pk, 0)}
+        {
+            "place": place,
+            "areas": area_counts.get(place.pk, 0),
+            "organisations": organisation_counts.get(place.pk, 0),
+        }
         for place in places
     ]

@@ -9,8 +9,10 @@ def place_list():
     return Place.objects.filter(is_active=True).select_related("network")
 
 
-def area_list(*, place):
-    return Area.objects.filter(place=place).order_by("name")
+def area_list(*, place, with_geometry=False):
+    """The place's areas by name; boundaries are large, so they are loaded only on request."""
+    areas = Area.objects.filter(place=place).order_by("name")
+    return areas if with_geometry else areas.defer("geometry")
 
 
 def areas_feature_collection(*, place):
@@ -24,6 +26,6 @@ def areas_feature_collection(*, place):
                 "properties": {"name": area.name, "code": area.code, "population": area.population},
                 "geometry": area.geometry,
             }
-            for area in area_list(place=place)
+            for area in area_list(place=place, with_geometry=True)
         ],
     }

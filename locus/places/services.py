@@ -51,8 +51,17 @@ def areas_import(*, place, candidates, actor=None):
     return {"created": created, "updated": updated}
 
 
-def areas_import_from_file(*, place, raw, name_property, code_property="", population_property="",
-                           skip_invalid=False, actor=None, log=None):
+def areas_import_from_file(
+    *,
+    place,
+    raw,
+    name_property,
+    code_property="",
+    population_property="",
+    skip_invalid=False,
+    actor=None,
+    log=None,
+):
     """Validate a GeoJSON file and import it: all or nothing unless `skip_invalid`.
 
     Returns a summary; raises ValidationFailed (with each bad feature) when nothing was imported.
@@ -70,11 +79,15 @@ def areas_import_from_file(*, place, raw, name_property, code_property="", popul
     if log:
         for candidate in parsed.candidates:
             if candidate.repaired:
-                log(_("%(name)s: the boundary was repaired (%(reason)s).")
-                    % {"name": candidate.name, "reason": candidate.repaired}, "warning")
+                log(
+                    _("%(name)s: the boundary was repaired (%(reason)s).")
+                    % {"name": candidate.name, "reason": candidate.repaired},
+                    "warning",
+                )
     if problems and not skip_invalid:
         raise ValidationFailed(
-            _("%(count)s feature(s) are invalid, so nothing was imported.") % {"count": len(problems)},
+            _("%(count)s feature(s) are invalid, so nothing was imported.")
+            % {"count": len(problems)},
             fields={"file": [_("Feature %(feature)s: %(reason)s") % p for p in problems[:50]]},
             code="invalid_features",
         )
@@ -88,8 +101,17 @@ def areas_import_from_file(*, place, raw, name_property, code_property="", popul
     return summary
 
 
-def areas_import_job_start(*, place, raw, name_property, code_property="", population_property="",
-                           skip_invalid=False, actor=None, filename=""):
+def areas_import_job_start(
+    *,
+    place,
+    raw,
+    name_property,
+    code_property="",
+    population_property="",
+    skip_invalid=False,
+    actor=None,
+    filename="",
+):
     """Queue an area import as a watched job and return the job."""
     from .tasks import run_area_import
 
@@ -136,8 +158,8 @@ def area_import_job_run(*, place, job):
         logger.exception("Area import job %s of place %s failed unexpectedly", job.pk, place.pk)
         message = _("An unexpected error stopped the import. Nothing was imported.")
         log(message, "error")
-        return job_finish(job=job, result={"message": message, "code": "unexpected_error"}, failed=True)
-    log(
-        _("Imported: %(created)s new, %(updated)s updated, %(skipped)s skipped.") % summary
-    )
+        return job_finish(
+            job=job, result={"message": message, "code": "unexpected_error"}, failed=True
+        )
+    log(_("Imported: %(created)s new, %(updated)s updated, %(skipped)s skipped.") % summary)
     return job_finish(job=job, result=summary)

@@ -31,8 +31,10 @@ def place_home(request, place_slug):
 
 @staff_view()
 def staff_home(request):
-    context = {"jobs": core_selectors.job_list(place=request.place, limit=5),
-               "area_count": selectors.area_list(place=request.place).count()}
+    context = {
+        "jobs": core_selectors.job_list(place=request.place, limit=5),
+        "area_count": selectors.area_list(place=request.place).count(),
+    }
     return render(request, "places/staff_home.html", context)
 
 
@@ -65,8 +67,9 @@ def areas(request):
 
 @staff_view(Capability.VIEW_JOBS)
 def jobs(request):
-    return render(request, "places/jobs.html",
-                  {"jobs": core_selectors.job_list(place=request.place)})
+    return render(
+        request, "places/jobs.html", {"jobs": core_selectors.job_list(place=request.place)}
+    )
 
 
 @staff_view(Capability.VIEW_JOBS)
@@ -74,7 +77,9 @@ def job(request, job_id):
     job = core_selectors.access_job(place=request.place, job_id=job_id)
     if job is None:
         raise Http404
-    template = "places/job.html#job-status" if request.headers.get("HX-Request") else "places/job.html"
+    template = (
+        "places/job.html#job-status" if request.headers.get("HX-Request") else "places/job.html"
+    )
     return render(request, template, {"job": job})
 
 

@@ -16,8 +16,11 @@ from locus.directory.services import organisation_list_in_place
 
 def _invite(world, email="new.person@example.org", role="caseworker"):
     return invitation_create(
-        actor_membership=world.a.memberships["admin"], email=email, role=role,
-        place=world.a.place, accept_url_builder=lambda s: f"http://testserver/invitations/{s}/",
+        actor_membership=world.a.memberships["admin"],
+        email=email,
+        role=role,
+        place=world.a.place,
+        accept_url_builder=lambda s: f"http://testserver/invitations/{s}/",
     )
 
 
@@ -62,7 +65,9 @@ class TestLogin:
         client.get(reverse("account_login"))
         before = client.cookies.get("sessionid")
         user = UserFactory()  # no MFA: the login completes in one step
-        response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        response = client.post(
+            reverse("account_login"), {"login": user.email, "password": PASSWORD}
+        )
         assert response.status_code == 302
         after = client.cookies["sessionid"].value
         assert before is None or before.value != after
@@ -72,7 +77,9 @@ class TestLogin:
         from locus.core.testing.factories import PASSWORD
 
         user = world.a.users["admin"]
-        response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        response = client.post(
+            reverse("account_login"), {"login": user.email, "password": PASSWORD}
+        )
         assert response.status_code == 302
         assert response["Location"] == reverse("mfa_authenticate")
 
@@ -81,11 +88,15 @@ class TestLogin:
 
         user = UserFactory()
         for _ in range(5):
-            response = client.post(reverse("account_login"), {"login": user.email, "password": "wrong"})
+            response = client.post(
+                reverse("account_login"), {"login": user.email, "password": "wrong"}
+            )
             assert response.status_code == 200
         assert AuditEvent.objects.filter(action="login_failed").count() == 5
         # Even the right password is refused until the window has passed.
-        response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        response = client.post(
+            reverse("account_login"), {"login": user.email, "password": PASSWORD}
+        )
         assert response.status_code in (200, 429)
         assert b"Too many failed login attempts" in response.content
 
@@ -117,9 +128,14 @@ class TestInvitations:
         assert mail.outbox[0].to == ["new.person@example.org"]
         assert link in mail.outbox[0].body
         secret = link.rstrip("/").rsplit("/", 1)[1]
-        response = client.post(reverse("accounts:invitation_accept", args=[secret]), {
-            "name": "New Person", "password1": "a-long-passphrase-1", "password2": "a-long-passphrase-1",
-        })
+        response = client.post(
+            reverse("accounts:invitation_accept", args=[secret]),
+            {
+                "name": "New Person",
+                "password1": "a-long-passphrase-1",
+                "password2": "a-long-passphrase-1",
+            },
+        )
         assert response.status_code == 302
         membership = Membership.objects.get(user__email="new.person@example.org")
         assert membership.role == "caseworker" and membership.organisation == world.a.organisation
@@ -131,9 +147,14 @@ class TestInvitations:
         with place_scope(world.a.place):
             _invitation, link = _invite(world)
         secret = link.rstrip("/").rsplit("/", 1)[1]
-        response = client.post(reverse("accounts:invitation_accept", args=[secret]), {
-            "name": "Typed Name", "password1": "short", "password2": "other",
-        })
+        response = client.post(
+            reverse("accounts:invitation_accept", args=[secret]),
+            {
+                "name": "Typed Name",
+                "password1": "short",
+                "password2": "other",
+            },
+        )
         assert response.status_code == 422
         assert b"Typed Name" in response.content
         assert b"The two passwords differ" in response.content
@@ -146,7 +167,9 @@ class TestInvitations:
         Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
         secret = link.rstrip("/").rsplit("/", 1)[1]
         assert client.get(reverse("accounts:invitation_accept", args=[secret])).status_code == 410
-        assert client.get(reverse("accounts:invitation_accept", args=["nonsense"])).status_code == 404
+        assert (
+            client.get(reverse("accounts:invitation_accept", args=["nonsense"])).status_code == 404
+        )
 
     def test_only_the_hash_of_the_link_is_stored(self, world):
         invitation, link = _invite(world)
@@ -168,8 +191,9 @@ class TestRoles:
     def test_admin_changes_a_role_and_it_is_audited(self, world, client):
         client.force_login(world.a.users["admin"])
         target = world.a.memberships["member"]
-        response = client.post(reverse("accounts:member_role", args=["alpha", target.pk]),
-                               {"role": "analyst"})
+        response = client.post(
+            reverse("accounts:member_role", args=["alpha", target.pk]), {"role": "analyst"}
+        )
         assert response.status_code == 302
         target.refresh_from_db()
         assert target.role == "analyst"
@@ -195,7 +219,9 @@ class TestRoles:
 class TestTokens:
     def test_token_is_shown_once_and_stored_hashed(self, world, client):
         client.force_login(world.a.users["caseworker"])
-        response = client.post(reverse("accounts:tokens", args=["alpha"]), {"name": "export script"})
+        response = client.post(
+            reverse("accounts:tokens", args=["alpha"]), {"name": "export script"}
+        )
         assert response.status_code == 200
         secret = response.context["secret"]
         assert secret.startswith("locus_")

@@ -12,9 +12,10 @@ class PlaceCommand(BaseCommand):
     def handle(self, *args, **options):
         from locus.places.selectors import place_get_by_slug
 
-        place = place_get_by_slug(options["place"])
+        slug = options.pop("place")
+        place = place_get_by_slug(slug)
         if place is None:
-            raise CommandError(f"No active place with slug '{options['place']}'")
+            raise CommandError(f"No active place with slug '{slug}'")
         with place_scope(place):
             return self.handle_place(place, *args, **options)
 

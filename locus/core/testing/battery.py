@@ -1,9 +1,9 @@
 """The isolation battery (QUALITY.md): for every staff view in a place, prove
 anonymous → login, wrong role → 403, another place → 404 (by URL and by object id)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Callable
 
 from django.urls import reverse
 
@@ -50,7 +50,9 @@ def run_battery(case, world, client):
     if case.denied_role:
         client.force_login(a.users[case.denied_role])
         response = request(client, case, own_url)
-        assert response.status_code == 403, f"{case.name}: {case.denied_role} got {response.status_code}"
+        assert response.status_code == 403, (
+            f"{case.name}: {case.denied_role} got {response.status_code}"
+        )
 
     client.force_login(a.users[case.allowed_role])
     response = request(client, case, case.url(b))

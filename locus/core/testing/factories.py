@@ -13,8 +13,9 @@ PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test credential
 def square(lon, lat, size=0.01):
     return {
         "type": "Polygon",
-        "coordinates": [[[lon, lat], [lon + size, lat], [lon + size, lat + size],
-                         [lon, lat + size], [lon, lat]]],
+        "coordinates": [
+            [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+        ],
     }
 
 

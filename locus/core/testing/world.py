@@ -47,9 +47,13 @@ def enable_totp(user):
 
 
 def build_place_world(slug, name, country, lon, lat, *, mfa=True):
-    network = NetworkFactory(slug=f"net-{country.lower()}", name=f"Network {country}", country=country)
+    network = NetworkFactory(
+        slug=f"net-{country.lower()}", name=f"Network {country}", country=country
+    )
     place = PlaceFactory(slug=slug, name=name, country=country, network=network)
-    organisation = OrganisationFactory(name=f"{name} Council", type=OrganisationType.LOCAL_AUTHORITY)
+    organisation = OrganisationFactory(
+        name=f"{name} Council", type=OrganisationType.LOCAL_AUTHORITY
+    )
     with place_scope(place):
         organisation_list_in_place(organisation=organisation, place=place)
         areas = [
@@ -62,7 +66,9 @@ def build_place_world(slug, name, country, lon, lat, *, mfa=True):
         if mfa:
             enable_totp(user)
         world.users[role.value] = user
-        world.memberships[role.value] = MembershipFactory(user=user, organisation=organisation, role=role)
+        world.memberships[role.value] = MembershipFactory(
+            user=user, organisation=organisation, role=role
+        )
     return world
 
 

@@ -26,8 +26,12 @@ NETWORKS = [
 
 PLACES = [
     {
-        "slug": "london", "name": "London", "country": "GB", "network": "united-kingdom",
-        "default_language": "en", "timezone": "Europe/London",
+        "slug": "london",
+        "name": "London",
+        "country": "GB",
+        "network": "united-kingdom",
+        "default_language": "en",
+        "timezone": "Europe/London",
         "areas": "london-boroughs.geojson",
         "organisations": [
             ("London Community Cohesion Team", OrganisationType.LOCAL_AUTHORITY),
@@ -41,8 +45,12 @@ PLACES = [
         ],
     },
     {
-        "slug": "malmo", "name": "Malmö", "country": "SE", "network": "sweden",
-        "default_language": "sv", "timezone": "Europe/Stockholm",
+        "slug": "malmo",
+        "name": "Malmö",
+        "country": "SE",
+        "network": "sweden",
+        "default_language": "sv",
+        "timezone": "Europe/Stockholm",
         "areas": "malmo-districts-approximate.geojson",
         "organisations": [
             ("Malmö stad – Trygghet och samverkan", OrganisationType.LOCAL_AUTHORITY),
@@ -67,8 +75,15 @@ def demo_accounts():
     for place in PLACES:
         for role in Role:
             org_index = 3 if role == Role.CASEWORKER else 0
-            accounts.append((f"{role.value}@{place['slug']}.demo",
-                             f"{role.label} ({place['name']})", place["slug"], org_index, role))
+            accounts.append(
+                (
+                    f"{role.value}@{place['slug']}.demo",
+                    f"{role.label} ({place['name']})",
+                    place["slug"],
+                    org_index,
+                    role,
+                )
+            )
     return accounts
 
 
@@ -78,8 +93,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         networks = {
-            n["slug"]: Network.objects.update_or_create(slug=n["slug"], defaults={
-                "name": n["name"], "country": n["country"]})[0]
+            n["slug"]: Network.objects.update_or_create(
+                slug=n["slug"], defaults={"name": n["name"], "country": n["country"]}
+            )[0]
             for n in NETWORKS
         }
         national, _ = Organisation.objects.get_or_create(
@@ -87,41 +103,59 @@ class Command(BaseCommand):
         )
         orgs_by_place = {}
         for spec in PLACES:
-            place, _ = Place.objects.update_or_create(slug=spec["slug"], defaults={
-                "name": spec["name"], "country": spec["country"], "network": networks[spec["network"]],
-                "default_language": spec["default_language"], "timezone": spec["timezone"],
-            })
+            place, _ = Place.objects.update_or_create(
+                slug=spec["slug"],
+                defaults={
+                    "name": spec["name"],
+                    "country": spec["country"],
+                    "network": networks[spec["network"]],
+                    "default_language": spec["default_language"],
+                    "timezone": spec["timezone"],
+                },
+            )
             with place_scope(place):
                 summary = areas_import_from_file(
-                    place=place, raw=(DATA / spec["areas"]).read_bytes(), name_property="name",
+                    place=place,
+                    raw=(DATA / spec["areas"]).read_bytes(),
+                    name_property="name",
                     code_property="code",
                 )
                 orgs = []
                 for name, org_type in spec["organisations"]:
-                    organisation, _ = Organisation.objects.get_or_create(name=name, defaults={"type": org_type})
+                    organisation, _ = Organisation.objects.get_or_create(
+                        name=name, defaults={"type": org_type}
+                    )
                     organisation_list_in_place(organisation=organisation, place=place)
                     orgs.append(organisation)
                 organisation_list_in_place(organisation=national, place=place)
             orgs_by_place[place.slug] = orgs
-            self.stdout.write(f"{place.name}: {summary['created'] + summary['updated']} areas, "
-                              f"{len(orgs) + 1} organisations")
+            self.stdout.write(
+                f"{place.name}: {summary['created'] + summary['updated']} areas, "
+                f"{len(orgs) + 1} organisations"
+            )
 
         for email, name, place_slug, org_index, role in demo_accounts():
             user = self._demo_user(email, name)
-            membership_create(user=user, organisation=orgs_by_place[place_slug][org_index], role=role)
+            membership_create(
+                user=user, organisation=orgs_by_place[place_slug][org_index], role=role
+            )
         # One person in two organisations and two places, to show the switcher.
         multi = self._demo_user("multi@locus.demo", "Sam Multi (two organisations)")
         membership_create(user=multi, organisation=national, role=Role.ANALYST)
         membership_create(user=multi, organisation=orgs_by_place["london"][2], role=Role.EDITOR)
         network_user = self._demo_user("network@united-kingdom.demo", "National hub viewer")
-        NetworkMembership.objects.get_or_create(user=network_user, network=networks["united-kingdom"])
+        NetworkMembership.objects.get_or_create(
+            user=network_user, network=networks["united-kingdom"]
+        )
         platform = self._demo_user("platform@locus.demo", "Platform administrator")
         platform.is_staff = platform.is_superuser = True
         platform.save(update_fields=["is_staff", "is_superuser"])
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo ready: {User.objects.filter(is_demo=True).count()} demo accounts, "
-            f"{Membership.objects.count()} memberships"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: {User.objects.filter(is_demo=True).count()} demo accounts, "
+                f"{Membership.objects.count()} memberships"
+            )
+        )
 
     def _demo_user(self, email, name):
         user = User.objects.filter(email=email).first()

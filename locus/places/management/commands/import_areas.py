@@ -19,8 +19,11 @@ class Command(PlaceCommand):
         parser.add_argument("--name-property", default="name")
         parser.add_argument("--code-property", default="")
         parser.add_argument("--population-property", default="")
-        parser.add_argument("--skip-invalid", action="store_true",
-                            help="Import the valid features even when some are invalid.")
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="Import the valid features even when some are invalid.",
+        )
 
     def handle_place(self, place, *args, **options):
         path = options["file"]
@@ -40,7 +43,9 @@ class Command(PlaceCommand):
             )
         except ValidationFailed as exc:
             raise CommandError(exc.message) from None
-        self.stdout.write(self.style.SUCCESS(
-            f"{place.slug}: {summary['created']} areas created, {summary['updated']} updated, "
-            f"{summary['skipped']} skipped"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{place.slug}: {summary['created']} areas created, {summary['updated']} updated, "
+                f"{summary['skipped']} skipped"
+            )
+        )
