@@ -195,7 +195,9 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # Security headers (QUALITY.md). HSTS and SSL redirect only where TLS terminates in front of us.
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# "same-origin", not "no-referrer": under no-referrer browsers send `Origin: null` on every form
+# POST, which defeats CSRF origin checks. Nothing is ever sent to another host either way.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)

@@ -20,7 +20,7 @@ def test_security_headers(world, client, url):
     assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
     assert "'nonce-" in csp
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
     assert "camera=()" in response["Permissions-Policy"]
 

@@ -1,7 +1,11 @@
 """Browser fixtures: Debian's Chromium driven by Playwright, every page checked with axe.
 
-Playwright's sync API runs an event loop in the test thread, so Django's async-safety check
-would refuse the ORM calls the tests make to build their data: allow them here (tests only).
+Playwright's sync API keeps an event loop running in the test thread while it is started, so
+Django's async-safety check would refuse the ORM calls the tests make to build their data. The
+`browser` fixture allows them (DJANGO_ALLOW_ASYNC_UNSAFE) only while Playwright runs, and is
+module-scoped so that both end before any other module's tests run on the same worker: set for
+the whole session, the variable would leak into other tests (and into the `manage.py check
+--deploy` subprocess of tests/test_security.py, which rightly warns about it).
 """
 
 import os
@@ -9,8 +13,6 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -27,18 +29,26 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - what locus.core.testing.world.e
 SHOTS = "/tmp/shots"  # noqa: S108 - screenshots for people to look at, nothing secret
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +59,7 @@ def axe():
 
 
 @pytest.fixture
-def page(browser, live_server, settings):
+def page(browser, live_server):
     """A fresh browser context (no cookies) talking to the live server only.
 
     Any request to another host is aborted and recorded; console errors (CSP violations among
@@ -59,8 +69,6 @@ def page(browser, live_server, settings):
 
     # TOTP codes are remembered as used, and login attempts are rate-limited, in the cache.
     cache.clear()
-    if os.environ.get("TMP_MASK_ORIGIN"):
-        settings.CSRF_TRUSTED_ORIGINS = ["null"]
     origin = urlsplit(live_server.url)
     context = browser.new_context(
         base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900}
@@ -133,22 +141,42 @@ def totp_now(secret):
     return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
 
 
+def submit(button):
+    """Click a form's submit button and wait for the page it leads to.
+
+    Fails at once, with the page's text, when the answer is a 403 (such as a CSRF refusal) or
+    a 5xx, instead of letting the next expectation time out. A 422 (form errors) is an answer.
+    """
+    page = button.page
+    with page.expect_navigation() as navigation:
+        button.click()
+    response = navigation.value
+    if response is not None and (response.status == 403 or response.status >= 500):
+        text = " ".join(page.locator("body").inner_text().split())[:400]
+        pytest.fail(f"{response.status} from {response.url}: {text}", pytrace=False)
+    return response
+
+
 @pytest.fixture
-def sign_in(check_axe):
+def sign_in(check_axe, settings):
     """`sign_in(page, user)`: sign in through the login and TOTP pages, checking both with axe."""
     from locus.core.testing.factories import PASSWORD
+
+    # Accept the neighbouring 30-second step too, so that a step boundary falling between
+    # computing the code and the server checking it cannot make the test flaky.
+    settings.MFA_TOTP_TOLERANCE = 1
 
     def do_sign_in(page, user, *, secret=TOTP_SECRET):
         page.goto("/accounts/login/")
         check_axe(page)
         page.get_by_label("Email").fill(user.email)
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign In").click()
-        page.wait_for_url("**/accounts/2fa/authenticate/")
+        submit(page.get_by_role("button", name="Sign in"))
+        assert page.url.endswith("/accounts/2fa/authenticate/"), page.url
         check_axe(page)
         page.get_by_label("Code").fill(totp_now(secret))
-        page.get_by_role("button", name="Sign In").click()
-        page.wait_for_url(lambda url: "/accounts/" not in url)
+        submit(page.get_by_role("button", name="Sign in"))
+        assert "/accounts/2fa/" not in page.url, "the TOTP code was refused"
 
     return do_sign_in
 
