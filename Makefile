@@ -12,7 +12,6 @@ $(PY):
 
 $(VENV)/.installed: $(PY) pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed

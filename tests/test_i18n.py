@@ -62,3 +62,14 @@ def test_every_message_in_the_code_is_in_the_catalogs(tmp_path):
         fresh = polib.pofile(str(tmp_path / "locale" / lang / "LC_MESSAGES" / "django.po"))
         missing = [e.msgid for e in fresh if not e.obsolete and (not e.translated() or e.fuzzy)]
         assert not missing, f"{lang}: {len(missing)} messages to translate, e.g. {missing[:8]}"
+
+
+def test_place_pages_default_to_the_place_language(world, client):
+    world.b.place.default_language = "sv"
+    world.b.place.save()
+    assert b'lang="sv"' in client.get("/beta/").content
+    # The browser's supported choice wins over the place default…
+    assert b'lang="fr"' in client.get("/beta/", HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9").content
+    # …and an explicit choice wins over both.
+    client.cookies["django_language"] = "de"
+    assert b'lang="de"' in client.get("/beta/", HTTP_ACCEPT_LANGUAGE="fr").content

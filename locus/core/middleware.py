@@ -3,6 +3,9 @@
 from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
+from django.utils import translation
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from .tenancy import place_scope
 
@@ -37,8 +40,26 @@ class PlaceMiddleware:
                 )
             raise Http404("No such place")
         request.place = place
+        _use_place_language(request, place)
         with place_scope(place):
             return self.get_response(request)
+
+
+def _use_place_language(request, place):
+    """A place's pages speak its default language unless the person chose one (cookie) or
+    their browser asks for one Locus has."""
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        return
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if code == "*":
+            continue
+        try:
+            get_supported_language_variant(code)
+        except LookupError:
+            continue
+        return
+    translation.activate(place.default_language)
+    request.LANGUAGE_CODE = translation.get_language()
 
 
 class PermissionsPolicyMiddleware:
