@@ -89,4 +89,3 @@ def test_error_pages_use_the_layout(world, client):
     assert response.status_code == 404
     assert b"Page not found" in response.content
     assert b"skip-link" in response.content
-

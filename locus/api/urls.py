@@ -1,14 +1,56 @@
 """The one NinjaAPI: error shape, auth, and the routers of each app's api.py."""
 
+from functools import wraps
+
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
-from ninja import NinjaAPI
+from django.http import Http404, JsonResponse
+from django.urls import re_path
+from django.views.decorators.csrf import csrf_exempt
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from locus.core.errors import ApplicationError
 
-api = NinjaAPI(
+
+def _json_error_response(status, message, code):
+    return JsonResponse({"message": message, "code": code, "fields": {}}, status=status)
+
+
+def _json_errors(view):
+    """Answer in the API's error shape where Django or ninja would answer in HTML or plain text:
+    a wrong method (405) and an unknown address (404)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            return _json_error_response(404, "Not found.", "not_found")
+        if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
+            allow = response.get("Allow", "")
+            response = _json_error_response(405, "Method not allowed.", "method_not_allowed")
+            response["Allow"] = allow
+        return response
+
+    return wrapper
+
+
+@csrf_exempt  # it changes nothing; a POST to an unknown address is a 404, not a CSRF 403
+def _unknown_address(request, *args, **kwargs):
+    raise Http404
+
+
+class LocusAPI(NinjaAPI):
+    def _get_urls(self):
+        urls = super()._get_urls()
+        for pattern in urls:
+            pattern.callback = _json_errors(pattern.callback)
+        urls.append(re_path(r"^", _json_errors(_unknown_address), name="unknown"))
+        return urls
+
+
+api = LocusAPI(
     title="Locus API",
     version="1",
     description=(
@@ -17,6 +59,10 @@ api = NinjaAPI(
         'Errors always have the shape `{"message", "code", "fields"}`.'
     ),
     urls_namespace="api",
+    # Swagger UI from ninja's static files (no CDN). It runs under the site's strict CSP as is:
+    # it sets styles through the CSSOM, which CSP allows, so no 'unsafe-inline' is needed.
+    # No online validator: its badge would send the schema's address to swagger.io.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 
 
@@ -64,11 +110,14 @@ HTTP_ERROR_CODES = {
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc):
-    status, message = exc.status_code, str(exc)
-    if isinstance(exc.__cause__, RequestDataTooBig):
-        # ninja reports every unreadable body as 400; say what is really wrong.
-        status, message = 413, "The request body is too large."
-    return _error(request, status, message, HTTP_ERROR_CODES.get(status, "error"))
+    status = exc.status_code
+    return _error(request, status, str(exc), HTTP_ERROR_CODES.get(status, "error"))
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_request_too_big(request, exc):
+    # Otherwise Django's 400 page: the body is over DATA_UPLOAD_MAX_MEMORY_SIZE.
+    return _error(request, 413, "The request body is too large.", "too_large")
 
 
 def _mount_routers():

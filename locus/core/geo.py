@@ -2,6 +2,7 @@
 
 import json
 import math
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -150,6 +151,12 @@ def _text_property(properties, key, max_length):
     return str(value).strip()[: max_length + 1]
 
 
+def _storable_text(text):
+    """False for text a database cannot store or a person cannot read: control characters
+    (NUL among them) and lone surrogates."""
+    return not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
+
+
 def _plain(geometry):
     """Tuples (from shapely's mapping) to lists, so the geometry is plain JSON."""
     return json.loads(json.dumps(geometry))
@@ -181,6 +188,8 @@ def parse_area_features(raw, *, name_property="name", code_property="", populati
             }
         elif len(name) > 120:
             problem = _("The name is longer than 120 characters.")
+        elif not _storable_text(name):
+            problem = _("The name contains control characters or invalid Unicode.")
         elif name.casefold() in seen:
             problem = _("Duplicate name: feature %(first)s has the same name.") % {
                 "first": seen[name.casefold()]
@@ -190,6 +199,8 @@ def parse_area_features(raw, *, name_property="name", code_property="", populati
         code = _text_property(properties, code_property, 40)
         if not problem and len(code) > 40:
             problem = _("The code is longer than 40 characters.")
+        if not problem and not _storable_text(code):
+            problem = _("The code contains control characters or invalid Unicode.")
         if (
             not problem
             and population_property

@@ -16,7 +16,7 @@ class OrganisationOut(Schema):
 
 
 @router.get(
-    "/places/{place_slug}/organisations",
+    "/places/{slug:place_slug}/organisations",
     response={200: list[OrganisationOut], 404: ErrorOut},
     auth=None,
     summary="Organisations working in a place",
@@ -26,7 +26,7 @@ def organisations_list(request, place_slug: str):
 
 
 @router.get(
-    "/places/{place_slug}/organisations/{organisation_id}",
+    "/places/{slug:place_slug}/organisations/{organisation_id}",
     response={200: OrganisationOut, 404: ErrorOut, 422: ErrorOut},
     auth=None,
     summary="An organisation working in a place",

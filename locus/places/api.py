@@ -1,11 +1,13 @@
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import Field, Path, Router, Schema, Status
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic_core import PydanticCustomError
 
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
@@ -79,13 +81,23 @@ EXAMPLE_IMPORT = {
 }
 
 
+def _no_control_characters(value):
+    """Control characters cannot be stored (PostgreSQL refuses NUL) and name no real property."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise PydanticCustomError("control_characters", "Control characters are not allowed.")
+    return value
+
+
+PropertyName = Annotated[str, AfterValidator(_no_control_characters)]
+
+
 class AreaImportIn(Schema):
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_IMPORT]})
 
     geojson: FeatureCollectionIn = Field(..., description="A GeoJSON FeatureCollection (WGS84).")
-    name_property: str = Field("name", min_length=1, max_length=60)
-    code_property: str = Field("", max_length=60)
-    population_property: str = Field("", max_length=60)
+    name_property: PropertyName = Field("name", min_length=1, max_length=60)
+    code_property: PropertyName = Field("", max_length=60)
+    population_property: PropertyName = Field("", max_length=60)
     skip_invalid: bool = Field(
         False,
         description=(
@@ -126,7 +138,7 @@ def places_list(request):
 
 
 @router.get(
-    "/places/{place_slug}",
+    "/places/{slug:place_slug}",
     response={200: PlaceOut, 404: ErrorOut},
     auth=None,
     summary="Get a place",
@@ -136,13 +148,24 @@ def place_detail(request, place_slug: str):
 
 
 @router.get(
-    "/places/{place_slug}/areas",
+    "/places/{slug:place_slug}/areas",
     response={200: FeatureCollectionOut, 404: ErrorOut},
     auth=None,
     summary="The place's areas as GeoJSON",
 )
 def place_areas(request, place_slug: str):
     return selectors.areas_feature_collection(place=_place_or_404(request))
+
+
+def _geojson_text(geojson):
+    """The collection as JSON text, as the client sent it (no re-serialisation by pydantic,
+    which gives up on deep nesting with a 500)."""
+    data = {**(geojson.model_extra or {}), "type": geojson.type, "features": geojson.features}
+    try:
+        return json.dumps(data)
+    except (RecursionError, ValueError):
+        message = "The GeoJSON is nested too deeply."
+        raise ValidationFailed(message, fields={"geojson": [message]}) from None
 
 
 def _check_features(raw, payload):
@@ -165,9 +188,12 @@ def _check_features(raw, payload):
         fields.setdefault(f"geojson.features.{problem.number - 1}", []).append(reason)
     if parsed.problems and not payload.skip_invalid:
         raise ValidationFailed(
-            _(
-                "%(count)s feature(s) are invalid, so nothing was imported. Fix them, or send "
-                '"skip_invalid": true to import the valid ones.'
+            ngettext(
+                "%(count)s feature is invalid, so nothing was imported. Fix it, or send "
+                '"skip_invalid": true to import the valid ones.',
+                "%(count)s features are invalid, so nothing was imported. Fix them, or send "
+                '"skip_invalid": true to import the valid ones.',
+                len(parsed.problems),
             )
             % {"count": len(parsed.problems)},
             code="invalid_features",
@@ -180,7 +206,7 @@ def _check_features(raw, payload):
 
 
 @router.post(
-    "/places/{place_slug}/areas/import",
+    "/places/{slug:place_slug}/areas/import",
     response={202: JobOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Import areas from GeoJSON (as a job)",
@@ -188,7 +214,7 @@ def _check_features(raw, payload):
 def place_areas_import(request, place_slug: str, payload: AreaImportIn):
     place = _place_or_404(request)
     api_membership(request, Capability.MANAGE_AREAS)
-    raw = json.dumps(payload.geojson.model_dump(mode="json"))
+    raw = _geojson_text(payload.geojson)
     _check_features(raw, payload)
     job = services.areas_import_job_start(
         place=place,
@@ -204,7 +230,7 @@ def place_areas_import(request, place_slug: str, payload: AreaImportIn):
 
 
 @router.get(
-    "/places/{place_slug}/jobs/{job_id}",
+    "/places/{slug:place_slug}/jobs/{job_id}",
     response={200: JobOut, 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Follow a job",

@@ -4,6 +4,7 @@ import logging
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from locus.core.choices import AuditAction
 from locus.core.errors import ValidationFailed
@@ -86,7 +87,11 @@ def areas_import_from_file(
                 )
     if problems and not skip_invalid:
         raise ValidationFailed(
-            _("%(count)s feature(s) are invalid, so nothing was imported.")
+            ngettext(
+                "%(count)s feature is invalid, so nothing was imported.",
+                "%(count)s features are invalid, so nothing was imported.",
+                len(problems),
+            )
             % {"count": len(problems)},
             fields={"file": [_("Feature %(feature)s: %(reason)s") % p for p in problems[:50]]},
             code="invalid_features",

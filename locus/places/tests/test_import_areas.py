@@ -85,7 +85,7 @@ def test_one_bad_feature_imports_nothing_and_lists_every_problem(world, geojson,
     before = snapshot(world.a.place, in_place)
     path = geojson(*boroughs(2), bad_feature("Grid One"), feature("", square(0.5, 51.5)))
     message, err = run_failing("alpha", path)
-    assert message == "2 feature(s) are invalid, so nothing was imported."
+    assert message == "2 features are invalid, so nothing was imported."
     assert "Feature 3 (Grid One): Coordinate (530000, 180000) is outside WGS84" in err
     assert "Feature 4 (): The property 'name' (the area's name) is missing or empty." in err
     assert snapshot(world.a.place, in_place) == before
@@ -137,7 +137,7 @@ def test_a_population_too_large_to_store_is_reported_not_crashing(world, geojson
     message, err = run_failing(
         "alpha", geojson(feature("Big", pop=MAX_POPULATION + 1)), "--population-property", "pop"
     )
-    assert message == "1 feature(s) are invalid, so nothing was imported."
+    assert message == "1 feature is invalid, so nothing was imported."
     assert "Feature 1 (Big): The population is larger than" in err
 
 

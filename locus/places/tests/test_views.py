@@ -229,7 +229,7 @@ def test_bad_features_with_import_nothing_fail_the_job_and_list_each_one(
     job = finished_job(response, world.a.place, in_place)
     assert job.status == JobStatus.FAILED
     assert job.result["code"] == "invalid_features"
-    assert job.result["message"] == "2 feature(s) are invalid, so nothing was imported."
+    assert job.result["message"] == "2 features are invalid, so nothing was imported."
     errors = [line["message"] for line in job.log if line["level"] == "error"]
     assert any(
         m.startswith("Feature 3 (Grid One): Coordinate (530000, 180000) is outside") for m in errors
@@ -242,7 +242,7 @@ def test_bad_features_with_import_nothing_fail_the_job_and_list_each_one(
 
     html = admin_a.get(response["Location"]).content.decode()
     assert "Failed" in html
-    assert "2 feature(s) are invalid, so nothing was imported." in html
+    assert "2 features are invalid, so nothing was imported." in html
     assert "Feature 3 (Grid One)" in html and "Feature 4 (Point)" in html
 
 

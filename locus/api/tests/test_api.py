@@ -1,0 +1,628 @@
+"""The JSON API at /api/v1/: each endpoint's happy path, its one error shape, who may call it,
+and that a place never sees another place's objects through it."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from locus.accounts.services import token_create, token_revoke
+from locus.core.choices import AuditAction, JobStatus
+from locus.core.models import AuditEvent, Job
+from locus.core.services import job_create
+from locus.core.testing.factories import AreaFactory, OrganisationFactory, square
+from locus.directory.services import organisation_list_in_place
+from locus.places.models import Area
+
+API = "/api/v1"
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def bearer(secret):
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def secret_for(membership, name="test"):
+    _token, secret = token_create(membership=membership, name=name)
+    return secret
+
+
+def assert_error(response, status, code=None):
+    """The one error shape: {"message", "code", "fields"} and nothing else."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"message", "code", "fields"}, body
+    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["fields"], dict)
+    assert all(isinstance(v, list) and v for v in body["fields"].values()), body
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+def feature(name, geometry, **properties):
+    return {"type": "Feature", "properties": {"name": name, **properties}, "geometry": geometry}
+
+
+def collection(*features):
+    return {"type": "FeatureCollection", "features": list(features)}
+
+
+def post_import(client, place_slug, body, **headers):
+    return client.post(
+        f"{API}/places/{place_slug}/areas/import",
+        body,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def make_job(place_world, in_place):
+    with in_place(place_world.place):
+        return job_create(place=place_world.place, kind="test", title="Test job")
+
+
+@pytest.fixture
+def alpha_admin(world):
+    return bearer(secret_for(world.a.memberships["admin"]))
+
+
+# --- authentication: 401 -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer locus_not-a-real-token"},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "bearer"},
+    ],
+    ids=["none", "unknown", "empty", "basic", "no-secret"],
+)
+def test_me_without_valid_credentials_is_401(client, world, headers):
+    assert_error(client.get(f"{API}/me", headers=headers), 401, "unauthorized")
+
+
+def test_revoked_token_is_401(client, world):
+    membership = world.a.memberships["admin"]
+    token, secret = token_create(membership=membership, name="soon revoked")
+    assert client.get(f"{API}/me", headers=bearer(secret)).status_code == 200
+    token_revoke(token=token, actor=membership.user)
+    assert_error(client.get(f"{API}/me", headers=bearer(secret)), 401, "unauthorized")
+
+
+def test_token_of_an_ended_membership_or_a_role_without_api_is_401(client, world):
+    membership = world.a.memberships["editor"]
+    secret = secret_for(membership)
+    membership.role = "member"  # members may not use the API
+    membership.save()
+    assert_error(client.get(f"{API}/me", headers=bearer(secret)), 401)
+    membership.role = "editor"
+    membership.is_active = False
+    membership.save()
+    assert_error(client.get(f"{API}/me", headers=bearer(secret)), 401)
+
+
+def test_token_of_a_deactivated_user_is_401(client, world):
+    membership = world.a.memberships["admin"]
+    secret = secret_for(membership)
+    membership.user.is_active = False
+    membership.user.save()
+    assert_error(client.get(f"{API}/me", headers=bearer(secret)), 401)
+
+
+def test_write_without_credentials_is_401_not_a_csrf_403(world):
+    client = Client(enforce_csrf_checks=True)
+    assert_error(post_import(client, "alpha", {}), 401, "unauthorized")
+    response = post_import(client, "alpha", {}, Authorization="Bearer locus_wrong")
+    assert_error(response, 401, "unauthorized")
+
+
+def test_session_write_needs_the_csrf_token(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.a.users["admin"])
+    body = collection(feature("New", square(-0.1, 51.4)))
+    assert_error(post_import(client, "alpha", {"geojson": body}), 403, "forbidden")
+
+
+# --- /me -----------------------------------------------------------------------------------
+
+
+def test_me_with_a_token_shows_only_the_token_membership(client, world):
+    membership = world.a.memberships["analyst"]
+    response = client.get(f"{API}/me", headers=bearer(secret_for(membership)))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["email"] == membership.user.email
+    assert body["token_membership_id"] == membership.pk
+    assert body["contexts"] == [
+        {
+            "membership_id": membership.pk,
+            "organisation_id": world.a.organisation.pk,
+            "organisation": world.a.organisation.name,
+            "role": "analyst",
+            "place": "alpha",
+        }
+    ]
+
+
+def test_me_with_a_session(client_for, world):
+    client = client_for(world.b.users["coordinator"])
+    body = client.get(f"{API}/me").json()
+    assert body["token_membership_id"] is None
+    assert [c["place"] for c in body["contexts"]] == ["beta"]
+
+
+def test_using_a_token_is_audited(client, world, in_place):
+    membership = world.a.memberships["admin"]
+    token, secret = token_create(membership=membership, name="audited")
+    job = make_job(world.a, in_place)
+    assert not AuditEvent.objects.filter(action=AuditAction.TOKEN_USED).exists()
+    response = client.get(f"{API}/places/alpha/jobs/{job.pk}", headers=bearer(secret))
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(action=AuditAction.TOKEN_USED)
+    assert event.actor == membership.user
+    assert event.place == world.a.place
+    assert event.target_id == str(token.pk)
+
+
+# --- public place endpoints ----------------------------------------------------------------
+
+
+def test_places_list(client, world):
+    response = client.get(f"{API}/places")
+    assert response.status_code == 200
+    by_slug = {p["slug"]: p for p in response.json()}
+    assert set(by_slug) == {"alpha", "beta"}
+    assert by_slug["alpha"]["name"] == "Alphaville"
+    assert by_slug["beta"]["network"] == "net-se"
+
+
+def test_place_detail(client, world):
+    response = client.get(f"{API}/places/beta")
+    assert response.status_code == 200
+    assert response.json()["country"] == "SE"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["", "/areas", "/organisations", "/organisations/1", "/jobs/1", "/areas/import"],
+)
+def test_unknown_place_is_404(client, world, alpha_admin, path):
+    url = f"{API}/places/nowhere{path}"
+    if path.endswith("import"):
+        response = client.post(url, {}, content_type="application/json", headers=alpha_admin)
+    else:
+        response = client.get(url, headers=alpha_admin)
+    assert_error(response, 404, "not_found")
+
+
+def test_place_areas_is_geojson_of_this_place_only(client, world):
+    response = client.get(f"{API}/places/alpha/areas")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["type"] == "FeatureCollection"
+    assert sorted(f["properties"]["name"] for f in body["features"]) == [
+        "Alphaville North",
+        "Alphaville South",
+    ]
+    assert all(
+        f["type"] == "Feature" and f["geometry"]["type"] == "Polygon" for f in body["features"]
+    )
+
+
+def test_organisations_list_and_detail(client, world):
+    response = client.get(f"{API}/places/alpha/organisations")
+    assert response.status_code == 200
+    assert [o["name"] for o in response.json()] == ["Alphaville Council"]
+    org = world.a.organisation
+    response = client.get(f"{API}/places/alpha/organisations/{org.pk}")
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": org.pk,
+        "name": org.name,
+        "type": org.type,
+        "website": org.website,
+    }
+
+
+@pytest.mark.parametrize("organisation_id", ["other-place", "unlisted", "missing"])
+def test_organisation_not_listed_in_the_place_is_404(client, world, organisation_id):
+    ids = {
+        "other-place": world.b.organisation.pk,
+        "unlisted": OrganisationFactory(name="Nowhere Trust").pk,
+        "missing": 999_999,
+    }
+    response = client.get(f"{API}/places/alpha/organisations/{ids[organisation_id]}")
+    assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("bad_id", ["abc", "0", "-3", str(2**63), "1.5"])
+def test_bad_ids_in_the_path_are_422_naming_the_parameter(client, world, alpha_admin, bad_id):
+    body = assert_error(client.get(f"{API}/places/alpha/organisations/{bad_id}"), 422)
+    assert list(body["fields"]) == ["organisation_id"]
+    body = assert_error(client.get(f"{API}/places/alpha/jobs/{bad_id}", headers=alpha_admin), 422)
+    assert list(body["fields"]) == ["job_id"]
+
+
+# --- jobs ----------------------------------------------------------------------------------
+
+
+def test_job_detail(client, world, in_place):
+    job = make_job(world.a, in_place)
+    secret = secret_for(world.a.memberships["analyst"])
+    response = client.get(f"{API}/places/alpha/jobs/{job.pk}", headers=bearer(secret))
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["status"], body["kind"]) == (job.pk, "queued", "test")
+
+
+@pytest.mark.parametrize("role", ["editor", "caseworker"])
+def test_job_detail_for_a_role_without_jobs_is_403(client, world, in_place, role):
+    job = make_job(world.a, in_place)
+    secret = secret_for(world.a.memberships[role])
+    response = client.get(f"{API}/places/alpha/jobs/{job.pk}", headers=bearer(secret))
+    assert_error(response, 403, "forbidden")
+
+
+def test_other_places_job_through_own_place_url_is_404(client, world, in_place, alpha_admin):
+    job_b = make_job(world.b, in_place)
+    response = client.get(f"{API}/places/alpha/jobs/{job_b.pk}", headers=alpha_admin)
+    assert_error(response, 404, "not_found")
+
+
+def test_token_of_place_a_gets_404_on_place_b_staff_endpoints(client, world, in_place, alpha_admin):
+    job_b = make_job(world.b, in_place)
+    assert_error(client.get(f"{API}/places/beta/jobs/{job_b.pk}", headers=alpha_admin), 404)
+    body = {"geojson": collection(feature("Intruder", square(13.0, 55.5)))}
+    assert_error(post_import(client, "beta", body, **alpha_admin), 404, "not_found")
+    with in_place(world.b.place):
+        assert not Area.objects.filter(name="Intruder").exists()
+
+
+def test_token_acts_only_through_its_own_membership(client, world, in_place):
+    """A user admin in A's council and member of a council listed in B: their A token does not
+    open B's staff endpoints, even though the user has business in B."""
+    from locus.core.testing.factories import MembershipFactory
+
+    user = world.a.users["admin"]
+    MembershipFactory(user=user, organisation=world.b.organisation, role="admin")
+    secret = secret_for(world.a.memberships["admin"])
+    job_b = make_job(world.b, in_place)
+    response = client.get(f"{API}/places/beta/jobs/{job_b.pk}", headers=bearer(secret))
+    assert_error(response, 404)
+
+
+# --- areas import --------------------------------------------------------------------------
+
+
+def test_areas_import_creates_areas_through_a_job(
+    client, world, in_place, alpha_admin, django_capture_on_commit_callbacks
+):
+    body = {
+        "geojson": collection(
+            feature("Riverside", square(-0.2, 51.4), ons="E01", pop=1200),
+            feature("Alphaville North", square(-0.1, 51.5, size=0.02)),  # updates the existing
+        ),
+        "code_property": "ons",
+        "population_property": "pop",
+    }
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post_import(client, "alpha", body, **alpha_admin)
+    assert response.status_code == 202, response.content
+    job = response.json()
+    assert job["kind"] == "areas.import" and job["status"] == "queued"
+    assert len(callbacks) == 1
+
+    with in_place(world.a.place):
+        riverside = Area.objects.get(name="Riverside")
+        assert (riverside.code, riverside.population) == ("E01", 1200)
+        assert Area.objects.count() == 3
+
+    followed = client.get(f"{API}/places/alpha/jobs/{job['id']}", headers=alpha_admin).json()
+    assert followed["status"] == JobStatus.SUCCEEDED
+    assert followed["progress"] == 100
+    assert followed["result"]["created"] == 1 and followed["result"]["updated"] == 1
+    assert followed["finished_at"] is not None
+    assert [line["level"] for line in followed["log"]].count("error") == 0
+
+
+@pytest.mark.parametrize("role", ["coordinator", "analyst", "editor", "caseworker"])
+def test_areas_import_for_a_role_without_areas_is_403(client, world, role):
+    secret = secret_for(world.a.memberships[role])
+    body = {"geojson": collection(feature("X", square(-0.2, 51.4)))}
+    assert_error(post_import(client, "alpha", body, **bearer(secret)), 403, "forbidden")
+
+
+def test_areas_import_as_a_member_session_is_403(client_for, world):
+    client = client_for(world.a.users["member"])
+    body = {"geojson": collection(feature("X", square(-0.2, 51.4)))}
+    assert_error(post_import(client, "alpha", body), 403, "forbidden")
+
+
+def test_areas_import_with_an_admin_session(client_for, world, in_place):
+    client = client_for(world.a.users["admin"])
+    body = {"geojson": collection(feature("By session", square(-0.2, 51.4)))}
+    response = post_import(client, "alpha", body)
+    assert response.status_code == 202
+    with in_place(world.a.place):
+        assert Job.objects.filter(pk=response.json()["id"]).exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({}, {"geojson"}),
+        ({"name_property": "name"}, {"geojson"}),
+        ({"geojson": "not an object", "skip_invalid": "perhaps"}, {"geojson", "skip_invalid"}),
+        ({"geojson": {"type": "Feature", "features": []}}, {"geojson.type", "geojson.features"}),
+        ({"geojson": {"type": "FeatureCollection"}}, {"geojson.features"}),
+        (
+            {"geojson": {"type": "FeatureCollection", "features": [1, "x"]}},
+            {"geojson.features.0", "geojson.features.1"},
+        ),
+        (
+            {"geojson": collection(feature("A", square(0, 0))), "name_property": ""},
+            {"name_property"},
+        ),
+        (
+            {"geojson": collection(feature("A", square(0, 0))), "code_property": "c\x00de"},
+            {"code_property"},
+        ),
+    ],
+    ids=[
+        "empty",
+        "no-geojson",
+        "wrong-types",
+        "not-a-collection",
+        "no-features",
+        "features-not-objects",
+        "empty-name-property",
+        "control-character",
+    ],
+)
+def test_areas_import_bad_body_is_422_naming_each_field(client, world, alpha_admin, body, fields):
+    response = post_import(client, "alpha", body, **alpha_admin)
+    error = assert_error(response, 422, "validation_error")
+    assert set(error["fields"]) == fields
+
+
+def test_areas_import_body_that_is_not_json_is_400(client, world, alpha_admin):
+    response = client.post(
+        f"{API}/places/alpha/areas/import",
+        "{not json",
+        content_type="application/json",
+        headers=alpha_admin,
+    )
+    assert_error(response, 400, "bad_request")
+
+
+def test_areas_import_with_no_body_is_422(client, world, alpha_admin):
+    response = client.post(
+        f"{API}/places/alpha/areas/import", "", content_type="application/json", headers=alpha_admin
+    )
+    error = assert_error(response, 422, "validation_error")
+    assert list(error["fields"]) == ["non_field"]
+
+
+BAD_FEATURES = collection(
+    feature("Good", square(-0.2, 51.4)),
+    feature("Pointy", {"type": "Point", "coordinates": [-0.2, 51.4]}),
+    {"type": "Feature", "properties": {}, "geometry": square(-0.3, 51.4)},  # no name
+    feature("Projected", square(530000, 180000)),
+)
+
+
+def test_invalid_features_refuse_the_import_and_name_each_one(client, world, in_place, alpha_admin):
+    response = post_import(client, "alpha", {"geojson": BAD_FEATURES}, **alpha_admin)
+    error = assert_error(response, 422, "invalid_features")
+    assert set(error["fields"]) == {
+        "geojson.features.1",
+        "geojson.features.2",
+        "geojson.features.3",
+    }
+    assert "Point" in error["fields"]["geojson.features.1"][0]
+    assert "name" in error["fields"]["geojson.features.2"][0]
+    assert "projection" in error["fields"]["geojson.features.3"][0]
+    assert "3" in error["message"]
+    with in_place(world.a.place):
+        assert not Job.objects.exists()
+        assert not Area.objects.filter(name="Good").exists()
+
+
+def test_invalid_features_skipped_on_request_and_listed_in_the_job(
+    client, world, in_place, alpha_admin, django_capture_on_commit_callbacks
+):
+    body = {"geojson": BAD_FEATURES, "skip_invalid": True}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_import(client, "alpha", body, **alpha_admin)
+    assert response.status_code == 202
+    job = client.get(f"{API}/places/alpha/jobs/{response.json()['id']}", headers=alpha_admin).json()
+    assert job["status"] == "succeeded"
+    assert job["result"]["created"] == 1 and job["result"]["skipped"] == 3
+    assert [p["feature"] for p in job["result"]["problems"]] == [2, 3, 4]
+    assert sum(line["level"] == "error" for line in job["log"]) == 3
+    with in_place(world.a.place):
+        assert Area.objects.filter(name="Good").exists()
+
+
+def test_nothing_valid_to_import_is_422_even_when_skipping(client, world, alpha_admin):
+    body = {"geojson": collection(BAD_FEATURES["features"][1]), "skip_invalid": True}
+    error = assert_error(post_import(client, "alpha", body, **alpha_admin), 422, "invalid_features")
+    assert set(error["fields"]) == {"geojson.features.0"}
+
+
+# --- query budgets: list endpoints do not grow with rows -----------------------------------
+
+
+def _more_rows(world, in_place, n):
+    with in_place(world.a.place):
+        for i in range(n):
+            AreaFactory(
+                place=world.a.place, name=f"Extra {i}", geometry=square(-0.3, 51.3 + i / 100)
+            )
+            organisation_list_in_place(
+                organisation=OrganisationFactory(name=f"Extra org {i}"), place=world.a.place
+            )
+
+
+@pytest.mark.parametrize("extra_rows", [0, 12])
+@pytest.mark.parametrize(
+    ("path", "budget"),
+    [("/places", 1), ("/places/alpha/areas", 2), ("/places/alpha/organisations", 2)],
+)
+def test_list_query_budget(
+    client, world, in_place, django_assert_max_num_queries, extra_rows, path, budget
+):
+    _more_rows(world, in_place, extra_rows)
+    with django_assert_max_num_queries(budget):
+        response = client.get(f"{API}{path}")
+    assert response.status_code == 200
+    if path.endswith("areas"):
+        assert len(response.json()["features"]) == 2 + extra_rows
+
+
+@pytest.mark.parametrize("extra_rows", [0, 12])
+def test_me_query_budget(client, world, in_place, django_assert_max_num_queries, extra_rows):
+    secret = secret_for(world.a.memberships["admin"])
+    _more_rows(world, in_place, extra_rows)
+    # token lookup, last-used update, audit event, contexts (listings, memberships)
+    with django_assert_max_num_queries(5):
+        assert client.get(f"{API}/me", headers=bearer(secret)).status_code == 200
+
+
+# --- addresses and methods the API does not have -------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/nope", "/places/", "/places/alpha/nope"])
+def test_unknown_api_address_is_a_json_404(client, world, path):
+    assert_error(client.get(f"{API}{path}"), 404, "not_found")
+
+
+def test_wrong_method_is_a_json_405(client, world):
+    response = client.delete(f"{API}/places")
+    assert_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == "GET"
+
+
+def test_post_to_an_unknown_api_address_is_a_json_404_not_a_csrf_403(world):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(f"{API}/places/Not%20a%20slug/areas/import", {}, "application/json")
+    assert_error(response, 404, "not_found")
+
+
+# --- the isolation battery for every staff endpoint (QUALITY.md) ---------------------------
+
+
+@dataclass
+class EndpointCase:
+    """One staff endpoint: `{place}` and `{object}` in the path are filled per place world."""
+
+    operation_id: str
+    method: str
+    path: str
+    allowed_role: str
+    denied_role: str
+    objects: Callable | None = None  # (place_world, in_place) -> object id
+    body: dict | None = None
+    ok_status: int = 200
+
+    def url(self, place_world, object_id=None):
+        return f"{API}{self.path}".format(place=place_world.place.slug, object=object_id)
+
+    def call(self, client, url, headers):
+        if self.method == "post":
+            return client.post(url, self.body, content_type="application/json", headers=headers)
+        return client.get(url, headers=headers)
+
+
+STAFF_ENDPOINTS = [
+    EndpointCase(
+        "locus_places_api_place_areas_import",
+        "post",
+        "/places/{place}/areas/import",
+        allowed_role="admin",
+        denied_role="coordinator",
+        body={"geojson": collection(feature("Battery", square(-0.2, 51.4)))},
+        ok_status=202,
+    ),
+    EndpointCase(
+        "locus_places_api_place_job",
+        "get",
+        "/places/{place}/jobs/{object}",
+        allowed_role="analyst",
+        denied_role="editor",
+        objects=lambda place_world, in_place: make_job(place_world, in_place).pk,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", STAFF_ENDPOINTS, ids=lambda c: c.operation_id)
+def test_staff_endpoint_battery(case, client, world, in_place):
+    a, b = world.a, world.b
+    own = case.objects(a, in_place) if case.objects else None
+    other = case.objects(b, in_place) if case.objects else None
+    allowed = bearer(secret_for(a.memberships[case.allowed_role]))
+    denied = bearer(secret_for(a.memberships[case.denied_role]))
+
+    assert_error(case.call(client, case.url(a, own), {}), 401, "unauthorized")
+    assert_error(case.call(client, case.url(a, own), denied), 403, "forbidden")
+    assert case.call(client, case.url(a, own), allowed).status_code == case.ok_status
+    # A token of place A on place B's URL (for B's object): not found.
+    assert_error(case.call(client, case.url(b, other), allowed), 404, "not_found")
+    if case.objects:
+        # Place B's object through place A's URL: not found.
+        assert_error(case.call(client, case.url(a, other), allowed), 404, "not_found")
+
+
+def test_every_staff_endpoint_is_in_the_battery(client):
+    document = client.get(f"{API}/openapi.json").json()
+    secured_in_a_place = {
+        operation["operationId"]
+        for path, item in document["paths"].items()
+        for operation in item.values()
+        if isinstance(operation, dict) and operation.get("security") and "{place_slug}" in path
+    }
+    covered = {case.operation_id for case in STAFF_ENDPOINTS}
+    assert secured_in_a_place - covered == set(), "add these endpoints to STAFF_ENDPOINTS"
+
+
+@pytest.mark.parametrize("depth", [300, 900])
+def test_deeply_nested_geojson_is_answered_not_a_500(
+    client, world, alpha_admin, django_capture_on_commit_callbacks, depth
+):
+    deep = "[" * depth + "]" * depth
+    ring = "[[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]]]"
+    features = (
+        f'{{"type": "Feature", "properties": {{"name": "A"}}, "geometry": {deep}}}, '
+        f'{{"type": "Feature", "properties": {{"name": "B", "x": {deep}}}, '
+        f'"geometry": {{"type": "Polygon", "coordinates": {ring}}}}}'
+    )
+    body = f'{{"geojson": {{"type": "FeatureCollection", "features": [{features}]}}}}'
+    response = client.post(
+        f"{API}/places/alpha/areas/import", body, "application/json", headers=alpha_admin
+    )
+    error = assert_error(response, 422, "invalid_features")
+    assert list(error["fields"]) == ["geojson.features.0"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"{API}/places/alpha/areas/import",
+            body[:-1] + ', "skip_invalid": true}',
+            "application/json",
+            headers=alpha_admin,
+        )
+    assert response.status_code == 202
+    job = client.get(f"{API}/places/alpha/jobs/{response.json()['id']}", headers=alpha_admin)
+    assert job.json()["status"] == "succeeded"
+
+
+def test_body_over_the_upload_limit_is_413(client, world, alpha_admin, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"geojson": collection(*[feature(f"A{i}", square(0, i / 100)) for i in range(20)])}
+    assert_error(post_import(client, "alpha", body, **alpha_admin), 413, "too_large")

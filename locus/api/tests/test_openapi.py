@@ -1,0 +1,117 @@
+"""The OpenAPI document and the Swagger page that shows it."""
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+API = "/api/v1"
+ERROR_REF = "#/components/schemas/ErrorOut"
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+@pytest.fixture
+def openapi(client):
+    response = client.get(f"{API}/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def test_openapi_is_3_1(openapi):
+    assert re.fullmatch(r"3\.1\.\d+", openapi["openapi"])
+    error = openapi["components"]["schemas"]["ErrorOut"]
+    assert set(error["required"]) == {"message", "code", "fields"}
+
+
+def test_every_operation_declares_its_errors_with_the_error_schema(openapi):
+    seen = 0
+    for path, method, operation in operations(openapi):
+        seen += 1
+        name = f"{method.upper()} {path}"
+        responses = operation["responses"]
+        for status, response in responses.items():
+            schema = response["content"]["application/json"]["schema"]
+            if status.startswith("4"):
+                assert schema == {"$ref": ERROR_REF}, f"{name} {status} is not ErrorOut"
+        declared = {int(s) for s in responses}
+        needed = set()
+        if operation.get("security"):
+            needed |= {401}
+        if "{place_slug}" in path:
+            needed |= {404}
+            if operation.get("security"):
+                needed |= {403}
+        params = operation.get("parameters", [])
+        if any(p["in"] == "path" and p["schema"].get("type") == "integer" for p in params):
+            needed |= {422}
+        if "requestBody" in operation:
+            needed |= {400, 413, 422}
+        assert needed <= declared, f"{name} does not declare {sorted(needed - declared)}"
+    assert seen >= 8
+
+
+def test_operation_ids_and_summaries(openapi):
+    ids = [op["operationId"] for _p, _m, op in operations(openapi)]
+    assert len(ids) == len(set(ids))
+    assert all(op.get("summary") for _p, _m, op in operations(openapi))
+
+
+def test_integer_ids_are_bounded_to_what_the_database_holds(openapi):
+    for _path, _method, operation in operations(openapi):
+        for param in operation.get("parameters", []):
+            if param["schema"].get("type") == "integer":
+                assert param["schema"]["maximum"] == 2**63 - 1
+                assert param["schema"]["minimum"] == 1
+
+
+def test_docs_page_is_self_hosted_under_the_site_csp(client, settings):
+    response = client.get(f"{API}/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui-bundle.js" in html
+    urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    assert urls, "the docs page references its assets"
+    for url in urls:
+        parts = urlsplit(url)
+        assert not parts.scheme and not parts.netloc, f"{url} is on another host"
+        assert url.startswith(settings.STATIC_URL), url
+    assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", html, re.IGNORECASE)
+    assert "<style" not in html and " style=" not in html and "<script>" not in html
+
+    # The site's strict policy is kept: Swagger UI needs no 'unsafe-inline' and no other host.
+    csp = response["Content-Security-Policy"]
+    directives = {
+        d.split()[0]: d.split()[1:] for d in (part.strip() for part in csp.split(";")) if d
+    }
+    for directive in ("default-src", "script-src", "style-src", "connect-src", "img-src"):
+        assert "'unsafe-inline'" not in directives[directive]
+        assert all(
+            source.startswith("'") or source in {"data:"} for source in directives[directive]
+        ), f"{directive} allows another host: {directives[directive]}"
+
+
+def test_docs_assets_are_served(client):
+    html = client.get(f"{API}/docs").content.decode()
+    for url in re.findall(r"""(?:src|href)\s*=\s*["'](/static/[^"']+)["']""", html):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert body
+
+
+def test_docs_do_not_call_the_online_validator(client):
+    html = client.get(f"{API}/docs").content.decode()
+    raw = re.search(
+        r'<script type="application/json" id="swagger-settings">(.*?)</script>', html, re.S
+    )
+    swagger_settings = json.loads(raw.group(1))
+    assert swagger_settings["validatorUrl"] is None
+    assert swagger_settings["url"] == f"{API}/openapi.json"
