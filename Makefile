@@ -2,7 +2,6 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= config.settings
 
 .PHONY: demo test test-postgres lint format bench messages install run worker clean
 
