@@ -29,6 +29,7 @@ def _token(place_world):
 CASES = [
     ViewCase("places:staff_home", allowed_role="member", denied_role=None),
     ViewCase("places:areas", allowed_role="admin", denied_role="coordinator"),
+    ViewCase("places:settings", allowed_role="admin", denied_role="analyst"),
     ViewCase("places:jobs", allowed_role="analyst", denied_role="editor"),
     ViewCase("places:job", allowed_role="coordinator", denied_role="member", objects=_job),
     ViewCase("accounts:members", allowed_role="admin", denied_role="caseworker"),

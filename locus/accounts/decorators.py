@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from .policies import Capability, role_can, user_needs_mfa_setup
+from .policies import Capability, membership_can, user_needs_mfa_setup
 from .selectors import membership_for_place
 
 SESSION_ORG_KEY = "locus_organisation_id"
@@ -33,7 +33,7 @@ def staff_view(capability=Capability.STAFF_HOME):
             )
             if membership is None:
                 raise Http404
-            if not role_can(membership.role, capability):
+            if not membership_can(membership, capability):
                 raise PermissionDenied
             if user_needs_mfa_setup(request.user, membership.role):
                 messages.warning(

@@ -11,6 +11,7 @@ class Capability(StrEnum):
     STAFF_HOME = "staff.home"
     VIEW_PERSONAL_DATA = "personal_data.view"
     MANAGE_AREAS = "areas.manage"
+    MANAGE_PLACE = "place.manage"
     MANAGE_MEMBERS = "members.manage"
     VIEW_JOBS = "jobs.view"
     USE_API = "api.use"
@@ -36,8 +37,24 @@ MFA_REQUIRED_ROLES = {
 }
 
 
+# Capabilities over the whole place: only for the organisation that runs Locus there.
+PLACE_WIDE_CAPABILITIES = {Capability.MANAGE_AREAS, Capability.MANAGE_PLACE}
+
+
 def role_can(role, capability):
     return capability in ROLE_CAPABILITIES.get(role, set())
+
+
+def membership_can(membership, capability):
+    """The role allows it and, for place-wide capabilities, the membership's organisation runs
+    Locus in the place (`manages_place`, annotated by the membership selectors)."""
+    if capability in PLACE_WIDE_CAPABILITIES and not getattr(membership, "manages_place", False):
+        return False
+    return role_can(membership.role, capability)
+
+
+def membership_capabilities(membership):
+    return {str(c) for c in Capability if membership_can(membership, c)}
 
 
 def role_requires_mfa(role):

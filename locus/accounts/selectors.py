@@ -1,3 +1,4 @@
+from django.db.models import Exists, OuterRef
 from locus.directory.models import OrganisationListing
 
 from .models import ApiToken, Invitation, Membership, NetworkMembership
@@ -7,9 +8,16 @@ def memberships_in_place(*, user, place):
     """The user's active memberships whose organisation is actively listed in the place."""
     if not user.is_authenticated:
         return Membership.objects.none()
-    listed = OrganisationListing.objects.filter(place=place, is_active=True).values("organisation")
+    listed = OrganisationListing.objects.filter(place=place, is_active=True)
     return (
-        Membership.objects.filter(user=user, is_active=True, organisation__in=listed)
+        Membership.objects.filter(
+            user=user, is_active=True, organisation__in=listed.values("organisation")
+        )
+        .annotate(
+            manages_place=Exists(
+                listed.filter(organisation=OuterRef("organisation"), manages_place=True)
+            )
+        )
         .select_related("organisation")
         .order_by("organisation__name")
     )

@@ -4,7 +4,7 @@ from django.conf import settings
 from ninja.security import APIKeyCookie, HttpBearer
 
 from locus.accounts.decorators import SESSION_ORG_KEY
-from locus.accounts.policies import Capability, role_can, user_needs_mfa_setup
+from locus.accounts.policies import Capability, membership_can, role_can, user_needs_mfa_setup
 from locus.accounts.selectors import membership_for_place, token_by_secret
 from locus.accounts.services import token_mark_used
 from locus.core.errors import NotFound, PermissionDenied
@@ -75,7 +75,7 @@ def api_membership(request, capability):
         )
     if membership is None:
         raise NotFound("Not found.")
-    if not role_can(membership.role, capability):
+    if not membership_can(membership, capability):
         raise PermissionDenied("Your role does not allow this.")
     if token is None and user_needs_mfa_setup(request.user, membership.role):
         raise PermissionDenied("Set up two-factor authentication first.", code="mfa_required")

@@ -22,4 +22,5 @@ class AuditAction(models.TextChoices):
     TOKEN_REVOKED = "token_revoked", _("API token revoked")
     TOKEN_USED = "token_used", _("API token used")
     AREAS_IMPORTED = "areas_imported", _("Areas imported")
+    PLACE_SETTINGS_CHANGED = "place_settings_changed", _("Place settings changed")
     MFA_CHANGED = "mfa_changed", _("Two-factor authentication changed")

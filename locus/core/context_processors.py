@@ -14,9 +14,9 @@ def locus(request):
     membership = getattr(request, "membership", None)
     capabilities = set()
     if membership is not None:
-        from locus.accounts.policies import ROLE_CAPABILITIES
+        from locus.accounts.policies import membership_capabilities
 
-        capabilities = {str(c) for c in ROLE_CAPABILITIES.get(membership.role, ())}
+        capabilities = membership_capabilities(membership)
     return {
         "membership_capabilities": capabilities,
         "place": getattr(request, "place", None),

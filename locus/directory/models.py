@@ -32,6 +32,11 @@ class OrganisationListing(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="listings"
     )
     is_active = models.BooleanField(_("active"), default=True)
+    manages_place = models.BooleanField(
+        _("runs Locus for this place"),
+        default=False,
+        help_text=_("The city's own team: its administrators manage the place's settings and areas."),
+    )
     listed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,6 +3,55 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from .models import Place
+
+
+def timezone_choices():
+    import zoneinfo
+
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class PlaceSettingsForm(forms.ModelForm):
+    """What the city's administrators may change about their place."""
+
+    class Meta:
+        model = Place
+        fields = [
+            "name",
+            "default_language",
+            "timezone",
+            "suppression_threshold",
+            "report_retention_days",
+            "evidence_retention_days",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["default_language"] = forms.ChoiceField(
+            label=_("Default language"), choices=settings.LANGUAGES,
+            help_text=_("Used when a visitor has not chosen a language."),
+        )
+        self.fields["timezone"] = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+        self.fields["report_retention_days"].min_value = 30
+        self.fields["report_retention_days"].widget.attrs["min"] = 30
+
+    def clean_report_retention_days(self):
+        days = self.cleaned_data["report_retention_days"]
+        if days < 30:
+            raise forms.ValidationError(_("Keep reports for at least 30 days."))
+        return days
+
+    def clean(self):
+        data = super().clean()
+        report, evidence = data.get("report_retention_days"), data.get("evidence_retention_days")
+        if report is not None and evidence is not None and evidence > report:
+            self.add_error(
+                "evidence_retention_days",
+                _("Evidence cannot be kept longer than the report it belongs to."),
+            )
+        return data
+
 
 class AreaUploadForm(forms.Form):
     file = forms.FileField(

@@ -27,6 +27,20 @@ AREA_IMPORT_JOB = "areas.import"
 
 
 @transaction.atomic
+def place_update_settings(*, place, actor, form):
+    """Save a validated PlaceSettingsForm and audit which settings changed (not their values:
+    they are not personal, but the log stays short)."""
+    changed = list(form.changed_data)
+    form.save()
+    if changed:
+        audit_record(
+            action=AuditAction.PLACE_SETTINGS_CHANGED, actor=actor, place=place,
+            target=place, data={"fields": changed},
+        )
+    return place
+
+
+@transaction.atomic
 def areas_import(*, place, candidates, actor=None):
     """Create or update (by name) one area per candidate, all in one transaction."""
     existing = {area.name.casefold(): area for area in Area.objects.filter(place=place)}

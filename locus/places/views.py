@@ -11,7 +11,7 @@ from locus.core.geo import load_feature_collection
 from locus.directory.selectors import organisation_list
 
 from . import selectors, services
-from .forms import AreaUploadForm
+from .forms import AreaUploadForm, PlaceSettingsForm
 from .rollup import network_place_summaries
 
 
@@ -63,6 +63,17 @@ def areas(request):
             return redirect("places:job", place_slug=request.place.slug, job_id=job.pk)
     context = {"form": form, "areas": selectors.area_list(place=request.place)}
     return render(request, "places/areas.html", context, status=422 if form.errors else 200)
+
+
+@staff_view(Capability.MANAGE_PLACE)
+def place_settings(request):
+    form = PlaceSettingsForm(request.POST or None, instance=request.place)
+    if request.method == "POST" and form.is_valid():
+        services.place_update_settings(place=request.place, actor=request.user, form=form)
+        messages.success(request, _("Settings saved."))
+        return redirect("places:settings", place_slug=request.place.slug)
+    return render(request, "places/settings.html", {"form": form},
+                  status=422 if form.errors else 200)
 
 
 @staff_view(Capability.VIEW_JOBS)

@@ -55,7 +55,7 @@ def build_place_world(slug, name, country, lon, lat, *, mfa=True):
         name=f"{name} Council", type=OrganisationType.LOCAL_AUTHORITY
     )
     with place_scope(place):
-        organisation_list_in_place(organisation=organisation, place=place)
+        organisation_list_in_place(organisation=organisation, place=place, manages_place=True)
         areas = [
             AreaFactory(place=place, name=f"{name} North", geometry=square(lon, lat)),
             AreaFactory(place=place, name=f"{name} South", geometry=square(lon, lat - 0.02)),

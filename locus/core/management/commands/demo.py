@@ -121,11 +121,13 @@ class Command(BaseCommand):
                     code_property="code",
                 )
                 orgs = []
-                for name, org_type in spec["organisations"]:
+                for index, (name, org_type) in enumerate(spec["organisations"]):
                     organisation, _ = Organisation.objects.get_or_create(
                         name=name, defaults={"type": org_type}
                     )
-                    organisation_list_in_place(organisation=organisation, place=place)
+                    organisation_list_in_place(
+                        organisation=organisation, place=place, manages_place=index == 0
+                    )
                     orgs.append(organisation)
                 organisation_list_in_place(organisation=national, place=place)
             orgs_by_place[place.slug] = orgs
