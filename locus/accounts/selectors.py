@@ -1,4 +1,5 @@
 from django.db.models import Exists, OuterRef
+
 from locus.directory.models import OrganisationListing
 
 from .models import ApiToken, Invitation, Membership, NetworkMembership

@@ -35,7 +35,9 @@ class OrganisationListing(models.Model):
     manages_place = models.BooleanField(
         _("runs Locus for this place"),
         default=False,
-        help_text=_("The city's own team: its administrators manage the place's settings and areas."),
+        help_text=_(
+            "The city's own team: its administrators manage the place's settings and areas."
+        ),
     )
     listed_at = models.DateTimeField(auto_now_add=True)
 

@@ -29,7 +29,8 @@ class PlaceSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["default_language"] = forms.ChoiceField(
-            label=_("Default language"), choices=settings.LANGUAGES,
+            label=_("Default language"),
+            choices=settings.LANGUAGES,
             help_text=_("Used when a visitor has not chosen a language."),
         )
         self.fields["timezone"] = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)

@@ -34,8 +34,11 @@ def place_update_settings(*, place, actor, form):
     form.save()
     if changed:
         audit_record(
-            action=AuditAction.PLACE_SETTINGS_CHANGED, actor=actor, place=place,
-            target=place, data={"fields": changed},
+            action=AuditAction.PLACE_SETTINGS_CHANGED,
+            actor=actor,
+            place=place,
+            target=place,
+            data={"fields": changed},
         )
     return place
 

@@ -72,8 +72,9 @@ def place_settings(request):
         services.place_update_settings(place=request.place, actor=request.user, form=form)
         messages.success(request, _("Settings saved."))
         return redirect("places:settings", place_slug=request.place.slug)
-    return render(request, "places/settings.html", {"form": form},
-                  status=422 if form.errors else 200)
+    return render(
+        request, "places/settings.html", {"form": form}, status=422 if form.errors else 200
+    )
 
 
 @staff_view(Capability.VIEW_JOBS)

@@ -22,7 +22,9 @@ def test_city_admin_changes_settings_and_it_is_audited(world, client):
     assert response.status_code == 302
     world.a.place.refresh_from_db()
     assert (world.a.place.name, world.a.place.default_language, world.a.place.timezone) == (
-        "Alphaville City", "fr", "Europe/Paris",
+        "Alphaville City",
+        "fr",
+        "Europe/Paris",
     )
     assert world.a.place.suppression_threshold == 5
     event = AuditEvent.objects.get(action="place_settings_changed")
@@ -34,15 +36,21 @@ def test_city_admin_changes_settings_and_it_is_audited(world, client):
 def test_bad_settings_show_errors_and_keep_input(world, client):
     client.force_login(world.a.users["admin"])
     bad = VALID | {
-        "timezone": "Mars/Olympus", "suppression_threshold": "0",
-        "report_retention_days": "10", "evidence_retention_days": "9000",
+        "timezone": "Mars/Olympus",
+        "suppression_threshold": "0",
+        "report_retention_days": "10",
+        "evidence_retention_days": "9000",
         "default_language": "xx",
     }
     response = client.post(reverse("places:settings", args=["alpha"]), bad)
     assert response.status_code == 422
     form = response.context["form"]
-    assert {"timezone", "suppression_threshold", "report_retention_days",
-            "default_language"} <= set(form.errors)
+    assert {
+        "timezone",
+        "suppression_threshold",
+        "report_retention_days",
+        "default_language",
+    } <= set(form.errors)
     assert b"Alphaville City" in response.content
     world.a.place.refresh_from_db()
     assert world.a.place.name == "Alphaville"
@@ -50,8 +58,9 @@ def test_bad_settings_show_errors_and_keep_input(world, client):
 
 def test_evidence_cannot_outlive_reports(world, client):
     client.force_login(world.a.users["admin"])
-    response = client.post(reverse("places:settings", args=["alpha"]),
-                           VALID | {"evidence_retention_days": "3000"})
+    response = client.post(
+        reverse("places:settings", args=["alpha"]), VALID | {"evidence_retention_days": "3000"}
+    )
     assert response.status_code == 422
     assert "evidence_retention_days" in response.context["form"].errors
 
