@@ -2,7 +2,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja import Field, Path, Router, Schema, Status
@@ -154,7 +154,9 @@ def place_detail(request, place_slug: str):
     summary="The place's areas as GeoJSON",
 )
 def place_areas(request, place_slug: str):
-    return selectors.areas_feature_collection(place=_place_or_404(request))
+    # Served as cached JSON text: boundaries are large and change rarely.
+    text = selectors.areas_geojson_text(place=_place_or_404(request))
+    return HttpResponse(text, content_type="application/json")
 
 
 def _geojson_text(geojson):

@@ -15,6 +15,24 @@ def area_list(*, place, with_geometry=False):
     return areas if with_geometry else areas.defer("geometry")
 
 
+def areas_geojson_text(*, place):
+    """The FeatureCollection as JSON text, cached per place until an area changes (the key
+    carries the place id, the count and the latest change)."""
+    import json
+
+    from django.core.cache import cache
+    from django.db.models import Count, Max
+
+    stamp = Area.objects.filter(place=place).aggregate(n=Count("id"), last=Max("updated_at"))
+    last = stamp["last"].isoformat() if stamp["last"] else "none"
+    key = f"place:{place.pk}:areas-geojson:{stamp['n']}:{last}"
+    text = cache.get(key)
+    if text is None:
+        text = json.dumps(areas_feature_collection(place=place), separators=(",", ":"))
+        cache.set(key, text, timeout=24 * 3600)
+    return text
+
+
 def areas_feature_collection(*, place):
     """The place's areas as a GeoJSON FeatureCollection."""
     return {

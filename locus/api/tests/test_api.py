@@ -475,7 +475,7 @@ def _more_rows(world, in_place, n):
 @pytest.mark.parametrize("extra_rows", [0, 12])
 @pytest.mark.parametrize(
     ("path", "budget"),
-    [("/places", 1), ("/places/alpha/areas", 2), ("/places/alpha/organisations", 2)],
+    [("/places", 1), ("/places/alpha/areas", 3), ("/places/alpha/organisations", 2)],
 )
 def test_list_query_budget(
     client, world, in_place, django_assert_max_num_queries, extra_rows, path, budget
@@ -626,3 +626,17 @@ def test_body_over_the_upload_limit_is_413(client, world, alpha_admin, settings)
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     body = {"geojson": collection(*[feature(f"A{i}", square(0, i / 100)) for i in range(20)])}
     assert_error(post_import(client, "alpha", body, **alpha_admin), 413, "too_large")
+
+
+def test_areas_geojson_is_cached_until_an_area_changes(client, world, in_place):
+    first = client.get(f"{API}/places/alpha/areas").json()
+    names = {f["properties"]["name"] for f in first["features"]}
+    assert names == {a.name for a in world.a.areas}
+    area = world.a.areas[0]
+    with in_place(world.a.place):
+        area.name = "Renamed North"
+        area.save()
+    second = client.get(f"{API}/places/alpha/areas").json()
+    assert "Renamed North" in {f["properties"]["name"] for f in second["features"]}
+    other = client.get(f"{API}/places/beta/areas").json()
+    assert "Renamed North" not in {f["properties"]["name"] for f in other["features"]}
