@@ -226,6 +226,7 @@ PERMISSIONS_POLICY = (
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("de", _("German")), ("sv", _("Swedish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["locus.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
