@@ -1,0 +1,71 @@
+"""Security keys (WebAuthn) as a second factor, with Chromium's virtual authenticator."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import submit
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def _virtual_authenticator(page):
+    """Attach a platform-independent virtual security key to the page (Chrome DevTools)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    result = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, result["authenticatorId"]
+
+
+def test_add_a_security_key_and_sign_in_with_it(page, sign_in, check_axe):
+    from allauth.mfa.models import Authenticator
+
+    from locus.core.testing.factories import PASSWORD
+    from locus.core.testing.world import build_world
+
+    world = build_world()
+    user = world.a.users["caseworker"]
+    cdp, authenticator_id = _virtual_authenticator(page)
+    sign_in(page, user)
+
+    page.goto("/accounts/2fa/webauthn/add/")
+    if "/reauthenticate/" in page.url:  # allauth asks for the password before adding a key
+        check_axe(page)
+        page.get_by_label("Password").fill(PASSWORD)
+        submit(page.get_by_role("button", name="Confirm"))
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/webauthn/add/$"))
+    check_axe(page)
+    page.get_by_label("Name").fill("Office key")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add").click()
+    assert Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN).exists()
+    credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})
+    assert credentials["credentials"], "the virtual key holds no credential"
+
+    # Sign out, then sign in again with the key instead of a code.
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    submit(page.get_by_role("button", name="Sign in"))
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Use a security key").click()
+    assert "/accounts/2fa/" not in page.url and "/accounts/login/" not in page.url, page.url
