@@ -4,10 +4,16 @@ LOCUS_ENV selects the profile: "development" (default), "demo", "test" or "produ
 Production fails fast when a required setting is missing.
 """
 
+import base64
 import os
+import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -66,7 +72,9 @@ INSTALLED_APPS = [
     "locus.core",
     "locus.places",
     "locus.directory",
+    "locus.reporting",
     "locus.accounts",
+    "locus.outbox",
     "locus.api",
 ]
 
@@ -204,8 +212,12 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
 SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
-if env_bool("BEHIND_TLS_PROXY"):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY")
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies in front of Locus that append the client's address to X-Forwarded-For (rate limits
+# key on the address the outermost one saw). 0: use the connection's address.
+LOCUS_TRUSTED_PROXY_COUNT = int(env("LOCUS_TRUSTED_PROXY_COUNT", "1" if BEHIND_TLS_PROXY else "0"))
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -236,6 +248,15 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "locus" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Reporters' evidence: encrypted at rest, never served by URL.
+    "evidence": {
+        "BACKEND": "locus.core.storage.EncryptedFileSystemStorage",
+        "OPTIONS": {
+            "location": Path(tempfile.mkdtemp(prefix="locus-evidence-"))
+            if TESTING
+            else VAR_DIR / "evidence"
+        },
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not (DEBUG or TESTING)
@@ -251,6 +272,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Largest area GeoJSON a person may upload (bytes).
 LOCUS_MAX_AREA_UPLOAD = int(env("LOCUS_MAX_AREA_UPLOAD", str(20 * 1024 * 1024)))
+# Evidence uploads (locus.core.files): largest file, largest total per report (bytes), and the
+# largest image (pixels) decoded and re-encoded.
+LOCUS_MAX_EVIDENCE_FILE_BYTES = int(env("LOCUS_MAX_EVIDENCE_FILE_BYTES", str(20 * 1024 * 1024)))
+LOCUS_MAX_EVIDENCE_REPORT_BYTES = int(env("LOCUS_MAX_EVIDENCE_REPORT_BYTES", str(60 * 1024 * 1024)))
+LOCUS_MAX_IMAGE_PIXELS = int(env("LOCUS_MAX_IMAGE_PIXELS", "40000000"))
 
 # E-mail: SMTP in production or when EMAIL_HOST is set (default: a local MTA on port 25),
 # otherwise printed to the console.
@@ -274,8 +300,39 @@ if TESTING:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Locus <no-reply@localhost>")
 
+# Rate limits per scope and client: "count/period", period in s, m, h or d ("5/15m");
+# None switches a scope's limit off. Read on each request (locus.core.ratelimit).
+LOCUS_RATE_LIMITS = {
+    "report.submit": "10/h",
+    "followup.open": "20/h",
+}
+
+# Files uploaded with a report that was never sent are deleted after this long.
+LOCUS_STAGED_EVIDENCE_TTL = timedelta(hours=int(env("LOCUS_STAGED_EVIDENCE_HOURS", "24")))
+
 # Invitations expire after this many days.
 LOCUS_INVITATION_DAYS = int(env("LOCUS_INVITATION_DAYS", "7"))
+
+# Field- and file-level encryption at rest (locus.core.crypto): Fernet keys, newest first.
+# Rotate by putting a new key first, running `manage.py rotate_keys`, then dropping the old one.
+LOCUS_FIELD_KEYS = env_list("LOCUS_FIELD_KEYS")
+if not LOCUS_FIELD_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured("LOCUS_FIELD_KEYS must be set in production")
+    # Development and tests only: one stable key derived from SECRET_KEY, so a fresh checkout
+    # works and data survives restarts. Production never gets here (see above).
+    _dev_key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"locus-field-keys-development"
+    ).derive(SECRET_KEY.encode())
+    LOCUS_FIELD_KEYS = [base64.urlsafe_b64encode(_dev_key).decode("ascii")]
+for _position, _key in enumerate(LOCUS_FIELD_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"LOCUS_FIELD_KEYS: key {_position} is not a Fernet key "
+            "(make one with `manage.py generate_field_key`)"
+        ) from None
 
 LOGGING = {
     "version": 1,

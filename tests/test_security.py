@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,7 @@ def test_check_deploy_with_production_settings_is_clean(tmp_path):
         "LOCUS_ENV": "production",
         "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789abcdef",
         "ALLOWED_HOSTS": "locus.example.org",
+        "LOCUS_FIELD_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "LOCUS_VAR_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "config.settings",

@@ -104,7 +104,7 @@ HTTP_ERROR_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
-    429: "throttled",
+    429: "rate_limited",
 }
 
 

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import AuditAction, JobStatus
@@ -62,3 +63,52 @@ class Job(TenantModel):
     @property
     def is_finished(self):
         return self.status in {JobStatus.SUCCEEDED, JobStatus.FAILED}
+
+
+def _idempotency_expiry():
+    from .idempotency import DEFAULT_TTL
+
+    return timezone.now() + DEFAULT_TTL
+
+
+class IdempotencyKey(TenantModel):
+    """One claimed `Idempotency-Key` of a submission; see `locus/core/idempotency.py`.
+
+    `response_body` is replayed verbatim to every retry with the same key. Callers store only
+    what the first response already showed — the result's reference and receipt ids — never the
+    submitted content or any other personal data. `request_hash` is a SHA-256 of the canonical
+    payload, not the payload itself.
+    """
+
+    class Status(models.TextChoices):
+        IN_FLIGHT = "in_flight", _("In flight")
+        COMPLETED = "completed", _("Completed")
+
+    scope = models.CharField(max_length=60)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_FLIGHT)
+    # The claimer's token and lease: only the holder of the current claim may complete it, and
+    # a claim whose lease ran out (its process died) may be taken over by a retry.
+    claim_token = models.CharField(max_length=32)
+    lease_expires_at = models.DateTimeField()
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(default=_idempotency_expiry)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["place", "scope", "key"], name="idempotency_key_unique_per_scope"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="in_flight") | models.Q(response_status__isnull=False),
+                name="idempotency_key_completed_has_status",
+            ),
+        ]
+        indexes = [models.Index(fields=["place", "expires_at"], name="idempotency_key_expiry")]
+
+    def __str__(self):
+        return f"{self.scope} {self.key[:12]}… ({self.status})"

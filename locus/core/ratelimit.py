@@ -1,0 +1,224 @@
+"""Rate limits per scope and client (QUALITY.md: overload degrades to 429, never to a 500).
+
+    decision = rate_limit(request, scope="report.submit", limit=10, period=3600)
+    if not decision.allowed: ...  # decision.retry_after seconds
+
+    @rate_limited("report.submit", "10/h")          # settings.LOCUS_RATE_LIMITS overrides
+    def report_form(request, place_slug): ...
+
+A sliding-window counter in the cache (the database cache in real runs, shared by every
+process): the count of this fixed window plus the previous window's count weighted by how much
+of it still overlaps the last `period` seconds. Only allowed requests count, so a client that
+waits `retry_after` seconds is let through. Concurrent requests may overshoot the limit by a
+few (the check and the count are not one atomic step); this is abuse control, not billing.
+
+The client is an HMAC-SHA256 (keyed with SECRET_KEY) of its IP address — an IPv6 address by its
+/64, which one household gets — so no raw address reaches the cache or the logs. The address
+is the connection's (REMOTE_ADDR) unless `LOCUS_TRUSTED_PROXY_COUNT` proxies in front of Locus
+append to `X-Forwarded-For`: then it is the address the outermost trusted proxy saw (that many
+hops from the right; anything further left is written by the client and can be forged).
+
+If the cache fails, requests are allowed and a warning is logged (without the client).
+"""
+
+import ipaddress
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.crypto import salted_hmac
+from django.utils.translation import ngettext
+
+logger = logging.getLogger(__name__)
+
+CACHE_ALIAS = "default"
+KEY_PREFIX = "locus:rl"
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+
+
+def clock():
+    """Seconds since the epoch (monkeypatched by tests)."""
+    return time.time()
+
+
+def _cache():
+    return caches[CACHE_ALIAS]
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: int = 0  # seconds; 0 when allowed
+
+
+def parse_rate(rate):
+    """`"10/h"` → (10, 3600); `"5/15m"` → (5, 900). Units: s, m, h, d."""
+    match = _RATE.match(str(rate))
+    if not match or int(match[1]) < 1 or int(match[2] or 1) < 1:
+        raise ImproperlyConfigured(f"not a rate: {rate!r} (expected e.g. '10/m' or '5/15m')")
+    return int(match[1]), int(match[2] or 1) * UNITS[match[3]]
+
+
+# --- the client ----------------------------------------------------------------------------
+
+
+def _strip_port(value):
+    value = value.strip()
+    if value.startswith("["):  # [v6]:port
+        return value[1 : value.find("]")] if "]" in value else value
+    if value.count(":") == 1:  # v4:port
+        return value.split(":", 1)[0]
+    return value
+
+
+def client_ip(request):
+    """The client's address: REMOTE_ADDR, or the address the outermost trusted proxy saw."""
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = int(getattr(settings, "LOCUS_TRUSTED_PROXY_COUNT", 0) or 0)
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if hops:
+            address = hops[-min(proxies, len(hops))]
+    return _strip_port(address)
+
+
+def _network(address):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address.lower()[:100]
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def client_key(request):
+    """A keyed hash of the client's address (never the address itself)."""
+    digest = salted_hmac(
+        "locus.core.ratelimit.client", _network(client_ip(request)), algorithm="sha256"
+    )
+    return digest.hexdigest()[:32]
+
+
+# --- the limiter ---------------------------------------------------------------------------
+
+
+def _retry_after(*, previous, current, limit, elapsed, period):
+    """Seconds until one more request fits, if no other request arrives meanwhile."""
+    if current + 1 <= limit:  # the previous window's weight must fade enough
+        fraction = 1 - (limit - current - 1) / previous
+        wait = (fraction - elapsed) * period
+    else:  # wait for the next window, where this one's count fades
+        wait = (1 - elapsed) * period + (1 - (limit - 1) / current) * period
+    return max(1, math.ceil(wait + 1e-6))
+
+
+def rate_limit(request, *, scope, limit, period, client=None):
+    """Count one request of `client` (default: the request's client key) in `scope`, allowing
+    at most `limit` per `period` seconds. Returns a `Decision`; never raises on cache failure."""
+    if limit < 1 or period < 1:
+        raise ValueError("limit and period must be positive")
+    client = client or client_key(request)
+    now = clock()
+    window = math.floor(now / period)
+    elapsed = now / period - window  # fraction of the current window gone, in [0, 1)
+    current_key = f"{KEY_PREFIX}:{scope}:{client}:{window}"
+    previous_key = f"{KEY_PREFIX}:{scope}:{client}:{window - 1}"
+    try:
+        cache = _cache()
+        counts = cache.get_many([previous_key, current_key])
+        previous = int(counts.get(previous_key, 0))
+        current = int(counts.get(current_key, 0))
+        if previous * (1 - elapsed) + current + 1 > limit + 1e-9:
+            retry_after = _retry_after(
+                previous=previous, current=current, limit=limit, elapsed=elapsed, period=period
+            )
+            return Decision(allowed=False, retry_after=retry_after)
+        # Kept until the end of the next window, where it is the "previous" count.
+        timeout = max(1, math.ceil((window + 2) * period - now))
+        if not cache.add(current_key, 1, timeout=timeout):
+            try:
+                cache.incr(current_key)
+            except ValueError:  # expired between add and incr
+                cache.set(current_key, 1, timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - overload must never become a 500
+        logger.warning(
+            "rate limit not applied (scope=%s): cache unavailable (%s)", scope, type(exc).__name__
+        )
+    return Decision(allowed=True)
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+def _configured_rate(scope, default):
+    rates = getattr(settings, "LOCUS_RATE_LIMITS", {}) or {}
+    rate = rates.get(scope, default)
+    if rate is None:
+        return None
+    try:
+        return parse_rate(rate)
+    except ImproperlyConfigured:
+        logger.error("LOCUS_RATE_LIMITS[%r] is not a rate; using %r", scope, default)
+        return parse_rate(default) if default is not None else None
+
+
+def too_many_requests(request, retry_after, *, json=None):
+    """429 with `Retry-After`: the API's error shape for API requests, a page otherwise."""
+    if json is None:
+        json = request.path_info.startswith("/api/")
+    if json:
+        message = ngettext(
+            "Too many requests. Try again in %(seconds)s second.",
+            "Too many requests. Try again in %(seconds)s seconds.",
+            retry_after,
+        ) % {"seconds": retry_after}
+        response = JsonResponse(
+            {"message": message, "code": "rate_limited", "fields": {}}, status=429
+        )
+    else:
+        context = {
+            "retry_after": retry_after,
+            # Two minutes and more are easier to read in minutes.
+            "retry_minutes": math.ceil(retry_after / 60) if retry_after >= 120 else None,
+        }
+        response = render(request, "errors/429.html", context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def rate_limited(scope, limit, *, methods=None, json=None):
+    """Limit a view (or ninja operation) to `limit` (e.g. "10/m") per client in `scope`.
+    `settings.LOCUS_RATE_LIMITS[scope]` overrides `limit` when set (None there: no limit).
+    `methods` limits only those methods (e.g. ("POST",) for a form view)."""
+    methods = {m.upper() for m in methods} if methods else None
+    if limit is not None:
+        parse_rate(limit)  # fail at import time, not on a request
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if methods is None or request.method in methods:
+                rate = _configured_rate(scope, limit)
+                if rate is not None:
+                    count, period = rate
+                    decision = rate_limit(request, scope=scope, limit=count, period=period)
+                    if not decision.allowed:
+                        return too_many_requests(request, decision.retry_after, json=json)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,83 @@
+"""File storage encrypted at rest, for evidence files and other personal documents.
+
+Each file is one Fernet token (locus.core.crypto) written to disk; opening a file decrypts it
+and returns a `ContentFile` of the plaintext. `manage.py rotate_keys` re-encrypts every file
+under the storage's location with the newest key.
+
+Rules for callers:
+
+- Names are opaque: pass a random name (`opaque_name()`), never the reporter's filename, which
+  can itself be personal data. Keep the original name, if needed at all, in an encrypted field.
+  Prefix it with the place (`opaque_name(prefix=f"place-{place.pk}")`) so paths carry the place.
+- Encrypted files have no URL: serve them through a view that checks access and writes an audit
+  event (`url()` raises).
+- Fernet is not a streaming cipher: a file is encrypted and decrypted whole in memory, and the
+  file on disk is about a third larger than the plaintext. Fine for evidence within the upload
+  limits; not for large video.
+- Django spools uploads larger than FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file in
+  plaintext until the request ends; this storage never moves that file into place, it writes
+  a new encrypted one.
+
+The default location is `VAR_DIR/encrypted`, outside MEDIA_ROOT so that nothing ever serves it
+as static media; pass `location` (or STORAGES OPTIONS) to choose another. Files and directories
+are created owner-only (0600/0700) unless told otherwise.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
+from django.utils.functional import cached_property
+
+from locus.core.crypto import decrypt_bytes, encrypt_bytes
+
+__all__ = ["EncryptedFileSystemStorage", "opaque_name"]
+
+
+def opaque_name(*, prefix: str = "", suffix: str = "") -> str:
+    """A random file name (`<prefix>/<32 hex digits><suffix>`) that reveals nothing."""
+    name = uuid.uuid4().hex + suffix
+    prefix = prefix.strip("/")
+    return f"{prefix}/{name}" if prefix else name
+
+
+class EncryptedFileSystemStorage(FileSystemStorage):
+    """FileSystemStorage that stores each file as a Fernet token and decrypts on open."""
+
+    def __init__(
+        self, location=None, file_permissions_mode=0o600, directory_permissions_mode=0o700, **kwargs
+    ):
+        kwargs.pop("base_url", None)  # never served by URL
+        super().__init__(
+            location=location,
+            file_permissions_mode=file_permissions_mode,
+            directory_permissions_mode=directory_permissions_mode,
+            **kwargs,
+        )
+
+    @cached_property
+    def base_location(self):
+        return self._value_or_setting(self._location, settings.VAR_DIR / "encrypted")
+
+    def _save(self, name, content):
+        plaintext = b"".join(content.chunks())
+        return super()._save(name, ContentFile(encrypt_bytes(plaintext)))
+
+    def _open(self, name, mode="rb"):
+        if mode != "rb":
+            raise ValueError("Encrypted files are opened read-only; save a new file to change one")
+        with open(self.path(name), "rb") as handle:
+            token = handle.read()
+        return ContentFile(decrypt_bytes(token), name=name)
+
+    def size(self, name):
+        """The plaintext size (decrypts the file: keep the size in the model if used often)."""
+        with self.open(name) as handle:
+            return handle.size
+
+    def url(self, name):
+        raise ValueError(
+            "Encrypted files have no URL: serve them through a view that checks access "
+            "and writes an audit event"
+        )

@@ -1,0 +1,251 @@
+"""Rate limits: N allowed then 429 with Retry-After (a page, or the API's error shape), windows
+that reset, independent clients, no raw address in the cache, X-Forwarded-For only behind
+trusted proxies, and a failing cache that lets requests through. Time is the module's clock."""
+
+import logging
+import math
+import uuid
+
+import pytest
+from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
+from django.test import RequestFactory
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from locus.core import ratelimit
+from locus.core.ratelimit import client_key, parse_rate, rate_limit
+
+URLS = "locus.core.tests.ratelimit_urls"
+START = 1_800_000_000.0  # a round minute
+
+
+class Clock:
+    def __init__(self, now=START):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    caches["default"].clear()
+    clock = Clock()
+    monkeypatch.setattr(ratelimit, "clock", clock)
+    yield clock
+    caches["default"].clear()
+
+
+def request_from(ip="203.0.113.7", forwarded=None):
+    extra = {"REMOTE_ADDR": ip}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return RequestFactory().get("/", **extra)
+
+
+def hit(scope="s", limit=3, period=60, **client):
+    return rate_limit(request_from(**client), scope=scope, limit=limit, period=period)
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+@pytest.mark.urls(URLS)
+def test_html_view_allows_n_then_answers_429_with_a_reassuring_page(db, client):
+    for _ in range(3):
+        assert client.get("/test-limited/").status_code == 200
+    response = client.get("/test-limited/")
+    assert response.status_code == 429
+    retry_after = int(response["Retry-After"])
+    assert 1 <= retry_after <= 120
+    assert "Nothing you sent before has been lost" in response.text
+    assert f"try again in {retry_after} second" in response.text
+
+
+@pytest.mark.urls(URLS)
+def test_long_waits_are_shown_in_minutes(db, client, settings):
+    settings.LOCUS_RATE_LIMITS = {"test.html": "1/h"}
+    client.get("/test-limited/")
+    response = client.get("/test-limited/")
+    retry_after = int(response["Retry-After"])
+    assert response.status_code == 429 and retry_after > 3600
+    assert f"try again in {math.ceil(retry_after / 60)} minutes" in response.text
+
+
+@pytest.mark.urls(URLS)
+def test_api_view_answers_429_in_the_error_shape(db, client):
+    for _ in range(3):
+        assert client.post("/api/test-ratelimit/ping").status_code == 200
+    response = client.post("/api/test-ratelimit/ping")
+    assert response.status_code == 429
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"message", "code", "fields"}
+    assert body["code"] == "rate_limited" and body["fields"] == {}
+    assert response["Retry-After"] in body["message"]
+
+
+@pytest.mark.urls(URLS)
+def test_settings_override_the_rate_and_none_switches_it_off(db, client, settings):
+    settings.LOCUS_RATE_LIMITS = {"test.html": "1/m"}
+    assert client.get("/test-limited/").status_code == 200
+    assert client.get("/test-limited/").status_code == 429
+    settings.LOCUS_RATE_LIMITS = {"test.html": None}
+    assert all(client.get("/test-limited/").status_code == 200 for _ in range(5))
+
+
+@pytest.mark.urls(URLS)
+def test_methods_limits_only_those_methods(db, client):
+    assert all(client.get("/test-limited-form/").status_code == 200 for _ in range(3))
+    assert client.post("/test-limited-form/").status_code == 200
+    assert client.post("/test-limited-form/").status_code == 429
+
+
+# --- the limiter ---------------------------------------------------------------------------
+
+
+def test_windows_reset(clock):
+    assert [hit().allowed for _ in range(4)] == [True, True, True, False]
+    denied = hit()
+    assert not denied.allowed and denied.retry_after >= 1
+    clock.now += denied.retry_after
+    assert hit().allowed
+    clock.now = START + 180  # once a whole window passed quietly, nothing is remembered
+    assert [hit().allowed for _ in range(4)] == [True, True, True, False]
+
+
+def test_the_previous_window_still_counts_while_it_overlaps(clock):
+    assert all(hit().allowed for _ in range(3))
+    clock.now = START + 60 + 6  # 10 % into the next window: 90 % of 3 still weigh
+    assert not hit().allowed
+    clock.now = START + 60 + 30  # half of the old count left: one more fits
+    assert hit().allowed
+    assert not hit().allowed
+
+
+def test_different_clients_and_scopes_are_independent():
+    assert all(hit(ip="203.0.113.7").allowed for _ in range(3))
+    assert not hit(ip="203.0.113.7").allowed
+    assert hit(ip="203.0.113.8").allowed
+    assert hit(ip="203.0.113.7", scope="other").allowed
+
+
+def test_an_ipv6_client_is_one_slash_64():
+    assert client_key(request_from("2001:db8:1:2::1")) == client_key(
+        request_from("2001:db8:1:2:ffff::9")
+    )
+    assert client_key(request_from("2001:db8:1:2::1")) != client_key(
+        request_from("2001:db8:1:3::1")
+    )
+    assert client_key(request_from("::ffff:203.0.113.7")) == client_key(request_from("203.0.113.7"))
+
+
+def test_the_raw_address_never_reaches_the_cache():
+    ip = "198.51.100.23"
+    for _ in range(5):
+        hit(ip=ip)
+    stored = caches["default"]._cache  # LocMemCache internals: key → pickled value
+    assert stored
+    assert not [key for key in stored if ip in key or "198.51" in key]
+    assert not [value for value in stored.values() if ip.encode() in value]
+    assert client_key(request_from(ip)) not in {ip, ip.replace(".", "")}
+
+
+def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(settings):
+    settings.LOCUS_TRUSTED_PROXY_COUNT = 0
+    assert client_key(request_from(forwarded="192.0.2.1")) == client_key(
+        request_from(forwarded="192.0.2.2")
+    )
+    assert all(hit(forwarded=f"192.0.2.{n}").allowed for n in range(3))
+    assert not hit(forwarded="192.0.2.99").allowed  # a forged header does not help
+
+
+def test_behind_a_trusted_proxy_the_address_it_saw_counts(settings):
+    settings.LOCUS_TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.1"
+    assert client_key(request_from(proxy, "192.0.2.1")) != client_key(
+        request_from(proxy, "192.0.2.2")
+    )
+    # Hops further left are written by the client and may be forged.
+    assert client_key(request_from(proxy, "1.1.1.1, 192.0.2.1")) == client_key(
+        request_from(proxy, "8.8.8.8, 192.0.2.1")
+    )
+    assert client_key(request_from(proxy, "192.0.2.1:5678")) == client_key(
+        request_from(proxy, "192.0.2.1")
+    )
+    settings.LOCUS_TRUSTED_PROXY_COUNT = 2
+    assert client_key(request_from(proxy, "192.0.2.1, 10.0.0.2")) == client_key(
+        request_from("10.9.9.9", "192.0.2.1, 10.0.0.3")
+    )
+    # No header behind a proxy: the connection's address.
+    assert client_key(request_from(proxy)) == client_key(request_from(proxy, ""))
+
+
+class BrokenCache:
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("cache down")
+
+        return fail
+
+
+def test_a_failing_cache_lets_requests_through_and_logs_no_address(monkeypatch, caplog):
+    monkeypatch.setattr(ratelimit, "_cache", BrokenCache)
+    ip = "203.0.113.99"
+    with caplog.at_level(logging.WARNING, logger="locus.core.ratelimit"):
+        decisions = [hit(ip=ip, limit=1) for _ in range(5)]
+    assert all(d.allowed and d.retry_after == 0 for d in decisions)
+    assert "rate limit not applied" in caplog.text and "ConnectionError" in caplog.text
+    assert ip not in caplog.text and client_key(request_from(ip)) not in caplog.text
+
+
+@pytest.mark.urls(URLS)
+def test_a_failing_cache_never_makes_a_view_fail(db, client, monkeypatch):
+    monkeypatch.setattr(ratelimit, "_cache", BrokenCache)
+    assert all(client.get("/test-limited/").status_code == 200 for _ in range(5))
+
+
+def test_parse_rate():
+    assert parse_rate("10/m") == (10, 60)
+    assert parse_rate("10/h") == (10, 3600)
+    assert parse_rate(" 5 / 15m ") == (5, 900)
+    assert parse_rate("100/d") == (100, 86400)
+    for bad in ["", "10", "0/m", "10/0m", "10/w", "-1/m", "ten/m"]:
+        with pytest.raises(ImproperlyConfigured):
+            parse_rate(bad)
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    limit=st.integers(1, 8),
+    period=st.sampled_from([1, 7, 60, 3600]),
+    steps=st.lists(st.floats(0, 2, allow_nan=False), min_size=1, max_size=40),
+)
+def test_waiting_retry_after_is_enough_and_no_window_allows_more_than_the_limit(
+    limit, period, steps
+):
+    clock = Clock(START + 0.123)
+    ratelimit.clock = clock  # the fixture restores it
+    scope, request = uuid.uuid4().hex, request_from()
+    allowed_per_window = {}
+    for step in steps:
+        clock.now += step * period / 3
+        decision = rate_limit(request, scope=scope, limit=limit, period=period)
+        if decision.allowed:
+            window = int(clock.now // period)
+            allowed_per_window[window] = allowed_per_window.get(window, 0) + 1
+            assert allowed_per_window[window] <= limit
+            assert allowed_per_window[window] <= limit
+        else:
+            clock.now += decision.retry_after
+            after = rate_limit(request, scope=scope, limit=limit, period=period)
+            assert after.allowed, (decision, clock.now)
+            window = int(clock.now // period)
+            allowed_per_window[window] = allowed_per_window.get(window, 0) + 1
+            assert allowed_per_window[window] <= limit

@@ -1,0 +1,56 @@
+"""References and follow-up codes: short to read out, impossible to guess.
+
+The alphabet is Crockford's base 32 without I, L, O and U, so nothing can be misread
+(0/O, 1/I/L) and no word can be spelt by accident. A reference has 8 characters (40 bits,
+unique per place); a follow-up code has 20 (100 bits) and only its keyed hash is stored.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_LENGTH = 8
+CODE_LENGTH = 20
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+
+
+def _random(length):
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def _group(text, size):
+    return "-".join(text[i : i + size] for i in range(0, len(text), size))
+
+
+def new_reference():
+    """E.g. 'K7QD-3MXA'."""
+    return _group(_random(REFERENCE_LENGTH), 4)
+
+
+def new_followup_code():
+    """E.g. 'H2ZC-8RTB-W4KQ-N6PE-5YJD'. Shown once to the reporter."""
+    return _group(_random(CODE_LENGTH), 4)
+
+
+def normalise(text):
+    """What a person typed → canonical form: case, spaces, dashes and look-alikes forgiven."""
+    cleaned = "".join(ch for ch in (text or "").upper() if ch.isalnum()).translate(_CONFUSABLE)
+    return "".join(ch for ch in cleaned if ch in ALPHABET)
+
+
+def normalise_reference(text):
+    raw = normalise(text)
+    return _group(raw, 4) if len(raw) == REFERENCE_LENGTH else ""
+
+
+def hash_code(code):
+    """Keyed hash of a follow-up code (the code has 100 bits: no slow hash needed)."""
+    key = hashlib.sha256(b"locus-followup-code:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, normalise(code).encode(), hashlib.sha256).hexdigest()
+
+
+def code_matches(code, code_hash):
+    return hmac.compare_digest(hash_code(code), code_hash or "")
