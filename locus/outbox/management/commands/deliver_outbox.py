@@ -1,0 +1,54 @@
+"""Deliver every due outbox message of every place: once (for cron) or in a loop (a sidecar).
+
+manage.py deliver_outbox              # one sweep, then exit
+manage.py deliver_outbox --loop 15    # sweep every 15 seconds until SIGTERM/SIGINT
+"""
+
+import signal
+from threading import Event
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
+
+from locus.outbox.sweep import BATCH_SIZE, outbox_deliver_due
+
+
+class Command(BaseCommand):
+    help = "Deliver due outbox messages (webhooks and e-mails) across all places."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--loop",
+            type=float,
+            metavar="SECONDS",
+            help="Keep running, sweeping every SECONDS, until stopped (SIGTERM or Ctrl-C).",
+        )
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+
+    def handle(self, *args, loop=None, batch_size=BATCH_SIZE, **options):
+        if loop is not None and loop <= 0:
+            raise CommandError("--loop takes a positive number of seconds")
+        if loop is None:
+            self._sweep(batch_size, quiet=False)
+            return
+        stop = Event()
+        previous = {
+            signum: signal.signal(signum, lambda *_: stop.set())
+            for signum in (signal.SIGTERM, signal.SIGINT)
+        }
+        self.stdout.write(f"Delivering the outbox every {loop:g} s; stop with SIGTERM or Ctrl-C.")
+        try:
+            while not stop.is_set():
+                close_old_connections()
+                self._sweep(batch_size, quiet=True)
+                stop.wait(loop)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        self.stdout.write("Stopped.")
+
+    def _sweep(self, batch_size, *, quiet):
+        counts = outbox_deliver_due(batch_size=batch_size)
+        if counts or not quiet:
+            summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+            self.stdout.write(f"Outbox sweep: {summary or 'nothing due'}")

@@ -1,0 +1,196 @@
+"""The durable outbox: messages written in the same transaction as the change they announce,
+delivered afterwards by the worker with retries (see services.py and docs/operations.md).
+
+Everything here is tenant-owned. A message never holds personal data in an e-mail (e-mails
+carry only a link to the record in Locus); webhook payloads are chosen by the enqueuing code
+and go only to endpoints the organisation registered.
+"""
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from locus.core.fields import EncryptedTextField
+from locus.core.tenancy import TenantModel
+
+from .choices import MessageKind, MessageStatus
+from .standard_webhooks import generate_message_id
+
+
+def _is_loopback(host):
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_webhook_url(url):
+    """https always; plain http never in production, otherwise only to a loopback address or
+    when DEBUG is on or under test."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    http_allowed = parts.scheme == "http" and parts.hostname and not settings.PRODUCTION
+    if http_allowed and (_is_loopback(parts.hostname) or settings.DEBUG or settings.TESTING):
+        return
+    raise ValidationError(_("A webhook address must start with https://."), code="https_required")
+
+
+def validate_event_types(value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValidationError(
+            _("Event types must be a list of event names."), code="invalid_event_types"
+        )
+
+
+class WebhookEndpoint(TenantModel):
+    """Where an organisation wants a place's events POSTed, signed per Standard Webhooks."""
+
+    organisation = models.ForeignKey(
+        "directory.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    url = models.URLField(max_length=500, validators=[validate_webhook_url])
+    description = models.CharField(max_length=200, blank=True)
+    # `whsec_` + base64 of the random key, shown once when created or rotated.
+    secret = EncryptedTextField(editable=False)
+    # The secret before the last rotation: still signed with (a second signature) until
+    # `previous_secret_expires_at`, so receivers can switch without losing messages.
+    previous_secret = EncryptedTextField(blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Event types this endpoint receives; empty means every event.
+    event_types = models.JSONField(default=list, blank=True, validators=[validate_event_types])
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.url
+
+    def accepts(self, event_type):
+        return not self.event_types or event_type in self.event_types
+
+    def signing_secrets(self, now):
+        """The current secret, then the previous one while its grace period lasts."""
+        secrets_ = [self.secret]
+        if (
+            self.previous_secret
+            and self.previous_secret_expires_at
+            and now < self.previous_secret_expires_at
+        ):
+            secrets_.append(self.previous_secret)
+        return secrets_
+
+
+class OutboxMessage(TenantModel):
+    """One message to one destination, written in the caller's transaction and delivered after
+    commit. Never deleted: it is the proof of what was sent, when, and how it went.
+
+    Invariants:
+    - a webhook has an endpoint (of the same place) and no e-mail address; an e-mail has an
+      address and no endpoint (check constraint and `clean()`);
+    - `message_id` is the Standard Webhooks `webhook-id`: unique and the same on every retry;
+    - at most one message per (source, destination, event type) when a source is given
+      (unique constraints), so a report or case can prove "exactly one per destination";
+    - an e-mail payload holds only `subject` and `body`, and the enqueuing code puts no
+      personal data in them: e-mails carry a link to Locus, where access is checked;
+    - `next_attempt_at` is when a pending message is due; while `delivering` it is the end of
+      the worker's claim, after which another worker may take the message over (a crash
+      mid-delivery loses nothing).
+    """
+
+    kind = models.CharField(max_length=10, choices=MessageKind.choices)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    # E-mail only: an organisation's inbox, never a reporter's address.
+    email_to = models.EmailField(blank=True)
+    event_type = models.CharField(max_length=100)
+    payload = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    message_id = models.CharField(
+        max_length=40, unique=True, editable=False, default=generate_message_id
+    )
+    status = models.CharField(
+        max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)  # indexed: see Meta
+    # Short and free of payload content: "HTTP 503", "ConnectionRefusedError: …".
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # What the message is about, e.g. ("reporting.report", "42"); empty when not tracked.
+    source_type = models.CharField(max_length=60, blank=True)
+    source_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweep: messages due (or with an expired claim), oldest first.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=[MessageStatus.PENDING, MessageStatus.DELIVERING]),
+                name="outbox_message_due_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=MessageKind.WEBHOOK, endpoint__isnull=False, email_to="")
+                    | (Q(kind=MessageKind.EMAIL, endpoint__isnull=True) & ~Q(email_to=""))
+                ),
+                name="outbox_message_destination_matches_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["source_type", "source_id", "endpoint", "event_type"],
+                condition=Q(kind=MessageKind.WEBHOOK) & ~Q(source_id=""),
+                name="outbox_one_webhook_per_source_endpoint_event",
+            ),
+            # Endpoint is NULL for e-mails and NULLs never collide, hence a second constraint.
+            models.UniqueConstraint(
+                fields=["source_type", "source_id", "email_to", "event_type"],
+                condition=Q(kind=MessageKind.EMAIL) & ~Q(source_id=""),
+                name="outbox_one_email_per_source_address_event",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.message_id} {self.event_type}"
+
+    def clean(self):
+        if self.kind == MessageKind.WEBHOOK:
+            if self.endpoint_id is None or self.email_to:
+                raise ValidationError({"endpoint": _("A webhook needs an endpoint.")})
+            if self.place_id is not None and self.endpoint.place_id != self.place_id:
+                raise ValidationError({"endpoint": _("The endpoint belongs to another place.")})
+        elif self.kind == MessageKind.EMAIL and (self.endpoint_id is not None or not self.email_to):
+            raise ValidationError({"email_to": _("An e-mail needs an address.")})
+
+
+class DeliveryAttempt(TenantModel):
+    """One try at delivering a message: the delivery log."""
+
+    message = models.ForeignKey(
+        OutboxMessage, on_delete=models.CASCADE, related_name="delivery_attempts"
+    )
+    at = models.DateTimeField()
+    # The HTTP status; null on a network error and for e-mail.
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.message_id} @ {self.at:%Y-%m-%d %H:%M:%S}"
