@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "locus.places",
     "locus.directory",
     "locus.reporting",
+    "locus.cases",
     "locus.accounts",
     "locus.outbox",
     "locus.api",

@@ -24,3 +24,5 @@ class AuditAction(models.TextChoices):
     AREAS_IMPORTED = "areas_imported", _("Areas imported")
     PLACE_SETTINGS_CHANGED = "place_settings_changed", _("Place settings changed")
     MFA_CHANGED = "mfa_changed", _("Two-factor authentication changed")
+    ROUTING_RULE_CHANGED = "routing_rule_changed", _("Routing rule changed")
+    REPORT_ROUTED = "report_routed", _("Report routed")

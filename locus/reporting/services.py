@@ -172,6 +172,11 @@ def report_submit(*, place, data, staged_token="", language="en"):
         evidence.staged_token = ""
     Evidence.objects.bulk_update(staged, ["report", "staged_token"])
     ConsentChange.objects.create(place=place, report=report, consent=_consent_of(report))
+    # Routed in this transaction, so decisions and outbox rows commit with the report. Imported
+    # here: locus.cases imports reporting.
+    from locus.cases.services import report_route
+
+    report_route(report=report)
     return SubmittedReport(report=report, followup_code=code)
 
 

@@ -1,0 +1,46 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ShareLevel(models.TextChoices):
+    """How much of a report an organisation receives (see docs/routing.md)."""
+
+    FULL = "full", _("The full report")
+    ANONYMISED = "anonymised", _("The report without the reporter's details")
+    CONTENT_ONLY = "content_only", _("Only the public online content")
+
+
+class ShareReason(models.TextChoices):
+    """Why a destination was, or was not, sent the report. Stable codes: stored on every
+    routing decision and turned into a sentence for the reporter's receipt."""
+
+    PLACE_TEAM = "place_team", _("The team that runs Locus in this place")
+    POLICE_WITH_CONTACT = "police_with_contact", _("Consent to share with the police, with contact")
+    POLICE_ANONYMISED = "police_anonymised", _("Consent to share with the police, anonymised")
+    SUPPORT_CONTACT = "support_contact", _("Consent to be contacted by support organisations")
+    PUBLIC_CONTENT = "public_content", _("Public online content only")
+    NO_POLICE_CONSENT = "no_police_consent", _("No consent to share with the police")
+    NO_SUPPORT_CONSENT = "no_support_consent", _("No consent to be contacted for support")
+    NOT_ONLINE_CONTENT = "not_online_content", _("Not about public online content")
+    NO_CONTENT_URL = "no_content_url", _("No address of the online content")
+    NOT_LISTED = "not_listed", _("The organisation does not work in this place")
+    UNKNOWN_TYPE = "unknown_type", _("Unknown type of organisation")
+
+
+# The keys a rule's `conditions` may hold (docs/routing.md). Every key is optional; the given
+# keys must all match (AND); the values of one key are alternatives (OR).
+CONDITION_KEYS = (
+    "incident_type",
+    "bias",
+    "setting",
+    "platform",
+    "area",
+    "online",
+    "language",
+    "consent",
+)
+# Condition keys whose values are taxonomy codes of the axis of the same name.
+TAXONOMY_CONDITION_KEYS = ("incident_type", "bias", "setting", "platform")
+CONSENT_CONDITIONS = ("police_anonymised", "police_with_contact", "support_contact")
+
+ROUTED_EVENT = "report.routed"
