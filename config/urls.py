@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("", include("locus.accounts.urls")),
+    path("", include("locus.reporting.urls")),
     path("", include("locus.places.urls")),
 ]
 

@@ -54,7 +54,7 @@ CASES = [
 ]
 
 # Place-scoped URLs anyone may open.
-PUBLIC_PLACE_URLS = {"places:home"}
+PUBLIC_PLACE_URLS = {"places:home", "reporting:report", "reporting:receipt", "reporting:followup"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

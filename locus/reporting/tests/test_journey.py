@@ -1,0 +1,409 @@
+"""The public report journey at /<place>/report/, its receipt and the follow-up page, driven
+through the Django test client the way a browser sends the pages: each POST carries the hidden
+inputs of the page it came from plus the answers of the step shown."""
+
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from locus.reporting.models import ConsentChange, Evidence, Report
+
+ACCOUNT = "Two men shouted abuse at me at the bus stop on Sunday evening.\nOne of them spat."
+
+WHAT = {"what-incident_type": "abusive_behaviour", "what-occurred_approx": "on"}
+WHO = {"who-bias": ["anti_muslim", "not_sure"], "who-account": ACCOUNT}
+YOU = {
+    "you-reporter_role": "victim",
+    "you-support_wanted": ["emotional", "legal"],
+    "you-already_reported": ["police"],
+    "you-police_reference": "CR-2026-1234",
+}
+SHARE = {
+    "share-consent_police_anonymised": "on",
+    "share-consent_support_contact": "on",
+    "share-contact_email": "amal@example.test",
+    "share-wants_email_updates": "on",
+}
+
+
+def report_url(place):
+    return reverse("reporting:report", kwargs={"place_slug": place.slug})
+
+
+def followup_url(place):
+    return reverse("reporting:followup", kwargs={"place_slug": place.slug})
+
+
+class HiddenInputs(HTMLParser):
+    """The hidden inputs of the page's journey form, as a browser would send them."""
+
+    def __init__(self):
+        super().__init__()
+        self.pairs = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("type") == "hidden" and attrs.get("name"):
+            self.pairs.append((attrs["name"], attrs.get("value") or ""))
+
+
+def hidden(response):
+    parser = HiddenInputs()
+    parser.feed(response.content.decode())
+    data = {}
+    for name, value in parser.pairs:
+        data.setdefault(name, []).append(value)
+    return data
+
+
+def post(client, place, page, answers=None, action="next", files=None):
+    """Send `page` (a previous response) with `answers` for the step it shows."""
+    data = hidden(page) | (answers or {}) | {"action": action}
+    if files:
+        data["who-files"] = files
+    return client.post(report_url(place), data)
+
+
+def text_file(name="notes.txt", content=b"What they wrote on the wall, copied by hand.\n"):
+    return SimpleUploadedFile(name, content, content_type="text/plain")
+
+
+def walk_to_check(client, place, area, *, files=None):
+    page = client.get(report_url(place))
+    assert page.status_code == 200
+    page = post(client, place, page, WHAT)
+    assert b"Step 2 of 6" in page.content, page.content.decode()[:2000]
+    page = post(client, place, page, {"where-setting": "public_transport", "where-area": area.pk})
+    assert b"Step 3 of 6" in page.content
+    page = post(client, place, page, WHO, files=files)
+    assert b"Step 4 of 6" in page.content, page.content.decode()
+    page = post(client, place, page, YOU)
+    assert b"Step 5 of 6" in page.content
+    page = post(client, place, page, SHARE)
+    assert page.status_code == 200
+    assert b"Step 6 of 6" in page.content
+    return page
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the cache, which outlives a test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def test_walk_every_step_and_send(client, world, in_place):
+    place, area = world.a.place, world.a.areas[0]
+    check = walk_to_check(client, place, area, files=[text_file()])
+    content = check.content.decode()
+    assert "Abuse or harassment" in content and "Anti-Muslim hatred" in content
+    assert "notes.txt" in content and "CR-2026-1234" in content
+
+    sent = post(client, place, check, action="send")
+
+    assert sent.status_code == 303
+    assert "/alpha/report/receipt/" in sent["Location"]
+    with in_place(place):
+        report = Report.objects.get()
+        assert report.incident_type == "abusive_behaviour"
+        assert report.occurred_approx and not report.ongoing and report.occurred_on is None
+        assert report.area == area and report.setting == "public_transport"
+        assert report.bias == ["anti_muslim", "not_sure"]
+        assert report.account.replace("\r\n", "\n") == ACCOUNT
+        assert report.reporter_role == "victim"
+        assert report.support_wanted == ["emotional", "legal"]
+        assert report.already_reported == ["police"]
+        assert report.police_reference == "CR-2026-1234"
+        assert report.consent_police_anonymised and report.consent_support_contact
+        assert not report.consent_police_with_contact
+        assert report.contact == {"email": "amal@example.test"}
+        assert report.wants_email_updates
+        assert report.language == "en"
+        assert [e.original_name for e in report.evidence.all()] == ["notes.txt"]
+        assert not Evidence.objects.filter(report=None).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT account FROM reporting_report WHERE id = %s", [report.pk])
+        assert "bus stop" not in cursor.fetchone()[0]
+
+
+def test_online_content_asks_for_the_address_and_guesses_the_platform(client, world, in_place):
+    place = world.a.place
+    start = client.get(report_url(place))
+    page = post(client, place, start, {"what-incident_type": "online_content"})
+    content = page.content.decode()
+    assert 'name="where-content_url"' in content
+    assert 'name="where-area"' not in content and 'name="where-setting"' not in content
+    page = post(client, place, page, {"where-content_url": "https://www.tiktok.com/@x/video/1"})
+    page = post(client, place, page, WHO)
+    page = post(client, place, page, YOU | {"you-police_reference": "", "you-already_reported": []})
+    page = post(client, place, page, {})
+    assert "TikTok" in page.content.decode()
+    assert "Recorded only" in page.content.decode()
+    assert post(client, place, page, action="send").status_code == 303
+    with in_place(place):
+        report = Report.objects.get()
+    assert (report.platform, report.setting, report.area) == ("tiktok", "online", None)
+    assert report.consent_level == "record_only" and report.contact is None
+
+
+def test_an_error_on_step_3_keeps_the_account_the_choices_and_the_staged_file(client, world):
+    place = world.a.place
+    page = post(client, place, client.get(report_url(place)), WHAT)
+    page = post(client, place, page, {"where-setting": "street"})
+    typed = {"who-account": "A long account <with> “quotes” & lines.\nSecond line."}
+
+    page = post(client, place, page, typed, files=[text_file("wall.txt")])
+
+    assert page.status_code == 422
+    content = page.content.decode()
+    assert "Choose at least one answer" in content  # bias is missing: the error is shown
+    assert "A long account &lt;with&gt; “quotes” &amp; lines.\nSecond line.</textarea>" in content
+    assert "wall.txt" in content  # the file was staged and is listed
+    assert b"Step 3 of 6" in page.content
+
+    # The checkbox choices are kept too when another answer is wrong.
+    page = post(client, place, page, {"who-bias": ["antisemitism"], "who-account": ""})
+    assert page.status_code == 200 and b"Step 4 of 6" in page.content  # the file stands in
+    back = post(client, place, page, action="back")
+    assert 'value="antisemitism" id="id_who-bias_4" checked' in back.content.decode()
+    assert "wall.txt" in back.content.decode()
+
+
+def test_a_refused_file_is_named_next_to_the_files_field_and_the_rest_is_kept(client, world):
+    place = world.a.place
+    page = post(client, place, client.get(report_url(place)), WHAT)
+    page = post(client, place, page, {"where-setting": "street"})
+    svg = SimpleUploadedFile("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'></svg>")
+
+    page = post(client, place, page, WHO, files=[svg, text_file("ok.txt")])
+
+    assert page.status_code == 422
+    content = page.content.decode()
+    assert "logo.svg:" in content and "ok.txt" in content
+    assert ACCOUNT.split("\n")[0] in content
+
+
+def test_a_staged_file_can_be_removed(client, world, in_place):
+    place = world.a.place
+    page = post(client, place, client.get(report_url(place)), WHAT)
+    page = post(client, place, page, {"where-setting": "street"})
+    page = post(client, place, page, {"who-account": "x"}, action="back")
+    page = post(client, place, page, {"where-setting": "street"})
+    page = post(client, place, page, {"who-account": "x"}, files=[text_file("a.txt")], action="x")
+    with in_place(place):
+        evidence = Evidence.objects.get()
+    page = post(client, place, page, {"who-account": "x"}, action=f"remove-{evidence.pk}")
+    assert page.status_code == 200 and "a.txt" not in page.content.decode()
+    with in_place(place):
+        assert not Evidence.objects.exists()
+
+
+def test_a_date_in_the_future_is_refused(client, world):
+    place = world.a.place
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    page = post(client, place, client.get(report_url(place)), WHAT | {"what-occurred_on": tomorrow})
+    assert page.status_code == 422
+    assert "The date cannot be in the future." in page.content.decode()
+    assert f'value="{tomorrow}"' in page.content.decode()
+
+
+@pytest.mark.parametrize("foreign", [True, False], ids=["other-place", "unknown"])
+def test_an_area_of_the_other_place_or_an_unknown_area_is_refused(client, world, foreign):
+    place = world.a.place
+    area_id = world.b.areas[0].pk if foreign else 999_999
+    page = post(client, place, client.get(report_url(place)), WHAT)
+    page = post(client, place, page, {"where-setting": "street", "where-area": area_id})
+    assert page.status_code == 422
+    assert "Choose an area from the list." in page.content.decode()
+
+
+def test_the_final_step_is_validated_again(client, world, in_place):
+    """A page tampered with between steps (or a stale one) cannot send a foreign area."""
+    place = world.a.place
+    check = walk_to_check(client, place, world.a.areas[0])
+    data = hidden(check) | {"action": "send", "where-area": [str(world.b.areas[0].pk)]}
+    response = client.post(report_url(place), data)
+    assert response.status_code == 422
+    assert b"Step 2 of 6" in response.content
+    with in_place(place):
+        assert not Report.objects.exists()
+
+
+def test_a_double_post_of_the_last_step_makes_one_report(client, world, in_place):
+    place = world.a.place
+    check = walk_to_check(client, place, world.a.areas[0])
+    first = post(client, place, check, action="send")
+    second = post(client, place, check, action="send")
+    assert first.status_code == second.status_code == 303
+    assert first["Location"] == second["Location"]
+    with in_place(place):
+        assert Report.objects.count() == 1
+
+
+def test_the_code_is_shown_on_the_first_receipt_only(client, world, in_place):
+    place = world.a.place
+    sent = post(client, place, walk_to_check(client, place, world.a.areas[0]), action="send")
+    first = client.get(sent["Location"])
+    with in_place(place):
+        report = Report.objects.get()
+    assert first.status_code == 200
+    assert report.reference in first.content.decode()
+    assert 'id="followup-code"' in first.content.decode()
+    second = client.get(sent["Location"])
+    assert second.status_code == 200
+    assert report.reference in second.content.decode()
+    assert 'id="followup-code"' not in second.content.decode()
+    assert "was shown once" in second.content.decode()
+
+
+def test_a_receipt_is_only_for_the_browser_that_sent_the_report(client, world):
+    place = world.a.place
+    sent = post(client, place, walk_to_check(client, place, world.a.areas[0]), action="send")
+    client.cookies.clear()
+    assert client.get(sent["Location"]).status_code == 404
+
+
+def send_report(client, world):
+    place = world.a.place
+    sent = post(client, place, walk_to_check(client, place, world.a.areas[0]), action="send")
+    code = client.get(sent["Location"]).context["code"]
+    return sent["Location"].rstrip("/").rsplit("/", 1)[1], code
+
+
+def test_follow_up_opens_with_the_right_pair_only(client, world, in_place):
+    reference, code = send_report(client, world)
+    client.cookies.clear()
+    url = followup_url(world.a.place)
+    for wrong in (
+        {"reference": reference, "code": "ABCD-EFGH-JKMN-PQRS-TVWX"},
+        {"reference": "ZZZZ-ZZZZ", "code": code},
+    ):
+        refused = client.post(url, wrong | {"action": "open"})
+        assert refused.status_code == 422
+        assert "We found no report with this reference and code." in refused.content.decode()
+    other = client.post(
+        followup_url(world.b.place), {"reference": reference, "code": code, "action": "open"}
+    )
+    assert other.status_code == 422
+
+    opened = client.post(url, {"reference": reference.lower(), "code": code, "action": "open"})
+    assert opened.status_code == 303
+    page = client.get(url)
+    content = page.content.decode()
+    assert page.status_code == 200 and reference in content
+    assert "notes.txt" not in content  # no files in this report
+    assert "<details" in content and "bus stop" in content.split("<details", 1)[1]
+    assert "bus stop" not in content.split("<details", 1)[0]
+    # The other place's follow-up page does not show it.
+    assert reference not in client.get(followup_url(world.b.place)).content.decode()
+
+    closed = client.post(url, {"action": "close"})
+    assert closed.status_code == 303
+    assert reference not in client.get(url).content.decode()
+
+
+def test_consent_can_be_changed_from_follow_up_and_is_logged(client, world, in_place):
+    reference, code = send_report(client, world)
+    url = followup_url(world.a.place)
+    client.post(url, {"reference": reference, "code": code, "action": "open"})
+
+    changed = client.post(url, {"action": "consent", "consent-police_anonymised": "on"})
+
+    assert changed.status_code == 303
+    with in_place(world.a.place):
+        report = Report.objects.get()
+        assert report.consent_police_anonymised and not report.consent_support_contact
+        changes = list(ConsentChange.objects.filter(report=report))
+    assert len(changes) == 2
+    assert changes[-1].consent == {
+        "police_anonymised": True,
+        "police_with_contact": False,
+        "support_contact": False,
+    }
+    assert "Your choices about sharing have been saved." in client.get(url).content.decode()
+
+
+def test_follow_up_is_rate_limited(client, world, settings):
+    settings.LOCUS_RATE_LIMITS = {"followup.open": "2/h"}
+    url = followup_url(world.a.place)
+    wrong = {"reference": "ZZZZ-ZZZZ", "code": "X", "action": "open"}
+    assert [client.post(url, wrong).status_code for _ in range(3)] == [422, 422, 429]
+    assert client.get(url).status_code == 200  # opening the page is not counted
+
+
+def test_sending_is_rate_limited_but_the_steps_are_not(client, world, settings, in_place):
+    settings.LOCUS_RATE_LIMITS = {"report.submit": "1/h"}
+    place = world.a.place
+    check = walk_to_check(client, place, world.a.areas[0])  # 5 POSTs, none counted
+    assert post(client, place, check, action="send").status_code == 303
+    again = walk_to_check(client, place, world.a.areas[0])
+    refused = post(client, place, again, action="send")
+    assert refused.status_code == 429
+    assert refused["Retry-After"]
+    with in_place(place):
+        assert Report.objects.count() == 1
+
+
+def test_pages_have_quick_exit_no_store_and_noindex(client, world):
+    place = world.a.place
+    pages = [client.get(report_url(place))]
+    pages.append(post(client, place, pages[0], WHAT))
+    sent = post(client, place, walk_to_check(client, place, world.a.areas[0]), action="send")
+    pages.append(client.get(sent["Location"]))
+    pages.append(client.get(followup_url(place)))
+    for page in pages:
+        assert page.status_code == 200
+        assert "no-store" in page["Cache-Control"]
+        content = page.content.decode()
+        assert 'class="quick-exit"' in content
+        assert '<meta name="robots" content="noindex">' in content
+
+
+def test_the_progress_shows_the_current_step(client, world):
+    page = client.get(report_url(world.a.place))
+    content = page.content.decode()
+    assert "Step 1 of 6" in content
+    assert '<li aria-current="step">What happened</li>' in content
+
+
+def test_the_journey_speaks_the_visitors_language(client, world):
+    client.cookies["django_language"] = "fr"
+    page = client.get(report_url(world.a.place))
+    assert '<html lang="fr">' in page.content.decode()
+    assert "Injures ou harcèlement" in page.content.decode()  # the taxonomy's French label
+
+
+def test_the_place_home_links_to_the_journey(client, world):
+    content = client.get(f"/{world.a.place.slug}/").content.decode()
+    assert report_url(world.a.place) in content and followup_url(world.a.place) in content
+
+
+def test_the_receipt_says_who_received_the_report_and_why(client, world, in_place):
+    from locus.cases.services import routing_rule_save
+    from locus.core.testing.factories import OrganisationFactory
+    from locus.directory.services import organisation_list_in_place
+
+    place = world.a.place
+    with in_place(place):
+        support = OrganisationFactory(name="Hope Support", type="victim_support")
+        police = OrganisationFactory(name="City Police", type="police")
+        for organisation in (support, police):
+            organisation_list_in_place(organisation=organisation, place=place)
+        routing_rule_save(
+            place=place,
+            actor=world.a.users["coordinator"],
+            name="Anti-Muslim hate",
+            position=1,
+            conditions={"bias": ["anti_muslim"]},
+            destinations=[support, police],
+        )
+    sent = post(client, place, walk_to_check(client, place, world.a.areas[0]), action="send")
+    receipt = client.get(sent["Location"]).content.decode()
+    assert "Hope Support" in receipt and "City Police" in receipt
+    assert "without your name or contact details" in receipt  # police: anonymised consent only

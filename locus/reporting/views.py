@@ -1,0 +1,431 @@
+"""The public report journey, its receipt and the follow-up page.
+
+The journey is one URL (`/<place>/report/`) that works without JavaScript: every step is a POST
+to the same address, so the browser history holds one page only. The answers of the other
+steps travel as hidden inputs in the page — nothing of the text is kept on the server before
+the report is sent — and all of them are validated again before sending. Files are the
+exception: they are staged at once (`evidence_stage`) under a random token that travels in the
+page, so that a later form error never loses them.
+"""
+
+import secrets
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.db import transaction
+from django.forms import FileInput
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from locus.core.errors import ValidationFailed
+from locus.core.idempotency import form_idempotency
+from locus.core.ratelimit import rate_limited
+
+from . import forms, references, selectors, services
+from .choices import ConsentLevel
+from .models import Report
+from .taxonomy import taxonomy
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    name: str  # the form prefix and the template name
+    title: str
+    form_class: type | None
+
+
+STEPS = (
+    Step(1, "what", gettext_lazy("What happened"), forms.WhatForm),
+    Step(2, "where", gettext_lazy("Where"), forms.WhereForm),
+    Step(3, "who", gettext_lazy("Who was targeted and what happened"), forms.WhoForm),
+    Step(4, "you", gettext_lazy("About you"), forms.YouForm),
+    Step(5, "share", gettext_lazy("Sharing and contact"), forms.ShareForm),
+    Step(6, "check", gettext_lazy("Check and send"), None),
+)
+FORM_STEPS = STEPS[:-1]
+CHECK = STEPS[-1]
+# Where an error raised by the service belongs, by its field name.
+SERVICE_FIELDS = {
+    "incident_type": (1, "incident_type"),
+    "area": (2, "area"),
+    "setting": (2, "setting"),
+    "platform": (2, "platform"),
+    "bias": (3, "bias"),
+    "files": (3, "files"),
+    "contact_email": (5, "contact_email"),
+}
+MAX_RECEIPTS_IN_SESSION = 10
+
+
+def _see_other(url):
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _receipts_key(place):
+    return f"reporting.receipts.{place.pk}"
+
+
+def _code_key(place, reference):
+    return f"reporting.code.{place.pk}.{reference}"
+
+
+def _followup_key(place):
+    return f"reporting.followup.{place.pk}"
+
+
+# --- the journey ---------------------------------------------------------------------------
+
+
+class Journey:
+    """The state of one pass through the report form, read from the POSTed page."""
+
+    def __init__(self, request):
+        self.request = request
+        self.place = request.place
+        self.language = get_language()
+        self.data = request.POST if request.method == "POST" else None
+        meta = forms.JourneyForm(self.data or {})
+        meta.is_valid()
+        cleaned = meta.cleaned_data
+        self.step = STEPS[(cleaned.get("step") or 1) - 1]
+        self.staged_token = cleaned.get("staged_token") or secrets.token_hex(16)
+        self.review = bool(cleaned.get("review"))
+        self._bound = {}
+        self._staged = None
+
+    # -- forms --
+
+    def _form_kwargs(self, step):
+        kwargs = {"place": self.place, "language": self.language, "prefix": step.name}
+        if step.name == "where":
+            what = self.bound(STEPS[0])
+            kwargs["online"] = what.is_valid() and what.is_online
+        elif step.name == "who":
+            what = self.bound(STEPS[0])
+            code = what.cleaned_data.get("incident_type") if what.is_valid() else None
+            kwargs["requires_bias"] = (
+                taxonomy().get("incident_type", code).requires_bias if code else True
+            )
+            kwargs["has_files"] = bool(self.staged())
+        return kwargs
+
+    def bound(self, step):
+        """The step's form bound to what the page carried (validated on demand)."""
+        if step.number not in self._bound:
+            self._bound[step.number] = step.form_class(self.data or {}, **self._form_kwargs(step))
+        return self._bound[step.number]
+
+    def unvalidated(self, step):
+        """The step's form showing what the page carried, without error messages: for a step
+        the person arrives at (Continue, Back, Change), not one they just sent."""
+        form = step.form_class(**self._form_kwargs(step))
+        if self.data:
+            form.initial = {
+                name: field.widget.value_from_datadict(self.data, {}, form.add_prefix(name))
+                for name, field in form.fields.items()
+                if not isinstance(field.widget, FileInput)
+            }
+        return form
+
+    def first_invalid(self):
+        for step in FORM_STEPS:
+            if not self.bound(step).is_valid():
+                return step
+        return None
+
+    def carried(self, shown):
+        """(name, value) of every answer of the steps not shown, as hidden inputs."""
+        if not self.data:
+            return []
+        pairs = []
+        for step in FORM_STEPS:
+            if step is shown:
+                continue
+            form = self.bound(step)
+            for name, field in form.fields.items():
+                if isinstance(field.widget, FileInput):
+                    continue
+                key = form.add_prefix(name)
+                pairs.extend((key, value) for value in self.data.getlist(key))
+        return pairs
+
+    def report_data(self):
+        data = {}
+        for step in FORM_STEPS:
+            data |= self.bound(step).report_data()
+        return data
+
+    # -- files --
+
+    def staged(self):
+        if self._staged is None:
+            self._staged = list(
+                services.evidence_staged(place=self.place, staged_token=self.staged_token)
+            )
+        return self._staged
+
+    def stage_uploads(self):
+        """Stage every file sent with this page; returns the refusals, one message per file."""
+        refusals = []
+        for uploaded in self.request.FILES.getlist("who-files"):
+            try:
+                services.evidence_stage(
+                    place=self.place, uploaded=uploaded, staged_token=self.staged_token
+                )
+            except ValidationFailed as exc:
+                refusals.append(
+                    _("%(name)s: %(reason)s") % {"name": uploaded.name, "reason": exc.message}
+                )
+        self._staged = None
+        self._bound.pop(3, None)
+        return refusals
+
+    def unstage(self, evidence_id):
+        services.evidence_unstage(
+            place=self.place, staged_token=self.staged_token, evidence_id=evidence_id
+        )
+        self._staged = None
+        self._bound.pop(3, None)
+
+    # -- pages --
+
+    def show(self, step, *, form=None, review=False, status=200):
+        context = {
+            "steps": STEPS,
+            "step": step,
+            "form": form if form is not None else self.unvalidated(step),
+            "carried": self.carried(step),
+            "staged_token": self.staged_token,
+            "review": review,
+            "token_form": forms.JourneyForm(),
+            "staged": self.staged() if step.name in ("who", "check") else [],
+        }
+        return render(self.request, "reporting/report.html", context, status=status)
+
+    def show_errors(self, step):
+        """Re-show a step with its errors next to the fields and everything typed kept."""
+        return self.show(step, form=self.bound(step), review=self.review, status=422)
+
+    def show_check(self, *, errors=()):
+        """The check page, or the first step with an error (all answers validated again)."""
+        invalid = self.first_invalid()
+        if invalid is not None:
+            return self.show_errors(invalid)
+        sections = [
+            {"step": step, "rows": self.bound(step).summary(), "form": self.bound(step)}
+            for step in FORM_STEPS
+        ]
+        context = {
+            "steps": STEPS,
+            "step": CHECK,
+            "sections": sections,
+            "carried": self.carried(CHECK),
+            "staged_token": self.staged_token,
+            "token_form": forms.JourneyForm(),
+            "staged": self.staged(),
+            "errors": errors,
+        }
+        return render(self.request, "reporting/report.html", context, status=422 if errors else 200)
+
+    def show_service_errors(self, exc):
+        """Put an error raised by the service next to its field, or on the check page."""
+        for name, field_errors in exc.fields.items():
+            if name in SERVICE_FIELDS:
+                number, field = SERVICE_FIELDS[name]
+                step = STEPS[number - 1]
+                form = self.bound(step)
+                form.is_valid()
+                for message in field_errors:
+                    form.add_error(field if field in form.fields else None, message)
+                return self.show(step, form=form, review=True, status=422)
+        return self.show_check(errors=[exc.message])
+
+
+@never_cache
+def report(request, place_slug):
+    """The stepped report form. Actions come from the button pressed: next, back, change-N,
+    remove-<file id>, send."""
+    journey = Journey(request)
+    if request.method != "POST":
+        return journey.show(STEPS[0])
+    action = request.POST.get("action", "next")
+    if journey.step.name == "who":
+        refusals = journey.stage_uploads()
+        if refusals:
+            form = journey.bound(journey.step)
+            form.is_valid()
+            for refusal in refusals:
+                form.add_error("files", refusal)
+            return journey.show(journey.step, form=form, review=journey.review, status=422)
+    if action.startswith("remove-"):
+        evidence_id = action.removeprefix("remove-")
+        if evidence_id.isdigit():
+            journey.unstage(int(evidence_id))
+        return journey.show(STEPS[2], review=journey.review)
+    if action == "back":
+        return journey.show(STEPS[max(journey.step.number - 2, 0)])
+    if action.startswith("change-"):
+        number = action.removeprefix("change-")
+        if number.isdigit() and 1 <= int(number) <= len(FORM_STEPS):
+            return journey.show(STEPS[int(number) - 1], review=True)
+        return journey.show_check()
+    if action == "send":
+        return send(request, journey)
+    if journey.step is not CHECK and not journey.bound(journey.step).is_valid():
+        return journey.show_errors(journey.step)
+    if journey.review or journey.step.number >= len(FORM_STEPS):
+        return journey.show_check()
+    return journey.show(STEPS[journey.step.number])
+
+
+@rate_limited("report.submit", "10/h", methods=("POST",))
+def send(request, journey):
+    """Send the report once, whatever the number of clicks: the page's idempotency token makes
+    a double click or a retry land on the first report's receipt."""
+    try:
+        with form_idempotency(request, scope="report.submit") as submission:
+            if submission.response:
+                return submission.response
+            invalid = journey.first_invalid()
+            if invalid is not None:
+                return journey.show_errors(invalid)
+            with transaction.atomic():
+                submitted = services.report_submit(
+                    place=journey.place,
+                    data=journey.report_data(),
+                    staged_token=journey.staged_token,
+                    language=journey.language,
+                )
+                reference = submitted.report.reference
+                url = reverse(
+                    "reporting:receipt",
+                    kwargs={"place_slug": journey.place.slug, "reference": reference},
+                )
+                response = submission.redirect(url)
+    except ValidationFailed as exc:
+        return journey.show_service_errors(exc)
+    if response.status_code == 303:  # committed: remember the code for one showing
+        _remember_receipt(request, journey.place, reference, submitted.followup_code)
+    return response
+
+
+def _remember_receipt(request, place, reference, code):
+    receipts = [r for r in request.session.get(_receipts_key(place), []) if r != reference]
+    request.session[_receipts_key(place)] = [*receipts, reference][-MAX_RECEIPTS_IN_SESSION:]
+    request.session[_code_key(place, reference)] = code
+
+
+@never_cache
+def receipt(request, place_slug, reference):
+    """The reference and, the first time only, the follow-up code. Only the browser that sent
+    the report sees this page: it tells nothing about references sent by others."""
+    place = request.place
+    reference = references.normalise_reference(reference)
+    if not reference or reference not in request.session.get(_receipts_key(place), []):
+        raise Http404
+    code = request.session.pop(_code_key(place, reference), None)
+    report = Report.objects.filter(place=place, reference=reference).first()
+    context = {"reference": reference, "code": code, "routing": _routing_sentences(report)}
+    return render(request, "reporting/receipt.html", context)
+
+
+def _routing_sentences(report):
+    """Who received the report and why, in plain words (the routing receipt)."""
+    if report is None:
+        return []
+    from locus.cases.routing import explain
+    from locus.cases.selectors import routing_decisions_for
+
+    return explain(list(routing_decisions_for(report)), get_language())
+
+
+# --- follow-up -----------------------------------------------------------------------------
+
+
+def _followed_report(request):
+    report_id = request.session.get(_followup_key(request.place))
+    if report_id is None:
+        return None
+    return Report.objects.filter(place=request.place, pk=report_id).first()
+
+
+@never_cache
+def followup(request, place_slug):
+    """Open a report with its reference and code, then see its status and change consent."""
+    report = _followed_report(request)
+    action = request.POST.get("action", "open") if request.method == "POST" else None
+    if action == "close":
+        request.session.pop(_followup_key(request.place), None)
+        return _see_other(request.path)
+    if action == "consent" and report is not None:
+        return _change_consent(request, report)
+    if action == "open":
+        return _open(request)
+    if report is None:
+        return render(request, "reporting/followup.html", {"form": forms.FollowUpForm()})
+    return _status_page(request, report)
+
+
+@rate_limited("followup.open", "20/h", methods=("POST",))
+def _open(request):
+    form = forms.FollowUpForm(request.POST)
+    if form.is_valid():
+        report = selectors.report_for_followup(
+            place=request.place,
+            reference=form.cleaned_data["reference"],
+            code=form.cleaned_data["code"],
+        )
+        if report is not None:
+            request.session.cycle_key()
+            request.session[_followup_key(request.place)] = report.pk
+            return _see_other(request.path)
+        form.add_error(
+            None,
+            _(
+                "We found no report with this reference and code. Check both and try again: "
+                "the code is the long one you were given when you sent the report."
+            ),
+        )
+    return render(request, "reporting/followup.html", {"form": form}, status=422)
+
+
+def _consent_initial(report):
+    return {
+        "police_anonymised": report.consent_police_anonymised,
+        "police_with_contact": report.consent_police_with_contact,
+        "support_contact": report.consent_support_contact,
+    }
+
+
+def _change_consent(request, report):
+    form = forms.ConsentChangeForm(request.POST, prefix="consent")
+    if form.is_valid():
+        try:
+            services.report_change_consent(report=report, **form.cleaned_data)
+        except ValidationFailed as exc:
+            for message in exc.fields.get("consent", [exc.message]):
+                form.add_error("police_with_contact", message)
+        else:
+            messages.success(request, _("Your choices about sharing have been saved."))
+            return _see_other(request.path)
+    return _status_page(request, report, form=form, status=422)
+
+
+def _status_page(request, report, *, form=None, status=200):
+    context = {
+        "report": report,
+        "consent_form": form
+        or forms.ConsentChangeForm(initial=_consent_initial(report), prefix="consent"),
+        "consent_level": ConsentLevel(report.consent_level).label,
+        "support_contact": report.consent_support_contact,
+        "evidence": list(report.evidence.all()),
+        "routing": _routing_sentences(report),
+    }
+    return render(request, "reporting/followup_status.html", context, status=status)

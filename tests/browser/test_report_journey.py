@@ -1,0 +1,288 @@
+"""The public report journey in a real browser: once by keyboard alone, once with JavaScript
+switched off; axe on every step page, the receipt and the follow-up pages; then the report is
+followed up with its reference and code."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from playwright.sync_api import expect
+
+from .conftest import TIMEOUT_MS, submit
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.django_db(transaction=True),
+]
+
+ACCOUNT = "A man shouted abuse at my sister on the tram and pulled at her headscarf."
+
+
+@pytest.fixture
+def world(transactional_db):
+    """The two-place world, committed, so that the live server's thread sees it."""
+    from locus.core.testing.world import build_world
+
+    return build_world()
+
+
+# --- keyboard helpers ----------------------------------------------------------------------
+
+
+def is_focused(locator):
+    return locator.evaluate("element => element === document.activeElement")
+
+
+def tab_to(page, locator, limit=150):
+    """Press Tab until `locator` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if is_focused(locator):
+            return
+    pytest.fail(f"Tab never reached {locator}", pytrace=False)
+
+
+def choose_radio(page, group, label):
+    """Tab into a radio group, then move with the arrow keys to the option (which checks it)."""
+    radios = group.get_by_role("radio")
+    checked = group.locator("input[type=radio]:checked")
+    tab_to(page, checked if checked.count() else radios.first)  # Tab enters at the checked one
+    target = group.get_by_role("radio", name=label, exact=True)
+    for _ in range(radios.count()):  # the arrow keys wrap around
+        if is_focused(target):
+            break
+        page.keyboard.press("ArrowDown")
+    expect(target).to_be_checked()
+
+
+def tick(page, checkbox):
+    tab_to(page, checkbox)
+    page.keyboard.press("Space")
+    expect(checkbox).to_be_checked()
+
+
+def type_into(page, field, text):
+    tab_to(page, field)
+    page.keyboard.type(text)
+
+
+def press_button(page, name):
+    """Tab to a button and press Enter; wait for the page it leads to."""
+    button = page.get_by_role("button", name=name, exact=True)
+    tab_to(page, button)
+    with page.expect_navigation() as navigation:
+        page.keyboard.press("Enter")
+    response = navigation.value
+    assert response is not None and response.status < 500, response and response.status
+    return response
+
+
+def expect_step(page, number, title):
+    expect(page.get_by_text(f"Step {number} of 6", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    current = page.locator(".progress-steps [aria-current=step]")
+    expect(current).to_have_text(title)
+
+
+def group(page, legend):
+    return page.get_by_role("group", name=legend)
+
+
+# --- the journeys --------------------------------------------------------------------------
+
+
+def test_report_by_keyboard_alone_then_follow_it_up(page, world, check_axe, tmp_path, shot):
+    photo_notes = tmp_path / "what-was-said.txt"
+    photo_notes.write_text("Words shouted on the 5 tram, written down straight after.\n")
+
+    page.goto("/alpha/")
+    check_axe(page)
+    press_link = page.get_by_role("link", name="Report an incident")
+    tab_to(page, press_link)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/alpha/report/$"))
+
+    # 1 What happened
+    expect_step(page, 1, "What happened")
+    check_axe(page)
+    choose_radio(page, group(page, "What happened?"), "Physical attack")
+    tick(page, page.get_by_label("It is still happening"))
+    press_button(page, "Continue")
+
+    # 2 Where
+    expect_step(page, 2, "Where")
+    check_axe(page)
+    choose_radio(page, group(page, "What kind of place was it?"), "Public transport")
+    tab_to(page, page.get_by_label("Area"))
+    page.keyboard.type("Alphaville N")
+    expect(page.get_by_label("Area").locator("option:checked")).to_have_text("Alphaville North")
+    type_into(page, page.get_by_label("Where was it, in your words?"), "Tram 5, Market stop")
+    press_button(page, "Continue")
+
+    # 3 Who was targeted and what happened: a file chosen with the keyboard too
+    expect_step(page, 3, "Who was targeted and what happened")
+    check_axe(page)
+    tick(page, page.get_by_role("checkbox", name="Anti-Muslim hatred"))
+    tick(page, page.get_by_role("checkbox", name="Gender (misogyny)"))
+    type_into(page, page.get_by_label("What happened, in your own words"), ACCOUNT)
+    tab_to(page, page.get_by_label("Photos, screenshots or documents"))
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(photo_notes)
+    press_button(page, "Continue")
+
+    # 4 About you
+    expect_step(page, 4, "About you")
+    check_axe(page)
+    choose_radio(page, group(page, "Who are you in what happened?"), "I saw it happen")
+    tick(page, page.get_by_role("checkbox", name="Someone to talk to"))
+    press_button(page, "Continue")
+
+    # 5 Sharing and contact: record only, no contact details
+    expect_step(page, 5, "Sharing and contact")
+    check_axe(page)
+    expect(page.get_by_text("If you tick none, your report is recorded only")).to_be_visible()
+    press_button(page, "Continue")
+
+    # 6 Check and send
+    expect_step(page, 6, "Check and send")
+    check_axe(page)
+    expect(page.get_by_text("Physical attack")).to_be_visible()
+    expect(page.get_by_text("Alphaville North")).to_be_visible()
+    expect(page.get_by_text("what-was-said.txt")).to_be_visible()
+    expect(page.get_by_text("Recorded only: counted in the statistics")).to_be_visible()
+    shot(page, "report_check")
+
+    # Change one answer and come straight back to the check page.
+    press_button(page, "Change About you")
+    expect_step(page, 4, "About you")
+    role = group(page, "Who are you in what happened?")
+    choose_radio(page, role, "I am reporting for someone else")
+    press_button(page, "Continue")
+    expect_step(page, 6, "Check and send")
+    expect(page.get_by_text("I am reporting for someone else")).to_be_visible()
+
+    response = press_button(page, "Send report")
+    assert response.status == 200
+    expect(page).to_have_url(re.compile(r"/alpha/report/receipt/[0-9A-Z]{4}-[0-9A-Z]{4}/$"))
+    check_axe(page)
+    shot(page, "report_receipt")
+    reference = page.locator("#report-reference").inner_text()
+    code = page.locator("#followup-code").inner_text()
+    assert re.fullmatch(r"([0-9A-Z]{4}-){4}[0-9A-Z]{4}", code)
+    expect(page.get_by_text("Your report has been recorded.")).to_be_visible()
+
+    # A reload shows the reference only.
+    page.reload()
+    expect(page.locator("#followup-code")).to_have_count(0)
+    expect(page.get_by_text("The follow-up code was shown once")).to_be_visible()
+    check_axe(page)
+
+    # Follow it up with the reference and the code.
+    link = page.get_by_role("link", name="Follow up a report")
+    tab_to(page, link)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    check_axe(page)
+    type_into(page, page.get_by_label("Reference"), reference.lower())
+    type_into(page, page.get_by_label("Follow-up code"), code)
+    press_button(page, "Open my report")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Report {reference}")
+    expect(page.get_by_text("what-was-said.txt")).to_be_visible()
+    expect(page.get_by_text(ACCOUNT)).to_be_hidden()  # behind "Show what you wrote"
+    check_axe(page)
+
+    tick(page, page.get_by_label("Share my report with the police without my name"))
+    press_button(page, "Save my choices")
+    expect(page.get_by_text("Your choices about sharing have been saved.")).to_be_visible()
+    expect(page.get_by_label("Share my report with the police without my name")).to_be_checked()
+    check_axe(page)
+    shot(page, "report_followup")
+
+
+def test_report_with_javascript_switched_off(browser, live_server, world, axe, tmp_path):
+    """The whole journey with JavaScript off, a form error on the way (the typed account and
+    the staged file survive it), then the follow-up."""
+    cache.clear()  # rate-limit counters
+    notes = tmp_path / "screenshot-notes.txt"
+    notes.write_text("The post said that people like us should leave the city.\n")
+    context = browser.new_context(
+        java_script_enabled=False, base_url=live_server.url, locale="en-GB"
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    # axe is a script, and it cannot run where scripts are off: each page as served without
+    # JavaScript is copied into a page of a second context (same origin, so the styles load)
+    # and checked there.
+    checker_context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    checker = checker_context.new_page()
+    checker.goto("/alpha/")
+    violations = []
+
+    def check(name):
+        checker.set_content(page.content(), wait_until="load")
+        found = axe.run(checker).response["violations"]
+        violations.extend(f"{name}: {v['id']} {v['help']}" for v in found)
+
+    try:
+        page.goto("/alpha/report/")
+        check("step 1")
+        group(page, "What happened?").get_by_label("Hateful content online").check()
+        submit(page.get_by_role("button", name="Continue", exact=True))
+
+        expect(page.get_by_text("Step 2 of 6", exact=True)).to_be_visible()
+        expect(page.get_by_label("Area")).to_have_count(0)  # online: no area, but the address
+        page.get_by_label("Address of the content (URL)").fill("https://x.com/someone/status/1")
+        check("step 2 (online)")
+        submit(page.get_by_role("button", name="Continue", exact=True))
+
+        # Step 3 without a bias answer: refused, but the account and the file are kept.
+        page.get_by_label("What happened, in your own words").fill(ACCOUNT)
+        page.get_by_label("Photos, screenshots or documents").set_input_files(notes)
+        response = submit(page.get_by_role("button", name="Continue", exact=True))
+        assert response.status == 422
+        expect(page.get_by_text("Choose at least one answer, or “Not sure”.")).to_be_visible()
+        expect(page.get_by_label("What happened, in your own words")).to_have_value(ACCOUNT)
+        expect(page.get_by_role("button", name="Remove screenshot-notes.txt")).to_be_visible()
+        check("step 3 (error)")
+        page.get_by_role("checkbox", name="Not sure").check()
+        submit(page.get_by_role("button", name="Continue", exact=True))
+
+        expect(page.get_by_text("Step 4 of 6", exact=True)).to_be_visible()
+        check("step 4")
+        group(page, "Who are you in what happened?").get_by_label("I found it online").check()
+        submit(page.get_by_role("button", name="Continue", exact=True))
+
+        expect(page.get_by_text("Step 5 of 6", exact=True)).to_be_visible()
+        check("step 5")
+        page.get_by_label("Let a support organisation contact me").check()
+        page.get_by_label("E-mail address").fill("reporter@example.test")
+        submit(page.get_by_role("button", name="Continue", exact=True))
+
+        expect(page.get_by_text("Step 6 of 6", exact=True)).to_be_visible()
+        expect(page.get_by_text("X (Twitter)")).to_be_visible()  # worked out from the URL
+        check("step 6")
+        submit(page.get_by_role("button", name="Send report"))
+
+        expect(page).to_have_url(re.compile(r"/alpha/report/receipt/"))
+        check("receipt")
+        reference = page.locator("#report-reference").inner_text()
+        code = page.locator("#followup-code").inner_text()
+
+        page.get_by_role("link", name="Follow up a report").click()
+        page.get_by_label("Reference").fill(reference)
+        page.get_by_label("Follow-up code").fill(code.replace("-", " "))
+        submit(page.get_by_role("button", name="Open my report"))
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Report {reference}")
+        expect(page.get_by_text("screenshot-notes.txt")).to_be_visible()
+        page.get_by_text("Show what you wrote").click()  # <details> works without JavaScript
+        expect(page.get_by_text(ACCOUNT)).to_be_visible()
+        check("follow-up")
+        submit(page.get_by_role("button", name="Close"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Follow up a report")
+    finally:
+        context.close()
+        checker_context.close()
+    assert not violations, "axe violations:\n" + "\n".join(violations)
