@@ -172,7 +172,7 @@ def test_report_by_keyboard_alone_then_follow_it_up(page, world, check_axe, tmp_
     reference = page.locator("#report-reference").inner_text()
     code = page.locator("#followup-code").inner_text()
     assert re.fullmatch(r"([0-9A-Z]{4}-){4}[0-9A-Z]{4}", code)
-    expect(page.get_by_text("Your report has been recorded.")).to_be_visible()
+    expect(page.get_by_text("Your report is recorded and counted")).to_be_visible()
 
     # A reload shows the reference only.
     page.reload()

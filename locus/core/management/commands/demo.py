@@ -131,6 +131,8 @@ class Command(BaseCommand):
                     orgs.append(organisation)
                 organisation_list_in_place(organisation=national, place=place)
             orgs_by_place[place.slug] = orgs
+            with place_scope(place):
+                self._routing_rules(place, orgs, national)
             self.stdout.write(
                 f"{place.name}: {summary['created'] + summary['updated']} areas, "
                 f"{len(orgs) + 1} organisations"
@@ -157,6 +159,72 @@ class Command(BaseCommand):
                 f"Demo ready: {User.objects.filter(is_demo=True).count()} demo accounts, "
                 f"{Membership.objects.count()} memberships"
             )
+        )
+
+    def _routing_rules(self, place, orgs, national):
+        """A few realistic rules, once: hate incidents to victim support and (with consent)
+        the police; online content to the platform desk; everything else to the city team."""
+        from locus.cases.selectors import routing_rule_list
+        from locus.cases.services import routing_rule_save
+
+        if routing_rule_list(place).exists():
+            return
+        city, police, cso, victim_support = orgs[0], orgs[1], orgs[2], orgs[3]
+        faith, platform = orgs[6], orgs[7]
+        rules = [
+            (
+                "Religious hatred",
+                {
+                    "bias": [
+                        "antisemitism",
+                        "anti_muslim",
+                        "anti_christian",
+                        "other_religion_belief",
+                    ]
+                },
+                [victim_support, faith, police],
+            ),
+            (
+                "Violence and threats",
+                {"incident_type": ["extreme_violence", "assault", "threat"]},
+                [police, victim_support],
+            ),
+            ("Online content", {"online": True}, [platform, cso]),
+            (
+                "Terrorist or violent extremist content",
+                {"incident_type": ["terrorist_extremist_content"]},
+                [national, platform],
+            ),
+            (
+                "Other hate incidents",
+                {
+                    "incident_type": [
+                        "abusive_behaviour",
+                        "damage_desecration",
+                        "literature_propaganda",
+                        "discrimination",
+                    ]
+                },
+                [victim_support, cso],
+            ),
+        ]
+        for position, (name, conditions, destinations) in enumerate(rules, start=1):
+            routing_rule_save(
+                place=place,
+                actor=None,
+                name=name,
+                position=position * 10,
+                conditions=conditions,
+                destinations=destinations,
+            )
+        routing_rule_save(
+            place=place,
+            actor=None,
+            name="Everything else",
+            position=1000,
+            is_fallback=True,
+            conditions={},
+            destinations=[city],
         )
 
     def _demo_user(self, email, name):
