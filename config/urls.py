@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("locus.accounts.urls")),
     path("", include("locus.reporting.urls")),
+    path("", include("locus.cases.urls")),
     path("", include("locus.places.urls")),
 ]
 

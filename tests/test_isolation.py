@@ -19,6 +19,21 @@ def _membership(place_world):
     return {"membership_id": place_world.memberships["member"].pk}
 
 
+def _case(place_world):
+    from locus.cases.tests.factories import team_case
+
+    return {"case_id": team_case(place_world).pk}
+
+
+def _case_evidence(place_world):
+    from locus.cases.selectors import case_evidence
+    from locus.cases.tests.factories import team_case
+
+    case = team_case(place_world)
+    with place_scope(place_world.place):
+        return {"case_id": case.pk, "evidence_id": case_evidence(case).get().pk}
+
+
 def _token(place_world):
     from locus.accounts.services import token_create
 
@@ -51,6 +66,18 @@ CASES = [
         method="post",
         ok_status=(302,),
     ),
+    ViewCase("cases:inbox", allowed_role="caseworker", denied_role="analyst"),
+    ViewCase("cases:detail", allowed_role="caseworker", denied_role="editor", objects=_case),
+    ViewCase(
+        "cases:detail",
+        allowed_role="coordinator",
+        denied_role="analyst",
+        objects=_case,
+        method="post",
+        data={"action": "note", "body": "Called the reporter back."},
+        ok_status=(302,),
+    ),
+    ViewCase("cases:evidence", allowed_role="admin", denied_role="member", objects=_case_evidence),
 ]
 
 # Place-scoped URLs anyone may open.

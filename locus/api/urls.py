@@ -124,10 +124,12 @@ def _mount_routers():
     from locus.accounts.api import router as accounts_router
     from locus.directory.api import router as directory_router
     from locus.places.api import router as places_router
+    from locus.reporting.api import router as reporting_router
 
     api.add_router("", accounts_router)
     api.add_router("", places_router)
     api.add_router("", directory_router)
+    api.add_router("", reporting_router)
 
 
 _mount_routers()

@@ -44,3 +44,64 @@ TAXONOMY_CONDITION_KEYS = ("incident_type", "bias", "setting", "platform")
 CONSENT_CONDITIONS = ("police_anonymised", "police_with_contact", "support_contact")
 
 ROUTED_EVENT = "report.routed"
+
+
+class CaseStatus(models.TextChoices):
+    """Where an organisation is with the report it received. Allowed moves: CASE_TRANSITIONS."""
+
+    NEW = "new", _("New")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_PROGRESS = "in_progress", _("In progress")
+    HANDED_ON = "handed_on", _("Handed on")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (
+    CaseStatus.NEW,
+    CaseStatus.ACKNOWLEDGED,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.HANDED_ON,
+)
+
+# Workflow step → (the statuses it may start from, the status it leads to).
+CASE_TRANSITIONS = {
+    "acknowledge": ((CaseStatus.NEW,), CaseStatus.ACKNOWLEDGED),
+    "start": ((CaseStatus.NEW, CaseStatus.ACKNOWLEDGED), CaseStatus.IN_PROGRESS),
+    "close": (OPEN_STATUSES, CaseStatus.CLOSED),
+    "reopen": ((CaseStatus.CLOSED,), CaseStatus.IN_PROGRESS),
+}
+
+
+class CaseOutcome(models.TextChoices):
+    """How a case ended, recorded when it is closed. Stable codes (counted in insights)."""
+
+    SUPPORTED = "supported", _("The person was supported")
+    REFERRED_TO_POLICE = "referred_to_police", _("Referred to the police")
+    CONTENT_REMOVED = "content_removed", _("The content was removed")
+    CHARGED = "charged", _("Someone was charged")
+    NO_FURTHER_ACTION = "no_further_action", _("No further action")
+    NOT_HATE_RELATED = "not_hate_related", _("Not related to hate")
+    OTHER = "other", _("Other outcome")
+
+
+class Verification(models.TextChoices):
+    """What staff found the report to be, once they looked at it."""
+
+    UNVERIFIED = "unverified", _("Not verified yet")
+    VERIFIED = "verified", _("Verified")
+    DUPLICATE = "duplicate", _("A duplicate of another report")
+    NOT_HATE_RELATED = "not_hate_related", _("Not related to hate")
+
+
+class CaseEventKind(models.TextChoices):
+    """One line of a case's timeline. Events hold codes and ids, never personal data."""
+
+    CREATED = "created", _("Received")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    STARTED = "started", _("Work started")
+    ASSIGNED = "assigned", _("Assigned")
+    UNASSIGNED = "unassigned", _("Unassigned")
+    NOTE_ADDED = "note_added", _("Note added")
+    CLASSIFIED = "classified", _("Classified")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")

@@ -10,14 +10,19 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from locus.core.fields import EncryptedTextField
 from locus.core.tenancy import TenantModel
 
 from .choices import (
     CONDITION_KEYS,
     CONSENT_CONDITIONS,
     TAXONOMY_CONDITION_KEYS,
+    CaseEventKind,
+    CaseOutcome,
+    CaseStatus,
     ShareLevel,
     ShareReason,
+    Verification,
 )
 
 
@@ -190,3 +195,138 @@ class RoutingDecision(TenantModel):
 
     def __str__(self):
         return f"{self.report_id} → {self.organisation_id} ({'sent' if self.sent else 'not sent'})"
+
+
+class Case(TenantModel):
+    """One organisation's handling of one report it was sent: created for every sent routing
+    decision, in the routing transaction.
+
+    What the organisation may see of the report is fixed by `decision` (its level and whether
+    contact details were shared), never by the case. Staff classification (verified incident
+    type and bias, ideology) lives here, apart from what the reporter perceived; codes are read
+    in `taxonomy_version`.
+
+    Invariants (database): one case per (report, organisation); a closed case has an outcome
+    and a closing time, an open one has neither.
+    """
+
+    report = models.ForeignKey("reporting.Report", on_delete=models.CASCADE, related_name="cases")
+    organisation = models.ForeignKey(
+        "directory.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.OneToOneField(RoutingDecision, on_delete=models.CASCADE, related_name="case")
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW
+    )
+    outcome = models.CharField(_("outcome"), max_length=30, choices=CaseOutcome.choices, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
+    verification = models.CharField(
+        _("verification"),
+        max_length=20,
+        choices=Verification.choices,
+        default=Verification.UNVERIFIED,
+    )
+    verified_incident_type = models.CharField(
+        _("verified incident type"), max_length=40, blank=True
+    )
+    verified_bias = models.JSONField(_("verified bias"), default=list, blank=True)
+    ideology = models.CharField(_("ideology"), max_length=40, blank=True)
+    taxonomy_version = models.CharField(max_length=20, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "organisation"], name="case_unique_per_report_org"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status=CaseStatus.CLOSED, closed_at__isnull=False)
+                    & ~models.Q(outcome="")
+                )
+                | (
+                    ~models.Q(status=CaseStatus.CLOSED)
+                    & models.Q(closed_at__isnull=True, outcome="")
+                ),
+                name="case_closed_has_outcome",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["place", "organisation", "status"]),
+            models.Index(fields=["place", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.report_id} @ {self.organisation_id} ({self.status})"
+
+    @property
+    def is_closed(self):
+        return self.status == CaseStatus.CLOSED
+
+    @property
+    def incident_type(self):
+        """The verified incident type when staff gave one, else what the reporter chose."""
+        return self.verified_incident_type or self.report.incident_type
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.report_id and self.report.place_id != self.place_id:
+            errors["report"] = _("The report belongs to another place.")
+        if self.decision_id and (
+            self.decision.place_id != self.place_id
+            or self.decision.report_id != self.report_id
+            or self.decision.organisation_id != self.organisation_id
+            or not self.decision.sent
+        ):
+            errors["decision"] = _("The case must come from a decision that sent this report.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class CaseNote(TenantModel):
+    """An internal note of the organisation handling the case (never shown to the reporter
+    or to other organisations). Encrypted: notes often repeat personal details."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = EncryptedTextField(_("note"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"note {self.pk} on case {self.case_id}"
+
+
+class CaseEvent(TenantModel):
+    """One step of a case's timeline. `data` holds codes and ids only, never personal data."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=CaseEventKind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self):
+        return f"{self.case_id} {self.kind} @ {self.at:%Y-%m-%d %H:%M}"

@@ -137,3 +137,81 @@ def share_for(report, organisation, *, place_team=None, listed=True) -> Share:
         )
 
     return _refuse(ShareReason.UNKNOWN_TYPE)
+
+
+# --------------------------------------------------------------------------------------------
+# Cases: who may see and act on a case, and how much of the report they see.
+
+
+def can_handle_cases(membership) -> bool:
+    """A role that works on cases: one that may see personal data (admin, coordinator,
+    caseworker)."""
+    from locus.accounts.policies import Capability, role_can
+
+    return bool(membership.is_active) and role_can(membership.role, Capability.VIEW_PERSONAL_DATA)
+
+
+def case_can_view(membership, case) -> bool:
+    """The organisation that received the case may view it; so may the team that runs Locus in
+    the place (read-only: it is the data controller and holds every report anyway)."""
+    if not can_handle_cases(membership):
+        return False
+    if case.organisation_id == membership.organisation_id:
+        return True
+    return bool(getattr(membership, "manages_place", False))
+
+
+def case_can_act(membership, case) -> bool:
+    """Only the organisation that received the case works on it."""
+    return can_handle_cases(membership) and case.organisation_id == membership.organisation_id
+
+
+def case_assignable(membership, case) -> bool:
+    """Whether a case may be assigned to this membership's person."""
+    return can_handle_cases(membership) and membership.organisation_id == case.organisation_id
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """How much of a case's report a viewer sees. `own` is False when the place team looks at
+    another organisation's case: it then sees what its own share of the report allows."""
+
+    level: str
+    with_contact: bool
+    own: bool
+
+    @property
+    def shows_report(self):
+        """Account, place, bias, evidence: everything but the reporter's identity."""
+        return self.level in (ShareLevel.FULL, ShareLevel.ANONYMISED)
+
+    @property
+    def shows_identity(self):
+        return self.level == ShareLevel.FULL
+
+    @property
+    def shows_contact(self):
+        return self.level == ShareLevel.FULL and self.with_contact
+
+
+def case_visibility(membership, case) -> Visibility:
+    """What `membership` may see of `case`'s report: the routing decision's level and contact
+    for the receiving organisation; for the place team looking at another organisation's case,
+    the share it would get itself (full, contact only with the reporter's support consent)."""
+    decision = case.decision
+    if case.organisation_id == membership.organisation_id:
+        return Visibility(level=decision.level, with_contact=decision.with_contact, own=True)
+    share = share_for(case.report, membership.organisation, place_team=True)
+    return Visibility(
+        level=share.level or ShareLevel.CONTENT_ONLY,
+        with_contact=bool(share.allowed and share.with_contact),
+        own=False,
+    )
+
+
+def case_list_shows_area(membership, case) -> bool:
+    """Whether an inbox row may say where it happened: not for content-only cases, unless the
+    viewer is the place team (which sees every report of its place in full)."""
+    if case.organisation_id != membership.organisation_id:
+        return bool(getattr(membership, "manages_place", False))
+    return case.decision.level != ShareLevel.CONTENT_ONLY

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from locus.core.choices import AuditAction
-from locus.core.errors import ValidationFailed
+from locus.core.errors import PermissionDenied, ValidationFailed
 from locus.core.services import audit_record
 from locus.outbox.services import outbox_enqueue_event
 from locus.places.models import Area
@@ -15,10 +15,26 @@ from locus.reporting.choices import ReportStatus
 from locus.reporting.models import Report
 from locus.reporting.taxonomy import taxonomy
 
-from .choices import ROUTED_EVENT
-from .models import RoutingDecision, RoutingRule, RoutingRun, validate_destinations
+from . import policies
+from .choices import (
+    CASE_TRANSITIONS,
+    ROUTED_EVENT,
+    CaseEventKind,
+    CaseOutcome,
+    CaseStatus,
+    Verification,
+)
+from .models import (
+    Case,
+    CaseEvent,
+    CaseNote,
+    RoutingDecision,
+    RoutingRule,
+    RoutingRun,
+    validate_destinations,
+)
 from .routing import RoutingResult, RuleSpec, evaluate
-from .selectors import routing_decisions_for, routing_rule_list
+from .selectors import case_assignees, routing_decisions_for, routing_rule_list
 
 UNSET = object()
 RULE_FIELDS = ("name", "position", "is_active", "is_fallback", "conditions", "stop")
@@ -104,6 +120,7 @@ def report_route(*, report) -> list[RoutingDecision]:
             "not_sent": [d.organisation_id for d in decisions if not d.sent],
         },
     )
+    cases_open_for(decisions=decisions, at=now)
     return decisions
 
 
@@ -274,3 +291,309 @@ def routing_preview(*, place, sample: dict, rules=None) -> RoutingResult:
     if rules is None:
         rules = routing_rule_list(place, active_only=True)
     return evaluate(report, [RuleSpec.of(rule) for rule in rules])
+
+
+# --------------------------------------------------------------------------------------------
+# Cases: one per organisation that was sent a report, and the steps of working on it.
+#
+# Every step takes the membership acting (the person and the organisation they act for),
+# checks policies.case_can_act, locks the case row so two people cannot move it at once,
+# validates the move (CASE_TRANSITIONS), writes a timeline event (codes and ids only) and an
+# audit event, and returns the case.
+
+NOTE_MAX_LENGTH = 10_000
+
+_TRANSITION_ERRORS = {
+    "acknowledge": lambda: _("Only a new case can be acknowledged."),
+    "start": lambda: _("Only a new or acknowledged case can be started."),
+    "close": lambda: _("This case is already closed."),
+    "reopen": lambda: _("Only a closed case can be reopened."),
+}
+
+
+def cases_open_for(*, decisions, at=None) -> list[Case]:
+    """Open one case per sent decision (called by report_route, in its transaction)."""
+    at = at or timezone.now()
+    cases = []
+    for decision in decisions:
+        if not decision.sent:
+            continue
+        case = Case.objects.create(
+            place_id=decision.place_id,
+            report_id=decision.report_id,
+            organisation_id=decision.organisation_id,
+            decision=decision,
+            created_at=at,
+        )
+        CaseEvent.objects.create(
+            place_id=decision.place_id,
+            case=case,
+            kind=CaseEventKind.CREATED,
+            data={"decision": decision.pk, "level": decision.level, "rule": decision.rule_id},
+            at=at,
+        )
+        cases.append(case)
+    return cases
+
+
+def _locked(case, membership):
+    """The case row, locked for this transaction, after checking the membership may act."""
+    if not policies.case_can_act(membership, case):
+        raise PermissionDenied(_("Only the organisation that received this case can work on it."))
+    return Case.objects.select_for_update().get(place_id=case.place_id, pk=case.pk)
+
+
+def _check_step(case, step):
+    allowed_from, _to = CASE_TRANSITIONS[step]
+    if case.status not in allowed_from:
+        raise ValidationFailed(_TRANSITION_ERRORS[step](), code="invalid_transition")
+
+
+def _check_open(case):
+    if case.is_closed:
+        raise ValidationFailed(
+            _("This case is closed: reopen it first."), code="invalid_transition"
+        )
+
+
+def _record(case, membership, *, kind, step, data=None, at=None):
+    data = data or {}
+    CaseEvent.objects.create(
+        place_id=case.place_id,
+        case=case,
+        actor=membership.user,
+        kind=kind,
+        data=data,
+        at=at or timezone.now(),
+    )
+    audit_record(
+        action=AuditAction.CASE_UPDATED,
+        actor=membership.user,
+        place=case.place,
+        target=case,
+        data={"case": case.pk, "step": step, **data},
+    )
+
+
+def _move(case, membership, step, *, kind, extra_fields=(), data=None):
+    before = case.status
+    case.status = CASE_TRANSITIONS[step][1]
+    case.save(update_fields=["status", *extra_fields, "updated_at"])
+    _record(
+        case,
+        membership,
+        kind=kind,
+        step=step,
+        data={"from": before, "to": case.status, **(data or {})},
+    )
+    return case
+
+
+@transaction.atomic
+def case_acknowledge(*, case, membership) -> Case:
+    """Say the organisation has seen a new case."""
+    case = _locked(case, membership)
+    _check_step(case, "acknowledge")
+    case.acknowledged_at = timezone.now()
+    return _move(
+        case,
+        membership,
+        "acknowledge",
+        kind=CaseEventKind.ACKNOWLEDGED,
+        extra_fields=["acknowledged_at"],
+    )
+
+
+@transaction.atomic
+def case_start(*, case, membership) -> Case:
+    """Start working on a new or acknowledged case (acknowledging it if needed)."""
+    case = _locked(case, membership)
+    _check_step(case, "start")
+    case.acknowledged_at = case.acknowledged_at or timezone.now()
+    return _move(
+        case, membership, "start", kind=CaseEventKind.STARTED, extra_fields=["acknowledged_at"]
+    )
+
+
+@transaction.atomic
+def case_assign(*, case, membership, assignee) -> Case:
+    """Give an open case to a person (a User), or to nobody (None). Only people with an active
+    case-handling role in the case's organisation can be given a case."""
+    case = _locked(case, membership)
+    _check_open(case)
+    if assignee is not None and not case_assignees(case).filter(user=assignee).exists():
+        raise ValidationFailed(
+            _("A case can only be given to someone of this organisation who handles cases."),
+            fields={"assignee": [_("Choose a person of your organisation who handles cases.")]},
+        )
+    new_id = assignee.pk if assignee is not None else None
+    if case.assigned_to_id == new_id:
+        return case
+    before = case.assigned_to_id
+    case.assigned_to = assignee
+    case.save(update_fields=["assigned_to", "updated_at"])
+    _record(
+        case,
+        membership,
+        kind=CaseEventKind.ASSIGNED if assignee is not None else CaseEventKind.UNASSIGNED,
+        step="assign",
+        data={"from": before, "to": new_id},
+    )
+    return case
+
+
+@transaction.atomic
+def case_add_note(*, case, membership, body) -> CaseNote:
+    """Add an internal note (encrypted; the timeline and the audit log hold only its id)."""
+    case = _locked(case, membership)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(
+            _("Write the note first."), fields={"body": [_("This field is required.")]}
+        )
+    if len(body) > NOTE_MAX_LENGTH:
+        raise ValidationFailed(
+            _("The note is too long."),
+            fields={
+                "body": [_("Keep it under %(limit)s characters.") % {"limit": NOTE_MAX_LENGTH}]
+            },
+        )
+    note = CaseNote.objects.create(
+        place_id=case.place_id, case=case, author=membership.user, body=body
+    )
+    _record(case, membership, kind=CaseEventKind.NOTE_ADDED, step="note", data={"note": note.pk})
+    return note
+
+
+@transaction.atomic
+def case_classify(
+    *, case, membership, verification, incident_type="", bias=(), ideology=""
+) -> Case:
+    """Record what staff found: the verification, and the verified incident type, bias codes
+    and ideology (a staff-only axis) in the current taxonomy. Empty means "as reported" for the
+    incident type and bias, "not given" for the ideology."""
+    case = _locked(case, membership)
+    _check_open(case)
+    vocabulary = taxonomy()
+    errors = {}
+    if verification not in Verification.values:
+        errors["verification"] = [_("Choose a valid verification.")]
+    if incident_type and not vocabulary.has("incident_type", incident_type):
+        errors["incident_type"] = [_("Unknown choice: %(code)s") % {"code": incident_type}]
+    bias = sorted(set(bias or []))
+    for code in bias:
+        if not vocabulary.has("bias", code):
+            errors.setdefault("bias", []).append(_("Unknown choice: %(code)s") % {"code": code})
+    if ideology and not vocabulary.has("ideology", ideology):
+        errors["ideology"] = [_("Unknown choice: %(code)s") % {"code": ideology}]
+    if errors:
+        raise ValidationFailed(_("Some answers are not valid."), fields=errors)
+    values = {
+        "verification": verification,
+        "verified_incident_type": incident_type or "",
+        "verified_bias": bias,
+        "ideology": ideology or "",
+    }
+    changed = sorted(name for name, value in values.items() if getattr(case, name) != value)
+    if not changed:
+        return case
+    for name, value in values.items():
+        setattr(case, name, value)
+    case.taxonomy_version = vocabulary.version
+    case.save(update_fields=[*values, "taxonomy_version", "updated_at"])
+    _record(
+        case,
+        membership,
+        kind=CaseEventKind.CLASSIFIED,
+        step="classify",
+        data={"fields": changed, **values},
+    )
+    return case
+
+
+@transaction.atomic
+def case_close(*, case, membership, outcome) -> Case:
+    """Close an open case with an outcome. When it was the report's last open case, the
+    reporter sees the report as closed."""
+    case = _locked(case, membership)
+    _check_step(case, "close")
+    if outcome not in CaseOutcome.values:
+        raise ValidationFailed(
+            _("Choose how the case ended."), fields={"outcome": [_("Choose an outcome.")]}
+        )
+    now = timezone.now()
+    case.outcome = outcome
+    case.closed_at = now
+    _move(
+        case,
+        membership,
+        "close",
+        kind=CaseEventKind.CLOSED,
+        extra_fields=["outcome", "closed_at"],
+        data={"outcome": outcome},
+    )
+    report = Report.objects.select_for_update().get(place_id=case.place_id, pk=case.report_id)
+    still_open = (
+        Case.objects.filter(place_id=case.place_id, report_id=report.pk)
+        .exclude(status=CaseStatus.CLOSED)
+        .exists()
+    )
+    if not still_open and report.status != ReportStatus.CLOSED:
+        report.status = ReportStatus.CLOSED
+        report.closed_at = now
+        report.save(update_fields=["status", "closed_at"])
+    return case
+
+
+@transaction.atomic
+def case_reopen(*, case, membership) -> Case:
+    """Reopen a closed case (back to in progress); its report is with the organisations
+    again."""
+    case = _locked(case, membership)
+    _check_step(case, "reopen")
+    before_outcome = case.outcome
+    case.outcome = ""
+    case.closed_at = None
+    _move(
+        case,
+        membership,
+        "reopen",
+        kind=CaseEventKind.REOPENED,
+        extra_fields=["outcome", "closed_at"],
+        data={"outcome": before_outcome},
+    )
+    report = Report.objects.select_for_update().get(place_id=case.place_id, pk=case.report_id)
+    if report.status == ReportStatus.CLOSED:
+        report.status = ReportStatus.WITH_ORGANISATIONS
+        report.closed_at = None
+        report.save(update_fields=["status", "closed_at"])
+    return case
+
+
+def case_record_view(*, case, membership, visibility) -> None:
+    """Audit that a person opened a case and how much of the report they were shown."""
+    audit_record(
+        action=AuditAction.CASE_VIEWED,
+        actor=membership.user,
+        place=case.place,
+        target=case,
+        data={
+            "case": case.pk,
+            "report": case.report_id,
+            "organisation": membership.organisation_id,
+            "level": visibility.level,
+            "with_contact": visibility.with_contact,
+            "own": visibility.own,
+        },
+    )
+
+
+def case_record_evidence_download(*, case, membership, evidence) -> None:
+    """Audit that a person downloaded one evidence file of a case's report."""
+    audit_record(
+        action=AuditAction.EVIDENCE_DOWNLOADED,
+        actor=membership.user,
+        place=case.place,
+        target=evidence,
+        data={"case": case.pk, "report": case.report_id, "evidence": evidence.pk},
+    )

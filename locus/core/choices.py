@@ -26,3 +26,6 @@ class AuditAction(models.TextChoices):
     MFA_CHANGED = "mfa_changed", _("Two-factor authentication changed")
     ROUTING_RULE_CHANGED = "routing_rule_changed", _("Routing rule changed")
     REPORT_ROUTED = "report_routed", _("Report routed")
+    CASE_VIEWED = "case_viewed", _("Case viewed")
+    CASE_UPDATED = "case_updated", _("Case updated")
+    EVIDENCE_DOWNLOADED = "evidence_downloaded", _("Evidence downloaded")

@@ -1,0 +1,32 @@
+"""Scheduled work for reports. Enqueue `purge_expired_all` once a day from a scheduler (or run
+`manage.py purge_expired` from cron; docs/operations.md, "Retention and reconciliation")."""
+
+import logging
+
+from django.tasks import task
+
+from locus.core.tenancy import place_scope
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def purge_expired_all():
+    """Apply the retention periods of every active place, each inside its own place. One
+    failing place is logged and does not stop the others, but the task then fails (so the
+    scheduler shows it). Returns {slug: counts}: counts only, no personal data."""
+    from locus.places.selectors import place_list
+
+    from .retention import purge_expired
+
+    results, failed = {}, []
+    for place in place_list().order_by("slug"):
+        try:
+            with place_scope(place):
+                results[place.slug] = purge_expired(place=place).as_dict()
+        except Exception:
+            logger.exception("retention purge failed for place=%s", place.pk)
+            failed.append(place.slug)
+    if failed:
+        raise RuntimeError(f"retention purge failed for: {', '.join(failed)} (see the log)")
+    return results
