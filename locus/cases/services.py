@@ -3,6 +3,7 @@ routing rules, and preview rules on a sample report without saving anything."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,18 +46,19 @@ def _as_validation_failed(exc):
     return ValidationFailed(_("Please correct the errors below."), fields=fields)
 
 
-def staff_report_path(*, place, report):
-    """Where staff open the report in Locus (access checked and audited there). Links only:
-    messages that leave Locus carry no personal data."""
-    return f"/{place.slug}/staff/reports/{report.reference}/"
+def staff_case_path(*, place, case):
+    """Where the receiving organisation opens its case in Locus (access checked and audited
+    there). Links only: messages that leave Locus carry no personal data."""
+    return reverse("cases:detail", kwargs={"place_slug": place.slug, "case_id": case.pk})
 
 
-def _routed_payload(*, place, report, decision):
+def _routed_payload(*, place, report, decision, case):
     return {
         "report": report.reference,
+        "case": case.pk,
         "incident_type": report.incident_type,
         "level": decision.level,
-        "link": staff_report_path(place=place, report=report),
+        "link": staff_case_path(place=place, case=case),
     }
 
 
@@ -99,14 +101,6 @@ def report_route(*, report) -> list[RoutingDecision]:
             created_at=now,
         )
         decisions.append(decision)
-        if decision.sent:
-            outbox_enqueue_event(
-                place=place,
-                organisation=item.organisation,
-                event_type=ROUTED_EVENT,
-                payload=_routed_payload(place=place, report=report, decision=decision),
-                source=decision,
-            )
     if result.sent and report.status == ReportStatus.RECEIVED:
         report.status = ReportStatus.WITH_ORGANISATIONS
         report.save(update_fields=["status"])
@@ -120,7 +114,14 @@ def report_route(*, report) -> list[RoutingDecision]:
             "not_sent": [d.organisation_id for d in decisions if not d.sent],
         },
     )
-    cases_open_for(decisions=decisions, at=now)
+    for case in cases_open_for(decisions=decisions, at=now):
+        outbox_enqueue_event(
+            place=place,
+            organisation=case.decision.organisation,
+            event_type=ROUTED_EVENT,
+            payload=_routed_payload(place=place, report=report, decision=case.decision, case=case),
+            source=case.decision,
+        )
     return decisions
 
 

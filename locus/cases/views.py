@@ -256,8 +256,10 @@ def case_detail(request, case_id):
         "rule_name": (explanation.get("rule") or {}).get("name", ""),
         "fallback": explanation.get("fallback", False),
         # Which conditions matched can name an area: not for those who may not see it.
-        "matched": explanation.get("matched", {}) if visibility.shows_report else {},
-        "also_matched": [r.get("name", "") for r in explanation.get("also_matched", [])],
+        "matched": _matched_labels(explanation.get("matched", {}), case.place, language)
+        if visibility.shows_report
+        else [],
+        "also_matched": [r["name"] for r in explanation.get("also_matched", []) if r.get("name")],
         "timeline": _timeline(case, people),
         "reporter_role": report.get_reporter_role_display(),
         "support_wanted": [_choice(SupportWanted, code) for code in report.support_wanted],
@@ -269,6 +271,31 @@ def case_detail(request, case_id):
         "evidence": selectors.case_evidence(case) if visibility.shows_report else [],
     }
     return render(request, "cases/detail.html", context, status=status)
+
+
+TAXONOMY_CONDITIONS = ("incident_type", "bias", "setting", "platform")
+
+
+def _matched_labels(matched, place, language):
+    """The conditions that matched, as (what, [values]) in words rather than codes."""
+    from locus.places.selectors import area_list
+
+    rows = []
+    for key, values in matched.items():
+        if key in TAXONOMY_CONDITIONS:
+            name = taxonomy().axis_label(key, language)
+            shown = [_label(key, code, language) for code in values]
+        elif key == "area":
+            name = _("Area")
+            names = dict(area_list(place=place).filter(pk__in=values).values_list("pk", "name"))
+            shown = [names.get(v, str(v)) for v in values]
+        elif key == "online":
+            name = _("Online")
+            shown = [_("Yes") if v else _("No") for v in values]
+        else:
+            name, shown = key, [str(v) for v in values]
+        rows.append((name, shown))
+    return rows
 
 
 @staff_view(Capability.VIEW_PERSONAL_DATA)

@@ -108,6 +108,7 @@ def report_anonymise(*, place, report, now=None) -> int | None:
     for evidence in Evidence.objects.filter(place=place, report=report):
         _delete_evidence(evidence)
         files += 1
+    _anonymise_case_notes(place=place, report=report)
     report.account = ""
     report.location_text = ""
     report.contact = None
@@ -129,6 +130,16 @@ def report_anonymise(*, place, report, now=None) -> int | None:
         ]
     )
     return files
+
+
+def _anonymise_case_notes(*, place, report):
+    """Caseworkers' notes often repeat what the reporter said: they go with the report."""
+    from locus.cases.models import CaseNote
+
+    notes = list(CaseNote.objects.filter(place=place, case__report=report))
+    for note in notes:
+        note.body = ""
+    CaseNote.objects.bulk_update(notes, ["body"])
 
 
 def purge_expired(*, place, now=None, dry_run=False) -> PurgeResult:

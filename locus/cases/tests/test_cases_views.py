@@ -306,3 +306,35 @@ def test_inbox_link_in_the_staff_menu_only_for_case_roles(world, client):
     link = f'href="{inbox_url(world.a.place)}"'.encode()
     assert link in page(client, world.a.users["caseworker"], staff_home).content
     assert link not in page(client, world.a.users["analyst"], staff_home).content
+
+
+def test_the_detail_names_matched_conditions_in_words(client, world, in_place):
+    from locus.cases.models import Case
+    from locus.cases.services import routing_rule_save
+    from locus.reporting.services import report_submit
+
+    side = world.a
+    with in_place(side.place):
+        routing_rule_save(
+            place=side.place,
+            actor=side.users["coordinator"],
+            name="Antisemitism here",
+            conditions={"bias": ["antisemitism"], "area": [side.areas[0].pk]},
+            destinations=[side.organisation],
+        )
+        report = report_submit(
+            place=side.place,
+            data={
+                "incident_type": "threat",
+                "reporter_role": "victim",
+                "bias": ["antisemitism"],
+                "account": "They said they would be back.",
+                "setting": "street",
+                "area": side.areas[0],
+            },
+        ).report
+        case = Case.objects.get(report=report)
+    client.force_login(side.users["caseworker"])
+    html = client.get(f"/alpha/staff/cases/{case.pk}/").content.decode()
+    assert "Antisemitism" in html and side.areas[0].name in html
+    assert "<code>bias</code>" not in html

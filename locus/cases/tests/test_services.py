@@ -97,8 +97,9 @@ def test_submit_routes_and_queues_one_message_per_sent_destination(
     assert {m.endpoint.organisation_id for m in messages} == {o.pk for o in sent}
     for message in messages:
         assert message.event_type == "report.routed"
-        assert set(message.payload) == {"report", "incident_type", "level", "link"}
+        assert set(message.payload) == {"report", "case", "incident_type", "level", "link"}
         assert message.payload["report"] == report.reference
+        assert message.payload["link"] == f"/alpha/staff/cases/{message.payload['case']}/"
         text = json.dumps(message.payload)
         for personal in ("resident@example.org", "7700", "burn", "neighbour"):
             assert personal not in text

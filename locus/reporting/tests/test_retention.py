@@ -389,3 +389,24 @@ def test_reconcile_covers_every_place_and_fails_if_one_fails(routed, world):
     assert raised.value.returncode == 1
     assert f"{world.b.place.slug}: ok" in out.getvalue()
     assert f"{world.a.place.slug}: FAILED" in out.getvalue()
+
+
+def test_case_notes_go_with_the_report(routed):
+    from locus.cases.models import Case, CaseNote
+    from locus.cases.services import case_add_note
+
+    side, report, _endpoint, message = routed
+    with side_scope(side):
+        case = Case.objects.get(report=report)
+        assert message.payload["link"].endswith(f"/staff/cases/{case.pk}/")
+        case_add_note(
+            case=case,
+            membership=side.memberships["caseworker"],
+            body="Spoke to her brother Ali at 12 Elm Street.",
+        )
+        Report.objects.filter(pk=report.pk).update(
+            closed_at=timezone.now() - timedelta(days=side.place.report_retention_days + 1)
+        )
+    run(side)
+    with side_scope(side):
+        assert [n.body for n in CaseNote.objects.filter(case=case)] == [""]
