@@ -208,25 +208,31 @@ def outbox_enqueue_webhook(*, place, endpoint, event_type, payload, source=None)
         raise ValidationFailed(_("The endpoint belongs to another place."))
     if not endpoint.is_active or not endpoint.accepts(event_type):
         raise ValidationFailed(_("This endpoint does not receive this event."))
-    source_type, source_id = source_ref(source)
-    message = OutboxMessage(
+    return _enqueue(
         place=place,
         kind=MessageKind.WEBHOOK,
-        endpoint=endpoint,
+        destination={"endpoint": endpoint},
         event_type=event_type,
         payload=payload,
-        source_type=source_type,
-        source_id=source_id,
+        source=source,
     )
-    existing = OutboxMessage.objects.filter(
-        place=place,
-        kind=MessageKind.WEBHOOK,
-        source_type=source_type,
-        source_id=source_id,
-        endpoint=endpoint,
-        event_type=event_type,
+
+
+def _enqueue(*, place, kind, destination, event_type, payload, source):
+    """Insert one message per (source, destination, event) — the first one if it exists —
+    and kick its delivery after commit."""
+    source_type, source_id = source_ref(source)
+    identity = {
+        "place": place,
+        "kind": kind,
+        "event_type": event_type,
+        "source_type": source_type,
+        "source_id": source_id,
+        **destination,
+    }
+    message, created = _insert_once(
+        OutboxMessage(payload=payload, **identity), OutboxMessage.objects.filter(**identity)
     )
-    message, created = _insert_once(message, existing)
     if created:
         _kick(message)
     return message
@@ -259,28 +265,14 @@ def outbox_enqueue_email(
         )
     local, _at, domain = to.rpartition("@")
     to = f"{local}@{domain.lower()}"
-    source_type, source_id = source_ref(source)
-    message = OutboxMessage(
+    return _enqueue(
         place=place,
         kind=MessageKind.EMAIL,
-        email_to=to,
+        destination={"email_to": to},
         event_type=event_type,
         payload={"subject": subject, "body": body},
-        source_type=source_type,
-        source_id=source_id,
+        source=source,
     )
-    existing = OutboxMessage.objects.filter(
-        place=place,
-        kind=MessageKind.EMAIL,
-        source_type=source_type,
-        source_id=source_id,
-        email_to=to,
-        event_type=event_type,
-    )
-    message, created = _insert_once(message, existing)
-    if created:
-        _kick(message)
-    return message
 
 
 @_in_callers_transaction
