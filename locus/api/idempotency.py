@@ -115,8 +115,17 @@ def _status_and_body(result):
     return status, body
 
 
-def idempotent(scope):
-    """Decorate a ninja operation of a place (`request.place`) to honour `Idempotency-Key`."""
+def _replay_as_stored(request, replay):
+    return Status(replay.status, replay.body)
+
+
+def idempotent(scope, *, stored=None, replayed=_replay_as_stored):
+    """Decorate a ninja operation of a place (`request.place`) to honour `Idempotency-Key`.
+
+    `stored(body)` picks what of a 2xx body is kept for replays (default: all of it) and
+    `replayed(request, replay)` turns what was kept into the replayed answer — so an answer
+    carrying a one-time secret can keep only a reference and replay without the secret.
+    """
 
     def decorator(operation):
         @wraps(operation)
@@ -140,13 +149,13 @@ def idempotent(scope):
             except IdempotencyKeyReused as exc:
                 return error_response(exc)
             if guard.replay:
-                return Status(guard.replay.status, guard.replay.body)
+                return replayed(request, guard.replay)
             try:
                 with transaction.atomic():
                     result = operation(request, *args, **kwargs)
                     status, body = _status_and_body(result)
                     if 200 <= status < 300:
-                        guard.complete(status=status, body=body)
+                        guard.complete(status=status, body=stored(body) if stored else body)
             except ClaimLost:
                 # This request outlived its lease and a retry took over; its work is rolled
                 # back. Retrying returns the retry's result.

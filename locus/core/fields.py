@@ -72,13 +72,17 @@ class _EncryptedField(models.TextField):
 
     allowed_lookups = {"isnull": IsNull}
 
+    # Hooks each concrete field (EncryptedTextField, EncryptedJSONField) defines.
     def _encode(self, value):
+        """The plaintext of a Python value."""
         raise NotImplementedError
 
     def _decode(self, text):
+        """The Python value of a decrypted plaintext."""
         raise NotImplementedError
 
     def _from_empty_column(self):
+        """The Python value of an empty column (nothing was ever encrypted)."""
         raise NotImplementedError
 
     def check(self, **kwargs):

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import transaction
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import get_language, gettext
@@ -21,22 +20,9 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from pydantic import AfterValidator, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from locus.api.idempotency import (
-    IDEMPOTENCY_ERRORS,
-    error_response,
-    idempotency_key,
-    request_hash,
-)
+from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotent
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, ErrorOut
 from locus.core.errors import NotFound, ValidationFailed
-from locus.core.idempotency import (
-    ClaimLost,
-    IdempotencyGuard,
-    IdempotencyKeyReused,
-    InvalidIdempotencyKey,
-    RequestInFlight,
-    in_flight_message,
-)
 from locus.core.ratelimit import rate_limited
 from locus.places.selectors import area_list
 
@@ -552,6 +538,12 @@ def report_taxonomy(request, place_slug: str, query: Query[TaxonomyQuery]):
     ),
 )
 @rate_limited(SUBMIT_SCOPE, SUBMIT_RATE, json=True)  # outermost: a refused request claims nothing
+# The key keeps the reference only: a replay answers without the one-time follow-up code.
+@idempotent(
+    SUBMIT_SCOPE,
+    stored=lambda body: {"reference": body["reference"]},
+    replayed=lambda request, replay: _replayed_receipt(request, replay),
+)
 def report_send(
     request,
     place_slug: str,
@@ -562,41 +554,16 @@ def report_send(
         description="Optional: makes a retry safe (see above). 1–255 printable ASCII characters.",
     ),
 ):
-    # Not @idempotent: its stored answer would keep the follow-up code. Here the key remembers
-    # the reference only, and a replay answers without the code.
-    try:
-        key = idempotency_key(request)
-    except InvalidIdempotencyKey as exc:
-        return error_response(exc)
-    if key is None:
-        submitted = _submit(request, payload)
-        return Status(201, _receipt(submitted.report, submitted.followup_code))
-    guard = IdempotencyGuard(
-        place=request.place, scope=SUBMIT_SCOPE, key=key, request_hash=request_hash(request)
-    )
-    try:
-        guard.claim()
-    except RequestInFlight as exc:
-        return error_response(exc, headers={"Retry-After": str(exc.retry_after)})
-    except IdempotencyKeyReused as exc:
-        return error_response(exc)
-    if guard.replay:
-        reference = (guard.replay.body or {}).get("reference")
-        report = Report.objects.filter(place=request.place, reference=reference).first()
-        if report is None:  # deleted since
-            raise Http404
-        return Status(guard.replay.status, _receipt(report, None))
-    try:
-        with transaction.atomic():
-            submitted = _submit(request, payload)
-            guard.complete(status=201, body={"reference": submitted.report.reference})
-    except ClaimLost:
-        # This request outlived its lease and a retry took over; its report is rolled back.
-        exc = RequestInFlight(in_flight_message())
-        return error_response(exc, headers={"Retry-After": str(exc.retry_after)})
-    finally:
-        guard.close()
+    submitted = _submit(request, payload)
     return Status(201, _receipt(submitted.report, submitted.followup_code))
+
+
+def _replayed_receipt(request, replay):
+    reference = (replay.body or {}).get("reference")
+    report = Report.objects.filter(place=request.place, reference=reference).first()
+    if report is None:  # deleted since
+        raise Http404
+    return Status(replay.status, _receipt(report, None))
 
 
 @router.post(

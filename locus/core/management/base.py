@@ -20,4 +20,5 @@ class PlaceCommand(BaseCommand):
             return self.handle_place(place, *args, **options)
 
     def handle_place(self, place, *args, **options):
+        """The command's work, with `place` active; each command defines it."""
         raise NotImplementedError
