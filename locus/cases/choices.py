@@ -25,6 +25,7 @@ class ShareReason(models.TextChoices):
     NO_CONTENT_URL = "no_content_url", _("No address of the online content")
     NOT_LISTED = "not_listed", _("The organisation does not work in this place")
     UNKNOWN_TYPE = "unknown_type", _("Unknown type of organisation")
+    HANDED_ON = "handed_on", _("Handed on by the organisation that received the report")
 
 
 # The keys a rule's `conditions` may hold (docs/routing.md). Every key is optional; the given
@@ -105,3 +106,18 @@ class CaseEventKind(models.TextChoices):
     CLASSIFIED = "classified", _("Classified")
     CLOSED = "closed", _("Closed")
     REOPENED = "reopened", _("Reopened")
+    HANDED_ON = "handed_on", _("Handed on")
+    HAND_ON_RECEIVED = "hand_on_received", _("Received from another organisation")
+    MERGED = "merged", _("Merged")
+    SPLIT = "split", _("Split off")
+    MESSAGE_SENT = "message_sent", _("Message sent to the reporter")
+    MESSAGE_RECEIVED = "message_received", _("Message from the reporter")
+    CONSENT_CHANGED = "consent_changed", _("The reporter changed their consent")
+    INFO_ADDED = "info_added", _("The reporter added information")
+
+
+class MessageDirection(models.TextChoices):
+    """Which way a message between a reporter and a handling organisation went."""
+
+    TO_REPORTER = "to_reporter", _("To the reporter")
+    FROM_REPORTER = "from_reporter", _("From the reporter")

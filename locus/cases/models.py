@@ -20,6 +20,7 @@ from .choices import (
     CaseEventKind,
     CaseOutcome,
     CaseStatus,
+    MessageDirection,
     ShareLevel,
     ShareReason,
     Verification,
@@ -243,6 +244,14 @@ class Case(TenantModel):
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # The case of the organisation that handed this report on to this one (hand-on).
+    handed_on_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="handed_on_to"
+    )
+    # A duplicate merged into another case of the same organisation (undone by a split).
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_cases"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -330,3 +339,24 @@ class CaseEvent(TenantModel):
 
     def __str__(self):
         return f"{self.case_id} {self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class CaseMessage(TenantModel):
+    """A message between the reporter and one organisation handling their report. The
+    organisation learns nothing of who the reporter is from the thread; the body is encrypted."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=20, choices=MessageDirection.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = EncryptedTextField(_("message"))
+    at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self):
+        return f"{self.direction} message {self.pk} on case {self.case_id}"

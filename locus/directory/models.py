@@ -40,6 +40,11 @@ class OrganisationListing(models.Model):
         ),
     )
     listed_at = models.DateTimeField(auto_now_add=True)
+    # The organisation's own handling targets for cases in this place (blank: no target).
+    acknowledge_target_hours = models.PositiveIntegerField(
+        _("acknowledge within (hours)"), null=True, blank=True
+    )
+    close_target_days = models.PositiveIntegerField(_("close within (days)"), null=True, blank=True)
 
     class Meta:
         ordering = ["organisation__name"]
