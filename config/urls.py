@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("locus.accounts.urls")),
     path("", include("locus.reporting.urls")),
     path("", include("locus.cases.urls")),
+    path("", include("locus.outbox.urls")),
     path("", include("locus.places.urls")),
 ]
 

@@ -122,7 +122,10 @@ def on_request_too_big(request, exc):
 
 def _mount_routers():
     from locus.accounts.api import router as accounts_router
+    from locus.cases.api import router as cases_router
+    from locus.cases.rules_api import router as routing_router
     from locus.directory.api import router as directory_router
+    from locus.outbox.api import router as webhooks_router
     from locus.places.api import router as places_router
     from locus.reporting.api import router as reporting_router
 
@@ -130,6 +133,9 @@ def _mount_routers():
     api.add_router("", places_router)
     api.add_router("", directory_router)
     api.add_router("", reporting_router)
+    api.add_router("", cases_router)
+    api.add_router("", routing_router)
+    api.add_router("", webhooks_router)
 
 
 _mount_routers()

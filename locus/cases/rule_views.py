@@ -1,0 +1,1 @@
+"""Staff pages of the routing-rule editor (list, edit, order, preview)."""

@@ -1,0 +1,1 @@
+"""Staff pages for webhook endpoints and their delivery logs."""
