@@ -15,6 +15,8 @@ class Capability(StrEnum):
     MANAGE_MEMBERS = "members.manage"
     VIEW_JOBS = "jobs.view"
     USE_API = "api.use"
+    MANAGE_ROUTING = "routing.manage"
+    MANAGE_INTEGRATIONS = "integrations.manage"
 
 
 ROLE_CAPABILITIES = {
@@ -24,6 +26,7 @@ ROLE_CAPABILITIES = {
         Capability.VIEW_PERSONAL_DATA,
         Capability.VIEW_JOBS,
         Capability.USE_API,
+        Capability.MANAGE_ROUTING,
     },
     Role.CASEWORKER: {Capability.STAFF_HOME, Capability.VIEW_PERSONAL_DATA, Capability.USE_API},
     Role.ANALYST: {Capability.STAFF_HOME, Capability.VIEW_JOBS, Capability.USE_API},
@@ -38,7 +41,11 @@ MFA_REQUIRED_ROLES = {
 
 
 # Capabilities over the whole place: only for the organisation that runs Locus there.
-PLACE_WIDE_CAPABILITIES = {Capability.MANAGE_AREAS, Capability.MANAGE_PLACE}
+PLACE_WIDE_CAPABILITIES = {
+    Capability.MANAGE_AREAS,
+    Capability.MANAGE_PLACE,
+    Capability.MANAGE_ROUTING,
+}
 
 
 def role_can(role, capability):

@@ -40,6 +40,8 @@ class OrganisationListing(models.Model):
         ),
     )
     listed_at = models.DateTimeField(auto_now_add=True)
+    # Where "a report reached you" e-mails go (a link only, never personal data).
+    inbox_email = models.EmailField(_("inbox e-mail address"), blank=True)
     # The organisation's own handling targets for cases in this place (blank: no target).
     acknowledge_target_hours = models.PositiveIntegerField(
         _("acknowledge within (hours)"), null=True, blank=True
