@@ -1,5 +1,6 @@
 """Intake benchmark: report submissions over HTTP through granian at 32 and 64 concurrent
-clients (validation, encryption, routing and outbox in one transaction), against a bare Django
+clients (validation, encryption, the report and its routing task in one transaction; the task
+worker routes — rules, decisions, cases, outbox — alongside the load), against a bare Django
 view doing one INSERT, served by the same server in the same run (QUALITY.md, "Performance").
 
 Submits to `POST /api/v1/places/london/reports` when that endpoint answers, otherwise to a
@@ -223,6 +224,41 @@ def start_server(env):
         cwd=ROOT,
         env=env,
     )
+
+
+def start_task_worker(env):
+    """The task worker runs during the load, as in production: it routes each report (rules,
+    decisions, cases, outbox) while the server keeps taking submissions."""
+    return subprocess.Popen(
+        [PY, "manage.py", "db_worker", "--interval", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def drain_routing(state, worker, timeout=300):
+    """Wait for the worker to route every report of the run, then stop it. Returns (reports
+    the worker routed after the load ended, seconds waited, reports routed here because the
+    worker did not finish in time)."""
+    from locus.cases.services import reports_route_pending
+    from locus.core.tenancy import place_scope
+    from locus.places.selectors import place_get_by_slug
+    from locus.reporting.models import Report
+
+    place = place_get_by_slug(PLACE)
+    with place_scope(place):
+        unrouted = Report.objects.filter(pk__gt=state["last_report"], routing_run__isnull=True)
+        backlog = unrouted.count()
+        start = time.perf_counter()
+        while unrouted.exists() and time.perf_counter() - start < timeout:
+            time.sleep(0.5)
+        waited = time.perf_counter() - start
+        worker.terminate()
+        worker.wait(timeout=30)
+        leftover = reports_route_pending(place=place, older_than=timedelta(0))
+    return backlog, waited, leftover
 
 
 def post_once(path, body):
@@ -467,6 +503,7 @@ def run_benchmark(env):
     state = setup_in_process(env)
     bodies = report_bodies(state["area_ids"])
     server = start_server(env)
+    worker = start_task_worker(env)
     results = []  # (name, run)
     reports_acked, inserts_acked = [], 0
     try:
@@ -487,6 +524,7 @@ def run_benchmark(env):
     finally:
         server.terminate()
         server.wait(timeout=30)
+    backlog, waited, leftover = drain_routing(state, worker)
 
     print(
         f"{state['vendor']}, granian {WORKERS} worker(s) x {THREADS} thread(s), {os.cpu_count()} "
@@ -545,6 +583,10 @@ def run_benchmark(env):
         f"{verdict(not checked['outbox_wrong'])}  one outbox message per destination: "
         f"{checked['messages']} messages for {checked['sent']} sent routing decisions, "
         f"{checked['outbox_wrong']} decisions with another number or none"
+    )
+    print(
+        f"info  routing in the task worker, alongside the load: {backlog} reports still queued "
+        f"when the load ended, drained in {waited:.1f} s; {leftover} left for the sweep"
     )
     rows = baseline_rows(state)
     print(f"info  baseline: {inserts_acked} inserts acknowledged, {rows} rows in {state['vendor']}")

@@ -27,7 +27,7 @@ def fill(lang, table):
             entry.msgstr = value
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
-        entry.previous_msgid = entry.previous_msgid_plural = None
+        entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
     catalog.save(str(path))
     catalog.save_as_mofile(str(path.with_suffix(".mo")))
     missing = [e.msgid for e in catalog if not e.obsolete and (not e.translated() or e.fuzzy)]

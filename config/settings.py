@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "locus.cases",
     "locus.accounts",
     "locus.outbox",
+    "locus.library",
     "locus.api",
 ]
 
@@ -128,6 +129,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend with a queue for writers (see locus/core/sqlite/base.py). Tests
+    # run on in-memory databases, which need no queue (and pytest-django names test databases
+    # by the stock engine).
+    if not TESTING:
+        DATABASES["default"]["ENGINE"] = "locus.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
@@ -309,6 +315,8 @@ LOCUS_RATE_LIMITS = {
 }
 
 # Files uploaded with a report that was never sent are deleted after this long.
+# How long each process remembers the place a URL names (0: look it up on every request).
+LOCUS_PLACE_CACHE_SECONDS = 0 if TESTING else int(env("LOCUS_PLACE_CACHE_SECONDS", "10"))
 LOCUS_STAGED_EVIDENCE_TTL = timedelta(hours=int(env("LOCUS_STAGED_EVIDENCE_HOURS", "24")))
 
 # Invitations expire after this many days.

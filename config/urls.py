@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("locus.reporting.urls")),
     path("", include("locus.cases.urls")),
     path("", include("locus.outbox.urls")),
+    path("", include("locus.library.urls")),
     path("", include("locus.places.urls")),
 ]
 

@@ -23,6 +23,10 @@ GLOBAL_MODELS = {
     "accounts.invitation": "to an organisation, not a place",
     "accounts.apitoken": "bound to a membership",
     "core.auditevent": "sign-ins happen outside any place; carries the place when there is one",
+    "library.record": "the library serves the whole network, not one place",
+    "library.recordversion": "a version of a network-wide library record",
+    "library.recordlink": "links between network-wide library records",
+    "library.recordfacet": "facet values of a network-wide library record",
 }
 THIRD_PARTY_APPS = {
     "admin",

@@ -76,7 +76,9 @@ def _error(request, status, message, code, fields=None):
 def on_validation_error(request, exc):
     fields = {}
     for error in exc.errors:
-        loc = [str(part) for part in error.get("loc", []) if part not in ("body", "query", "path")]
+        loc = [str(part) for part in error.get("loc", [])]
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie", "form", "file"):
+            loc = loc[1:]  # where the value came from, not its name (a field may be "body")
         key = ".".join(loc[1:] if loc and loc[0] in ("payload", "data") else loc) or "non_field"
         fields.setdefault(key, []).append(error.get("msg", "Invalid value."))
     return _error(request, 422, "The request is not valid.", "validation_error", fields)
@@ -125,6 +127,7 @@ def _mount_routers():
     from locus.cases.api import router as cases_router
     from locus.cases.rules_api import router as routing_router
     from locus.directory.api import router as directory_router
+    from locus.library.api import router as library_router
     from locus.outbox.api import router as webhooks_router
     from locus.places.api import router as places_router
     from locus.reporting.api import router as reporting_router
@@ -136,6 +139,7 @@ def _mount_routers():
     api.add_router("", cases_router)
     api.add_router("", routing_router)
     api.add_router("", webhooks_router)
+    api.add_router("", library_router)
 
 
 _mount_routers()

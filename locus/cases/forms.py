@@ -2,13 +2,14 @@
 services decide (and re-check) every change."""
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from locus.places.models import Area
 from locus.reporting.taxonomy import taxonomy
 
 from .choices import CaseOutcome, CaseStatus, Verification
-from .services import NOTE_MAX_LENGTH
+from .services import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH, TARGET_DAYS_MAX, TARGET_HOURS_MAX
 
 
 class CaseFilterForm(forms.Form):
@@ -22,6 +23,13 @@ class CaseFilterForm(forms.Form):
         label=_("Area"), required=False, queryset=None, empty_label=_("Any area")
     )
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    # One group of reports of the same online content (Report.content_key), from its link.
+    group = forms.CharField(
+        required=False,
+        widget=forms.HiddenInput,
+        validators=[RegexValidator(r"^[0-9a-f]{64}$")],
+    )
     scope = forms.ChoiceField(
         label=_("Cases of"),
         required=False,
@@ -100,4 +108,79 @@ class ClassifyForm(forms.Form):
 class CloseForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[("", _("Choose an outcome")), *CaseOutcome.choices]
+    )
+
+
+class HandOnForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Hand the report on to"),
+        queryset=None,
+        empty_label=_("Choose an organisation"),
+        help_text=_(
+            "Only as far as the reporter's consent allows: if it does not allow this "
+            "organisation, nothing is sent and you are told why."
+        ),
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(
+        label=_("Reference of the report to merge this case into"),
+        max_length=40,
+        help_text=_("A case of your organisation. This case then counts as its duplicate."),
+    )
+
+    def clean_into(self):
+        return self.cleaned_data["into"].strip().upper()
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message to the reporter"),
+        max_length=MESSAGE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "The reporter reads it on the follow-up page, with their reference and code. They "
+            "stay anonymous to you unless they chose to share their contact details."
+        ),
+    )
+
+
+class TargetsForm(forms.Form):
+    acknowledge_target_hours = forms.IntegerField(
+        label=_("Acknowledge a new case within (hours)"),
+        required=False,
+        min_value=1,
+        max_value=TARGET_HOURS_MAX,
+        help_text=_("Leave empty for no target."),
+    )
+    close_target_days = forms.IntegerField(
+        label=_("Close a case within (days)"),
+        required=False,
+        min_value=1,
+        max_value=TARGET_DAYS_MAX,
+        help_text=_("Leave empty for no target."),
+    )
+
+
+STATS_PERIODS = (30, 90, 365)
+
+
+class StatsPeriodForm(forms.Form):
+    """The period of the handling figures on the inbox (a bad value falls back to 90 days)."""
+
+    period = forms.TypedChoiceField(
+        label=_("Handling figures for"),
+        required=False,
+        coerce=int,
+        empty_value=90,
+        choices=[
+            (30, _("the last 30 days")),
+            (90, _("the last 90 days")),
+            (365, _("the last 365 days")),
+        ],
     )

@@ -215,3 +215,18 @@ def case_list_shows_area(membership, case) -> bool:
     if case.organisation_id != membership.organisation_id:
         return bool(getattr(membership, "manages_place", False))
     return case.decision.level != ShareLevel.CONTENT_ONLY
+
+
+def case_can_message(membership, case) -> bool:
+    """The organisation that received the case may write to the reporter, unless it received
+    only the public online content (then it has nothing about the reporter, no channel
+    either)."""
+    return case_can_act(membership, case) and case.decision.level != ShareLevel.CONTENT_ONLY
+
+
+def case_targets_can_set(membership) -> bool:
+    """An organisation's handling targets are set by its administrators (the role that
+    administers the organisation: its members, tokens and integrations)."""
+    from locus.accounts.policies import Capability, role_can
+
+    return bool(membership.is_active) and role_can(membership.role, Capability.MANAGE_MEMBERS)

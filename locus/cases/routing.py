@@ -365,6 +365,14 @@ def _sentences():
             "this service here."
         ),
         (ShareReason.UNKNOWN_TYPE, False): _("We did not send your report to %(organisation)s."),
+        (ShareReason.HANDED_ON, True): _(
+            "%(organisation)s received your report with your contact details: the organisation "
+            "that first received it handed it on, as far as your consent allows."
+        ),
+        (ShareReason.HANDED_ON, False): _(
+            "%(organisation)s received your report without your contact details: the "
+            "organisation that first received it handed it on, as far as your consent allows."
+        ),
     }
 
 

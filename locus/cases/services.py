@@ -1,16 +1,20 @@
 """Writes for routing: route a report (once, in the caller's transaction), edit a place's
 routing rules, and preview rules on a sample report without saving anything."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from locus.core.choices import AuditAction
 from locus.core.errors import PermissionDenied, ValidationFailed
 from locus.core.services import audit_record
-from locus.outbox.services import outbox_enqueue_event
+from locus.directory.models import OrganisationListing
+from locus.outbox.services import outbox_enqueue_email, outbox_enqueue_event
 from locus.places.models import Area
 from locus.reporting.choices import ReportStatus
 from locus.reporting.models import Report
@@ -23,11 +27,15 @@ from .choices import (
     CaseEventKind,
     CaseOutcome,
     CaseStatus,
+    MessageDirection,
+    ShareLevel,
+    ShareReason,
     Verification,
 )
 from .models import (
     Case,
     CaseEvent,
+    CaseMessage,
     CaseNote,
     RoutingDecision,
     RoutingRule,
@@ -60,6 +68,51 @@ def _routed_payload(*, place, report, decision, case):
         "level": decision.level,
         "link": staff_case_path(place=place, case=case),
     }
+
+
+def absolute_link(path, base_url=""):
+    """`path` as an address for messages that leave Locus: under `base_url` (the address the
+    request came in on, passed by views and the API) or else settings.LOCUS_BASE_URL; the path
+    alone when neither is known."""
+    base = (base_url or getattr(settings, "LOCUS_BASE_URL", "") or "").rstrip("/")
+    return f"{base}{path}"
+
+
+def case_notify_received(*, place, case, base_url="", handed_on=False) -> None:
+    """Tell the organisation a case reached it, in the caller's transaction: the
+    `report.routed` webhook event with the routing payload, and — when its listing in the place
+    has an inbox address — an e-mail carrying only a link to the case (no personal data: the
+    organisation reads the report in Locus, where access is checked and audited)."""
+    decision, report = case.decision, case.report
+    outbox_enqueue_event(
+        place=place,
+        organisation=decision.organisation,
+        event_type=ROUTED_EVENT,
+        payload=_routed_payload(place=place, report=report, decision=decision, case=case),
+        source=decision,
+    )
+    inbox = (
+        OrganisationListing.objects.filter(
+            place=place, organisation_id=decision.organisation_id, is_active=True
+        )
+        .values_list("inbox_email", flat=True)
+        .first()
+    )
+    if not inbox:
+        return
+    link = absolute_link(staff_case_path(place=place, case=case), base_url)
+    with translation.override(place.default_language):
+        if handed_on:
+            subject = _("A report was handed on to your organisation")
+        else:
+            subject = _("A new report reached your organisation")
+        body = _(
+            "Open the case in Locus (you will be asked to sign in):\n%(link)s\n\n"
+            "This e-mail carries no details of the report on purpose."
+        ) % {"link": link}
+    outbox_enqueue_email(
+        place=place, to=inbox, subject=subject, body=body, source=decision, event_type=ROUTED_EVENT
+    )
 
 
 @transaction.atomic
@@ -123,6 +176,24 @@ def report_route(*, report) -> list[RoutingDecision]:
             source=case.decision,
         )
     return decisions
+
+
+# How long a report may wait for its routing task before the sweep routes it itself.
+ROUTING_GRACE = timedelta(minutes=2)
+
+
+def reports_route_pending(*, place, older_than=ROUTING_GRACE, now=None) -> int:
+    """Route the place's reports whose routing task never ran or failed — the safety net of
+    the scheduled sweep, so no report stays unrouted. Returns how many it routed."""
+    cutoff = (now or timezone.now()) - older_than
+    pending = Report.objects.filter(
+        place=place, routing_run__isnull=True, anonymised_at__isnull=True, submitted_at__lte=cutoff
+    ).order_by("submitted_at", "pk")
+    routed = 0
+    for report in pending:
+        report_route(report=report)
+        routed += 1
+    return routed
 
 
 def _normalise_conditions(conditions):
@@ -357,6 +428,15 @@ def _check_open(case):
         )
 
 
+def _check_not_merged(case):
+    """A merged duplicate is worked on through the case it was merged into."""
+    if case.merged_into_id:
+        raise ValidationFailed(
+            _("This case was merged into another case: work on that one, or split it off first."),
+            code="merged",
+        )
+
+
 def _record(case, membership, *, kind, step, data=None, at=None):
     data = data or {}
     CaseEvent.objects.create(
@@ -394,6 +474,7 @@ def _move(case, membership, step, *, kind, extra_fields=(), data=None):
 def case_acknowledge(*, case, membership) -> Case:
     """Say the organisation has seen a new case."""
     case = _locked(case, membership)
+    _check_not_merged(case)
     _check_step(case, "acknowledge")
     case.acknowledged_at = timezone.now()
     return _move(
@@ -409,6 +490,7 @@ def case_acknowledge(*, case, membership) -> Case:
 def case_start(*, case, membership) -> Case:
     """Start working on a new or acknowledged case (acknowledging it if needed)."""
     case = _locked(case, membership)
+    _check_not_merged(case)
     _check_step(case, "start")
     case.acknowledged_at = case.acknowledged_at or timezone.now()
     return _move(
@@ -421,6 +503,7 @@ def case_assign(*, case, membership, assignee) -> Case:
     """Give an open case to a person (a User), or to nobody (None). Only people with an active
     case-handling role in the case's organisation can be given a case."""
     case = _locked(case, membership)
+    _check_not_merged(case)
     _check_open(case)
     if assignee is not None and not case_assignees(case).filter(user=assignee).exists():
         raise ValidationFailed(
@@ -474,6 +557,7 @@ def case_classify(
     and ideology (a staff-only axis) in the current taxonomy. Empty means "as reported" for the
     incident type and bias, "not given" for the ideology."""
     case = _locked(case, membership)
+    _check_not_merged(case)
     _check_open(case)
     vocabulary = taxonomy()
     errors = {}
@@ -514,15 +598,25 @@ def case_classify(
 
 @transaction.atomic
 def case_close(*, case, membership, outcome) -> Case:
-    """Close an open case with an outcome. When it was the report's last open case, the
+    """Close an open case with an outcome; the duplicates merged into it close with it (so
+    their reporters learn the outcome too). When it was a report's last open case, its
     reporter sees the report as closed."""
     case = _locked(case, membership)
+    _check_not_merged(case)
     _check_step(case, "close")
     if outcome not in CaseOutcome.values:
         raise ValidationFailed(
             _("Choose how the case ended."), fields={"outcome": [_("Choose an outcome.")]}
         )
     now = timezone.now()
+    _close_one(case, membership, outcome=outcome, now=now)
+    merged = Case.objects.select_for_update().filter(place_id=case.place_id, merged_into=case)
+    for duplicate in merged.exclude(status=CaseStatus.CLOSED).order_by("pk"):
+        _close_one(duplicate, membership, outcome=outcome, now=now, data={"with": case.pk})
+    return case
+
+
+def _close_one(case, membership, *, outcome, now, data=None):
     case.outcome = outcome
     case.closed_at = now
     _move(
@@ -531,7 +625,7 @@ def case_close(*, case, membership, outcome) -> Case:
         "close",
         kind=CaseEventKind.CLOSED,
         extra_fields=["outcome", "closed_at"],
-        data={"outcome": outcome},
+        data={"outcome": outcome, **(data or {})},
     )
     report = Report.objects.select_for_update().get(place_id=case.place_id, pk=case.report_id)
     still_open = (
@@ -543,15 +637,23 @@ def case_close(*, case, membership, outcome) -> Case:
         report.status = ReportStatus.CLOSED
         report.closed_at = now
         report.save(update_fields=["status", "closed_at"])
-    return case
 
 
 @transaction.atomic
 def case_reopen(*, case, membership) -> Case:
-    """Reopen a closed case (back to in progress); its report is with the organisations
-    again."""
+    """Reopen a closed case (back to in progress), and the duplicates merged into it that
+    closed with it; their reports are with the organisations again."""
     case = _locked(case, membership)
+    _check_not_merged(case)
     _check_step(case, "reopen")
+    _reopen_one(case, membership)
+    merged = Case.objects.select_for_update().filter(place_id=case.place_id, merged_into=case)
+    for duplicate in merged.filter(status=CaseStatus.CLOSED).order_by("pk"):
+        _reopen_one(duplicate, membership, data={"with": case.pk})
+    return case
+
+
+def _reopen_one(case, membership, data=None):
     before_outcome = case.outcome
     case.outcome = ""
     case.closed_at = None
@@ -561,14 +663,13 @@ def case_reopen(*, case, membership) -> Case:
         "reopen",
         kind=CaseEventKind.REOPENED,
         extra_fields=["outcome", "closed_at"],
-        data={"outcome": before_outcome},
+        data={"outcome": before_outcome, **(data or {})},
     )
     report = Report.objects.select_for_update().get(place_id=case.place_id, pk=case.report_id)
     if report.status == ReportStatus.CLOSED:
         report.status = ReportStatus.WITH_ORGANISATIONS
         report.closed_at = None
         report.save(update_fields=["status", "closed_at"])
-    return case
 
 
 def case_record_view(*, case, membership, visibility) -> None:
@@ -598,3 +699,453 @@ def case_record_evidence_download(*, case, membership, evidence) -> None:
         target=evidence,
         data={"case": case.pk, "report": case.report_id, "evidence": evidence.pk},
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Hand-on: another organisation of the place takes the report on, within the consent.
+
+# Why the reporter's consent keeps a report from an organisation, in words for the caseworker.
+_HAND_ON_REFUSALS = {
+    ShareReason.NO_POLICE_CONSENT: lambda: _(
+        "The reporter did not agree to share this report with the police."
+    ),
+    ShareReason.NO_SUPPORT_CONSENT: lambda: _(
+        "The reporter did not agree to be contacted by support organisations."
+    ),
+    ShareReason.NOT_ONLINE_CONTENT: lambda: _(
+        "This organisation receives only reports of public online content."
+    ),
+    ShareReason.NO_CONTENT_URL: lambda: _("The report gives no address of online content."),
+    ShareReason.NOT_LISTED: lambda: _("This organisation does not work in this place."),
+    ShareReason.UNKNOWN_TYPE: lambda: _("This kind of organisation cannot receive reports."),
+}
+
+
+def _refuse_hand_on(message, field_message=None, code="invalid"):
+    raise ValidationFailed(message, code=code, fields={"organisation": [field_message or message]})
+
+
+@transaction.atomic
+def case_hand_on(*, case, membership, organisation, base_url="") -> Case:
+    """Hand the report of an open case on to another organisation listed in the place, only as
+    far as the reporter's consent allows (policies.share_for, as routing does): when the
+    consent excludes it, refuse and say why, creating nothing.
+
+    Creates a sent RoutingDecision (reason `handed_on`; an unsent one of the same organisation,
+    from routing, becomes sent) and a case there (`handed_on_from` this one); this case moves
+    to `handed_on` and stays open until closed. Events on both cases, an audit event, and the
+    `report.routed` event and inbox e-mail for the receiving organisation, all in this
+    transaction. Returns this case."""
+    case = _locked(case, membership)
+    _check_not_merged(case)
+    _check_open(case)
+    place = case.place
+    if organisation is None:
+        _refuse_hand_on(
+            _("Choose the organisation to hand the report on to."), _("This field is required.")
+        )
+    if organisation.pk == case.organisation_id:
+        _refuse_hand_on(_("This report is already with your organisation."))
+    report = Report.objects.select_for_update().get(place_id=case.place_id, pk=case.report_id)
+    if Case.objects.filter(place=place, report=report, organisation=organisation).exists():
+        _refuse_hand_on(
+            _("%(organisation)s already has this report.") % {"organisation": organisation.name}
+        )
+    listed = OrganisationListing.objects.filter(
+        place=place, organisation=organisation, is_active=True
+    ).exists()
+    share = policies.share_for(report, organisation, listed=listed)
+    if not share.allowed:
+        why = _HAND_ON_REFUSALS.get(share.reason, _HAND_ON_REFUSALS[ShareReason.UNKNOWN_TYPE])()
+        _refuse_hand_on(
+            _("The report cannot be handed on to %(organisation)s. %(why)s Nothing was sent.")
+            % {"organisation": organisation.name, "why": why},
+            why,
+            code="not_listed" if share.reason == ShareReason.NOT_LISTED else "consent_refused",
+        )
+
+    now = timezone.now()
+    explanation = {
+        "handed_on": {"case": case.pk, "organisation": case.organisation_id},
+        "sent": True,
+        "share": share.as_dict(),
+    }
+    decision = (
+        RoutingDecision.objects.select_for_update()
+        .filter(place=place, report=report, organisation=organisation)
+        .first()
+    )
+    if decision is None:
+        decision = RoutingDecision(
+            place=place, report=report, organisation=organisation, created_at=now
+        )
+    else:
+        # Routing named it but did not send it (the consent then, say): keep what it said.
+        explanation = {**decision.explanation, **explanation, "before": {"reason": decision.reason}}
+    decision.sent = True
+    decision.level = share.level
+    decision.with_contact = share.with_contact
+    decision.reason = ShareReason.HANDED_ON
+    decision.explanation = explanation
+    decision.save()
+
+    received = Case.objects.create(
+        place=place,
+        report=report,
+        organisation=organisation,
+        decision=decision,
+        handed_on_from=case,
+        created_at=now,
+    )
+    CaseEvent.objects.create(
+        place=place,
+        case=received,
+        kind=CaseEventKind.HAND_ON_RECEIVED,
+        data={
+            "from_case": case.pk,
+            "from_organisation": case.organisation_id,
+            "decision": decision.pk,
+            "level": decision.level,
+        },
+        at=now,
+    )
+    before = case.status
+    case.status = CaseStatus.HANDED_ON
+    case.acknowledged_at = case.acknowledged_at or now
+    case.save(update_fields=["status", "acknowledged_at", "updated_at"])
+    CaseEvent.objects.create(
+        place=place,
+        case=case,
+        actor=membership.user,
+        kind=CaseEventKind.HANDED_ON,
+        data={
+            "from": before,
+            "to": case.status,
+            "organisation": organisation.pk,
+            "case": received.pk,
+            "level": decision.level,
+        },
+        at=now,
+    )
+    audit_record(
+        action=AuditAction.CASE_HANDED_ON,
+        actor=membership.user,
+        place=place,
+        target=case,
+        data={
+            "case": case.pk,
+            "report": report.pk,
+            "organisation": organisation.pk,
+            "received_case": received.pk,
+            "decision": decision.pk,
+            "level": decision.level,
+            "with_contact": decision.with_contact,
+        },
+    )
+    if report.status == ReportStatus.RECEIVED:
+        report.status = ReportStatus.WITH_ORGANISATIONS
+        report.save(update_fields=["status"])
+    case_notify_received(place=place, case=received, base_url=base_url, handed_on=True)
+    return case
+
+
+# --------------------------------------------------------------------------------------------
+# Merge and split: a duplicate is handled through another case of the same organisation.
+
+
+@transaction.atomic
+def case_merge(*, case, membership, into) -> Case:
+    """Merge the duplicate `case` into `into`, an open case of the same organisation: the
+    duplicate is marked `duplicate`, leaves the inbox and closes (and reopens) with `into`.
+    Duplicates already merged into `case` move to `into` (one level only). Undone by
+    case_split, which restores the verification. Returns `case`."""
+    if into is None:
+        raise ValidationFailed(
+            _("Choose the case to merge this one into."),
+            fields={"into": [_("Give the number of a case of your organisation.")]},
+        )
+    if into.pk == case.pk:
+        raise ValidationFailed(
+            _("A case cannot be merged into itself."),
+            fields={"into": [_("Choose another case.")]},
+        )
+    if into.organisation_id != case.organisation_id or into.place_id != case.place_id:
+        raise ValidationFailed(
+            _("A case can only be merged into another case of your organisation."),
+            fields={"into": [_("Give the number of a case of your organisation.")]},
+        )
+    # Lock both rows in id order, so two merges of the same pair cannot deadlock.
+    locked = {}
+    for pk in sorted((case.pk, into.pk)):
+        target = case if pk == case.pk else into
+        locked[pk] = _locked(target, membership)
+    case, into = locked[case.pk], locked[into.pk]
+    if case.merged_into_id:
+        raise ValidationFailed(
+            _("This case is already merged into another case: split it off first."),
+            code="merged",
+        )
+    _check_open(case)
+    if into.merged_into_id:
+        raise ValidationFailed(
+            _("That case is itself merged into another: merge into that one."),
+            code="merged",
+            fields={"into": [_("Choose the case it was merged into.")]},
+        )
+    if into.is_closed:
+        raise ValidationFailed(
+            _("That case is closed: reopen it first."),
+            code="invalid_transition",
+            fields={"into": [_("Choose an open case.")]},
+        )
+
+    now = timezone.now()
+    moved = list(
+        Case.objects.select_for_update()
+        .filter(place_id=case.place_id, merged_into=case)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if moved:
+        Case.objects.filter(place_id=case.place_id, pk__in=moved).update(
+            merged_into=into, updated_at=now
+        )
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                place_id=case.place_id,
+                case_id=pk,
+                actor=membership.user,
+                kind=CaseEventKind.MERGED,
+                data={"into": into.pk, "via": case.pk},
+                at=now,
+            )
+            for pk in moved
+        )
+    before = case.verification
+    case.merged_into = into
+    case.verification = Verification.DUPLICATE
+    case.save(update_fields=["merged_into", "verification", "updated_at"])
+    for event_case, data in (
+        (case, {"into": into.pk, "verification_before": before, "moved": moved}),
+        (into, {"case": case.pk, "moved": moved}),
+    ):
+        CaseEvent.objects.create(
+            place_id=case.place_id,
+            case=event_case,
+            actor=membership.user,
+            kind=CaseEventKind.MERGED,
+            data=data,
+            at=now,
+        )
+    audit_record(
+        action=AuditAction.CASE_MERGED,
+        actor=membership.user,
+        place=case.place,
+        target=case,
+        data={"case": case.pk, "into": into.pk, "moved": moved},
+    )
+    return case
+
+
+@transaction.atomic
+def case_split(*, case, membership) -> Case:
+    """Undo a merge: the case is on its own again (back in the inbox), with the verification it
+    had before it was merged. Returns the case."""
+    case = _locked(case, membership)
+    if not case.merged_into_id:
+        raise ValidationFailed(_("This case is not merged into another case."), code="not_merged")
+    primary_id = case.merged_into_id
+    before = Verification.UNVERIFIED
+    merges = CaseEvent.objects.filter(
+        place_id=case.place_id, case=case, kind=CaseEventKind.MERGED
+    ).order_by("-at", "-id")
+    for event in merges:
+        if "verification_before" in event.data:
+            before = event.data["verification_before"]
+            break
+    now = timezone.now()
+    case.merged_into = None
+    if case.verification == Verification.DUPLICATE:
+        case.verification = before
+    case.save(update_fields=["merged_into", "verification", "updated_at"])
+    for event_case_id, data in (
+        (case.pk, {"from": primary_id, "verification": case.verification}),
+        (primary_id, {"case": case.pk}),
+    ):
+        CaseEvent.objects.create(
+            place_id=case.place_id,
+            case_id=event_case_id,
+            actor=membership.user,
+            kind=CaseEventKind.SPLIT,
+            data=data,
+            at=now,
+        )
+    audit_record(
+        action=AuditAction.CASE_SPLIT,
+        actor=membership.user,
+        place=case.place,
+        target=case,
+        data={"case": case.pk, "from": primary_id},
+    )
+    return case
+
+
+# --------------------------------------------------------------------------------------------
+# Messages with the reporter (the staff side; the reporter's side is in locus.reporting).
+
+MESSAGE_MAX_LENGTH = 5_000
+MESSAGE_EMAIL_EVENT = "case.message"
+
+
+@transaction.atomic
+def case_message_send(*, case, membership, body, base_url="") -> CaseMessage:
+    """Write to the reporter of a case. The organisation learns nothing about who the reporter
+    is from this: when the reporter asked for e-mail updates and gave an address, Locus (not
+    the organisation) e-mails them that there is a new message — with a link to the follow-up
+    page and none of the message. Not for content-only cases: that organisation received
+    nothing about the reporter, so it has no channel to them either."""
+    case = _locked(case, membership)
+    decision = RoutingDecision.objects.get(place_id=case.place_id, pk=case.decision_id)
+    if decision.level == ShareLevel.CONTENT_ONLY:
+        raise ValidationFailed(
+            _(
+                "Your organisation received only the public online content of this report, "
+                "so it cannot write to the reporter."
+            ),
+            code="not_allowed",
+        )
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(
+            _("Write the message first."), fields={"body": [_("This field is required.")]}
+        )
+    if len(body) > MESSAGE_MAX_LENGTH:
+        raise ValidationFailed(
+            _("The message is too long."),
+            fields={
+                "body": [_("Keep it under %(limit)s characters.") % {"limit": MESSAGE_MAX_LENGTH}]
+            },
+        )
+    place = case.place
+    message = CaseMessage.objects.create(
+        place=place,
+        case=case,
+        direction=MessageDirection.TO_REPORTER,
+        author=membership.user,
+        body=body,
+    )
+    CaseEvent.objects.create(
+        place=place,
+        case=case,
+        actor=membership.user,
+        kind=CaseEventKind.MESSAGE_SENT,
+        data={"message": message.pk},
+        at=message.at,
+    )
+    audit_record(
+        action=AuditAction.CASE_MESSAGE_SENT,
+        actor=membership.user,
+        place=place,
+        target=case,
+        data={"case": case.pk, "report": case.report_id, "message": message.pk},
+    )
+    report = Report.objects.get(place=place, pk=case.report_id)
+    email = (report.contact or {}).get("email") if report.wants_email_updates else None
+    if email and report.anonymised_at is None:
+        link = absolute_link(
+            reverse("reporting:followup", kwargs={"place_slug": place.slug}), base_url
+        )
+        with translation.override(report.language or place.default_language):
+            subject = _("New message about your report %(reference)s") % {
+                "reference": report.reference
+            }
+            text = _(
+                "An organisation handling your report %(reference)s has written to you. "
+                "To read the message, open the follow-up page with your reference and your "
+                "follow-up code:\n%(link)s\n\n"
+                "For your privacy this e-mail does not contain the message."
+            ) % {"reference": report.reference, "link": link}
+        outbox_enqueue_email(
+            place=place,
+            to=email,
+            subject=subject,
+            body=text,
+            source=message,
+            event_type=MESSAGE_EMAIL_EVENT,
+        )
+    return message
+
+
+def case_messages_mark_read(*, case, membership, now=None) -> int:
+    """Mark the reporter's unread messages of a case read, when someone of the case's own
+    organisation who handles cases sees them (never the place team reading another
+    organisation's case). Returns how many."""
+    if not policies.case_can_act(membership, case):
+        return 0
+    return CaseMessage.objects.filter(
+        place_id=case.place_id,
+        case=case,
+        direction=MessageDirection.FROM_REPORTER,
+        read_at__isnull=True,
+    ).update(read_at=now or timezone.now())
+
+
+# --------------------------------------------------------------------------------------------
+# Handling targets: set by an organisation's administrators, for the organisation in a place.
+
+TARGET_HOURS_MAX = 24 * 365
+TARGET_DAYS_MAX = 3650
+
+
+def _target_errors(value, *, maximum, field):
+    if value is None:
+        return {}
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        return {field: [_("Give a whole number from 1 to %(max)s.") % {"max": maximum}]}
+    return {}
+
+
+@transaction.atomic
+def case_targets_set(
+    *, place, membership, acknowledge_target_hours, close_target_days
+) -> OrganisationListing:
+    """Set the membership's organisation's handling targets in the place (None: no target).
+    Only its administrators may; audited with the values before and after."""
+    if not policies.case_targets_can_set(membership):
+        raise PermissionDenied(_("Only an administrator of the organisation can set its targets."))
+    errors = {
+        **_target_errors(
+            acknowledge_target_hours, maximum=TARGET_HOURS_MAX, field="acknowledge_target_hours"
+        ),
+        **_target_errors(close_target_days, maximum=TARGET_DAYS_MAX, field="close_target_days"),
+    }
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    listing = (
+        OrganisationListing.objects.select_for_update()
+        .filter(place=place, organisation_id=membership.organisation_id, is_active=True)
+        .first()
+    )
+    if listing is None:
+        raise PermissionDenied(_("Your organisation does not work in this place."))
+    before = {
+        "acknowledge_target_hours": listing.acknowledge_target_hours,
+        "close_target_days": listing.close_target_days,
+    }
+    after = {
+        "acknowledge_target_hours": acknowledge_target_hours,
+        "close_target_days": close_target_days,
+    }
+    if before == after:
+        return listing
+    listing.acknowledge_target_hours = acknowledge_target_hours
+    listing.close_target_days = close_target_days
+    listing.save(update_fields=list(after))
+    audit_record(
+        action=AuditAction.CASE_TARGETS_CHANGED,
+        actor=membership.user,
+        place=place,
+        target=listing,
+        data={"organisation": membership.organisation_id, "before": before, "after": after},
+    )
+    return listing

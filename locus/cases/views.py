@@ -1,25 +1,41 @@
 """The caseworker inbox and case page. Parse, call one selector or service, render."""
 
 import mimetypes
+from datetime import UTC, datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from locus.accounts.decorators import staff_view
 from locus.accounts.models import User
 from locus.accounts.policies import Capability
-from locus.core.errors import ApplicationError
+from locus.core.errors import ApplicationError, ValidationFailed
+from locus.directory.models import Organisation
 from locus.reporting.choices import SupportWanted
 from locus.reporting.taxonomy import UnknownCode, UnknownVersion, taxonomy
 
 from . import policies, selectors, services
 from .choices import CaseEventKind, CaseOutcome, CaseStatus, Verification
-from .forms import ActionForm, AssignForm, CaseFilterForm, ClassifyForm, CloseForm, NoteForm
+from .forms import (
+    ActionForm,
+    AssignForm,
+    CaseFilterForm,
+    ClassifyForm,
+    CloseForm,
+    HandOnForm,
+    MergeForm,
+    MessageForm,
+    NoteForm,
+    StatsPeriodForm,
+    TargetsForm,
+)
 
 PAGE_SIZE = 50
 
@@ -47,16 +63,43 @@ def _add_errors(form, exc):
             form.add_error(field if field in form.fields else None, message)
 
 
+def _base_url(request):
+    """The address this request came in on: links in messages that leave Locus start here."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _duration(delta):
+    """A duration in words ("3 days, 4 hours"), in the active language; "" for None."""
+    if delta is None:
+        return ""
+    return timesince(_EPOCH, _EPOCH + max(delta, timedelta(0)))
+
+
+def _percent(share):
+    return None if share is None else round(share * 100)
+
+
 @staff_view(Capability.VIEW_PERSONAL_DATA)
 def inbox(request):
     """The cases of the person's organisation (or, for the place team, of every organisation),
-    filtered, with counts per status."""
+    filtered, with counts per status, overdue cases and unread messages. Reports of the same
+    online content are one row ("reported 37 times") unless one group is opened. Below, the
+    organisation's handling times against its targets."""
     place, membership, language = request.place, request.membership, get_language()
+    now = timezone.now()
     form = CaseFilterForm(request.GET, place=place, membership=membership, language=language)
     filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(selectors.case_list(place, membership, filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    group = filters.get("group") or ""
+    all_organisations = filters.get("scope") == "all"
+    cases = selectors.case_list(place, membership, filters, grouped=not group, now=now)
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    targets = selectors.case_targets(
+        place, None if all_organisations else [membership.organisation_id]
     )
+    no_targets = selectors.Targets()
     rows = [
         {
             "case": case,
@@ -69,51 +112,104 @@ def inbox(request):
                 else case.report.taxonomy_version,
             ),
             "shows_area": policies.case_list_shows_area(membership, case),
+            "own": case.organisation_id == membership.organisation_id,
+            "overdue": targets.get(case.organisation_id, no_targets).is_overdue(case, now),
+            "grouped": not group and case.group_size > 1,
         }
         for case in page
     ]
-    counts = selectors.case_stats(place, membership, filters)
+    counts = selectors.case_stats(place, membership, filters, now=now)
     tabs = [("", _("All"), counts["all"])] + [
         (status.value, status.label, counts[status.value]) for status in CaseStatus
     ]
+    period_form = StatsPeriodForm(request.GET)
+    period = period_form.cleaned_data["period"] if period_form.is_valid() else 90
+    stats = selectors.case_handling_stats(
+        place, membership.organisation_id, since=now - timedelta(days=period), until=now, now=now
+    )
     context = {
         "form": form,
         "page": page,
         "rows": rows,
         "tabs": tabs,
+        "counts": counts,
         "current_status": filters.get("status", ""),
-        "all_organisations": filters.get("scope") == "all",
+        "overdue_only": bool(filters.get("overdue")),
+        "group": group,
+        "all_organisations": all_organisations,
+        "stats": stats,
+        "period": period,
+        "periods": [(days, label) for days, label in period_form.fields["period"].choices],
+        "figures": {
+            "median_acknowledge": _duration(stats.median_acknowledge),
+            "median_close": _duration(stats.median_close),
+            "acknowledge_within": _percent(stats.acknowledge_within),
+            "close_within": _percent(stats.close_within),
+            "acknowledge_target": _duration(stats.targets.acknowledge),
+            "close_target": _duration(stats.targets.close),
+        },
+        "can_set_targets": policies.case_targets_can_set(membership),
     }
     return render(request, "cases/inbox.html", context)
 
 
-# Workflow steps posted from the case page: (form class, service call, success message).
-def _acknowledge(case, membership, data):
+# Workflow steps posted from the case page: (request, case, membership, cleaned data) →
+# the service call.
+def _acknowledge(request, case, membership, data):
     return services.case_acknowledge(case=case, membership=membership)
 
 
-def _start(case, membership, data):
+def _start(request, case, membership, data):
     return services.case_start(case=case, membership=membership)
 
 
-def _reopen(case, membership, data):
+def _reopen(request, case, membership, data):
     return services.case_reopen(case=case, membership=membership)
 
 
-def _assign(case, membership, data):
+def _assign(request, case, membership, data):
     return services.case_assign(case=case, membership=membership, assignee=data["assignee"])
 
 
-def _note(case, membership, data):
+def _note(request, case, membership, data):
     return services.case_add_note(case=case, membership=membership, body=data["body"])
 
 
-def _classify(case, membership, data):
+def _classify(request, case, membership, data):
     return services.case_classify(case=case, membership=membership, **data)
 
 
-def _close(case, membership, data):
+def _close(request, case, membership, data):
     return services.case_close(case=case, membership=membership, outcome=data["outcome"])
+
+
+def _hand_on(request, case, membership, data):
+    return services.case_hand_on(
+        case=case,
+        membership=membership,
+        organisation=data["organisation"],
+        base_url=_base_url(request),
+    )
+
+
+def _merge(request, case, membership, data):
+    into = selectors.access_own_case_by_reference(request.place, membership, data["into"])
+    if into is None:
+        raise ValidationFailed(
+            _("No case of your organisation has this reference."),
+            fields={"into": [_("Give the reference of a report your organisation received.")]},
+        )
+    return services.case_merge(case=case, membership=membership, into=into)
+
+
+def _split(request, case, membership, data):
+    return services.case_split(case=case, membership=membership)
+
+
+def _message(request, case, membership, data):
+    return services.case_message_send(
+        case=case, membership=membership, body=data["body"], base_url=_base_url(request)
+    )
 
 
 ACTIONS = {
@@ -124,6 +220,10 @@ ACTIONS = {
     "note": _note,
     "classify": _classify,
     "close": _close,
+    "hand_on": _hand_on,
+    "merge": _merge,
+    "split": _split,
+    "message": _message,
 }
 
 
@@ -136,6 +236,10 @@ def _success_message(action):
         "note": _("Note added."),
         "classify": _("Classification saved."),
         "close": _("Case closed."),
+        "hand_on": _("The report was handed on."),
+        "merge": _("The case was merged."),
+        "split": _("The case was split off: it is on its own again."),
+        "message": _("Message sent to the reporter."),
     }[action]
 
 
@@ -170,6 +274,14 @@ def _forms(case, language, data=None, action=None):
             },
         ),
         "close": CloseForm(bound("close")),
+        "hand_on": HandOnForm(
+            bound("hand_on"),
+            organisations=selectors.hand_on_candidates(case.place, case),
+        ),
+        "merge": MergeForm(bound("merge")),
+        "split": ActionForm(bound("split")),
+        # Prefixed: the note form has a `body` field too (ids must be unique on the page).
+        "message": MessageForm(bound("message"), prefix="message"),
     }, people
 
 
@@ -181,25 +293,77 @@ def _choice(choices, code):
 
 
 def _timeline(case, people):
-    """The case's events, each with a short detail (who it was given to, the outcome)."""
+    """The case's events, each with a short detail (who it was given to, the outcome, which
+    organisation or case it went to or came from)."""
+    events = list(selectors.case_timeline(case))
+    case_ids, organisation_ids = set(), set()
+    for event in events:
+        for key in ("case", "into", "from_case", "via"):
+            case_ids.add(event.data.get(key))
+        if event.kind == CaseEventKind.SPLIT:
+            case_ids.add(event.data.get("from"))
+        for key in ("organisation", "from_organisation"):
+            organisation_ids.add(event.data.get(key))
+    references = selectors.case_references(case.place, case_ids - {None})
+    organisations = dict(
+        Organisation.objects.filter(pk__in=organisation_ids - {None}).values_list("pk", "name")
+    )
     rows = []
-    for event in selectors.case_timeline(case):
-        detail = ""
+    for event in events:
+        detail, data = "", event.data
         if event.kind == CaseEventKind.ASSIGNED:
-            person = people.get(event.data.get("to"))
+            person = people.get(data.get("to"))
             detail = (person.name or person.email) if person else ""
         elif event.kind == CaseEventKind.CLOSED:
-            detail = _choice(CaseOutcome, event.data.get("outcome", ""))
+            detail = _choice(CaseOutcome, data.get("outcome", ""))
         elif event.kind == CaseEventKind.CLASSIFIED:
-            detail = _choice(Verification, event.data.get("verification", ""))
+            detail = _choice(Verification, data.get("verification", ""))
+        elif event.kind == CaseEventKind.HANDED_ON:
+            detail = organisations.get(data.get("organisation"), "")
+        elif event.kind == CaseEventKind.HAND_ON_RECEIVED:
+            detail = organisations.get(data.get("from_organisation"), "")
+        elif event.kind == CaseEventKind.MERGED and "into" in data:
+            detail = _("into %(reference)s") % {"reference": references.get(data["into"], "—")}
+        elif event.kind == CaseEventKind.MERGED:
+            detail = _("%(reference)s merged into this case") % {
+                "reference": references.get(data.get("case"), "—")
+            }
+        elif event.kind == CaseEventKind.SPLIT and "from" in data:
+            detail = _("from %(reference)s") % {"reference": references.get(data["from"], "—")}
+        elif event.kind == CaseEventKind.SPLIT:
+            detail = _("%(reference)s split off") % {
+                "reference": references.get(data.get("case"), "—")
+            }
         rows.append({"event": event, "detail": detail})
+    return rows
+
+
+def _timing_rows(case, targets, now):
+    """Time to acknowledge and to close against the targets, in words, for the case page."""
+    timing = selectors.case_timing(case, targets, now=now)
+    labels = {"acknowledge": _("Time to acknowledge"), "close": _("Time to close")}
+    rows = []
+    for step in ("acknowledge", "close"):
+        item = timing[step]
+        rows.append(
+            {
+                "label": labels[step],
+                "done": item.taken is not None,
+                "time": _duration(item.elapsed),
+                "target": _duration(item.target),
+                "due": item.due,
+                "late": item.late,
+            }
+        )
     return rows
 
 
 @staff_view(Capability.VIEW_PERSONAL_DATA)
 def case_detail(request, case_id):
     """One case: what the organisation may see of the report (by the routing decision's level),
-    why it was sent, the timeline and the workflow forms. Every view is audited."""
+    why it was sent, the timeline and the workflow forms; its group of reports of the same
+    online content, merged duplicates and suggested ones, hand-ons, the thread with the
+    reporter (marked read once seen) and its handling times. Every view is audited."""
     place, membership, language = request.place, request.membership, get_language()
     case = selectors.access_case(place, membership, case_id)
     if case is None:
@@ -217,7 +381,7 @@ def case_detail(request, case_id):
             status = 422
         elif form.is_valid():
             try:
-                ACTIONS[action](case, membership, form.cleaned_data)
+                ACTIONS[action](request, case, membership, form.cleaned_data)
             except ApplicationError as exc:
                 _add_errors(form, exc)
                 messages.error(request, exc.message)
@@ -269,8 +433,48 @@ def case_detail(request, case_id):
         "people": people,
         "notes": selectors.case_notes(case) if visibility.own else [],
         "evidence": selectors.case_evidence(case) if visibility.shows_report else [],
+        **_casework_context(case, membership, visibility, can_act),
     }
     return render(request, "cases/detail.html", context, status=status)
+
+
+GROUP_SHOWN = 20
+
+
+def _casework_context(case, membership, visibility, can_act):
+    """The case page's group, merges, hand-ons, duplicate suggestions, messages and timing."""
+    place, now = case.place, timezone.now()
+    group = selectors.case_group(case)
+    group_size = group.count() if case.report.content_key else 0
+    merged = list(selectors.case_merged_cases(case))
+    thread = []
+    if visibility.own:
+        # Listed before they are marked read, so the page can show which ones are new.
+        thread = list(selectors.case_messages(case))
+        services.case_messages_mark_read(case=case, membership=membership, now=now)
+    suggestions = []
+    if can_act and visibility.shows_report and not case.is_closed and not case.merged_into_id:
+        suggestions = selectors.case_duplicate_suggestions(case)
+    return {
+        "group": list(group[:GROUP_SHOWN]) if group_size > 1 else [],
+        "group_size": group_size,
+        "group_more": max(group_size - GROUP_SHOWN, 0),
+        "merged_into": selectors.case_references(place, [case.merged_into_id]).get(
+            case.merged_into_id
+        )
+        if case.merged_into_id
+        else None,
+        "merged": merged,
+        "suggestions": suggestions,
+        "origin": selectors.case_origin(case),
+        "handed_on_to": list(selectors.case_handed_on_to(case)) if visibility.own else [],
+        "thread": thread,
+        "can_message": visibility.own and policies.case_can_message(membership, case),
+        "timing": _timing_rows(
+            case, selectors.organisation_targets(place, case.organisation_id), now
+        ),
+        "can_hand_on": not case.is_closed and not case.merged_into_id,
+    }
 
 
 TAXONOMY_CONDITIONS = ("incident_type", "bias", "setting", "platform")
@@ -325,3 +529,32 @@ def evidence_download(request, case_id, evidence_id):
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@staff_view(Capability.MANAGE_MEMBERS)
+def targets(request):
+    """The organisation's handling targets in this place (its administrators set them): the
+    inbox flags cases past them and the handling figures measure against them."""
+    place, membership = request.place, request.membership
+    current = selectors.organisation_targets(place, membership.organisation_id)
+    form = TargetsForm(
+        request.POST or None,
+        initial={
+            "acknowledge_target_hours": current.acknowledge_hours,
+            "close_target_days": current.close_days,
+        },
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.case_targets_set(place=place, membership=membership, **form.cleaned_data)
+            except ApplicationError as exc:
+                _add_errors(form, exc)
+                status = 422
+            else:
+                messages.success(request, _("Targets saved."))
+                return redirect("cases:targets", place_slug=place.slug)
+        else:
+            status = 422
+    return render(request, "cases/targets.html", {"form": form}, status=status)

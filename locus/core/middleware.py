@@ -30,9 +30,9 @@ class PlaceMiddleware:
         slug = match.kwargs.get(PLACE_URL_KWARG)
         if slug is None:
             return self.get_response(request)
-        from locus.places.selectors import place_get_by_slug
+        from locus.places.selectors import place_for_url
 
-        place = place_get_by_slug(slug)
+        place = place_for_url(slug)
         if place is None:
             if request.path_info.startswith("/api/"):
                 return JsonResponse(

@@ -1,1 +1,220 @@
-"""Staff pages for webhook endpoints and their delivery logs."""
+"""Staff pages for webhook endpoints and their delivery logs. Parse, call one service or
+selector, render. Who may do what: policies.py (an organisation's administrators manage its
+endpoints; the place team's administrators see every endpoint of the place, read-only)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from locus.accounts.decorators import staff_view
+from locus.accounts.policies import Capability
+from locus.core.errors import ApplicationError
+
+from . import endpoint_selectors, endpoint_services
+from .choices import MessageStatus
+from .forms import ActiveForm, EndpointForm, LogFilterForm, RotateForm
+from .policies import endpoint_can_manage, sees_every_endpoint
+
+PAGE_SIZE = 50
+
+
+def _add_errors(form, exc):
+    """Show an application error next to its fields (or at the top of the form)."""
+    if not exc.fields:
+        form.add_error(None, exc.message)
+    for field, msgs in exc.fields.items():
+        for message in msgs:
+            form.add_error(field if field in form.fields else None, message)
+
+
+def _endpoint_or_404(request, endpoint_id):
+    endpoint = endpoint_selectors.access_webhook_endpoint(
+        place=request.place, membership=request.membership, endpoint_id=endpoint_id
+    )
+    if endpoint is None:
+        raise Http404
+    return endpoint
+
+
+def _managed_or_403(request, endpoint_id):
+    endpoint = _endpoint_or_404(request, endpoint_id)
+    if not endpoint_can_manage(request.membership, endpoint):
+        raise PermissionDenied
+    return endpoint
+
+
+def _secret_page(request, endpoint, secret, *, created):
+    """The one time a secret is shown. Never cached."""
+    response = render(
+        request,
+        "outbox/secret.html",
+        {"endpoint": endpoint, "secret": secret, "created": created},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_view(Capability.MANAGE_INTEGRATIONS)
+def endpoints(request):
+    """The organisation's endpoints in the place (and, for the place team's administrators,
+    every other organisation's, read-only), with delivery counts."""
+    membership = request.membership
+    rows = list(
+        endpoint_selectors.webhook_endpoints_visible(place=request.place, membership=membership)
+    )
+    own = [e for e in rows if e.organisation_id == membership.organisation_id]
+    others = [e for e in rows if e.organisation_id != membership.organisation_id]
+    context = {"own": own, "others": others, "sees_all": sees_every_endpoint(membership)}
+    return render(request, "outbox/endpoints.html", context)
+
+
+@staff_view(Capability.MANAGE_INTEGRATIONS)
+def endpoint_new(request):
+    """Register an endpoint; on success its signing secret is shown once."""
+    form = EndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            endpoint, secret = endpoint_services.webhook_endpoint_add(
+                place=request.place, membership=request.membership, **form.cleaned_data
+            )
+        except ApplicationError as exc:
+            _add_errors(form, exc)
+        else:
+            return _secret_page(request, endpoint, secret, created=True)
+    status = 422 if form.errors else 200
+    return render(request, "outbox/endpoint_new.html", {"form": form}, status=status)
+
+
+@staff_view(Capability.MANAGE_INTEGRATIONS)
+def endpoint_detail(request, endpoint_id):
+    """One endpoint: its settings (editable by its organisation's administrators) and its
+    delivery log, filtered by status, with "retry now" for failed and dead messages."""
+    place = request.place
+    endpoint = _endpoint_or_404(request, endpoint_id)
+    can_manage = endpoint_can_manage(request.membership, endpoint)
+    initial = {
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "event_types": endpoint.event_types,
+    }
+    form = EndpointForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                endpoint_services.webhook_endpoint_change(
+                    place=place,
+                    membership=request.membership,
+                    endpoint=endpoint,
+                    **form.cleaned_data,
+                )
+            except ApplicationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Endpoint saved."))
+                return redirect("outbox:endpoint", place_slug=place.slug, endpoint_id=endpoint.pk)
+        status = 422
+        messages.error(request, _("Please correct the errors below."))
+    log_filter = LogFilterForm(request.GET)
+    current = log_filter.cleaned_data["status"] if log_filter.is_valid() else ""
+    page = Paginator(
+        endpoint_selectors.webhook_delivery_log(place=place, endpoint=endpoint, status=current),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    counts = endpoint_selectors.webhook_status_counts(place=place, endpoint=endpoint)
+    tabs = [("", _("All"), counts["all"])] + [
+        (value, label, counts[value]) for value, label in MessageStatus.choices
+    ]
+    rows = []
+    for message in page:
+        attempts = list(message.delivery_attempts.all())
+        rows.append(
+            {"message": message, "attempts": attempts, "last": attempts[-1] if attempts else None}
+        )
+    context = {
+        "endpoint": endpoint,
+        "can_manage": can_manage,
+        "form": form,
+        "rotate_form": RotateForm(),
+        "page": page,
+        "rows": rows,
+        "tabs": tabs,
+        "current_status": current,
+        "retryable": {MessageStatus.FAILED, MessageStatus.DEAD},
+    }
+    return render(request, "outbox/endpoint.html", context, status=status)
+
+
+@staff_view(Capability.MANAGE_INTEGRATIONS)
+@require_POST
+def endpoint_rotate(request, endpoint_id):
+    """Give the endpoint a new signing secret, shown once."""
+    endpoint = _managed_or_403(request, endpoint_id)
+    form = RotateForm(request.POST)
+    revoke_old = form.cleaned_data["revoke_old"] if form.is_valid() else False
+    try:
+        secret = endpoint_services.webhook_endpoint_new_secret(
+            place=request.place,
+            membership=request.membership,
+            endpoint=endpoint,
+            revoke_old=revoke_old,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("outbox:endpoint", place_slug=request.place.slug, endpoint_id=endpoint.pk)
+    return _secret_page(request, endpoint, secret, created=False)
+
+
+@staff_view(Capability.MANAGE_INTEGRATIONS)
+@require_POST
+def endpoint_active(request, endpoint_id):
+    """Enable or disable an endpoint."""
+    endpoint = _managed_or_403(request, endpoint_id)
+    form = ActiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose to enable or disable the endpoint."))
+    else:
+        is_active = form.cleaned_data["is_active"]
+        try:
+            endpoint_services.webhook_endpoint_change(
+                place=request.place,
+                membership=request.membership,
+                endpoint=endpoint,
+                is_active=is_active,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, _("Endpoint enabled.") if is_active else _("Endpoint disabled.")
+            )
+    return redirect("outbox:endpoint", place_slug=request.place.slug, endpoint_id=endpoint.pk)
+
+
+@staff_view(Capability.MANAGE_INTEGRATIONS)
+@require_POST
+def message_retry(request, endpoint_id, message_id):
+    """Send a failed or dead message again, now."""
+    endpoint = _managed_or_403(request, endpoint_id)
+    message = endpoint_selectors.access_webhook_message(
+        place=request.place, endpoint=endpoint, message_id=message_id
+    )
+    if message is None:
+        raise Http404
+    try:
+        endpoint_services.webhook_message_retry(
+            place=request.place, membership=request.membership, endpoint=endpoint, message=message
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Message %(id)s will be sent again now.") % {"id": message.message_id}
+        )
+    return redirect("outbox:endpoint", place_slug=request.place.slug, endpoint_id=endpoint.pk)

@@ -1,8 +1,46 @@
-from .models import Area, Place
+import copy
+import threading
+import time
+
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save
+
+from .models import Area, Network, Place
 
 
 def place_get_by_slug(slug):
     return Place.objects.filter(slug=slug, is_active=True).select_related("network").first()
+
+
+_places = {}  # slug → (monotonic deadline, Place or None)
+_places_lock = threading.Lock()
+
+
+def place_for_url(slug):
+    """The active place a URL names, remembered in this process for
+    `LOCUS_PLACE_CACHE_SECONDS`: every place page and API call needs it and places rarely
+    change. A change is seen at once by the process that made it and by the others within
+    those seconds. Each caller gets its own copy, so a view changing it changes nothing else."""
+    ttl = settings.LOCUS_PLACE_CACHE_SECONDS
+    if not ttl:
+        return place_get_by_slug(slug)
+    now = time.monotonic()
+    cached = _places.get(slug)
+    if cached is None or cached[0] <= now:
+        place = place_get_by_slug(slug)
+        with _places_lock:
+            _places[slug] = cached = (now + ttl, place)
+    return copy.copy(cached[1])
+
+
+def _forget_places(**kwargs):
+    with _places_lock:
+        _places.clear()
+
+
+for _model in (Place, Network):
+    post_save.connect(_forget_places, sender=_model, dispatch_uid=f"forget-places-{_model}")
+    post_delete.connect(_forget_places, sender=_model, dispatch_uid=f"forget-places-d-{_model}")
 
 
 def place_list():

@@ -2,9 +2,12 @@
 it up with its reference and follow-up code. No authentication; the place is the URL's.
 
 The rules are the web journey's (`forms.py`), checked here on a JSON body, and the work is done
-by the same services. No files through the API for now, so the account is always required.
+by the same services. No files when sending a report through the API for now, so the account
+is always required; files can be added afterwards (`…/follow-up/additions`, multipart).
 """
 
+import re
+import secrets
 from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,13 +19,14 @@ from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Query, Router, Schema, Status
+from ninja import Field, File, Form, Header, Query, Router, Schema, Status, UploadedFile
 from pydantic import AfterValidator, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotent
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, ErrorOut
-from locus.core.errors import NotFound, ValidationFailed
+from locus.cases.choices import CaseOutcome, CaseStatus, MessageDirection
+from locus.core.errors import ApplicationError, NotFound, ValidationFailed
 from locus.core.ratelimit import rate_limited
 from locus.places.selectors import area_list
 
@@ -48,17 +52,20 @@ RateLimitErrors = {429: ErrorOut}
 # --- values --------------------------------------------------------------------------------
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def _clean_text(value, *, multiline):
     """Text that can be stored and encrypted: no control characters (line breaks and tabs
     allowed in multi-line text) and no lone surrogates, which UTF-8 cannot encode."""
-    allowed = "\n\r\t" if multiline else ""
-    for char in value:
-        if (ord(char) < 32 and char not in allowed) or ord(char) == 127:
-            raise PydanticCustomError(
-                "control_characters", gettext("Control characters are not allowed.")
-            )
-        if 0xD800 <= ord(char) <= 0xDFFF:
-            raise PydanticCustomError("invalid_unicode", gettext("The text is not valid Unicode."))
+    if (_CONTROL_MULTILINE if multiline else _CONTROL).search(value):
+        raise PydanticCustomError(
+            "control_characters", gettext("Control characters are not allowed.")
+        )
+    if _SURROGATE.search(value):
+        raise PydanticCustomError("invalid_unicode", gettext("The text is not valid Unicode."))
     return value
 
 
@@ -242,6 +249,13 @@ class ReceiptOut(Schema):
     )
     status: StatusCode
     routing: list[str] = Field(..., description="Who receives the report and why.")
+    routing_pending: bool = Field(
+        ...,
+        description=(
+            "True while the report is still being passed on (routing runs moments after the "
+            "report is stored): `routing` is then empty; follow the report up to see it."
+        ),
+    )
     message: str
 
 
@@ -262,12 +276,40 @@ class ConsentOut(Schema):
     support_contact: bool
 
 
+GoneErrors = {410: ErrorOut}
+CaseStatusCode = Literal[tuple(CaseStatus.values)]  # type: ignore[valid-type]
+OutcomeCode = Literal[tuple(CaseOutcome.values)]  # type: ignore[valid-type]
+Direction = Literal[tuple(MessageDirection.values)]  # type: ignore[valid-type]
+
+
+class HandlingOut(Schema):
+    """One organisation handling the report, as the reporter sees it."""
+
+    case_id: int
+    organisation: str
+    status: CaseStatusCode
+    status_label: str
+    outcome: OutcomeCode | None = Field(..., description="Set once the organisation closed it.")
+    outcome_label: str | None
+    unread: int = Field(..., description="Its messages not yet shown to the reporter.")
+
+
 class FollowUpOut(Schema):
     reference: str
     status: StatusCode
     submitted_at: datetime
+    erased_at: datetime | None = Field(
+        ...,
+        description=(
+            "Set when the reporter had the report's personal data erased: then nothing else "
+            "is given, and the other follow-up operations answer 410."
+        ),
+    )
     consent: ConsentOut
     routing: list[str]
+    organisations: list[HandlingOut] = Field(
+        ..., description="Read and write their messages with …/follow-up/threads and …/messages."
+    )
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -416,7 +458,12 @@ def _routing(report, language):
     return explain(list(routing_decisions_for(report)), language)
 
 
-def _receipt(report, code):
+def _receipt(report, code, *, routed=None):
+    """The answer to a submission. A new report is usually not routed yet (routing runs in the
+    task worker): then its routing is left out rather than read back empty."""
+    if routed is None:
+        routed = selectors.report_is_routed(report)
+    routing = _routing(report, get_language()) if routed else []
     if code is None:
         message = _(
             "This report was already received. Its follow-up code was shown only once, in the "
@@ -431,7 +478,8 @@ def _receipt(report, code):
         "reference": report.reference,
         "followup_code": code,
         "status": report.status,
-        "routing": _routing(report, get_language()),
+        "routing": routing,
+        "routing_pending": not routed,
         "message": message,
     }
 
@@ -555,7 +603,7 @@ def report_send(
     ),
 ):
     submitted = _submit(request, payload)
-    return Status(201, _receipt(submitted.report, submitted.followup_code))
+    return Status(201, _receipt(submitted.report, submitted.followup_code, routed=submitted.routed))
 
 
 def _replayed_receipt(request, replay):
@@ -572,26 +620,52 @@ def _replayed_receipt(request, replay):
     auth=None,
     summary="Follow up a report",
     description=(
-        "The report's status, the reporter's consent and who received it, for its reference "
+        "The report's status, the reporter's consent, who received it and how far each "
+        "organisation handling it is (with its count of unread messages), for its reference "
         "and follow-up code. A wrong reference, a wrong code and another place's report all "
-        "give the same 404. Rate limited per client, together with changing consent (429)."
+        "give the same 404. Rate limited per client, together with every other follow-up "
+        "operation (429)."
     ),
 )
 @rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
 def report_follow_up(request, place_slug: str, payload: FollowUpIn):
     report = _followed_report(request, payload)
+    services.report_record_followup(report=report, channel="api")
+    if selectors.report_is_erased(report):
+        return {
+            "reference": report.reference,
+            "status": report.status,
+            "submitted_at": report.submitted_at,
+            "erased_at": report.anonymised_at,
+            "consent": _consent(report),
+            "routing": [],
+            "organisations": [],
+        }
     return {
         "reference": report.reference,
         "status": report.status,
         "submitted_at": report.submitted_at,
+        "erased_at": None,
         "consent": _consent(report),
         "routing": _routing(report, get_language()),
+        "organisations": [
+            {
+                "case_id": thread.case.pk,
+                "organisation": thread.organisation.name,
+                "status": thread.case.status,
+                "status_label": thread.status_label,
+                "outcome": thread.case.outcome or None,
+                "outcome_label": thread.outcome_label or None,
+                "unread": len(thread.unread),
+            }
+            for thread in selectors.report_threads(report)
+        ],
     }
 
 
 @router.post(
     "/places/{slug:place_slug}/reports/follow-up/consent",
-    response={200: ConsentOut, 404: ErrorOut, **BAD_BODY_ERRORS, **RateLimitErrors},
+    response={200: ConsentOut, 404: ErrorOut, **GoneErrors, **BAD_BODY_ERRORS, **RateLimitErrors},
     auth=None,
     summary="Change a report's consent",
     description=(
@@ -611,3 +685,418 @@ def report_consent_change(request, place_slug: str, payload: ConsentIn):
         support_contact=payload.support_contact,
     )
     return _consent(report)
+
+
+# --- follow-up: messages, additions, a copy, erasure (docs/reporting.md) --------------------
+#
+# Every request carries the reference and the follow-up code in its body (never in the
+# address, which ends up in logs), and shares the follow-up rate limit. A report whose
+# personal data was erased answers 410 (`report_erased`) to everything but the follow-up.
+
+
+class CodedOut(Schema):
+    code: str
+    label: str
+
+
+class ThreadMessageOut(Schema):
+    id: int
+    direction: Direction = Field(..., description="to_reporter: from the organisation.")
+    at: datetime
+    read_at: datetime | None = Field(
+        ..., description="When the reporter was first shown it; null: new in this answer."
+    )
+    addition: bool = Field(..., description="The reporter's addition to the report.")
+    body: str
+
+
+class ThreadOut(Schema):
+    case_id: int = Field(..., description="Write to this organisation with this id.")
+    organisation: str
+    status: CaseStatusCode
+    status_label: str
+    outcome: OutcomeCode | None
+    outcome_label: str | None
+    reads_report: bool = Field(
+        ...,
+        description=(
+            "Whether the organisation was sent the report itself: then it takes messages and "
+            "receives the text of additions. One that received only the public online content "
+            "does neither."
+        ),
+    )
+    messages: list[ThreadMessageOut]
+
+
+class ThreadsOut(Schema):
+    threads: list[ThreadOut]
+
+
+class MessageIn(FollowUpIn):
+    case_id: int = Field(..., ge=1, le=DB_ID_MAX, description="A `case_id` of …/threads.")
+    text: Text = Field(..., max_length=services.MESSAGE_MAX_LENGTH, description="The message.")
+
+
+class MessageOut(ThreadMessageOut):
+    case_id: int
+    organisation: str
+
+
+class AdditionIn(FollowUpIn):
+    text: Text = Field("", max_length=services.ADDITION_MAX_LENGTH)
+
+
+class EvidenceOut(Schema):
+    name: str
+    kind: str
+    mime: str
+    size: int
+    sha256: str = Field(..., description="SHA-256 of the file as stored (chain of custody).")
+    received_at: datetime
+
+
+class AdditionOut(Schema):
+    evidence: list[EvidenceOut] = Field(..., description="The files attached by this addition.")
+    sent_to: list[str] = Field(..., description="The organisations the text was sent to.")
+    message: str
+
+
+class ContactOut(Schema):
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+class CopyReportOut(Schema):
+    incident_type: CodedOut | None
+    occurred_on: date | None
+    occurred_approx: bool
+    ongoing: bool
+    area: str | None
+    location_text: str
+    setting: CodedOut | None
+    platform: CodedOut | None
+    content_url: str
+    bias: list[CodedOut]
+    account: str
+    reporter_role: CodedOut | None
+    support_wanted: list[CodedOut]
+    already_reported: list[CodedOut]
+    police_reference: str
+    contact: ContactOut | None
+    wants_email_updates: bool
+
+
+class ConsentChangeOut(ConsentOut):
+    at: datetime
+
+
+class CopyMessageOut(Schema):
+    direction: Direction
+    at: datetime
+    read_at: datetime | None
+    addition: bool
+    body: str
+
+
+class CopyOrganisationOut(Schema):
+    organisation: str
+    status: CodedOut
+    outcome: CodedOut | None
+    received_at: datetime
+    closed_at: datetime | None
+    merged: bool = Field(..., description="Handled together with another report's case.")
+    messages: list[CopyMessageOut]
+
+
+class PlaceRefOut(Schema):
+    slug: str
+    name: str
+
+
+class ReportCopyOut(Schema):
+    generated_at: datetime
+    place: PlaceRefOut
+    reference: str
+    status: CodedOut
+    submitted_at: datetime
+    closed_at: datetime | None
+    erased_at: datetime | None
+    language: str
+    taxonomy_version: str
+    report: CopyReportOut
+    consent: ConsentOut
+    consent_history: list[ConsentChangeOut]
+    routing: list[str] = Field(..., description="Who received the report and why, in words.")
+    organisations: list[CopyOrganisationOut]
+    evidence: list[EvidenceOut]
+
+
+class ErasureIn(FollowUpIn):
+    confirm: bool = Field(
+        ...,
+        description="Must be true: the erasure cannot be undone (see the description above).",
+    )
+
+
+class ErasureOut(Schema):
+    reference: str
+    erased_at: datetime
+    organisations_told: int = Field(..., description="Handling organisations told (no data).")
+    message: str
+
+
+def _live_report(request, payload):
+    """The report, unless its personal data was erased (410)."""
+    report = _followed_report(request, payload)
+    if selectors.report_is_erased(report):
+        raise services.ReportErased(
+            _("The personal data of this report has been erased. Nothing more can be done with it.")
+        )
+    return report
+
+
+def _base_url(request):
+    """The address this request came in on: links in e-mails to organisations start here."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _message_out(message, *, additions=frozenset(), read_at=None):
+    return {
+        "id": message.pk,
+        "direction": message.direction,
+        "at": message.at,
+        "read_at": read_at if read_at is not None else message.read_at,
+        "addition": message.pk in additions,
+        "body": message.body,
+        "case_id": message.case_id,
+        "organisation": message.case.organisation.name,
+    }
+
+
+def _evidence_out(evidence):
+    return {
+        "name": evidence.original_name,
+        "kind": evidence.kind,
+        "mime": evidence.mime,
+        "size": evidence.size,
+        "sha256": evidence.sha256,
+        "received_at": evidence.received_at,
+    }
+
+
+@router.post(
+    "/places/{slug:place_slug}/reports/follow-up/threads",
+    response={200: ThreadsOut, 404: ErrorOut, **GoneErrors, **BAD_BODY_ERRORS, **RateLimitErrors},
+    auth=None,
+    summary="The messages with the organisations handling a report",
+    description=(
+        "One thread per organisation handling the report, with its status, its outcome once "
+        "closed, and the messages both ways, oldest first. The organisations' messages in this "
+        "answer are then marked read (`read_at` null marks them new here). 404, 410 and rate "
+        "limit as for the follow-up."
+    ),
+)
+@rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
+def report_threads(request, place_slug: str, payload: FollowUpIn):
+    report = _live_report(request, payload)
+    threads = selectors.report_threads(report)
+    answer = {
+        "threads": [
+            {
+                "case_id": thread.case.pk,
+                "organisation": thread.organisation.name,
+                "status": thread.case.status,
+                "status_label": thread.status_label,
+                "outcome": thread.case.outcome or None,
+                "outcome_label": thread.outcome_label or None,
+                "reads_report": thread.reads_report,
+                "messages": [
+                    _message_out(message, additions=thread.additions) for message in thread.messages
+                ],
+            }
+            for thread in threads
+        ]
+    }
+    services.report_messages_mark_read(
+        report=report, messages=[m for thread in threads for m in thread.messages]
+    )
+    services.report_record_followup(report=report, channel="api", view="threads")
+    return answer
+
+
+def _replayed_message(request, replay):
+    message = selectors.followup_message(request.place, (replay.body or {}).get("id"))
+    if message is None:  # erased since
+        raise Http404
+    return Status(replay.status, _message_out(message))
+
+
+@router.post(
+    "/places/{slug:place_slug}/reports/follow-up/messages",
+    response={
+        201: MessageOut,
+        404: ErrorOut,
+        **GoneErrors,
+        **BAD_BODY_ERRORS,
+        **IDEMPOTENCY_ERRORS,
+        **RateLimitErrors,
+    },
+    auth=None,
+    summary="Write to an organisation handling a report",
+    description=(
+        "Sends a message to one organisation handling the report (`case_id` from …/threads; "
+        "another id, or one whose `reads_report` is false, is a 422 naming `case_id`). The "
+        "organisation gets an e-mail with a link "
+        "only, never the message. Send an `Idempotency-Key` header to retry safely (as for "
+        "sending a report). 404, 410 and rate limit as for the follow-up."
+    ),
+)
+@rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
+@idempotent(
+    "followup.message",
+    stored=lambda body: {"id": body["id"]},
+    replayed=lambda request, replay: _replayed_message(request, replay),
+)
+def report_message_send(
+    request,
+    place_slug: str,
+    payload: MessageIn,
+    idempotency_key_header: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        description="Optional: makes a retry safe. 1–255 printable ASCII characters.",
+    ),
+):
+    report = _live_report(request, payload)
+    case = selectors.report_thread_case(report, payload.case_id)
+    if case is None:
+        raise ValidationFailed(
+            _("Choose one of the organisations handling your report."),
+            fields={"case_id": [_("Unknown organisation for this report.")]},
+        )
+    try:
+        message = services.report_message_send(
+            report=report, case=case, body=payload.text, base_url=_base_url(request)
+        )
+    except ValidationFailed as exc:  # the service names the web form's field
+        names = {"body": "text", "case": "case_id"}
+        fields = {names.get(name, name): msgs for name, msgs in exc.fields.items()}
+        raise ValidationFailed(exc.message, code=exc.code, fields=fields) from None
+    return Status(201, _message_out(message))
+
+
+@router.post(
+    "/places/{slug:place_slug}/reports/follow-up/additions",
+    response={201: AdditionOut, 404: ErrorOut, **GoneErrors, **BAD_BODY_ERRORS, **RateLimitErrors},
+    auth=None,
+    summary="Add information or files to a report",
+    description=(
+        "A `multipart/form-data` request: `reference`, `code`, an optional `text` and any "
+        "number of `files` (at least one of the two). Files are checked as on the web form "
+        "(type by content, images cleaned of hidden data, at most 10 files and the size caps "
+        "per report, counting the files the report already has); a refused file is a 422 "
+        "naming `files`, and then nothing is added. The text is sent, as a message from the "
+        "reporter, to the organisations that received the report itself. 404, 410 and rate "
+        "limit as for the follow-up."
+    ),
+)
+@rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
+def report_addition_add(
+    request,
+    place_slug: str,
+    payload: Form[AdditionIn],
+    files: File[list[UploadedFile]] = None,
+):
+    report = _live_report(request, payload)
+    token = secrets.token_hex(16)
+    staged, refusals = [], []
+    for uploaded in files or []:
+        try:
+            staged.append(
+                services.report_evidence_stage(report=report, uploaded=uploaded, staged_token=token)
+            )
+        except ValidationFailed as exc:
+            refusals.append(
+                _("%(name)s: %(reason)s") % {"name": uploaded.name or "", "reason": exc.message}
+            )
+    try:
+        if refusals:
+            raise ValidationFailed(_("Some files were refused."), fields={"files": refusals})
+        addition = services.report_add_information(
+            report=report, text=payload.text, staged_token=token, base_url=_base_url(request)
+        )
+    except ApplicationError:
+        for evidence in staged:  # nothing is added: the staged files go
+            services.evidence_unstage(
+                place=request.place, staged_token=token, evidence_id=evidence.pk
+            )
+        raise
+    sent_to = [message.case.organisation.name for message in addition.messages]
+    return Status(
+        201,
+        {
+            "evidence": [_evidence_out(evidence) for evidence in addition.evidence],
+            "sent_to": sent_to,
+            "message": _("What you added has been saved with your report."),
+        },
+    )
+
+
+@router.post(
+    "/places/{slug:place_slug}/reports/follow-up/copy",
+    response={
+        200: ReportCopyOut,
+        404: ErrorOut,
+        **GoneErrors,
+        **BAD_BODY_ERRORS,
+        **RateLimitErrors,
+    },
+    auth=None,
+    summary="A copy of everything held about a report",
+    description=(
+        "Everything Locus holds about the report, for its reporter: what they sent, their "
+        "consent and its history, where it went and why (in words, in the request's "
+        "language), each organisation's status and outcome, the messages, and the files with "
+        "their SHA-256 (not the files themselves). The same data as the follow-up page's "
+        "download. 404, 410 and rate limit as for the follow-up."
+    ),
+)
+@rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
+def report_copy(request, place_slug: str, payload: FollowUpIn):
+    report = _live_report(request, payload)
+    copy = selectors.report_copy(report, language=get_language())
+    services.report_record_copy(report=report, channel="api", file_format="json")
+    return copy
+
+
+@router.post(
+    "/places/{slug:place_slug}/reports/follow-up/erasure",
+    response={200: ErasureOut, 404: ErrorOut, **GoneErrors, **BAD_BODY_ERRORS, **RateLimitErrors},
+    auth=None,
+    summary="Erase a report's personal data",
+    description=(
+        "Erases now, for good, the reporter's personal data: what they wrote, their contact "
+        "details and police reference, the messages both ways and the files. What statistics "
+        "count stays (incident type, bias, area, month). Consent to share is withdrawn. The "
+        "organisations handling the report are told (a `report.erased` webhook event and an "
+        "e-mail, without personal data); their cases are not closed. `confirm` must be true "
+        "(422 otherwise). Afterwards the follow-up answers with `erased_at` and everything "
+        "else with 410. 404 and rate limit as for the follow-up."
+    ),
+)
+@rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
+def report_erasure(request, place_slug: str, payload: ErasureIn):
+    report = _live_report(request, payload)
+    if not payload.confirm:
+        raise ValidationFailed(
+            _("Confirm that you want the erasure: it cannot be undone."),
+            fields={"confirm": [_("Must be true.")]},
+        )
+    erasure = services.report_erase(report=report, base_url=_base_url(request))
+    return {
+        "reference": erasure.report.reference,
+        "erased_at": erasure.report.anonymised_at,
+        "organisations_told": len({case.organisation_id for case in erasure.cases}),
+        "message": _("Your personal data has been erased."),
+    }

@@ -17,6 +17,7 @@ from locus.core.idempotency import idempotency_token_field
 from locus.places.selectors import area_list
 
 from .choices import ReporterRole, SupportWanted
+from .services import ADDITION_MAX_LENGTH, MESSAGE_MAX_LENGTH
 from .taxonomy import INDENT, taxonomy
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -468,4 +469,59 @@ class ConsentChangeForm(forms.Form):
     )
     support_contact = forms.BooleanField(
         label=ShareForm.base_fields["consent_support_contact"].label, required=False
+    )
+
+
+class MessageForm(forms.Form):
+    """A message to one organisation handling the report (one form per thread, prefixed with
+    the thread, so every textarea has its own id and its errors sit next to it)."""
+
+    body = forms.CharField(
+        label=_("Your message"),
+        max_length=MESSAGE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Only this organisation reads it. It does not learn who you are unless you say so."
+        ),
+        error_messages={"required": _("Write your message first.")},
+    )
+
+
+class AdditionForm(forms.Form):
+    """Something the reporter adds after sending: a text and/or files. Files are staged at
+    once under `staged_token` (carried in the page), so an error never loses them."""
+
+    text = forms.CharField(
+        label=_("What would you like to add?"),
+        required=False,
+        max_length=ADDITION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "For example something you remembered, or what happened since. It goes to the "
+            "organisations that received your report."
+        ),
+    )
+    files = forms.FileField(
+        label=_("Add photos, screenshots or documents"),
+        required=False,
+        widget=MultipleFileInput,
+        help_text=_(
+            "Photos, screenshots, PDF, text or video. Hidden data such as the location is "
+            "removed from photos."
+        ),
+    )
+    staged_token = forms.RegexField(regex=TOKEN_RE, required=False, widget=forms.HiddenInput)
+
+
+class TokenForm(forms.Form):
+    """The hidden idempotency token of a follow-up form, outside the form's prefix (the name
+    `form_idempotency` reads). A fresh token on every render."""
+
+    idempotency_token = idempotency_token_field()
+
+
+class ErasureForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand that my personal data will be erased and that this cannot be undone"),
+        error_messages={"required": _("Tick this box to confirm that you want the erasure.")},
     )

@@ -14,6 +14,11 @@ Per place (Place.report_retention_days, Place.evidence_retention_days), measured
 - **Delete staged evidence** never attached to a report, older than
   LOCUS_STAGED_EVIDENCE_TTL (`evidence_purge_stale`).
 
+What "anonymise" strips is one function, `strip_personal_data`, shared with the reporter's own
+request for erasure (`services.report_erase`, docs/reporting.md): the report's personal fields,
+its evidence files, the bodies of the messages between the reporter and the organisations and
+the organisations' internal notes about it (which often repeat what the reporter said).
+
 Idempotent: anonymised reports are skipped and deleted files are gone, so a second run finds
 nothing. Files are deleted before their rows, so a run that fails halfway leaves rows that the
 next run deletes (deleting an already missing file is not an error), never orphaned files.
@@ -104,17 +109,30 @@ def report_anonymise(*, place, report, now=None) -> int | None:
     )
     if report is None:
         return None
+    return strip_personal_data(place=place, report=report, now=now)
+
+
+def strip_personal_data(*, place, report, now, keep_followup_code=False) -> int:
+    """Empty everything personal about `report` (call it in a transaction, the report row
+    locked): the reporter's words, contact details, police reference, the day of the month,
+    the evidence files (from storage, then their rows), message bodies and case notes. What
+    statistics count stays. Returns the number of files deleted.
+
+    `keep_followup_code` keeps the code's keyed hash (not personal data), so a reporter who
+    asked for erasure can still be told, with their code, that it was done."""
     files = 0
     for evidence in Evidence.objects.filter(place=place, report=report):
         _delete_evidence(evidence)
         files += 1
     _anonymise_case_notes(place=place, report=report)
+    _anonymise_messages(place=place, report=report)
     report.account = ""
     report.location_text = ""
     report.contact = None
     report.police_reference = ""
     report.wants_email_updates = False
-    report.followup_code_hash = ""
+    if not keep_followup_code:
+        report.followup_code_hash = ""
     report.occurred_on = _month_start(report.occurred_on)
     report.anonymised_at = now
     report.save(
@@ -140,6 +158,17 @@ def _anonymise_case_notes(*, place, report):
     for note in notes:
         note.body = ""
     CaseNote.objects.bulk_update(notes, ["body"])
+
+
+def _anonymise_messages(*, place, report):
+    """Messages between the reporter and the organisations: the bodies go, the rows (who
+    wrote when) stay, so a case's timeline still adds up."""
+    from locus.cases.models import CaseMessage
+
+    messages = list(CaseMessage.objects.filter(place=place, case__report=report))
+    for message in messages:
+        message.body = ""
+    CaseMessage.objects.bulk_update(messages, ["body"])
 
 
 def purge_expired(*, place, now=None, dry_run=False) -> PurgeResult:

@@ -1,4 +1,5 @@
-"""Writes for reports: stage evidence, submit a report, change consent.
+"""Writes for reports: stage evidence, submit a report, change consent, and the reporter's
+follow-up: messages to the organisations, additions, the audit of a copy, erasure.
 
 A report is committed in one transaction; the follow-up code leaves this module exactly once,
 in the return value of `report_submit`, and only its keyed hash is stored.
@@ -11,12 +12,16 @@ from urllib.parse import urlsplit, urlunsplit
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from locus.core.errors import ValidationFailed
+from locus.core.choices import AuditAction
+from locus.core.errors import ApplicationError, ValidationFailed
 from locus.core.files import check_total, inspect_upload
+from locus.core.services import audit_record
 from locus.core.storage import opaque_name
+from locus.outbox.services import outbox_enqueue_email, outbox_enqueue_event
 
 from . import references
 from .models import ConsentChange, Evidence, Report
@@ -29,6 +34,7 @@ MAX_FILES_PER_REPORT = 10
 class SubmittedReport:
     report: Report
     followup_code: str  # shown once, never stored
+    routed: bool = False  # routing already ran (a synchronous task backend), else it is queued
 
 
 def content_key(url):
@@ -172,12 +178,13 @@ def report_submit(*, place, data, staged_token="", language="en"):
         evidence.staged_token = ""
     Evidence.objects.bulk_update(staged, ["report", "staged_token"])
     ConsentChange.objects.create(place=place, report=report, consent=_consent_of(report))
-    # Routed in this transaction, so decisions and outbox rows commit with the report. Imported
-    # here: locus.cases imports reporting.
-    from locus.cases.services import report_route
+    # Routing runs in the task worker: the task row commits with the report (so it is never
+    # lost, and the sweep catches a task that failed), and the request stays one short write.
+    # Imported here: locus.cases imports reporting.
+    from locus.cases.tasks import route_report
 
-    report_route(report=report)
-    return SubmittedReport(report=report, followup_code=code)
+    routing = route_report.enqueue(place_id=place.pk, report_id=report.pk)
+    return SubmittedReport(report=report, followup_code=code, routed=routing.is_finished)
 
 
 def _save_with_unique_reference(report, attempts=5):
@@ -203,6 +210,7 @@ def _consent_of(report):
 @transaction.atomic
 def report_change_consent(*, report, police_anonymised, police_with_contact, support_contact):
     """The reporter widens or narrows consent from the follow-up page; every change is kept."""
+    _check_not_erased(report)
     if police_with_contact and not report.contact:
         raise ValidationFailed(
             _("To send your contact details to the police, first add a way to reach you."),
@@ -232,3 +240,412 @@ def evidence_purge_stale(*, place, older_than=None):
         evidence.delete()
         count += 1
     return count
+
+
+# --- follow-up: messages, additions, a copy, erasure (docs/reporting.md) --------------------
+#
+# The reporter acts with their reference and code (the views and the API check them); these
+# services take the report they opened. Whatever reaches an organisation from here goes to its
+# cases of the report, and anything that leaves Locus (e-mail, webhooks) carries no personal
+# data: a neutral sentence and a link to the case in Locus, where access is checked and audited.
+
+MESSAGE_MAX_LENGTH = 5_000
+ADDITION_MAX_LENGTH = 10_000
+ERASED_EVENT = "report.erased"
+MESSAGE_EVENT = "report.message_received"
+ADDITION_EVENT = "report.info_added"
+
+
+class ReportErased(ApplicationError):
+    """The reporter had the report's personal data erased: nothing more can be done with it."""
+
+    status = 410
+    code = "report_erased"
+
+
+def _check_not_erased(report):
+    if report.anonymised_at is not None:
+        raise ReportErased(
+            _("The personal data of this report has been erased. Nothing more can be done with it.")
+        )
+
+
+def _clean_text(text, *, field, max_length, required=True):
+    text = (text or "").strip()
+    if required and not text:
+        raise ValidationFailed(
+            _("Write your message first."), fields={field: [_("This field is required.")]}
+        )
+    if len(text) > max_length:
+        raise ValidationFailed(
+            _("The text is too long."),
+            fields={field: [_("Keep it under %(limit)s characters.") % {"limit": max_length}]},
+        )
+    return text
+
+
+def _handling_cases(report):
+    """The cases of the report that organisations work on (a case merged into another one of
+    the same organisation is worked on there), oldest first."""
+    from locus.cases.models import Case
+
+    return (
+        Case.objects.filter(place_id=report.place_id, report=report, merged_into__isnull=True)
+        .select_related("organisation", "decision")
+        .order_by("created_at", "id")
+    )
+
+
+def _reads_report(case):
+    """Whether the case's organisation was sent the report itself (not only public content)."""
+    from locus.cases.choices import ShareLevel
+
+    return case.decision.level in (ShareLevel.FULL, ShareLevel.ANONYMISED)
+
+
+def _notify_inbox(*, case, event_type, source, base_url, subject, sentence):
+    """An e-mail to the organisation's inbox address in this place, if it has one: a neutral
+    sentence and the link to the case. Never the message, never anything about the reporter."""
+    from locus.cases.services import absolute_link, staff_case_path
+    from locus.directory.models import OrganisationListing
+
+    place = case.place
+    listing = OrganisationListing.objects.filter(
+        place=place, organisation_id=case.organisation_id, is_active=True
+    ).first()
+    if listing is None or not listing.inbox_email:
+        return None
+    link = absolute_link(staff_case_path(place=place, case=case), base_url)
+    with translation.override(place.default_language or settings.LANGUAGE_CODE):
+        subject_text = str(subject) % {"case": case.pk}
+        sentence_text = str(sentence) % {"case": case.pk, "place": place.name}
+    body = f"{sentence_text}\n\n{link}\n"
+    return outbox_enqueue_email(
+        place=place,
+        to=listing.inbox_email,
+        subject=subject_text,
+        body=body,
+        source=source,
+        event_type=event_type,
+    )
+
+
+@transaction.atomic
+def report_message_send(*, report, case, body, base_url=""):
+    """The reporter writes to one organisation handling their report.
+
+    Creates a FROM_REPORTER message on that organisation's case, a MESSAGE_RECEIVED event
+    (the message id only) and, in this transaction, an e-mail to the organisation's inbox
+    address carrying only a link to the case (absolute under `base_url`, the address the
+    request came in on). Not to an organisation that received only the public online content:
+    it knows nothing about the reporter and cannot write to them either."""
+    from locus.cases.choices import CaseEventKind, MessageDirection
+    from locus.cases.models import CaseEvent, CaseMessage
+
+    _check_not_erased(report)
+    if case is None or not _handling_cases(report).filter(pk=case.pk).exists():
+        raise ValidationFailed(
+            _("Choose one of the organisations handling your report."),
+            fields={"case": [_("Unknown organisation for this report.")]},
+        )
+    if not _reads_report(case):
+        raise ValidationFailed(
+            _(
+                "This organisation received only the address of the online content, not your "
+                "report: it cannot exchange messages with you."
+            ),
+            code="not_allowed",
+            fields={"case": [_("This organisation does not take messages about your report.")]},
+        )
+    body = _clean_text(body, field="body", max_length=MESSAGE_MAX_LENGTH)
+    message = CaseMessage.objects.create(
+        place_id=report.place_id,
+        case=case,
+        direction=MessageDirection.FROM_REPORTER,
+        body=body,
+    )
+    CaseEvent.objects.create(
+        place_id=report.place_id,
+        case=case,
+        kind=CaseEventKind.MESSAGE_RECEIVED,
+        data={"message": message.pk},
+        at=message.at,
+    )
+    _notify_inbox(
+        case=case,
+        event_type=MESSAGE_EVENT,
+        source=message,
+        base_url=base_url,
+        subject=gettext_lazy("Locus: a new message on case %(case)s"),
+        sentence=gettext_lazy(
+            "The person who reported case %(case)s in %(place)s sent your organisation a "
+            "message. Read it in Locus:"
+        ),
+    )
+    return message
+
+
+def report_messages_mark_read(*, report, messages, now=None) -> int:
+    """Mark the organisations' messages the reporter has just been shown as read."""
+    from locus.cases.choices import MessageDirection
+    from locus.cases.models import CaseMessage
+
+    ids = [
+        m.pk for m in messages if m.direction == MessageDirection.TO_REPORTER and m.read_at is None
+    ]
+    if not ids:
+        return 0
+    return CaseMessage.objects.filter(
+        place_id=report.place_id, case__report=report, pk__in=ids, read_at__isnull=True
+    ).update(read_at=now or timezone.now())
+
+
+def _store_staged(*, place, staged_token, checked):
+    evidence = Evidence(
+        place=place,
+        staged_token=staged_token,
+        kind=checked.kind,
+        mime=checked.mime,
+        size=checked.size,
+        sha256=checked.sha256,
+        original_name=checked.original_name,
+        received_at=checked.received_at,
+    )
+    evidence.file.save(
+        opaque_name(prefix=f"place-{place.pk}", suffix=f".{checked.extension}"),
+        ContentFile(checked.content),
+        save=False,
+    )
+    evidence.save()
+    return evidence
+
+
+def _check_caps(*, attached, staged, new=()):
+    """The per-report caps (number of files, total size) over the files the report already
+    has, the ones staged for this addition and the new one."""
+    if len(attached) + len(staged) + len(new) > MAX_FILES_PER_REPORT:
+        raise ValidationFailed(
+            _("A report can carry at most %(count)s files.") % {"count": MAX_FILES_PER_REPORT},
+            fields={"files": [_("Too many files.")]},
+        )
+    check_total([*attached, *staged, *new])
+
+
+@transaction.atomic
+def report_evidence_stage(*, report, uploaded, staged_token):
+    """Check and stage one file the reporter adds after sending, so that a form error never
+    loses it. The per-report caps count the files the report already has."""
+    _check_not_erased(report)
+    place = report.place
+    attached = list(
+        Evidence.objects.filter(place=place, report=report).values_list("size", flat=True)
+    )
+    staged = list(
+        evidence_staged(place=place, staged_token=staged_token).values_list("size", flat=True)
+    )
+    _check_caps(attached=attached, staged=staged, new=[0])
+    checked = inspect_upload(uploaded)
+    _check_caps(attached=attached, staged=staged, new=[checked.size])
+    return _store_staged(place=place, staged_token=staged_token, checked=checked)
+
+
+@dataclass(frozen=True)
+class Addition:
+    evidence: list  # the files attached to the report
+    messages: list  # one FROM_REPORTER message per organisation that reads the report
+    cases: list  # every handling case (each got an INFO_ADDED event)
+
+
+@transaction.atomic
+def report_add_information(*, report, text="", staged_token="", base_url="") -> Addition:
+    """The reporter adds to their report after sending it: a text and/or files.
+
+    Files (staged with `report_evidence_stage`) are attached to the report, with their SHA-256
+    and time of receipt (chain of custody), within the per-report caps. The text goes, as a
+    message from the reporter, to every handling organisation that was sent the report itself
+    (not to those that received only public online content: the reporter did not agree to
+    share their words with them). Every handling case gets an INFO_ADDED event (ids only) and
+    those organisations an e-mail with a link."""
+    from locus.cases.choices import CaseEventKind, MessageDirection
+    from locus.cases.models import CaseEvent, CaseMessage
+
+    report = Report.objects.select_for_update().get(place_id=report.place_id, pk=report.pk)
+    _check_not_erased(report)
+    place = report.place
+    text = _clean_text(text, field="text", max_length=ADDITION_MAX_LENGTH, required=False)
+    staged = list(evidence_staged(place=place, staged_token=staged_token))
+    if not text and not staged:
+        raise ValidationFailed(
+            _("Write what you want to add, or choose a file."),
+            fields={"text": [_("Write something or choose a file.")]},
+        )
+    cases = list(_handling_cases(report))
+    readers = [case for case in cases if _reads_report(case)]
+    if text and not readers:
+        raise ValidationFailed(
+            _("No organisation is handling your report yet, so nobody could read this text."),
+            fields={
+                "text": [
+                    _(
+                        "No organisation is handling your report yet. You can still add "
+                        "files: they are kept with your report."
+                    )
+                ]
+            },
+        )
+    attached = list(
+        Evidence.objects.filter(place=place, report=report).values_list("size", flat=True)
+    )
+    _check_caps(attached=attached, staged=[e.size for e in staged])
+    for evidence in staged:
+        evidence.report = report
+        evidence.staged_token = ""
+    Evidence.objects.bulk_update(staged, ["report", "staged_token"])
+
+    now = timezone.now()
+    messages = {}
+    if text:
+        for case in readers:
+            messages[case.pk] = CaseMessage.objects.create(
+                place_id=place.pk,
+                case=case,
+                direction=MessageDirection.FROM_REPORTER,
+                body=text,
+                at=now,
+            )
+    evidence_ids = [e.pk for e in staged]
+    for case in cases:
+        message = messages.get(case.pk)
+        CaseEvent.objects.create(
+            place_id=place.pk,
+            case=case,
+            kind=CaseEventKind.INFO_ADDED,
+            data={"message": message.pk if message else None, "evidence": evidence_ids},
+            at=now,
+        )
+        if _reads_report(case):
+            _notify_inbox(
+                case=case,
+                event_type=ADDITION_EVENT,
+                source=message or staged[0],
+                base_url=base_url,
+                subject=gettext_lazy("Locus: new information on case %(case)s"),
+                sentence=gettext_lazy(
+                    "The person who reported case %(case)s in %(place)s added information or "
+                    "files. See it in Locus:"
+                ),
+            )
+    return Addition(evidence=staged, messages=list(messages.values()), cases=cases)
+
+
+def _notify_erasure(*, report, case, base_url):
+    from locus.cases.services import staff_case_path
+
+    outbox_enqueue_event(
+        place=report.place,
+        organisation=case.organisation,
+        event_type=ERASED_EVENT,
+        payload={
+            "report": report.reference,
+            "case": case.pk,
+            "link": staff_case_path(place=report.place, case=case),
+        },
+        source=case,
+    )
+    _notify_inbox(
+        case=case,
+        event_type=ERASED_EVENT,
+        source=case,
+        base_url=base_url,
+        subject=gettext_lazy("Locus: case %(case)s was erased at the reporter's request"),
+        sentence=gettext_lazy(
+            "The person who reported case %(case)s in %(place)s asked for their personal data "
+            "to be erased, and it has been. The case stays open until you close it. See it in "
+            "Locus:"
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Erasure:
+    report: Report
+    files_deleted: int
+    cases: list
+
+
+@transaction.atomic
+def report_erase(*, report, now=None, base_url="") -> Erasure:
+    """Erase the reporter's personal data now, at their request (by reference and code).
+
+    The same anonymisation as retention (`retention.strip_personal_data`): the account, the
+    location in their words, contact details, police reference, message bodies, case notes and
+    evidence files go; what statistics count (incident type, bias, area, dates to the month…)
+    stays. The follow-up code's hash is kept, so the reporter is told it was done. Erasure
+    withdraws every consent to share (a ConsentChange is kept). Nothing is closed silently:
+    every case of the report gets a CONSENT_CHANGED event marked `erased`, and each
+    organisation a `report.erased` webhook event and an e-mail (no personal data), in this
+    transaction. Audited as REPORT_ERASED (ids and counts only)."""
+    from locus.cases.choices import CaseEventKind
+    from locus.cases.models import Case, CaseEvent
+
+    from .retention import strip_personal_data
+
+    now = now or timezone.now()
+    report = Report.objects.select_for_update().get(place_id=report.place_id, pk=report.pk)
+    _check_not_erased(report)
+    place = report.place
+    files = strip_personal_data(place=place, report=report, now=now, keep_followup_code=True)
+    report.consent_police_anonymised = False
+    report.consent_police_with_contact = False
+    report.consent_support_contact = False
+    report.save(
+        update_fields=[
+            "consent_police_anonymised",
+            "consent_police_with_contact",
+            "consent_support_contact",
+        ]
+    )
+    consent = _consent_of(report)
+    ConsentChange.objects.create(place=place, report=report, consent=consent, at=now)
+    cases = list(
+        Case.objects.filter(place=place, report=report)
+        .select_related("organisation")
+        .order_by("created_at", "id")
+    )
+    for case in cases:
+        CaseEvent.objects.create(
+            place=place,
+            case=case,
+            kind=CaseEventKind.CONSENT_CHANGED,
+            data={"erased": True, "consent": consent},
+            at=now,
+        )
+        _notify_erasure(report=report, case=case, base_url=base_url)
+    audit_record(
+        action=AuditAction.REPORT_ERASED,
+        place=place,
+        target=report,
+        data={"cases": [case.pk for case in cases], "files_deleted": files},
+    )
+    return Erasure(report=report, files_deleted=files, cases=cases)
+
+
+def report_record_followup(*, report, channel, view="status") -> None:
+    """Audit that the reporter opened their report (`channel`: web or api). No personal data:
+    the report is the target, the reference is not secret on its own."""
+    audit_record(
+        action=AuditAction.REPORT_FOLLOWED_UP,
+        place=report.place,
+        target=report,
+        data={"reference": report.reference, "channel": channel, "view": view},
+    )
+
+
+def report_record_copy(*, report, channel, file_format) -> None:
+    """Audit that the reporter downloaded (or displayed) the copy of their data."""
+    audit_record(
+        action=AuditAction.REPORT_COPY_DOWNLOADED,
+        place=report.place,
+        target=report,
+        data={"reference": report.reference, "channel": channel, "format": file_format},
+    )

@@ -8,13 +8,16 @@ exception: they are staged at once (`evidence_stage`) under a random token that 
 page, so that a later form error never loses them.
 """
 
+import contextlib
+import logging
 import secrets
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.forms import FileInput
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
@@ -29,6 +32,8 @@ from . import forms, references, selectors, services
 from .choices import ConsentLevel
 from .models import Report
 from .taxonomy import taxonomy
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -313,7 +318,22 @@ def send(request, journey):
         return journey.show_service_errors(exc)
     if response.status_code == 303:  # committed: remember the code for one showing
         _remember_receipt(request, journey.place, reference, submitted.followup_code)
+        _route_now(submitted)
     return response
+
+
+def _route_now(submitted):
+    """The person is about to read their routing receipt, so route now instead of waiting for
+    the task worker (whichever runs first routes; the other finds it done). If it fails here,
+    the queued task and the sweep still route the report."""
+    if submitted.routed:
+        return
+    from locus.cases.services import report_route
+
+    try:
+        report_route(report=submitted.report)
+    except Exception:
+        logger.exception("routing at submission failed; left to the task worker")
 
 
 def _remember_receipt(request, place, reference, code):
@@ -332,7 +352,12 @@ def receipt(request, place_slug, reference):
         raise Http404
     code = request.session.pop(_code_key(place, reference), None)
     report = Report.objects.filter(place=place, reference=reference).first()
-    context = {"reference": reference, "code": code, "routing": _routing_sentences(report)}
+    context = {
+        "reference": reference,
+        "code": code,
+        "routing": _routing_sentences(report),
+        "routing_pending": report is not None and not selectors.report_is_routed(report),
+    }
     return render(request, "reporting/receipt.html", context)
 
 
@@ -347,6 +372,13 @@ def _routing_sentences(report):
 
 
 # --- follow-up -----------------------------------------------------------------------------
+#
+# Follow-up is one page (`/<place>/follow-up/`): the reference and code open the report for
+# this browser session (the session then holds only the report's id), and every action is a
+# POST to the same page with an `action`. The copy of the data and the erasure have pages of
+# their own, for the same session. A report whose data was erased shows that, and nothing else.
+
+WRITE_SCOPE, WRITE_RATE = "followup.write", "30/h"  # messages and additions, per client
 
 
 def _followed_report(request):
@@ -356,20 +388,40 @@ def _followed_report(request):
     return Report.objects.filter(place=request.place, pk=report_id).first()
 
 
+def _followup_url(place):
+    return reverse("reporting:followup", kwargs={"place_slug": place.slug})
+
+
+def _base_url(request):
+    """The address this request came in on: links in e-mails to organisations start here."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
 @never_cache
 def followup(request, place_slug):
-    """Open a report with its reference and code, then see its status and change consent."""
+    """Open a report with its reference and code, then see its status and the organisations
+    handling it, exchange messages with them, add information, change consent."""
     report = _followed_report(request)
     action = request.POST.get("action", "open") if request.method == "POST" else None
     if action == "close":
         request.session.pop(_followup_key(request.place), None)
         return _see_other(request.path)
-    if action == "consent" and report is not None:
-        return _change_consent(request, report)
     if action == "open":
         return _open(request)
     if report is None:
         return render(request, "reporting/followup.html", {"form": forms.FollowUpForm()})
+    if selectors.report_is_erased(report):
+        return _erased_page(request, report, status=200 if action is None else 410)
+    try:
+        if action == "consent":
+            return _change_consent(request, report)
+        if action == "message":
+            return _send_message(request, report)
+        if action == "add" or (action or "").startswith("add-remove-"):
+            return _add_information(request, report)
+    except services.ReportErased:
+        report.refresh_from_db()
+        return _erased_page(request, report, status=410)
     return _status_page(request, report)
 
 
@@ -415,17 +467,243 @@ def _change_consent(request, report):
         else:
             messages.success(request, _("Your choices about sharing have been saved."))
             return _see_other(request.path)
-    return _status_page(request, report, form=form, status=422)
+    return _status_page(request, report, consent_form=form, status=422)
 
 
-def _status_page(request, report, *, form=None, status=200):
+def _add_errors(form, exc):
+    """Put a service's errors next to the form's fields (or above the form)."""
+    placed = False
+    for name, field_errors in exc.fields.items():
+        for message in field_errors:
+            form.add_error(name if name in form.fields else None, message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def _message_form(thread, data=None):
+    form = forms.MessageForm(data, prefix=f"thread-{thread.case.pk}")
+    form.fields["body"].label = _("Your message to %(organisation)s") % {
+        "organisation": thread.organisation.name
+    }
+    return form
+
+
+@rate_limited(WRITE_SCOPE, WRITE_RATE, methods=("POST",))
+def _send_message(request, report):
+    """Send one message to one of the organisations handling the report. A double click sends
+    it once (the form's idempotency token)."""
+    threads = selectors.report_threads(report)
+    thread = next((t for t in threads if str(t.case.pk) == request.POST.get("thread")), None)
+    if thread is None or not thread.reads_report:
+        return _status_page(
+            request,
+            report,
+            errors=[_("Choose one of the organisations handling your report.")],
+            status=422,
+        )
+    form = _message_form(thread, request.POST)
+    response = None
+    try:
+        with form_idempotency(request, scope="followup.message") as submission:
+            if submission.response:
+                return submission.response
+            if form.is_valid():
+                with transaction.atomic():
+                    services.report_message_send(
+                        report=report,
+                        case=thread.case,
+                        body=form.cleaned_data["body"],
+                        base_url=_base_url(request),
+                    )
+                    response = submission.redirect(f"{request.path}#thread-{thread.case.pk}")
+    except ValidationFailed as exc:
+        _add_errors(form, exc)
+    if response is not None and response.status_code == 303:
+        messages.success(
+            request,
+            _("Your message has been sent to %(organisation)s.")
+            % {"organisation": thread.organisation.name},
+        )
+        return response
+    if response is not None:
+        return response
+    return _status_page(request, report, message_forms={thread.case.pk: form}, status=422)
+
+
+def _staged_token(data):
+    token = data.get("add-staged_token", "")
+    return token if forms.TOKEN_RE.match(token) else secrets.token_hex(16)
+
+
+@rate_limited(WRITE_SCOPE, WRITE_RATE, methods=("POST",))
+def _add_information(request, report):
+    """Add a text and/or files to the report. Files are staged first, so that a refused file
+    or an error never loses the others, nor the text."""
+    data = request.POST.copy()
+    token = data["add-staged_token"] = _staged_token(data)
+    action = request.POST.get("action", "")
+    if action.startswith("add-remove-"):
+        evidence_id = action.removeprefix("add-remove-")
+        if evidence_id.isdigit():
+            services.evidence_unstage(
+                place=request.place, staged_token=token, evidence_id=int(evidence_id)
+            )
+        form = forms.AdditionForm(
+            initial={"text": data.get("add-text", ""), "staged_token": token}, prefix="add"
+        )
+        return _status_page(request, report, addition_form=form, staged_token=token)
+    # Files travel in request.FILES and are staged one by one below, not through the form.
+    form = forms.AdditionForm(data, prefix="add")
+    refusals, response = [], None
+    try:
+        with form_idempotency(request, scope="followup.addition") as submission:
+            if submission.response:
+                return submission.response
+            for uploaded in request.FILES.getlist("add-files"):
+                try:
+                    services.report_evidence_stage(
+                        report=report, uploaded=uploaded, staged_token=token
+                    )
+                except ValidationFailed as exc:
+                    refusals.append(
+                        _("%(name)s: %(reason)s") % {"name": uploaded.name, "reason": exc.message}
+                    )
+            if not refusals and form.is_valid():
+                with transaction.atomic():
+                    services.report_add_information(
+                        report=report,
+                        text=form.cleaned_data["text"],
+                        staged_token=token,
+                        base_url=_base_url(request),
+                    )
+                    response = submission.redirect(f"{request.path}#add-heading")
+    except ValidationFailed as exc:
+        _add_errors(form, exc)
+    if response is not None and response.status_code == 303:
+        messages.success(request, _("What you added has been saved with your report."))
+        return response
+    if response is not None:
+        return response
+    form.is_valid()
+    for refusal in refusals:
+        form.add_error("files", refusal)
+    return _status_page(request, report, addition_form=form, staged_token=token, status=422)
+
+
+def _status_page(
+    request,
+    report,
+    *,
+    consent_form=None,
+    message_forms=None,
+    addition_form=None,
+    staged_token=None,
+    errors=(),
+    status=200,
+):
+    """The report as its reporter sees it. Every showing is audited (REPORT_FOLLOWED_UP), and
+    the organisations' messages shown are marked read."""
+    threads = selectors.report_threads(report)
+    message_forms = message_forms or {}
+    unread = {m.pk for thread in threads for m in thread.unread}
+    staged_token = staged_token or secrets.token_hex(16)
     context = {
         "report": report,
-        "consent_form": form
+        "consent_form": consent_form
         or forms.ConsentChangeForm(initial=_consent_initial(report), prefix="consent"),
         "consent_level": ConsentLevel(report.consent_level).label,
         "support_contact": report.consent_support_contact,
-        "evidence": list(report.evidence.all()),
+        "evidence": list(selectors.report_evidence(report)),
         "routing": _routing_sentences(report),
+        "threads": [
+            {
+                "thread": thread,
+                "form": message_forms.get(thread.case.pk) or _message_form(thread),
+            }
+            for thread in threads
+        ],
+        "unread": unread,
+        "token_form": forms.TokenForm(),
+        "readers": [thread.organisation.name for thread in threads if thread.reads_report],
+        "addition_form": addition_form
+        or forms.AdditionForm(initial={"staged_token": staged_token}, prefix="add"),
+        "staged": list(services.evidence_staged(place=request.place, staged_token=staged_token)),
+        "errors": errors,
     }
+    services.report_messages_mark_read(
+        report=report, messages=[m for thread in threads for m in thread.messages]
+    )
+    services.report_record_followup(report=report, channel="web")
     return render(request, "reporting/followup_status.html", context, status=status)
+
+
+def _erased_page(request, report, *, status=200):
+    """What is left to show once the reporter had their data erased: that it was done."""
+    return render(request, "reporting/followup_erased.html", {"report": report}, status=status)
+
+
+def _session_report(request):
+    """The report this browser opened, if its data is still there; else None."""
+    report = _followed_report(request)
+    if report is None or selectors.report_is_erased(report):
+        return None
+    return report
+
+
+@never_cache
+def followup_copy(request, place_slug):
+    """A readable (and printable) copy of everything Locus holds about the report."""
+    report = _session_report(request)
+    if report is None:
+        return _see_other(_followup_url(request.place))
+    copy = selectors.report_copy(report, language=get_language())
+    services.report_record_copy(report=report, channel="web", file_format="html")
+    return render(request, "reporting/followup_copy.html", {"report": report, "copy": copy})
+
+
+@never_cache
+def followup_copy_download(request, place_slug):
+    """The same copy as a JSON file to keep (the API's `…/follow-up/copy` gives the same)."""
+    report = _session_report(request)
+    if report is None:
+        return _see_other(_followup_url(request.place))
+    copy = selectors.report_copy(report, language=get_language())
+    services.report_record_copy(report=report, channel="web", file_format="json")
+    response = JsonResponse(
+        copy, encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    response["Content-Disposition"] = f'attachment; filename="locus-report-{report.reference}.json"'
+    return response
+
+
+@never_cache
+def followup_erase(request, place_slug):
+    """Erasure on request: a page that says what happens, and a confirmation to tick."""
+    report = _session_report(request)
+    if report is None:
+        return _see_other(_followup_url(request.place))
+    if request.method == "POST":
+        return _erase(request, report)
+    return _erase_page(request, report, forms.ErasureForm())
+
+
+# The same budget as opening a report: the erasure is a follow-up request like the others.
+@rate_limited("followup.open", "20/h", methods=("POST",))
+def _erase(request, report):
+    form = forms.ErasureForm(request.POST)
+    if form.is_valid():
+        # Erased meanwhile (a double click): the follow-up page says so.
+        with contextlib.suppress(services.ReportErased):
+            services.report_erase(report=report, base_url=_base_url(request))
+        return _see_other(_followup_url(request.place))
+    return _erase_page(request, report, form, status=422)
+
+
+def _erase_page(request, report, form, status=200):
+    context = {
+        "report": report,
+        "form": form,
+        "organisations": [t.organisation.name for t in selectors.report_threads(report)],
+    }
+    return render(request, "reporting/followup_erase.html", context, status=status)

@@ -537,9 +537,82 @@ class EndpointCase:
         return f"{API}{self.path}".format(place=place_world.place.slug, object=object_id)
 
     def call(self, client, url, headers):
-        if self.method == "post":
-            return client.post(url, self.body, content_type="application/json", headers=headers)
-        return client.get(url, headers=headers)
+        if self.method in ("post", "patch", "put"):
+            send = getattr(client, self.method)
+            return send(url, self.body, content_type="application/json", headers=headers)
+        return getattr(client, self.method)(url, headers=headers)
+
+
+def _team_case(place_world, in_place):
+    from locus.cases.tests.factories import team_case
+
+    return team_case(place_world).pk
+
+
+def _closed_case(place_world, in_place):
+    from locus.cases.tests.factories import closed_team_case
+
+    return closed_team_case(place_world).pk
+
+
+def _merged(place_world, in_place):
+    from locus.cases.tests.factories import merged_team_case
+
+    return merged_team_case(place_world).pk
+
+
+def _hand_on(place_world, in_place):
+    from locus.cases.tests.factories import support_organisation, team_case
+
+    case, organisation = team_case(place_world), support_organisation(place_world)
+    return f"{case.pk}/hand-on/{organisation.pk}"
+
+
+def _merge(place_world, in_place):
+    from locus.cases.tests.factories import another_team_case, team_case
+
+    into = team_case(place_world)
+    return f"{another_team_case(place_world).pk}/merge/{into.pk}"
+
+
+def _routing_rule(place_world, in_place):
+    from locus.cases.services import routing_rule_save
+
+    with in_place(place_world.place):
+        return routing_rule_save(
+            place=place_world.place, actor=None, name="Battery", destinations=[]
+        ).pk
+
+
+def _webhook_endpoint(place_world, in_place):
+    from locus.outbox.services import webhook_endpoint_create
+
+    with in_place(place_world.place):
+        endpoint, _secret = webhook_endpoint_create(
+            place=place_world.place,
+            organisation=place_world.organisation,
+            url="https://hooks.example.org/battery",
+        )
+    return endpoint.pk
+
+
+def _dead_webhook_message(place_world, in_place):
+    from django.db import transaction
+
+    from locus.outbox.models import OutboxMessage
+    from locus.outbox.services import outbox_enqueue_webhook
+
+    endpoint_id = _webhook_endpoint(place_world, in_place)
+    with in_place(place_world.place):
+        with transaction.atomic():
+            message = outbox_enqueue_webhook(
+                place=place_world.place,
+                endpoint=OutboxMessage.endpoint.field.related_model.objects.get(pk=endpoint_id),
+                event_type="report.routed",
+                payload={},
+            )
+        OutboxMessage.objects.filter(pk=message.pk).update(status="dead")
+    return f"{endpoint_id}/messages/{message.message_id}"
 
 
 STAFF_ENDPOINTS = [
@@ -560,6 +633,247 @@ STAFF_ENDPOINTS = [
         denied_role="editor",
         objects=lambda place_world, in_place: make_job(place_world, in_place).pk,
     ),
+    # Cases (locus/cases/api.py). `{object}` is a case id, or a path naming two objects.
+    *[
+        EndpointCase(
+            f"locus_cases_api_{name}",
+            method,
+            "/places/{place}/cases" + suffix,
+            allowed_role=allowed,
+            denied_role=denied,
+            objects=objects,
+            body=body,
+            ok_status=ok,
+        )
+        for name, method, suffix, allowed, denied, objects, body, ok in (
+            ("case_list", "get", "", "caseworker", "analyst", None, None, 200),
+            ("case_stats", "get", "/stats", "coordinator", "editor", None, None, 200),
+            ("case_targets_get", "get", "/targets", "admin", "caseworker", None, None, 200),
+            (
+                "case_targets_set",
+                "post",
+                "/targets",
+                "admin",
+                "coordinator",
+                None,
+                {"acknowledge_target_hours": 24, "close_target_days": None},
+                200,
+            ),
+            ("case_detail", "get", "/{object}", "caseworker", "analyst", _team_case, None, 200),
+            (
+                "case_acknowledge",
+                "post",
+                "/{object}/acknowledge",
+                "caseworker",
+                "analyst",
+                _team_case,
+                {},
+                200,
+            ),
+            ("case_start", "post", "/{object}/start", "admin", "editor", _team_case, {}, 200),
+            (
+                "case_close",
+                "post",
+                "/{object}/close",
+                "caseworker",
+                "editor",
+                _team_case,
+                {"outcome": "supported"},
+                200,
+            ),
+            (
+                "case_reopen",
+                "post",
+                "/{object}/reopen",
+                "coordinator",
+                "analyst",
+                _closed_case,
+                {},
+                200,
+            ),
+            (
+                "case_assign",
+                "post",
+                "/{object}/assign",
+                "caseworker",
+                "analyst",
+                _team_case,
+                {"assignee": None},
+                200,
+            ),
+            (
+                "case_classify",
+                "post",
+                "/{object}/classify",
+                "caseworker",
+                "editor",
+                _team_case,
+                {"verification": "verified"},
+                200,
+            ),
+            (
+                "case_note",
+                "post",
+                "/{object}/notes",
+                "caseworker",
+                "analyst",
+                _team_case,
+                {"body": "Called back."},
+                201,
+            ),
+            (
+                "case_message",
+                "post",
+                "/{object}/messages",
+                "caseworker",
+                "analyst",
+                _team_case,
+                {"body": "Thank you for your report."},
+                201,
+            ),
+            ("case_hand_on", "post", "/{object}", "caseworker", "analyst", _hand_on, {}, 200),
+            ("case_merge", "post", "/{object}", "caseworker", "analyst", _merge, {}, 200),
+            ("case_split", "post", "/{object}/split", "caseworker", "analyst", _merged, {}, 200),
+        )
+    ],
+    # Routing rules (locus/cases/rules_api.py): the place team's coordinators and admins.
+    *[
+        EndpointCase(
+            f"locus_cases_rules_api_{name}",
+            method,
+            "/places/{place}/routing" + suffix,
+            allowed_role=allowed,
+            denied_role=denied,
+            objects=objects,
+            body=body,
+            ok_status=ok,
+        )
+        for name, method, suffix, allowed, denied, objects, body, ok in (
+            ("rules_list", "get", "/rules", "coordinator", "caseworker", None, None, 200),
+            (
+                "rules_create",
+                "post",
+                "/rules",
+                "admin",
+                "analyst",
+                None,
+                {"name": "Battery", "destinations": []},
+                201,
+            ),
+            (
+                "rules_get",
+                "get",
+                "/rules/{object}",
+                "coordinator",
+                "editor",
+                _routing_rule,
+                None,
+                200,
+            ),
+            (
+                "rules_update",
+                "patch",
+                "/rules/{object}",
+                "coordinator",
+                "caseworker",
+                _routing_rule,
+                {"name": "Renamed"},
+                200,
+            ),
+            (
+                "rules_delete",
+                "delete",
+                "/rules/{object}",
+                "admin",
+                "caseworker",
+                _routing_rule,
+                None,
+                200,
+            ),
+            (
+                "rules_reorder",
+                "post",
+                "/rules/reorder",
+                "coordinator",
+                "analyst",
+                None,
+                {"order": []},
+                200,
+            ),
+            (
+                "routing_preview",
+                "post",
+                "/preview",
+                "coordinator",
+                "caseworker",
+                None,
+                {"sample": {"incident_type": "threat"}},
+                200,
+            ),
+        )
+    ],
+    # Webhook endpoints (locus/outbox/api.py): administrators.
+    *[
+        EndpointCase(
+            f"locus_outbox_api_{name}",
+            method,
+            "/places/{place}/webhooks" + suffix,
+            allowed_role="admin",
+            denied_role=denied,
+            objects=objects,
+            body=body,
+            ok_status=ok,
+        )
+        for name, method, suffix, denied, objects, body, ok in (
+            ("webhooks_list", "get", "", "coordinator", None, None, 200),
+            (
+                "webhooks_create",
+                "post",
+                "",
+                "caseworker",
+                None,
+                {"url": "https://h.example.org/"},
+                201,
+            ),
+            ("webhooks_get", "get", "/{object}", "coordinator", _webhook_endpoint, None, 200),
+            (
+                "webhooks_update",
+                "patch",
+                "/{object}",
+                "analyst",
+                _webhook_endpoint,
+                {"is_active": False},
+                200,
+            ),
+            (
+                "webhooks_rotate_secret",
+                "post",
+                "/{object}/rotate-secret",
+                "coordinator",
+                _webhook_endpoint,
+                {},
+                200,
+            ),
+            (
+                "webhooks_messages",
+                "get",
+                "/{object}/messages",
+                "editor",
+                _webhook_endpoint,
+                None,
+                200,
+            ),
+            (
+                "webhooks_message_retry",
+                "post",
+                "/{object}/retry",
+                "coordinator",
+                _dead_webhook_message,
+                {},
+                200,
+            ),
+        )
+    ],
 ]
 
 

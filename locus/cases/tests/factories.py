@@ -85,3 +85,53 @@ def team_case(place_world, *, evidence=True):
             report = submit(place, evidence=evidence)
             case = Case.objects.get(report=report, organisation=place_world.organisation)
         return case
+
+
+def another_team_case(place_world, data=None):
+    """A new report routed to the place's own team (the rule of team_case), and its case."""
+    from locus.cases.models import Case
+
+    team_case(place_world, evidence=False)  # makes sure the team rule exists
+    place = place_world.place
+    report = submit(place, data)
+    with place_scope(place):
+        return Case.objects.get(report=report, organisation=place_world.organisation)
+
+
+def merged_team_case(place_world):
+    """A team case merged into another team case (for split)."""
+    from locus.cases.services import case_merge
+
+    primary = team_case(place_world, evidence=False)
+    duplicate = another_team_case(place_world)
+    with place_scope(place_world.place):
+        return case_merge(
+            case=duplicate, membership=place_world.memberships["caseworker"], into=primary
+        )
+
+
+def closed_team_case(place_world):
+    """A closed team case (for reopen)."""
+    from locus.cases.services import case_close
+
+    case = another_team_case(place_world)
+    with place_scope(place_world.place):
+        return case_close(
+            case=case, membership=place_world.memberships["caseworker"], outcome="supported"
+        )
+
+
+def support_organisation(place_world, name=None):
+    """A victim-support charity listed in the place: REPORT's consent lets it receive reports
+    (hand-on)."""
+    from locus.core.testing.factories import OrganisationFactory
+    from locus.directory.choices import OrganisationType
+    from locus.directory.services import organisation_list_in_place
+
+    organisation = OrganisationFactory(
+        name=name or f"{place_world.place.name} Victim Support",
+        type=OrganisationType.VICTIM_SUPPORT,
+    )
+    with place_scope(place_world.place):
+        organisation_list_in_place(organisation=organisation, place=place_world.place)
+    return organisation

@@ -163,7 +163,17 @@ def test_a_rolled_back_submission_leaves_no_decision_and_no_message(
         assert not OutboxMessage.objects.exists()
 
 
-def test_a_routing_failure_fails_the_submission(world, in_place, partners, rule_in, monkeypatch):
+def test_a_routing_failure_keeps_the_report_and_routing_rolls_back_whole(
+    world, in_place, partners, rule_in, monkeypatch
+):
+    """Routing runs after the report is stored: if it fails, the report stays (nothing the
+    reporter sent is lost), no partial routing is left, and the sweep routes it later."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from locus.cases.services import ROUTING_GRACE, reports_route_pending
+
     _everyone(partners, world, rule_in)
 
     def broken(**kwargs):
@@ -171,10 +181,15 @@ def test_a_routing_failure_fails_the_submission(world, in_place, partners, rule_
 
     monkeypatch.setattr("locus.cases.services.outbox_enqueue_event", broken)
     with in_place(world.a.place):
-        with pytest.raises(RuntimeError):
-            report_submit(place=world.a.place, data=THREAT)
-        assert not Report.objects.exists()
+        submitted = report_submit(place=world.a.place, data=THREAT)
+        assert Report.objects.filter(pk=submitted.report.pk).exists()
         assert not RoutingDecision.objects.exists()
+        assert not RoutingRun.objects.exists()
+    monkeypatch.undo()
+    later = timezone.now() + ROUTING_GRACE + timedelta(seconds=1)
+    with in_place(world.a.place):
+        assert reports_route_pending(place=world.a.place, now=later) == 1
+        assert RoutingDecision.objects.filter(report=submitted.report, sent=True).exists()
 
 
 def test_rules_of_place_b_never_apply_to_place_a(world, in_place, partners, rule_in):

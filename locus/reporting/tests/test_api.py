@@ -142,8 +142,16 @@ def test_send_a_report_returns_its_reference_code_and_routing(client, world, in_
     response = send(client, BODY | {"area_id": area.pk, "occurred_on": occurred})
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == {"reference", "followup_code", "status", "routing", "message"}
+    assert set(body) == {
+        "reference",
+        "followup_code",
+        "status",
+        "routing",
+        "routing_pending",
+        "message",
+    }
     assert body["followup_code"] and body["status"] == "received"
+    assert body["routing_pending"] is False  # the test task backend routes at once
     assert isinstance(body["routing"], list) and body["routing"]
     assert_private(response)
     (report,) = reports(in_place, world.a.place)
@@ -315,8 +323,17 @@ def test_follow_up_shows_status_consent_and_routing_and_nothing_private(client, 
     response = follow_up(client, reference.lower().replace("-", " "), code)
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"reference", "status", "submitted_at", "consent", "routing"}
+    assert set(body) == {
+        "reference",
+        "status",
+        "submitted_at",
+        "erased_at",
+        "consent",
+        "routing",
+        "organisations",
+    }
     assert body["reference"] == reference and body["status"] == "received"
+    assert body["erased_at"] is None and body["organisations"] == []  # no routing rule here
     assert body["consent"] == {
         "police_anonymised": True,
         "police_with_contact": False,
@@ -400,6 +417,7 @@ def test_openapi_lists_the_endpoints_with_their_errors(client):
         ("post", "/api/v1/places/{place_slug}/reports/follow-up/consent"): {
             "400",
             "404",
+            "410",
             "413",
             "422",
             "429",

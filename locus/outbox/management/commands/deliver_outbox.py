@@ -1,4 +1,6 @@
 """Deliver every due outbox message of every place: once (for cron) or in a loop (a sidecar).
+Each sweep first routes any report whose routing task was lost or failed, so that its
+messages exist before delivery.
 
 manage.py deliver_outbox              # one sweep, then exit
 manage.py deliver_outbox --loop 15    # sweep every 15 seconds until SIGTERM/SIGINT
@@ -48,6 +50,11 @@ class Command(BaseCommand):
         self.stdout.write("Stopped.")
 
     def _sweep(self, batch_size, *, quiet):
+        from locus.cases.tasks import route_pending_everywhere
+
+        routed = route_pending_everywhere.call()
+        if routed:
+            self.stdout.write(f"Routed late: {', '.join(f'{s} {n}' for s, n in routed.items())}")
         counts = outbox_deliver_due(batch_size=batch_size)
         if counts or not quiet:
             summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))

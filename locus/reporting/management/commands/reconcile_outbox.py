@@ -31,10 +31,12 @@ from django.utils import timezone
 
 from locus.cases.choices import ROUTED_EVENT
 from locus.cases.models import RoutingDecision
+from locus.cases.services import ROUTING_GRACE
 from locus.core.tenancy import place_scope
 from locus.outbox.choices import MessageKind, MessageStatus
 from locus.outbox.models import OutboxMessage, WebhookEndpoint
 from locus.places.selectors import place_get_by_slug, place_list
+from locus.reporting.models import Report
 
 STUCK_ATTEMPTS = 3
 STUCK_AGE = timedelta(hours=1)
@@ -50,10 +52,11 @@ class Reconciliation:
     unexpected: list = field(default_factory=list)  # (message_id, why)
     stuck: list = field(default_factory=list)  # OutboxMessage
     dead: list = field(default_factory=list)  # OutboxMessage
+    unrouted: list = field(default_factory=list)  # references still waiting after the grace
 
     @property
     def failed(self):
-        return bool(self.missing or self.duplicates or self.unexpected)
+        return bool(self.missing or self.duplicates or self.unexpected or self.unrouted)
 
 
 def reconcile(*, place, now=None) -> Reconciliation:
@@ -126,6 +129,17 @@ def reconcile(*, place, now=None) -> Reconciliation:
             "created_at", "pk"
         )
     )
+    # Routing runs in the worker after submission; the sweep routes what it missed.
+    result.unrouted = list(
+        Report.objects.filter(
+            place=place,
+            routing_run__isnull=True,
+            anonymised_at__isnull=True,
+            submitted_at__lt=now - ROUTING_GRACE,
+        )
+        .order_by("submitted_at", "pk")
+        .values_list("reference", flat=True)
+    )
     return result
 
 
@@ -176,7 +190,8 @@ class Command(BaseCommand):
             f"{place.slug}: {verdict} — {result.sent_decisions} sent decision(s), "
             f"{result.messages} report.routed message(s); missing {len(result.missing)}, "
             f"duplicated {len(result.duplicates)}, unexpected {len(result.unexpected)}, "
-            f"stuck {len(result.stuck)}, dead {len(result.dead)}"
+            f"stuck {len(result.stuck)}, dead {len(result.dead)}, "
+            f"unrouted {len(result.unrouted)}"
         )
         for decision, report, organisation, endpoint in result.missing:
             self.stdout.write(
@@ -191,3 +206,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  stuck: {_describe(message, now)}")
         for message in result.dead:
             self.stdout.write(f"  dead: {_describe(message, now)}")
+        for reference in result.unrouted:
+            self.stdout.write(
+                f"  unrouted: report {reference} (the next `deliver_outbox` sweep routes it)"
+            )

@@ -1,0 +1,37 @@
+from django.tasks import task
+
+from locus.core.tasks import in_place
+
+
+@task()
+@in_place
+def route_report(*, place, report_id):
+    """Route one report once its submission has committed. Enqueued in the submission's own
+    transaction, so the task exists exactly when the report does; routing is idempotent, so a
+    second run (the sweep, a retry) changes nothing. Returns the number of destinations."""
+    from locus.reporting.models import Report
+
+    from .services import report_route
+
+    report = Report.objects.filter(place=place, pk=report_id).first()
+    if report is None or report.anonymised_at is not None:  # erased before it was routed
+        return None
+    return len(report_route(report=report))
+
+
+@task()
+def route_pending_everywhere():
+    """The sweep's safety net across places: route every report whose routing task was lost
+    or failed (see `reports_route_pending`). Returns {slug: count routed} for places with any."""
+    from locus.core.tenancy import place_scope
+    from locus.places.selectors import place_list
+
+    from .services import reports_route_pending
+
+    routed = {}
+    for place in place_list().order_by("slug"):
+        with place_scope(place):
+            count = reports_route_pending(place=place)
+        if count:
+            routed[place.slug] = count
+    return routed

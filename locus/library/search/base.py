@@ -1,0 +1,54 @@
+"""What every search backend does. The selectors use only this interface, so SQLite (FTS5)
+and PostgreSQL (tsvector) answer the same questions with the same meaning."""
+
+from dataclasses import dataclass
+
+from .highlight import strip_marks
+
+# Columns of the search document, most important first (the rank weights follow this order).
+DOCUMENT_FIELDS = ("title", "summary", "authors", "publisher", "body")
+
+
+@dataclass(frozen=True)
+class Highlights:
+    """Text with matched words between MARK_START and MARK_END (not yet escaped)."""
+
+    title: str = ""
+    summary: str = ""
+    authors: str = ""
+    publisher: str = ""
+    body: str = ""
+
+
+def document_for(record, body=""):
+    """The text indexed for a record. `body` will carry its files' text (extracted later)."""
+    return {
+        "title": strip_marks(record.title),
+        "summary": strip_marks(record.summary),
+        "authors": strip_marks(" · ".join(record.author_list)),
+        "publisher": strip_marks(record.publisher),
+        "body": strip_marks(body),
+    }
+
+
+class SearchBackend:
+    name = "base"
+
+    def index(self, record, document):
+        """Store (or replace) the record's search document."""
+        raise NotImplementedError
+
+    def remove(self, record_ids):
+        raise NotImplementedError
+
+    def matching(self, queryset, terms):
+        """`queryset` narrowed to records whose document matches every term (SQL, lazy)."""
+        raise NotImplementedError
+
+    def ranked(self, queryset, terms, limit):
+        """Ids of the records of `queryset` matching the terms, most relevant first."""
+        raise NotImplementedError
+
+    def highlights(self, record_ids, terms):
+        """{record id: Highlights} for the given records."""
+        raise NotImplementedError

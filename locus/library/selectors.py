@@ -1,0 +1,337 @@
+"""Reads for the library: faceted full-text search (one API on SQLite and PostgreSQL), a
+record with its links and versions, and who counts as a library editor.
+
+Search, step by step: published records → the full-text match (the backend's SQL, lazy) →
+the facet filters (values of one facet OR-ed, facets AND-ed) → counts per facet value, each
+facet counted with every filter but its own so that choosing a value never hides the others
+→ one page, ranked by relevance (fused, ready for a second signal) or by date → highlights
+for that page only.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Q
+from django.utils.translation import get_language, get_language_info
+from django.utils.translation import gettext as _
+
+from locus.accounts.models import Membership
+
+from . import policies
+from .choices import (
+    EVIDENCE_NOT_RATED,
+    EVIDENCE_RANK,
+    LINK_INVERSE_LABELS,
+    EvidenceLevel,
+    LinkKind,
+    RecordStatus,
+    ResourceType,
+    SearchSort,
+)
+from .models import Record, RecordFacet, RecordLink, RecordVersion
+from .search import backend, fuse, has_marks, parse_query, render_marked
+from .vocabulary import label_in, vocabulary
+
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+# Relevance ranks every match up to the page asked for, so its pages stop at this many results
+# (refine the query, or sort by date, to go further).
+MAX_RESULTS = 2000
+
+# Facets in the order pages show them: (name, the axis of the vocabulary or None).
+FACETS = (
+    ("type", None),
+    ("language", None),
+    ("country", "country"),
+    ("region", "region"),
+    ("topic", "topic"),
+    ("intervention", "intervention"),
+    ("target_group", "target_group"),
+    ("outcome", "outcome"),
+    ("method", "method"),
+    ("evidence_level", None),
+    ("year", None),
+)
+FACET_NAMES = tuple(name for name, _axis in FACETS)
+FACET_AXES = dict(FACETS)
+
+
+def facet_label(name):
+    axis = FACET_AXES.get(name)
+    if axis:
+        return vocabulary().axis_label(axis, get_language())
+    return {
+        "type": _("Type"),
+        "language": _("Language"),
+        "evidence_level": _("Evidence level"),
+        "year": _("Year"),
+    }[name]
+
+
+def language_name(code):
+    """A language's name in the active language (Django's own list); the code if unknown."""
+    if code == "mul":
+        return _("Several languages")
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+
+
+def value_label(facet, code, language, version=None):
+    """The label of one facet value, in `language` (vocabulary) or the active language."""
+    if facet == "type":
+        return str(ResourceType(code).label) if code in ResourceType.values else code
+    if facet == "language":
+        return language_name(code)
+    if facet == "evidence_level":
+        if code == EVIDENCE_NOT_RATED:
+            return _("Not rated")
+        return str(EvidenceLevel(code).label) if code in EvidenceLevel.values else code
+    if facet == "year":
+        return code
+    return label_in(FACET_AXES[facet], code, language, version)
+
+
+# --------------------------------------------------------------------------------------------
+# Search
+
+
+@dataclass
+class SearchParams:
+    q: str = ""
+    filters: dict = field(default_factory=dict)  # facet name → [values]
+    year_from: int | None = None
+    year_to: int | None = None
+    sort: str = ""
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+    @property
+    def effective_sort(self):
+        """Relevance needs words to rank by; without a query the newest come first."""
+        if self.sort in (SearchSort.NEWEST, SearchSort.OLDEST):
+            return self.sort
+        return SearchSort.RELEVANCE if parse_query(self.q).include else SearchSort.NEWEST
+
+
+@dataclass
+class FacetValue:
+    code: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    values: list
+
+    @property
+    def selected(self):
+        return [value for value in self.values if value.selected]
+
+
+@dataclass
+class SearchHit:
+    record: Record
+    title: str  # safe HTML: escaped, matched words in <mark>
+    snippet: str
+    authors: str
+    publisher: str
+
+
+@dataclass
+class SearchResult:
+    params: SearchParams
+    total: int
+    page: int
+    pages: int
+    hits: list
+    facets: list
+    sort: str
+    backend: str
+    page_size: int = PAGE_SIZE
+    # Cross-language search (multilingual embeddings) is a second ranking signal to come.
+    cross_language: bool = False
+
+    @property
+    def has_previous(self):
+        return self.page > 1
+
+    @property
+    def has_next(self):
+        return self.page < self.pages
+
+
+def _published():
+    return Record.objects.filter(status=RecordStatus.PUBLISHED)
+
+
+def _apply_filters(queryset, params, *, skip=None):
+    for name, values in params.filters.items():
+        if name == skip or not values:
+            continue
+        queryset = queryset.filter(
+            pk__in=RecordFacet.objects.filter(facet=name, value__in=values).values("record_id")
+        )
+    if params.year_from is not None and skip != "year":
+        queryset = queryset.filter(year__gte=params.year_from)
+    if params.year_to is not None and skip != "year":
+        queryset = queryset.filter(year__lte=params.year_to)
+    return queryset
+
+
+def _facet_order(name, values):
+    if name == "evidence_level":
+        return sorted(values, key=lambda v: EVIDENCE_RANK.get(v.code, len(EVIDENCE_RANK) + 1))
+    if name == "year":
+        return sorted(values, key=lambda v: -int(v.code) if v.code.isdigit() else 0)
+    return sorted(values, key=lambda v: (-v.count, v.label.casefold()))
+
+
+def _facets(matched, params, language):
+    facets = []
+    for name in FACET_NAMES:
+        within = _apply_filters(matched, params, skip=name)
+        counts = dict(
+            RecordFacet.objects.filter(facet=name, record__in=within)
+            .values("value")
+            .annotate(n=Count("id"))
+            .values_list("value", "n")
+        )
+        selected = set(params.filters.get(name, []))
+        codes = set(counts) | selected
+        values = [
+            FacetValue(
+                code=code,
+                label=value_label(name, code, language),
+                count=counts.get(code, 0),
+                selected=code in selected,
+            )
+            for code in codes
+        ]
+        facets.append(Facet(name=name, label=facet_label(name), values=_facet_order(name, values)))
+    return facets
+
+
+def _plain_snippet(text, words=40):
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def _hits(records, highlights):
+    hits = []
+    for record in records:
+        marked = highlights.get(record.pk)
+        summary = marked.summary if marked and has_marks(marked.summary) else ""
+        if not summary and marked and has_marks(marked.body):
+            summary = marked.body
+        hits.append(
+            SearchHit(
+                record=record,
+                title=render_marked(marked.title if marked and marked.title else record.title),
+                snippet=render_marked(summary or _plain_snippet(record.summary)),
+                authors=render_marked(
+                    marked.authors
+                    if marked and has_marks(marked.authors)
+                    else " · ".join(record.author_list)
+                ),
+                publisher=render_marked(
+                    marked.publisher if marked and has_marks(marked.publisher) else record.publisher
+                ),
+            )
+        )
+    return hits
+
+
+def record_search(params: SearchParams, *, language) -> SearchResult:
+    """Published records matching the query and filters, one page of them, and the counts of
+    every facet value. `language`: for the vocabulary's labels."""
+    engine = backend()
+    query = parse_query(params.q)
+    matched = _published()
+    if query.include:
+        matched = engine.matching(matched, query.include)
+    for term in query.exclude:
+        matched = matched.exclude(pk__in=engine.matching(Record.objects.all(), [term]).values("pk"))
+    filtered = _apply_filters(matched, params)
+    total = filtered.count()
+    sort = params.effective_sort
+    page_size = max(1, min(params.page_size, MAX_PAGE_SIZE))
+    reachable = min(total, MAX_RESULTS) if sort == SearchSort.RELEVANCE else total
+    pages = max(1, math.ceil(reachable / page_size))
+    page = max(1, min(params.page, pages))
+    offset = (page - 1) * page_size
+    if sort == SearchSort.RELEVANCE:
+        fulltext = engine.ranked(filtered, query.include, limit=offset + page_size)
+        ids = fuse({"fulltext": fulltext})[offset : offset + page_size]
+    else:
+        year = F("year").desc(nulls_last=True)
+        if sort == SearchSort.OLDEST:
+            year = F("year").asc(nulls_last=True)
+        ordered = filtered.order_by(year, "title", "pk")
+        ids = list(ordered.values_list("pk", flat=True)[offset : offset + page_size])
+    by_id = Record.objects.select_related("organisation").in_bulk(ids)
+    records = [by_id[pk] for pk in ids if pk in by_id]
+    highlights = engine.highlights(ids, query.include) if query.include else {}
+    return SearchResult(
+        params=params,
+        total=total,
+        page=page,
+        pages=pages,
+        hits=_hits(records, highlights),
+        facets=_facets(matched, params, language),
+        sort=sort,
+        backend=engine.name,
+        page_size=page_size,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+
+
+def library_editor(user):
+    """Is this person a library editor (policies.is_library_editor)?"""
+    if user is None or not user.is_authenticated:
+        return False
+    roles = Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True)
+    return policies.is_library_editor(user, roles)
+
+
+def access_record(*, record_id, editor=False):
+    """The record, or None — the same for "missing" and "not published" (unless editor)."""
+    record = Record.objects.select_related("organisation").filter(pk=record_id).first()
+    if record is None or not policies.can_view_record(record, editor=editor):
+        return None
+    return record
+
+
+@dataclass
+class LinkedRecord:
+    label: str
+    record: Record
+
+
+def record_links(record, *, editor=False):
+    """Records this one links to and records that link to it, each with how they relate (read
+    from this record). Unpublished records appear to editors only."""
+    visible = Q() if editor else Q(status=RecordStatus.PUBLISHED)
+    rows = []
+    outgoing = RecordLink.objects.filter(source=record).select_related("target")
+    for link in outgoing.filter(target__in=Record.objects.filter(visible)):
+        rows.append(LinkedRecord(label=str(LinkKind(link.kind).label), record=link.target))
+    incoming = RecordLink.objects.filter(target=record).select_related("source")
+    for link in incoming.filter(source__in=Record.objects.filter(visible)):
+        rows.append(
+            LinkedRecord(label=str(LINK_INVERSE_LABELS[LinkKind(link.kind)]), record=link.source)
+        )
+    return sorted(rows, key=lambda row: (row.label, row.record.title.casefold()))
+
+
+def record_versions(record):
+    """Every version, newest first (with the person who made it: editors only)."""
+    return list(RecordVersion.objects.filter(record=record).select_related("actor"))

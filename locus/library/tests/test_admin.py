@@ -1,0 +1,69 @@
+"""Platform admin edits go through the services: validated, versioned and re-indexed."""
+
+import json
+
+import pytest
+
+from locus.accounts.models import User
+from locus.library.models import Record
+from locus.library.selectors import SearchParams, record_search
+from locus.library.services import FIELDS, record_values
+
+from .factories import make_record
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(User.objects.create_superuser("root@example.org", "pw-for-tests-only"))
+    return client
+
+
+def form_data(record, **changes):
+    data = {}
+    for name, value in {**record_values(record), **changes}.items():
+        if name == "organisation":
+            data[name] = value.pk if value else ""
+        elif isinstance(value, list):
+            data[name] = json.dumps(value)
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        else:
+            data[name] = "" if value is None else value
+    data = {key: value for key, value in data.items() if key in FIELDS}
+    # The read-only inlines' management forms, as the page sends them.
+    versions = list(record.versions.values_list("pk", flat=True))
+    data.update({"links_out-TOTAL_FORMS": 0, "links_out-INITIAL_FORMS": 0})
+    data.update({"versions-TOTAL_FORMS": len(versions), "versions-INITIAL_FORMS": len(versions)})
+    for index, pk in enumerate(versions):
+        data[f"versions-{index}-id"] = pk
+        data[f"versions-{index}-record"] = record.pk
+    return data
+
+
+def test_an_admin_edit_is_versioned_and_indexed(admin_client):
+    record = make_record(title="Old admin title", year=2019)
+    url = f"/admin/library/record/{record.pk}/change/"
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(url, form_data(record, title="New admin title"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    record = Record.objects.get(pk=record.pk)
+    assert record.title == "New admin title"
+    latest = record.versions.order_by("-number").first()
+    assert (latest.number, latest.changed_fields) == (2, ["title"])
+    assert latest.actor.email == "root@example.org"
+    hits = record_search(SearchParams(q="admin"), language="en").hits
+    assert [hit.record.title for hit in hits] == ["New admin title"]
+
+
+def test_an_invalid_admin_edit_is_shown_on_the_form(admin_client):
+    record = make_record(title="Guide")
+    url = f"/admin/library/record/{record.pk}/change/"
+    response = admin_client.post(url, form_data(record, topics=["nope"], training_format="online"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Unknown code: nope" in html
+    assert "Only training resources have a duration, format and level." in html
+    assert Record.objects.get(pk=record.pk).versions.count() == 1

@@ -1,0 +1,184 @@
+"""The public library pages: search without JavaScript, errors next to their fields, a record's
+page, and what only editors see."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from locus.library import services
+from locus.library.choices import RecordStatus
+
+from .factories import make_record
+
+pytestmark = pytest.mark.django_db
+
+SEARCH = "/library/"
+
+
+def record_url(record):
+    return f"/library/{record.pk}/"
+
+
+@pytest.fixture
+def guide():
+    return make_record(
+        title="Measuring the effects of prevention",
+        summary="How to measure attitudes and behaviours before and after a programme.",
+        authors=["Georgia Holmer"],
+        year=2018,
+        topics=["monitoring_evaluation"],
+        countries=["GB"],
+        evidence_level="pre_post",
+        private_notes="Author list checked from memory [M]",
+        provenance="memory",
+        url="https://example.org/measuring-up",
+    )
+
+
+def test_search_page_lists_highlights_and_counts(client, guide):
+    make_record(title="Another toolkit", topics=["gender"], year=2020)
+    response = client.get(SEARCH, {"q": "measure"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<mark>Measuring</mark> the effects of prevention" in html
+    assert "1 resource" in html
+    assert "Another toolkit" not in html
+    assert 'value="measure"' in html  # what was typed stays in the box
+    assert "Cross-language search is not enabled yet" in html
+    # Facets are checkboxes of the same GET form, with their counts.
+    assert re.search(
+        r'name="topic" value="monitoring_evaluation"[^>]*><label [^>]*>Monitoring and evaluation '
+        r'<span class="count">\(1\)</span>',
+        html,
+    )
+
+
+def test_filters_work_from_the_query_string_and_can_be_removed(client, guide):
+    make_record(title="Gender toolkit", topics=["gender"], year=2020)
+    response = client.get(SEARCH, {"topic": ["gender"], "year_from": "2019"})
+    html = response.content.decode()
+    assert "Gender toolkit" in html and "Measuring the effects" not in html
+    assert 'value="gender" id="f-topic-gender" checked' in html
+    assert "Remove filter Topic: Gender" in html
+    removal = re.search(r'href="(\?[^"]*)">Remove filter Topic', html).group(1)
+    assert "topic=" not in removal and "year_from=2019" in removal.replace("&amp;", "&")
+
+
+def test_bad_input_is_shown_next_to_its_field_and_kept(client, guide):
+    response = client.get(
+        SEARCH, {"q": "x" * 201, "topic": ["nope"], "year_from": "2020", "year_to": "2010"}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'id="id_q_error"' in html and "at most 200 characters" in html
+    assert 'aria-describedby="facet-topic-error"' in html
+    assert "nope is not one of the values you can filter on." in html
+    assert 'id="id_year_to_error"' in html
+    assert 'value="2010"' in html and 'value="2020"' in html
+
+
+def test_search_pages_with_page_links(client):
+    for number in range(23):
+        make_record(title=f"Guide number {number}", year=2000 + number)
+    html = client.get(SEARCH).content.decode()
+    assert "Page 1 of 2" in html
+    assert 'href="?page=2" rel="next"' in html
+    html = client.get(SEARCH, {"page": "2"}).content.decode()
+    assert "Guide number 0" in html and 'rel="prev"' in html
+
+
+def test_search_page_queries_do_not_grow_with_the_records(client, guide):
+    client.get(SEARCH, {"q": "prevention"})
+    with CaptureQueriesContext(connection) as few:
+        client.get(SEARCH, {"q": "prevention"})
+    for number in range(15):
+        make_record(title=f"Prevention guide {number}", topics=["gender"], countries=["SE"])
+    with CaptureQueriesContext(connection) as many:
+        client.get(SEARCH, {"q": "prevention"})
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_record_page_shows_metadata_links_and_versions(client, guide):
+    companion = make_record(title="Taking stock", year=2018)
+    services.record_set_links(record=companion, links=[("companion", guide)])
+    services.record_update(record=guide, data={"summary": "Updated summary.", "private_notes": "x"})
+    response = client.get(record_url(guide))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Measuring the effects of prevention" in html
+    assert "Georgia Holmer" in html
+    assert "Before and after" in html and "level 3 of 5" in html
+    assert "Monitoring and evaluation" in html and "United Kingdom" in html
+    assert f'href="{record_url(companion)}">Taking stock</a>' in html
+    assert 'href="https://example.org/measuring-up" rel="noopener noreferrer external"' in html
+    assert '<th scope="row">2</th>' in html and "summary" in html
+    # Public: no editors' notes, no provenance, no names in the versions.
+    assert "Author list checked" not in html and "[M]" not in html
+    assert "editors' notes" not in html.lower() and "For library editors" not in html
+
+
+def test_unpublished_and_missing_records_are_the_same_404(client, guide):
+    draft = make_record(title="Draft", status=RecordStatus.DRAFT)
+    assert client.get(record_url(draft)).status_code == 404
+    assert client.get("/library/999999/").status_code == 404
+    withdrawn = services.record_set_status(record=guide, status=RecordStatus.WITHDRAWN)
+    assert client.get(record_url(withdrawn)).status_code == 404
+
+
+def test_editors_see_drafts_notes_and_who_changed_what(client, world, guide):
+    editor = world.a.users["editor"]
+    services.record_update(record=guide, data={"year": 2019}, actor=editor, comment="Year fixed")
+    draft = make_record(title="Draft toolkit", status=RecordStatus.DRAFT)
+    client.force_login(editor)
+    html = client.get(record_url(guide)).content.decode()
+    assert "Author list checked from memory [M]" in html
+    assert "From memory, not re-verified" in html
+    assert "Year fixed" in html and editor.name in html
+    response = client.get(record_url(draft))
+    assert response.status_code == 200
+    assert "only library editors see it" in response.content.decode()
+    # Drafts stay out of search, for editors too: search is the public catalogue.
+    assert "Draft toolkit" not in client.get(SEARCH).content.decode()
+
+
+def test_other_staff_are_not_library_editors(client, world, guide):
+    client.force_login(world.a.users["admin"])
+    html = client.get(record_url(guide)).content.decode()
+    assert "Author list checked" not in html
+    draft = make_record(title="Draft", status=RecordStatus.DRAFT)
+    assert client.get(record_url(draft)).status_code == 404
+
+
+def test_record_text_is_escaped(client):
+    record = make_record(title="<script>alert(1)</script> guide", summary="<b>bold</b> claim")
+    html = client.get(record_url(record)).content.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    html = client.get(SEARCH, {"q": "guide"}).content.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "<b>bold</b>" not in html
+
+
+def test_pages_speak_the_visitors_language(client, guide):
+    html = client.get(SEARCH, headers={"accept-language": "fr"}).content.decode()
+    assert '<html lang="fr">' in html
+    assert "Suivi et évaluation" in html  # vocabulary labels come from the data file
+    html = client.get(record_url(guide), headers={"accept-language": "sv"}).content.decode()
+    assert "Uppföljning och utvärdering" in html and "Storbritannien" in html
+    assert 'lang="en">Measuring the effects of prevention</h1>' in html
+
+
+def test_seed_notes_never_reach_public_pages(client):
+    services.library_load_demo()
+    from locus.library.models import Record
+
+    html = client.get(SEARCH, {"page_size": "100"}).content.decode()
+    for page in (1, 2, 3):
+        html += client.get(SEARCH, {"page": str(page)}).content.decode()
+    for record in Record.objects.all():
+        html += client.get(record_url(record)).content.decode()
+    for marker in ("[V]", "[M]", "[U]"):
+        assert marker not in html
+    for notes in Record.objects.values_list("private_notes", flat=True):
+        assert notes and notes not in html

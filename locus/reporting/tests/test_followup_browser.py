@@ -1,0 +1,86 @@
+"""Follow-up in a real browser: open a routed report with its reference and code, write to an
+organisation (an empty message first), add a file, read the copy of the data, erase it. axe on
+every page shown. The browser fixtures are the suite's own (tests/browser/conftest.py)."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import axe, browser, check_axe, page, submit  # noqa: F401
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def world(transactional_db):
+    """The two-place world, committed, so that the live server's thread sees it."""
+    from locus.core.testing.world import build_world
+
+    return build_world()
+
+
+def test_follow_up_exchange_add_copy_and_erase(page, check_axe, followed, tmp_path):  # noqa: F811
+    from locus.cases.choices import MessageDirection
+    from locus.cases.models import CaseMessage
+    from locus.core.tenancy import place_scope
+
+    support_case = followed.case_of(followed.support)
+    with place_scope(followed.place):
+        CaseMessage.objects.create(
+            place=followed.place,
+            case=support_case,
+            direction=MessageDirection.TO_REPORTER,
+            body="Thank you for telling us. Is the post still online?",
+        )
+
+    page.goto("/alpha/follow-up/")
+    page.get_by_label("Reference").fill(followed.report.reference)
+    page.get_by_label("Follow-up code").fill(followed.code)
+    submit(page.get_by_role("button", name="Open my report"))
+    thread = page.locator(f"#thread-{support_case.pk}")
+    expect(thread.get_by_role("heading", name="Hope Support")).to_be_visible()
+    expect(thread.get_by_text("Is the post still online?")).to_be_visible()
+    expect(thread.get_by_text("New message")).to_be_visible()
+    check_axe(page)
+
+    # An empty message: refused next to its field.
+    response = submit(thread.get_by_role("button", name="Send message to Hope Support"))
+    assert response.status == 422
+    expect(page.get_by_text("Write your message first.")).to_be_visible()
+    check_axe(page)
+
+    field = page.get_by_label("Your message to Hope Support")
+    field.fill("Yes, it is still there this morning.")
+    submit(page.get_by_role("button", name="Send message to Hope Support"))
+    expect(page.get_by_text("Your message has been sent to Hope Support.")).to_be_visible()
+    expect(page.get_by_text("Yes, it is still there this morning.")).to_be_visible()
+    expect(page.get_by_text("New message")).to_have_count(0)
+    check_axe(page)
+
+    notes = tmp_path / "second-post.txt"
+    notes.write_text("The second post said the same thing.\n")
+    page.get_by_label("What would you like to add?").fill("A second account shared it.")
+    page.get_by_label("Add photos, screenshots or documents").set_input_files(notes)
+    submit(page.get_by_role("button", name="Add to my report"))
+    expect(page.get_by_text("What you added has been saved with your report.")).to_be_visible()
+    expect(page.get_by_text("second-post.txt")).to_be_visible()
+    check_axe(page)
+
+    submit(page.get_by_role("link", name="See a copy of your data"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("A copy of your data")
+    expect(page.get_by_role("table").first).to_be_visible()
+    check_axe(page)
+
+    page.goto("/alpha/follow-up/erase/")
+    check_axe(page)
+    response = submit(page.get_by_role("button", name="Erase my personal data"))
+    assert response.status == 422
+    check_axe(page)
+    page.get_by_label("I understand that my personal data will be erased").check()
+    submit(page.get_by_role("button", name="Erase my personal data"))
+    expect(page.get_by_role("heading", name="Your personal data has been erased")).to_be_visible()
+    expect(page.get_by_role("button", name="Send message")).to_have_count(0)
+    check_axe(page)

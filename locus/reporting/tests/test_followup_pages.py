@@ -1,0 +1,345 @@
+"""The follow-up pages as a browser uses them (no JavaScript): the threads with the organisations,
+writing to one, adding information and files, the copy of the data and erasure on request."""
+
+import json
+import re
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from locus.cases.choices import MessageDirection
+from locus.cases.models import CaseMessage
+from locus.core.choices import AuditAction
+from locus.core.models import AuditEvent
+from locus.reporting.models import Evidence, Report
+
+from .conftest import ACCOUNT, EMAIL, POLICE_REFERENCE, text_file
+
+
+def url(place, name="followup"):
+    return reverse(f"reporting:{name}", kwargs={"place_slug": place.slug})
+
+
+def open_report(client, followed):
+    response = client.post(
+        url(followed.place),
+        {"reference": followed.report.reference, "code": followed.code, "action": "open"},
+    )
+    assert response.status_code == 303
+    return client.get(url(followed.place))
+
+
+def token(page, name="idempotency_token", index=0):
+    """The n-th value of a hidden input of the page (the forms' fresh idempotency tokens)."""
+    values = re.findall(rf'name="{name}" value="([^"]*)"', page.content.decode())
+    return values[index]
+
+
+def thread_token(page, case):
+    """The idempotency token of the reply form of this case's thread."""
+    content = page.content.decode()
+    form = content.split(f'<section id="thread-{case.pk}"', 1)[1].split("</form>", 1)[0]
+    return re.search(r'name="idempotency_token" value="([^"]*)"', form)[1]
+
+
+def staff_message(case, body):
+    return CaseMessage.objects.create(
+        place_id=case.place_id, case=case, direction=MessageDirection.TO_REPORTER, body=body
+    )
+
+
+def audits(in_place, place, action):
+    with in_place(place):
+        return list(AuditEvent.objects.filter(action=action).order_by("id"))
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+def test_the_page_shows_each_organisation_with_its_thread_and_marks_replies_read(
+    client, followed, in_place
+):
+    support_case = followed.case_of(followed.support)
+    with in_place(followed.place):
+        staff_message(support_case, "Thank you. When did you first see the post?")
+
+    page = open_report(client, followed)
+
+    content = page.content.decode()
+    assert page.status_code == 200
+    for name in ("Hope Support", "Chirp Trust &amp; Safety", followed.team.name):
+        assert f">{name}</h3>" in content
+    assert "When did you first see the post?" in content
+    assert "<strong>New message</strong>" in content
+    assert f'id="thread-{support_case.pk}"' in content
+    assert f'for="id_thread-{support_case.pk}-body"' in content
+    # What you write is sent to the organisations that received the report itself.
+    assert "What you write here is sent to:" in content
+    added = content.split('id="add-heading"', 1)[1].split("</p>", 1)[0]
+    assert "Hope Support" in added and "Chirp" not in added
+    with in_place(followed.place):
+        assert CaseMessage.objects.get().read_at is not None
+    again = client.get(url(followed.place)).content.decode()
+    assert (
+        "When did you first see the post?" in again and "<strong>New message</strong>" not in again
+    )
+
+    # Each showing is audited, without personal data.
+    events = audits(in_place, followed.place, AuditAction.REPORT_FOLLOWED_UP)
+    assert len(events) == 2
+    assert events[0].target_id == str(followed.report.pk) and events[0].actor is None
+    assert events[0].data["reference"] == followed.report.reference
+    for private in (ACCOUNT, EMAIL, followed.code):
+        assert private not in json.dumps(events[0].data)
+
+
+def test_a_message_is_sent_once_to_the_chosen_organisation(client, followed, in_place):
+    support_case = followed.case_of(followed.support)
+    page = open_report(client, followed)
+    data = {
+        "action": "message",
+        "thread": support_case.pk,
+        f"thread-{support_case.pk}-body": "I saw two more posts like it.",
+        "idempotency_token": thread_token(page, support_case),
+    }
+
+    sent = client.post(url(followed.place), data)
+    double = client.post(url(followed.place), data)
+
+    assert sent.status_code == 303 and sent["Location"].endswith(f"#thread-{support_case.pk}")
+    assert double.status_code == 303
+    with in_place(followed.place):
+        [message] = CaseMessage.objects.all()
+    assert message.case_id == support_case.pk and message.direction == "from_reporter"
+    shown = client.get(url(followed.place)).content.decode()
+    assert "Your message has been sent to Hope Support." in shown
+    assert "I saw two more posts like it." in shown
+
+
+def test_an_empty_message_is_refused_next_to_its_field(client, followed, in_place):
+    support_case = followed.case_of(followed.support)
+    open_report(client, followed)
+    prefix = f"thread-{support_case.pk}-body"
+    refused = client.post(
+        url(followed.place), {"action": "message", "thread": support_case.pk, prefix: "  "}
+    )
+    assert refused.status_code == 422
+    content = refused.content.decode()
+    assert f'aria-describedby="id_{prefix}_helptext id_{prefix}_error"' in content
+    assert "Write your message first." in content
+
+    too_long = "x" * 5001
+    refused = client.post(
+        url(followed.place), {"action": "message", "thread": support_case.pk, prefix: too_long}
+    )
+    assert refused.status_code == 422
+    assert too_long in refused.content.decode()  # what was typed is kept
+    with in_place(followed.place):
+        assert not CaseMessage.objects.exists()
+
+
+def test_a_message_to_another_reports_case_or_a_content_only_one_is_refused(
+    client, followed, in_place
+):
+    from .conftest import send_and_route
+
+    other, _code = send_and_route(followed.place)
+    with in_place(followed.place):
+        foreign = other.cases.get(organisation=followed.support)
+    platform = followed.case_of(followed.platform)
+    page = open_report(client, followed).content.decode()
+    # The platform received only the address of the content: no reply form for it.
+    platform_thread = page.split(f'<section id="thread-{platform.pk}"', 1)[1].split("</section>")[0]
+    assert "<form" not in platform_thread and "does not exchange messages" in platform_thread
+    for case in (foreign, platform):
+        refused = client.post(
+            url(followed.place),
+            {"action": "message", "thread": case.pk, f"thread-{case.pk}-body": "Hello"},
+        )
+        assert refused.status_code == 422
+        assert "Choose one of the organisations handling your report." in refused.content.decode()
+    with in_place(followed.place):
+        assert not CaseMessage.objects.exists()
+
+
+# --- adding information --------------------------------------------------------------------
+
+
+def test_add_text_and_a_file(client, followed, in_place):
+    page = open_report(client, followed)
+    added = client.post(
+        url(followed.place),
+        {
+            "action": "add",
+            "add-text": "The same account posted it again tonight.",
+            "add-staged_token": token(page, "add-staged_token"),
+            "add-files": [text_file("tonight.txt")],
+        },
+    )
+    assert added.status_code == 303, added.content.decode()[:3000]
+    with in_place(followed.place):
+        assert Evidence.objects.filter(report=followed.report).count() == 2
+        to = {m.case.organisation for m in CaseMessage.objects.select_related("case")}
+    assert to == {followed.team, followed.support}
+    shown = client.get(url(followed.place)).content.decode()
+    assert "What you added has been saved with your report." in shown
+    assert "tonight.txt" in shown and "added to your report" in shown
+
+
+def test_a_refused_file_keeps_the_text_and_the_accepted_files(client, followed, in_place):
+    page = open_report(client, followed)
+    staged_token = token(page, "add-staged_token")
+    svg = SimpleUploadedFile("evil.svg", b"<svg><script>alert(1)</script></svg>", "image/svg+xml")
+    refused = client.post(
+        url(followed.place),
+        {
+            "action": "add",
+            "add-text": "Here is what I remembered.",
+            "add-staged_token": staged_token,
+            "add-files": [text_file("good.txt"), svg],
+        },
+    )
+    assert refused.status_code == 422
+    content = refused.content.decode()
+    assert "Here is what I remembered." in content
+    assert "evil.svg:" in content and 'id="id_add-files_error"' in content
+    assert "good.txt" in content and 'value="add-remove-' in content
+    assert token(refused, "add-staged_token") == staged_token
+    with in_place(followed.place):
+        assert Evidence.objects.filter(report=followed.report).count() == 1  # nothing added yet
+        assert not CaseMessage.objects.exists()
+
+    sent = client.post(
+        url(followed.place),
+        {
+            "action": "add",
+            "add-text": "Here is what I remembered.",
+            "add-staged_token": staged_token,
+        },
+    )
+    assert sent.status_code == 303
+    with in_place(followed.place):
+        names = {e.original_name for e in Evidence.objects.filter(report=followed.report)}
+    assert names == {"photo.jpg", "good.txt"}
+
+
+def test_a_staged_file_can_be_removed_before_adding(client, followed, in_place):
+    page = open_report(client, followed)
+    staged_token = token(page, "add-staged_token")
+    svg = SimpleUploadedFile("evil.svg", b"<svg></svg>", "image/svg+xml")
+    client.post(
+        url(followed.place),
+        {
+            "action": "add",
+            "add-staged_token": staged_token,
+            "add-files": [text_file("unwanted.txt"), svg],
+        },
+    )
+    with in_place(followed.place):
+        staged = Evidence.objects.get(staged_token=staged_token)
+    removed = client.post(
+        url(followed.place),
+        {
+            "action": f"add-remove-{staged.pk}",
+            "add-text": "Keep this text",
+            "add-staged_token": staged_token,
+        },
+    )
+    assert removed.status_code == 200
+    assert "Keep this text" in removed.content.decode()
+    assert "unwanted.txt" not in removed.content.decode()
+    with in_place(followed.place):
+        assert not Evidence.objects.filter(staged_token=staged_token).exists()
+
+
+def test_nothing_to_add_is_refused(client, followed):
+    open_report(client, followed)
+    refused = client.post(url(followed.place), {"action": "add", "add-text": ""})
+    assert refused.status_code == 422
+    assert "Write something or choose a file." in refused.content.decode()
+
+
+# --- a copy of my data ---------------------------------------------------------------------
+
+
+def test_the_copy_can_be_read_and_downloaded_and_each_is_audited(client, followed, in_place):
+    open_report(client, followed)
+    page = client.get(url(followed.place, "followup_copy"))
+    content = page.content.decode()
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert ACCOUNT in content and POLICE_REFERENCE in content and EMAIL in content
+    with in_place(followed.place):
+        sha = Evidence.objects.get(report=followed.report).sha256
+    assert sha in content and "<caption>" in content and 'scope="col"' in content
+
+    download = client.get(url(followed.place, "followup_copy_download"))
+    assert download.status_code == 200 and "no-store" in download["Cache-Control"]
+    assert download["Content-Type"].startswith("application/json")
+    assert download["Content-Disposition"] == (
+        f'attachment; filename="locus-report-{followed.report.reference}.json"'
+    )
+    copy = json.loads(download.content)
+    assert copy["reference"] == followed.report.reference
+    assert copy["report"]["account"] == ACCOUNT and copy["evidence"][0]["sha256"] == sha
+    assert {o["organisation"] for o in copy["organisations"]} >= {"Hope Support"}
+
+    events = audits(in_place, followed.place, AuditAction.REPORT_COPY_DOWNLOADED)
+    assert [e.data["format"] for e in events] == ["html", "json"]
+    assert all(ACCOUNT not in json.dumps(e.data) for e in events)
+
+
+def test_the_copy_and_the_erasure_need_an_opened_report(client, followed, world):
+    for name in ("followup_copy", "followup_copy_download", "followup_erase"):
+        response = client.get(url(followed.place, name))
+        assert response.status_code == 303 and response["Location"] == url(followed.place)
+    open_report(client, followed)
+    # Opened in place A, nothing of it through place B's pages.
+    other = client.get(url(world.b.place, "followup_copy_download"))
+    assert other.status_code == 303 and other["Location"] == url(world.b.place)
+
+
+# --- erasure -------------------------------------------------------------------------------
+
+
+def test_erasure_explains_asks_for_confirmation_then_leaves_only_the_fact(
+    client, followed, in_place
+):
+    open_report(client, followed)
+    confirm = client.get(url(followed.place, "followup_erase"))
+    content = confirm.content.decode()
+    assert confirm.status_code == 200
+    assert "This cannot be undone." in content and "Hope Support" in content
+
+    refused = client.post(url(followed.place, "followup_erase"), {})
+    assert refused.status_code == 422
+    assert "Tick this box to confirm that you want the erasure." in refused.content.decode()
+    with in_place(followed.place):
+        assert Report.objects.get(pk=followed.report.pk).anonymised_at is None
+
+    done = client.post(url(followed.place, "followup_erase"), {"confirm": "on"})
+    assert done.status_code == 303 and done["Location"] == url(followed.place)
+    with in_place(followed.place):
+        assert Report.objects.get(pk=followed.report.pk).account == ""
+    assert len(audits(in_place, followed.place, AuditAction.REPORT_ERASED)) == 1
+
+    page = client.get(url(followed.place))
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert "Your personal data has been erased" in content
+    for offered in ('value="message"', 'value="add"', 'value="consent"', "followup/copy", ACCOUNT):
+        assert offered not in content
+    assert client.post(url(followed.place), {"action": "consent"}).status_code == 410
+    assert client.get(url(followed.place, "followup_erase")).status_code == 303
+
+    # Opened again later with the code: it says the same.
+    client.post(url(followed.place), {"action": "close"})
+    again = open_report(client, followed)
+    assert "Your personal data has been erased" in again.content.decode()
+
+
+def test_erasure_is_throttled_like_opening_a_report(client, followed, settings):
+    settings.LOCUS_RATE_LIMITS = {"followup.open": "2/h"}
+    open_report(client, followed)  # 1
+    assert client.post(url(followed.place, "followup_erase"), {}).status_code == 422  # 2
+    limited = client.post(url(followed.place, "followup_erase"), {"confirm": "on"})
+    assert limited.status_code == 429 and limited["Retry-After"]
