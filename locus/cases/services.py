@@ -14,7 +14,11 @@ from locus.core.choices import AuditAction
 from locus.core.errors import PermissionDenied, ValidationFailed
 from locus.core.services import audit_record
 from locus.directory.models import OrganisationListing
-from locus.outbox.services import outbox_enqueue_email, outbox_enqueue_event
+from locus.outbox.services import (
+    outbox_enqueue_email,
+    outbox_enqueue_event,
+    outbox_enqueue_reporter_email,
+)
 from locus.places.models import Area
 from locus.reporting.choices import ReportStatus
 from locus.reporting.models import Report
@@ -168,13 +172,7 @@ def report_route(*, report) -> list[RoutingDecision]:
         },
     )
     for case in cases_open_for(decisions=decisions, at=now):
-        outbox_enqueue_event(
-            place=place,
-            organisation=case.decision.organisation,
-            event_type=ROUTED_EVENT,
-            payload=_routed_payload(place=place, report=report, decision=case.decision, case=case),
-            source=case.decision,
-        )
+        case_notify_received(place=place, case=case)
     return decisions
 
 
@@ -1065,9 +1063,9 @@ def case_message_send(*, case, membership, body, base_url="") -> CaseMessage:
                 "follow-up code:\n%(link)s\n\n"
                 "For your privacy this e-mail does not contain the message."
             ) % {"reference": report.reference, "link": link}
-        outbox_enqueue_email(
+        outbox_enqueue_reporter_email(
             place=place,
-            to=email,
+            report=report,
             subject=subject,
             body=text,
             source=message,

@@ -113,7 +113,8 @@ class OutboxMessage(TenantModel):
     endpoint = models.ForeignKey(
         WebhookEndpoint, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
     )
-    # E-mail only: an organisation's inbox, never a reporter's address.
+    # E-mail only: an organisation's inbox, never a reporter's address (reporters get a
+    # stand-in, see outbox_enqueue_reporter_email).
     email_to = models.EmailField(blank=True)
     event_type = models.CharField(max_length=100)
     payload = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)

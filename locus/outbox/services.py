@@ -275,6 +275,49 @@ def outbox_enqueue_email(
     )
 
 
+# A reporter's e-mail address is never copied into the outbox (which is not encrypted): their
+# messages carry this stand-in, and the address is read from the report at each attempt.
+REPORTER_DOMAIN = "reporter.locus.invalid"
+
+
+def reporter_stand_in(report_id):
+    return f"report-{int(report_id)}@{REPORTER_DOMAIN}"
+
+
+@_in_callers_transaction
+def outbox_enqueue_reporter_email(
+    *, place, report, subject, body, source=None, event_type="notification"
+) -> OutboxMessage:
+    """Queue an e-mail to the reporter of `report`, who asked for news by e-mail. Same rules
+    as `outbox_enqueue_email` (no personal data in the text); the address stays encrypted in
+    the report and is looked up when the message is sent, so an erased report gets nothing."""
+    if report.place_id != place.pk:
+        raise ValidationFailed(_("The report belongs to another place."))
+    return outbox_enqueue_email(
+        place=place,
+        to=reporter_stand_in(report.pk),
+        subject=subject,
+        body=body,
+        source=source,
+        event_type=event_type,
+    )
+
+
+def _email_address(message):
+    """The address to send to: the stored one, or for a reporter the one in their report —
+    None when the report no longer has it (erased, or the reporter stopped wanting e-mail)."""
+    local, _at, domain = message.email_to.rpartition("@")
+    if domain != REPORTER_DOMAIN:
+        return message.email_to
+    from locus.reporting.models import Report
+
+    report_id = local.removeprefix("report-")
+    report = Report.objects.filter(place_id=message.place_id, pk=report_id).first()
+    if report is None or report.anonymised_at or not report.wants_email_updates:
+        return None
+    return (report.contact or {}).get("email") or None
+
+
 @_in_callers_transaction
 @transaction.atomic
 def outbox_enqueue_event(
@@ -338,9 +381,12 @@ def outbox_claim(*, message, now=None) -> OutboxMessage | None:
 def _send(message, now):
     """One attempt. Returns (outcome, permanent): permanent failures are not retried."""
     if message.kind == MessageKind.EMAIL:
+        to = _email_address(message)
+        if to is None:
+            return transport.Outcome(ok=False, error="the reporter's address is gone"), True
         return (
             transport.send_email(
-                to=message.email_to,
+                to=to,
                 subject=message.payload.get("subject", ""),
                 body=message.payload.get("body", ""),
             ),

@@ -66,10 +66,35 @@ def test_sending_a_message_records_it_and_tells_the_reporter_by_email(world, eve
         audit = AuditEvent.objects.get(action=AuditAction.CASE_MESSAGE_SENT)
         assert audit.actor == officer.user and audit.data["message"] == message.pk
         email = OutboxMessage.objects.get(source_type="cases.casemessage")
-    assert email.kind == "email" and email.email_to == "resident@example.org"
+    # The reporter's address is not copied into the (unencrypted) outbox: a stand-in is.
+    assert email.kind == "email" and email.email_to == f"report-{report.pk}@reporter.locus.invalid"
+    assert "resident@example.org" not in str(email.payload)
     assert report.reference in email.payload["subject"]
     assert "/alpha/follow-up/" in email.payload["body"]
     assert BODY not in str(email.payload) and "roughly" not in str(email.payload)
+
+
+def test_the_reporters_address_is_read_from_the_report_when_the_e_mail_is_sent(
+    world, everyone, in_place, mailoutbox
+):
+    from locus.outbox.services import outbox_deliver
+    from locus.reporting.models import Report
+
+    report = submit(world.a.place, REPORT | {"wants_email_updates": True})
+    case = cases_of(report)[everyone.police]
+    with in_place(world.a.place):
+        case_message_send(case=case, membership=worker_of(everyone.police), body=BODY)
+        email = OutboxMessage.objects.get(source_type="cases.casemessage")
+        mailoutbox.clear()
+        assert outbox_deliver(message=email).status == "delivered"
+        assert [m.to for m in mailoutbox] == [["resident@example.org"]]
+        # Erased since: nothing is sent, and it is not retried.
+        case_message_send(case=case, membership=worker_of(everyone.police), body="Again.")
+        second = OutboxMessage.objects.filter(source_type="cases.casemessage").latest("pk")
+        Report.objects.filter(pk=report.pk).update(anonymised_at=timezone.now(), contact=None)
+        mailoutbox.clear()
+        assert outbox_deliver(message=second).status == "failed"
+        assert mailoutbox == []
 
 
 def test_the_email_links_to_the_follow_up_page_under_the_sites_address(world, everyone, in_place):
