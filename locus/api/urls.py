@@ -86,7 +86,10 @@ def on_validation_error(request, exc):
 
 @api.exception_handler(ApplicationError)
 def on_application_error(request, exc):
-    return _error(request, exc.status, exc.message, exc.code, exc.fields)
+    response = _error(request, exc.status, exc.message, exc.code, exc.fields)
+    if getattr(exc, "retry_after", None):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -176,6 +176,68 @@ def report_route(*, report) -> list[RoutingDecision]:
     return decisions
 
 
+@transaction.atomic
+def report_consent_applied(*, report) -> list[Case]:
+    """Apply a reporter's changed consent to where their report went, in the caller's
+    transaction. Organisations that routing named but consent kept out now receive the report
+    if the new consent allows it (a case opens and they are told); whether contact details are
+    shared follows the new consent both ways — organisations see the report through their
+    decision, so a withdrawal takes effect on their next view. What an organisation already
+    read cannot be taken back. Returns the cases opened."""
+    place = report.place
+    if not RoutingRun.objects.filter(place=place, report=report).exists():
+        return []  # not routed yet: routing will read the new consent
+    listed = set(
+        OrganisationListing.objects.filter(place=place, is_active=True).values_list(
+            "organisation_id", flat=True
+        )
+    )
+    opened, changed = [], []
+    for decision in routing_decisions_for(report).select_related("organisation"):
+        share = policies.share_for(
+            report, decision.organisation, listed=decision.organisation_id in listed
+        )
+        if decision.sent:
+            with_contact = bool(share.allowed and share.with_contact)
+            if decision.with_contact != with_contact:
+                decision.with_contact = with_contact
+                decision.save(update_fields=["with_contact"])
+                changed.append(decision)
+            continue
+        if not share.allowed:
+            continue
+        decision.sent = True
+        decision.level = share.level or ""
+        decision.with_contact = share.with_contact
+        decision.reason = share.reason
+        decision.explanation = {**decision.explanation, "consent_widened": True}
+        decision.save(update_fields=["sent", "level", "with_contact", "reason", "explanation"])
+        opened += cases_open_for(decisions=[decision])
+    for case in Case.objects.filter(place=place, report=report).select_related("decision"):
+        CaseEvent.objects.create(
+            place=place,
+            case=case,
+            kind=CaseEventKind.CONSENT_CHANGED,
+            data={"with_contact": case.decision.with_contact},
+        )
+    for case in opened:
+        case_notify_received(place=place, case=case)
+    if opened and report.status == ReportStatus.RECEIVED:
+        report.status = ReportStatus.WITH_ORGANISATIONS
+        report.save(update_fields=["status"])
+    if opened or changed:
+        audit_record(
+            action=AuditAction.REPORT_REROUTED,
+            place=place,
+            target=report,
+            data={
+                "sent": [c.organisation_id for c in opened],
+                "contact_changed": [d.organisation_id for d in changed],
+            },
+        )
+    return opened
+
+
 # How long a report may wait for its routing task before the sweep routes it itself.
 ROUTING_GRACE = timedelta(minutes=2)
 

@@ -32,3 +32,14 @@ class NotFound(ApplicationError):
 class PermissionDenied(ApplicationError):
     status = 403
     code = "forbidden"
+
+
+class RateLimited(ApplicationError):
+    """Too many attempts: 429 with `Retry-After` seconds (the API adds the header)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message, *, retry_after):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -26,11 +26,11 @@ from pydantic_core import PydanticCustomError
 from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotent
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, ErrorOut
 from locus.cases.choices import CaseOutcome, CaseStatus, MessageDirection
-from locus.core.errors import ApplicationError, NotFound, ValidationFailed
+from locus.core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
 from locus.core.ratelimit import rate_limited
 from locus.places.selectors import area_list
 
-from . import selectors, services
+from . import references, selectors, services
 from .choices import ReporterRole, ReportStatus, SupportWanted
 from .forms import ACCOUNT_MAX_LENGTH, PHONE_RE
 from .models import Report
@@ -494,6 +494,12 @@ def _consent(report):
 
 def _followed_report(request, payload):
     """The report, or one 404 whatever was wrong (reference, code or place)."""
+    attempt = references.followup_attempt(request, place=request.place, reference=payload.reference)
+    if not attempt.allowed:
+        raise RateLimited(
+            _("Too many attempts on this reference. Try again later."),
+            retry_after=attempt.retry_after,
+        )
     report = selectors.report_for_followup(
         place=request.place, reference=payload.reference, code=payload.code
     )

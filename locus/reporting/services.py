@@ -227,6 +227,10 @@ def report_change_consent(*, report, police_anonymised, police_with_contact, sup
         ]
     )
     ConsentChange.objects.create(place=report.place, report=report, consent=_consent_of(report))
+    # Where the report went follows the new consent (docs/routing.md, "Consent changes").
+    from locus.cases.services import report_consent_applied
+
+    report_consent_applied(report=report)
     return report
 
 

@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 
 from locus.core.errors import ValidationFailed
 from locus.core.idempotency import form_idempotency
-from locus.core.ratelimit import rate_limited
+from locus.core.ratelimit import rate_limited, too_many_requests
 
 from . import forms, references, selectors, services
 from .choices import ConsentLevel
@@ -429,6 +429,11 @@ def followup(request, place_slug):
 def _open(request):
     form = forms.FollowUpForm(request.POST)
     if form.is_valid():
+        attempt = references.followup_attempt(
+            request, place=request.place, reference=form.cleaned_data["reference"]
+        )
+        if not attempt.allowed:
+            return too_many_requests(request, attempt.retry_after)
         report = selectors.report_for_followup(
             place=request.place,
             reference=form.cleaned_data["reference"],

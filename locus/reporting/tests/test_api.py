@@ -431,3 +431,26 @@ def test_openapi_lists_the_endpoints_with_their_errors(client):
     send_operation = paths["/api/v1/places/{place_slug}/reports"]["post"]
     assert "Idempotency-Key" in [p["name"] for p in send_operation["parameters"]]
     assert "returned once" in send_operation["description"]
+
+
+def test_the_api_throttles_guesses_on_one_reference_across_clients(client, world, monkeypatch):
+    from locus.reporting import references
+
+    monkeypatch.setattr(references, "REFERENCE_ATTEMPTS", 2)
+    body = send(client).json()
+    for n in range(2):
+        response = client.post(
+            f"{API}/places/alpha/reports/follow-up",
+            {"reference": body["reference"], "code": "WRONG"},
+            content_type="application/json",
+            REMOTE_ADDR=f"203.0.113.{n}",
+        )
+        assert response.status_code == 404
+    response = client.post(
+        f"{API}/places/alpha/reports/follow-up",
+        {"reference": body["reference"], "code": body["followup_code"]},
+        content_type="application/json",
+        REMOTE_ADDR="203.0.113.50",
+    )
+    assert_error(response, 429, "rate_limited")
+    assert int(response["Retry-After"]) > 0

@@ -407,3 +407,25 @@ def test_the_receipt_says_who_received_the_report_and_why(client, world, in_plac
     receipt = client.get(sent["Location"]).content.decode()
     assert "Hope Support" in receipt and "City Police" in receipt
     assert "without your name or contact details" in receipt  # police: anonymised consent only
+
+
+def test_guessing_one_reference_from_many_clients_is_throttled_too(
+    client, world, in_place, monkeypatch
+):
+    from locus.reporting import references
+
+    monkeypatch.setattr(references, "REFERENCE_ATTEMPTS", 3)
+    reference, code = send_report(client, world)
+    url = followup_url(world.a.place)
+    wrong = {"reference": reference, "code": "WRONG-CODE", "action": "open"}
+    statuses = [
+        client.post(url, wrong, REMOTE_ADDR=f"198.51.100.{n}").status_code for n in range(3)
+    ]
+    assert statuses == [422, 422, 422]
+    # A fourth client, even with the right code: the reference has had its attempts.
+    right = {"reference": reference, "code": code, "action": "open"}
+    refused = client.post(url, right, REMOTE_ADDR="198.51.100.99")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    # Another reference is not affected.
+    other = {"reference": "ZZZZ-ZZZZ", "code": "X", "action": "open"}
+    assert client.post(url, other, REMOTE_ADDR="198.51.100.98").status_code == 422

@@ -1,0 +1,70 @@
+"""A reporter's consent change reaches where their report went (report_consent_applied)."""
+
+from locus.cases.choices import CaseEventKind, ShareLevel, ShareReason
+from locus.cases.models import Case, CaseEvent, RoutingDecision
+from locus.cases.tests.test_services import THREAT, _everyone, _submit
+from locus.core.choices import AuditAction
+from locus.core.models import AuditEvent
+from locus.outbox.models import OutboxMessage
+from locus.reporting.services import report_change_consent
+
+NO_POLICE = THREAT | {"consent_police_anonymised": False}
+
+
+def _decision(report, organisation):
+    return RoutingDecision.objects.get(report=report, organisation=organisation)
+
+
+def test_widening_consent_sends_the_report_to_the_police_it_was_kept_from(
+    world, in_place, partners, rule_in
+):
+    _everyone(partners, world, rule_in)
+    report = _submit(world, in_place, NO_POLICE)
+    with in_place(world.a.place):
+        before = _decision(report, partners.police)
+        assert not before.sent and before.reason == ShareReason.NO_POLICE_CONSENT
+        report_change_consent(
+            report=report, police_anonymised=True, police_with_contact=False, support_contact=False
+        )
+        after = _decision(report, partners.police)
+        assert after.sent and after.level == ShareLevel.ANONYMISED and not after.with_contact
+        assert after.reason == ShareReason.POLICE_ANONYMISED
+        case = Case.objects.get(report=report, organisation=partners.police)
+        assert OutboxMessage.objects.filter(
+            source_type="cases.routingdecision", source_id=str(after.pk)
+        ).exists()
+        assert AuditEvent.objects.filter(action=AuditAction.REPORT_REROUTED).count() == 1
+        assert CaseEvent.objects.filter(case=case, kind=CaseEventKind.CREATED).exists()
+        # Changing it again opens nothing twice.
+        report_change_consent(
+            report=report, police_anonymised=True, police_with_contact=False, support_contact=False
+        )
+        assert Case.objects.filter(report=report, organisation=partners.police).count() == 1
+
+
+def test_withdrawing_contact_consent_hides_contact_details_from_then_on(
+    world, in_place, partners, rule_in
+):
+    _everyone(partners, world, rule_in)
+    report = _submit(world, in_place, THREAT | {"consent_police_with_contact": True})
+    with in_place(world.a.place):
+        assert _decision(report, partners.police).with_contact
+        report_change_consent(
+            report=report, police_anonymised=True, police_with_contact=False, support_contact=False
+        )
+        police = _decision(report, partners.police)
+        assert police.sent and not police.with_contact  # the case stays; the contact does not
+        case = Case.objects.get(report=report, organisation=partners.police)
+        event = CaseEvent.objects.filter(case=case, kind=CaseEventKind.CONSENT_CHANGED).get()
+        assert event.data == {"with_contact": False}
+
+
+def test_a_consent_change_before_routing_leaves_routing_to_read_it(world, in_place, settings):
+    from locus.cases.services import report_consent_applied
+    from locus.reporting.services import report_submit
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    with in_place(world.a.place):
+        report = report_submit(place=world.a.place, data=NO_POLICE).report
+        assert report_consent_applied(report=report) == []
+        assert not RoutingDecision.objects.filter(report=report).exists()
