@@ -454,6 +454,7 @@ def check_reports(state, acknowledged):
         )
         messages = Counter(
             OutboxMessage.objects.filter(
+                kind="webhook",  # (an organisation's inbox also gets an e-mail per decision)
                 source_type=RoutingDecision._meta.label_lower,
                 created_at__gte=datetime.fromtimestamp(state["started"], UTC),
             ).values_list("source_id", flat=True)
