@@ -31,7 +31,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from locus.core.errors import ValidationFailed
-from locus.core.tasks import enqueue_on_commit
 from locus.directory.selectors import listing_exists
 
 from . import transport
@@ -163,10 +162,31 @@ def webhook_endpoint_rotate_secret(
 # Enqueueing ----------------------------------------------------------------------------------
 
 
-def _kick(message):
-    from .tasks import deliver_message
+KICKS = "_locus_outbox_kicks"  # on the connection: (outermost atomic block, {place: [ids]})
 
-    enqueue_on_commit(deliver_message, place_id=message.place_id, message_id=message.message_id)
+
+def _kick(message):
+    """Have the worker try `message` as soon as the transaction commits. The messages of one
+    transaction share one task (a task per message would be a write per message): each
+    on-commit callback flushes whatever is pending, so the batch goes out even when the
+    savepoint of an earlier message was rolled back (its id then finds nothing)."""
+    connection = transaction.get_connection()
+    # Pending ids belong to the outermost transaction: a rolled-back one leaves its ids behind,
+    # and the next transaction starts afresh instead of carrying them.
+    outermost = connection.atomic_blocks[0] if connection.atomic_blocks else None
+    state = connection.__dict__.get(KICKS)
+    if state is None or state[0] is not outermost:
+        state = connection.__dict__[KICKS] = (outermost, {})
+    state[1].setdefault(message.place_id, []).append(message.message_id)
+    transaction.on_commit(lambda: _flush_kicks(connection))
+
+
+def _flush_kicks(connection):
+    from .tasks import deliver_messages
+
+    _outermost, pending = connection.__dict__.pop(KICKS, None) or (None, {})
+    for place_id, message_ids in pending.items():
+        deliver_messages.enqueue(place_id=place_id, message_ids=message_ids)
 
 
 def _insert_once(message, existing):

@@ -18,6 +18,21 @@ def deliver_message(*, place, message_id):
 
 
 @task()
+@in_place
+def deliver_messages(*, place, message_ids):
+    """First attempts for the messages one transaction queued, in order (see `_kick`).
+    Returns {message id: status}; a message not found or not due is left to the sweep."""
+    from .selectors import outbox_message_get
+    from .services import outbox_deliver
+
+    results = {}
+    for message_id in message_ids:
+        message = outbox_message_get(place=place, message_id=message_id)
+        results[message_id] = None if message is None else outbox_deliver(message=message).status
+    return results
+
+
+@task()
 def deliver_due(*, batch_size=100):
     """The scheduled sweep across places (see `manage.py deliver_outbox`)."""
     from .sweep import outbox_deliver_due

@@ -253,3 +253,36 @@ def test_a_concurrent_duplicate_returns_the_first_message_and_keeps_the_transact
         found, created = _insert_once(duplicate, RacingCheck())
         assert (found.pk, created) == (first.pk, False)
         assert OutboxMessage.objects.count() == 1  # on PostgreSQL too: not aborted
+
+
+def test_the_messages_of_one_transaction_share_one_delivery_task(
+    world, in_place, endpoint_for, receivers, django_capture_on_commit_callbacks, settings
+):
+    from django.tasks import task_backends
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    backend = task_backends["default"]
+    backend.clear()
+    receiver = receivers()
+    endpoint, secret = endpoint_for(world.a, receiver.url)
+    receiver.secret = secret
+    place = world.a.place
+    with (
+        in_place(place),
+        django_capture_on_commit_callbacks(execute=True),
+        transaction.atomic(),
+    ):
+        messages = [
+            outbox_enqueue_webhook(
+                place=place, endpoint=endpoint, event_type="case.routed", payload={"case": n}
+            )
+            for n in range(3)
+        ]
+    (queued,) = [r for r in backend.results if r.task.name == "deliver_messages"]
+    assert queued.kwargs == {
+        "place_id": place.pk,
+        "message_ids": [m.message_id for m in messages],
+    }
+    statuses = queued.task.call(**queued.kwargs)  # what the worker does
+    assert set(statuses.values()) == {MessageStatus.DELIVERED}
+    assert len(receiver.requests) == 3

@@ -1,0 +1,127 @@
+"""The Where step's "pick your area on the map" in a real browser: clicking an area on the map
+chooses it in the Area list (which the form sends), choosing in the list highlights it on the
+map, nothing is loaded from another host (no map tiles) and axe is clean. With JavaScript off
+the map stays hidden and the list alone does the job. The browser fixtures are the suite's own
+(tests/browser/conftest.py); its `page` fails the test on any request to another host and on
+any console error, CSP violations included."""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.cache import cache
+from playwright.sync_api import expect
+
+from tests.browser.conftest import (  # noqa: F401
+    TIMEOUT_MS,
+    axe,
+    browser,
+    check_axe,
+    page,
+    shot,
+    submit,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def world(transactional_db):
+    """The two-place world, committed, so that the live server's thread sees it."""
+    from locus.core.testing.world import build_world
+
+    return build_world()
+
+
+def to_the_where_step(tab):
+    tab.goto("/alpha/report/")
+    tab.get_by_role("group", name="What happened?").get_by_label("Physical attack").check()
+    submit(tab.get_by_role("button", name="Continue", exact=True))
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Where")
+
+
+def chosen(tab):
+    return tab.get_by_label("Area").locator("option:checked")
+
+
+def test_pick_the_area_on_the_map(page, world, check_axe, shot, live_server):  # noqa: F811
+    north, south = world.a.areas
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+
+    to_the_where_step(page)
+    shapes = page.locator("#area-map path.area-shape")
+    expect(shapes).to_have_count(2)  # Alphaville's areas only, drawn from its GeoJSON
+    expect(page.get_by_text("Or pick your area on the map")).to_be_visible()
+    expect(page.locator("#area-map")).to_have_attribute("aria-hidden", "true")
+    expect(chosen(page)).to_have_text("I don't know")
+    check_axe(page)
+
+    # A click on the map chooses the area in the list, and highlights it.
+    page.locator(f'#area-map path[data-area="{south.pk}"]').click()
+    expect(chosen(page)).to_have_text("Alphaville South")
+    expect(page.get_by_label("Area")).to_have_value(str(south.pk))
+    expect(page.locator("#area-map path.is-selected")).to_have_count(1)
+    expect(page.locator(f'#area-map path[data-area="{south.pk}"]')).to_have_class(
+        re.compile(r"\bis-selected\b")
+    )
+    shot(page, "report_area_map")
+
+    # A choice in the list moves the highlight on the map; "I don't know" clears it.
+    page.get_by_label("Area").select_option(label="Alphaville North")
+    expect(page.locator("#area-map path.is-selected")).to_have_attribute("data-area", str(north.pk))
+    page.get_by_label("Area").select_option(label="I don't know")
+    expect(page.locator("#area-map path.is-selected")).to_have_count(0)
+
+    # What the map chose is what the form sends: back on the step, list and map still agree.
+    page.locator(f'#area-map path[data-area="{south.pk}"]').click()
+    page.get_by_role("group", name="What kind of place was it?").get_by_label(
+        "Public transport"
+    ).check()
+    submit(page.get_by_role("button", name="Continue", exact=True))
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Where")
+    submit(page.get_by_role("button", name="Back", exact=True))
+    expect(chosen(page)).to_have_text("Alphaville South")
+    expect(page.locator("#area-map path.is-selected")).to_have_attribute("data-area", str(south.pk))
+    check_axe(page)
+
+    origin = urlsplit(live_server.url).netloc
+    assert any(url.endswith("/api/v1/places/alpha/areas") for url in requests), requests
+    foreign = [url for url in requests if urlsplit(url).netloc not in {origin, ""}]
+    assert not foreign, f"requests to other hosts: {foreign}"
+
+
+def test_the_list_alone_without_javascript(browser, live_server, world, axe):  # noqa: F811
+    cache.clear()  # rate-limit counters
+    context = browser.new_context(
+        java_script_enabled=False, base_url=live_server.url, locale="en-GB"
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    # axe cannot run where scripts are off: the page as served is checked in a second context.
+    checker_context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    checker = checker_context.new_page()
+    checker.goto("/alpha/")
+    try:
+        to_the_where_step(tab)
+        expect(tab.locator("#area-map")).to_be_hidden()
+        expect(tab.get_by_text("Or pick your area on the map")).to_be_hidden()
+        checker.set_content(tab.content(), wait_until="load")
+        violations = axe.run(checker).response["violations"]
+        assert not violations, [f"{v['id']} {v['help']}" for v in violations]
+
+        tab.get_by_label("Area").select_option(label="Alphaville South")
+        tab.get_by_role("group", name="What kind of place was it?").get_by_label(
+            "Public transport"
+        ).check()
+        submit(tab.get_by_role("button", name="Continue", exact=True))
+        expect(tab.get_by_role("heading", level=1)).not_to_have_text("Where")
+        submit(tab.get_by_role("button", name="Back", exact=True))
+        expect(chosen(tab)).to_have_text("Alphaville South")
+    finally:
+        context.close()
+        checker_context.close()
