@@ -238,6 +238,23 @@ def start_task_worker(env):
     )
 
 
+def wait_for_routing(state, timeout=300):
+    """Wait until the worker has routed every report of the run so far (or `timeout` seconds).
+    Returns (reports queued when called, seconds waited). Called before each baseline run, so
+    that the worker's backlog from the previous intake run does not weigh on the baseline."""
+    from locus.core.tenancy import place_scope
+    from locus.places.selectors import place_get_by_slug
+    from locus.reporting.models import Report
+
+    with place_scope(place_get_by_slug(PLACE)):
+        unrouted = Report.objects.filter(pk__gt=state["last_report"], routing_run__isnull=True)
+        backlog = unrouted.count()
+        start = time.perf_counter()
+        while unrouted.exists() and time.perf_counter() - start < timeout:
+            time.sleep(0.5)
+    return backlog, time.perf_counter() - start
+
+
 def drain_routing(state, worker, timeout=300):
     """Wait for the worker to route every report of the run, then stop it. Returns (reports
     the worker routed after the load ended, seconds waited, reports routed here because the
@@ -245,16 +262,10 @@ def drain_routing(state, worker, timeout=300):
     from locus.cases.services import reports_route_pending
     from locus.core.tenancy import place_scope
     from locus.places.selectors import place_get_by_slug
-    from locus.reporting.models import Report
 
+    backlog, waited = wait_for_routing(state, timeout)
     place = place_get_by_slug(PLACE)
     with place_scope(place):
-        unrouted = Report.objects.filter(pk__gt=state["last_report"], routing_run__isnull=True)
-        backlog = unrouted.count()
-        start = time.perf_counter()
-        while unrouted.exists() and time.perf_counter() - start < timeout:
-            time.sleep(0.5)
-        waited = time.perf_counter() - start
         worker.terminate()
         worker.wait(timeout=30)
         leftover = reports_route_pending(place=place, older_than=timedelta(0))
@@ -514,6 +525,8 @@ def run_benchmark(env):
             reports_acked.append(probe_reference)
         for clients in CONCURRENCY:
             for name, path in (("baseline: one INSERT", BASELINE_PATH), (intake_name, intake_path)):
+                if path == BASELINE_PATH:
+                    wait_for_routing(state)
                 warmup, run = measure(path, bodies, clients)
                 results.append((name, run))
                 if path == BASELINE_PATH:
