@@ -17,6 +17,20 @@ class Capability(StrEnum):
     USE_API = "api.use"
     MANAGE_ROUTING = "routing.manage"
     MANAGE_INTEGRATIONS = "integrations.manage"
+    # Aggregate figures of the place (no personal data): the dashboard, spikes, indicators.
+    VIEW_INSIGHTS = "insights.view"
+    # Annotations, indicator imports and other place-wide insight settings.
+    MANAGE_INSIGHTS = "insights.manage"
+    # Subscribe one's own organisation to spike alerts.
+    SUBSCRIBE_ALERTS = "alerts.subscribe"
+    # Edit one's own organisation's directory entry and services.
+    MANAGE_OWN_DIRECTORY = "directory.manage_own"
+    # The whole place's directory: coverage, overlaps and gaps, imports and exports.
+    MANAGE_DIRECTORY = "directory.manage"
+    # Run one's own organisation's programmes and report their results.
+    MANAGE_PROGRAMMES = "programmes.manage"
+    # The place's portfolio of programmes.
+    VIEW_PORTFOLIO = "programmes.portfolio"
 
 
 ROLE_CAPABILITIES = {
@@ -27,10 +41,35 @@ ROLE_CAPABILITIES = {
         Capability.VIEW_JOBS,
         Capability.USE_API,
         Capability.MANAGE_ROUTING,
+        Capability.VIEW_INSIGHTS,
+        Capability.MANAGE_INSIGHTS,
+        Capability.SUBSCRIBE_ALERTS,
+        Capability.MANAGE_OWN_DIRECTORY,
+        Capability.MANAGE_DIRECTORY,
+        Capability.MANAGE_PROGRAMMES,
+        Capability.VIEW_PORTFOLIO,
     },
-    Role.CASEWORKER: {Capability.STAFF_HOME, Capability.VIEW_PERSONAL_DATA, Capability.USE_API},
-    Role.ANALYST: {Capability.STAFF_HOME, Capability.VIEW_JOBS, Capability.USE_API},
-    Role.EDITOR: {Capability.STAFF_HOME, Capability.USE_API},
+    Role.CASEWORKER: {
+        Capability.STAFF_HOME,
+        Capability.VIEW_PERSONAL_DATA,
+        Capability.USE_API,
+        Capability.VIEW_INSIGHTS,
+        Capability.SUBSCRIBE_ALERTS,
+    },
+    Role.ANALYST: {
+        Capability.STAFF_HOME,
+        Capability.VIEW_JOBS,
+        Capability.USE_API,
+        Capability.VIEW_INSIGHTS,
+        Capability.MANAGE_INSIGHTS,
+        Capability.VIEW_PORTFOLIO,
+    },
+    Role.EDITOR: {
+        Capability.STAFF_HOME,
+        Capability.USE_API,
+        Capability.MANAGE_OWN_DIRECTORY,
+        Capability.MANAGE_PROGRAMMES,
+    },
     Role.MEMBER: {Capability.STAFF_HOME},
 }
 
@@ -45,6 +84,9 @@ PLACE_WIDE_CAPABILITIES = {
     Capability.MANAGE_AREAS,
     Capability.MANAGE_PLACE,
     Capability.MANAGE_ROUTING,
+    Capability.MANAGE_INSIGHTS,
+    Capability.MANAGE_DIRECTORY,
+    Capability.VIEW_PORTFOLIO,
 }
 
 

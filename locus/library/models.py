@@ -228,3 +228,56 @@ class RecordFacet(models.Model):
 
     def __str__(self):
         return f"{self.record_id} {self.facet}={self.value}"
+
+
+class FileStatus(models.TextChoices):
+    """Text extraction of an uploaded file, done by the task worker."""
+
+    PENDING = "pending", _("Waiting for text extraction")
+    EXTRACTED = "extracted", _("Text extracted")
+    FAILED = "failed", _("Text extraction failed")
+
+
+class RecordFile(models.Model):
+    """A document attached to a record (a PDF or a text file). Library files are public once the
+    record is published, so they are stored in plain form; the worker extracts their text for the
+    search index within time and size limits and records why when it cannot."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to="library/%Y/%m/", max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    mime = models.CharField(max_length=80)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=FileStatus.choices, default=FileStatus.PENDING)
+    error = models.CharField(_("extraction problem"), max_length=300, blank=True)
+    text = models.TextField(blank=True, editable=False)
+    language = models.CharField(_("detected language"), max_length=8, blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    extracted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["record", "uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class RecordEmbedding(models.Model):
+    """A record's multilingual embedding (title, summary and extracted text), for cross-language
+    search and "more like this". Float32 little-endian bytes; `model` names what produced it so a
+    model change re-embeds."""
+
+    record = models.OneToOneField(Record, on_delete=models.CASCADE, related_name="embedding")
+    model = models.CharField(max_length=80)
+    dimensions = models.PositiveSmallIntegerField()
+    vector = models.BinaryField()
+    text_sha256 = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.record_id} {self.model}"

@@ -56,6 +56,12 @@ class Place(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Public counts below this number are shown as 'fewer than N'."),
     )
+    publication_delay_days = models.PositiveSmallIntegerField(
+        _("publication delay (days)"),
+        default=0,
+        validators=[MaxValueValidator(365)],
+        help_text=_("Public figures leave out the most recent days (0: publish up to today)."),
+    )
     report_retention_days = models.PositiveIntegerField(
         _("report retention (days)"),
         default=6 * 365,
