@@ -18,7 +18,11 @@ def fill(lang, table):
     path = ROOT / "locale" / lang / "LC_MESSAGES" / "django.po"
     catalog = polib.pofile(str(path))
     for entry in catalog:
-        value = table.get(entry.msgid)
+        value = None
+        if entry.msgctxt:  # pgettext: keyed "context\u0004msgid", else by msgid alone
+            value = table.get(f"{entry.msgctxt}\x04{entry.msgid}")
+        if value is None:
+            value = table.get(entry.msgid)
         if value is None:
             continue
         if isinstance(value, list):

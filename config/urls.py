@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from locus.api.urls import api
+from locus.library import oai_views
 
 handler403 = "locus.core.views.permission_denied"
 handler404 = "locus.core.views.page_not_found"
@@ -20,6 +21,13 @@ urlpatterns = [
     path("", include("locus.cases.urls")),
     path("", include("locus.outbox.urls")),
     path("", include("locus.library.urls")),
+    path("", include("locus.insights.urls")),
+    path("oai", oai_views.endpoint, name="oai"),  # the library's OAI-PMH (issue 5 §7)
+    path("", include("locus.insights.public_urls")),
+    path("", include("locus.alerts.urls")),
+    path("", include("locus.places.indicator_urls")),
+    path("", include("locus.programmes.urls")),
+    path("", include("locus.directory.urls")),
     path("", include("locus.places.urls")),
 ]
 

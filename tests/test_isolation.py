@@ -233,7 +233,427 @@ PUBLIC_PLACE_URLS = {
     "reporting:followup_copy",
     "reporting:followup_copy_download",
     "reporting:followup_erase",
+    # Library (issue 5 §6): a city's showcase of published library records — public, like the
+    # library (locus/library/tests/test_review_api.py::test_showcase_*).
+    "library:showcase",
 }
+
+
+# --- Programmes (locus/programmes) ---------------------------------------------------------
+
+
+def _programme_objects(place_world):
+    from locus.programmes.tests.factories import full_programme
+
+    data = full_programme(place_world)
+    return data
+
+
+def _programme(place_world):
+    return {"programme_id": _programme_objects(place_world)["programme"].pk}
+
+
+def _programme_indicator(place_world):
+    data = _programme_objects(place_world)
+    return {"programme_id": data["programme"].pk, "indicator_id": data["outcome"].pk}
+
+
+def _programme_period(place_world):
+    data = _programme_objects(place_world)
+    return {"programme_id": data["programme"].pk, "period_id": data["period"].pk}
+
+
+def _programme_survey(place_world):
+    data = _programme_objects(place_world)
+    return {"programme_id": data["programme"].pk, "survey_id": data["survey"].pk}
+
+
+def _programme_file(place_world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from locus.programmes.services import evidence_add
+
+    data = _programme_objects(place_world)
+    with place_scope(place_world.place):
+        evidence = evidence_add(
+            period=data["period"],
+            actor=None,
+            uploaded=SimpleUploadedFile("sheet.txt", b"Attendance: 12 people", "text/plain"),
+        )
+    return {
+        "programme_id": data["programme"].pk,
+        "period_id": data["period"].pk,
+        "file_id": evidence.pk,
+    }
+
+
+def _place_with_programme(place_world):
+    _programme_objects(place_world)
+    return {}
+
+
+CASES += [
+    ViewCase("programmes:list", allowed_role="editor", denied_role="member"),
+    ViewCase("programmes:new", allowed_role="editor", denied_role="analyst"),
+    ViewCase(
+        "programmes:new",
+        allowed_role="coordinator",
+        denied_role="caseworker",
+        method="post",
+        data={
+            "title": "Battery programme",
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+            "intervention": "education",
+            "currency": "GBP",
+            "status": "active",
+        },
+        ok_status=(302,),
+    ),
+    ViewCase("programmes:portfolio", allowed_role="analyst", denied_role="editor"),
+    ViewCase(
+        "programmes:place_iati",
+        allowed_role="coordinator",
+        denied_role="editor",
+        objects=_place_with_programme,
+    ),
+    ViewCase("programmes:detail", allowed_role="editor", denied_role="analyst", objects=_programme),
+    ViewCase("programmes:edit", allowed_role="editor", denied_role="member", objects=_programme),
+    ViewCase("programmes:toc", allowed_role="editor", denied_role="analyst", objects=_programme),
+    ViewCase(
+        "programmes:toc",
+        allowed_role="editor",
+        denied_role="caseworker",
+        objects=_programme,
+        method="post",
+        data={"problem": "A problem", "activities": "One\nTwo"},
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "programmes:indicator_new", allowed_role="editor", denied_role="analyst", objects=_programme
+    ),
+    ViewCase(
+        "programmes:indicator_edit",
+        allowed_role="editor",
+        denied_role="caseworker",
+        objects=_programme_indicator,
+    ),
+    ViewCase(
+        "programmes:survey_new",
+        allowed_role="editor",
+        denied_role="analyst",
+        objects=_programme_indicator,
+    ),
+    ViewCase(
+        "programmes:period_new",
+        allowed_role="editor",
+        denied_role="analyst",
+        objects=_programme,
+        method="post",
+        data={"start": "2026-04-01", "end": "2026-06-30"},
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "programmes:results",
+        allowed_role="editor",
+        denied_role="analyst",
+        objects=_programme_period,
+    ),
+    ViewCase(
+        "programmes:results",
+        allowed_role="editor",
+        denied_role="caseworker",
+        objects=_programme_period,
+        method="post",
+        data={"narrative": "Went well."},
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "programmes:evidence", allowed_role="editor", denied_role="member", objects=_programme_file
+    ),
+    ViewCase(
+        "programmes:report",
+        allowed_role="analyst",
+        denied_role="caseworker",
+        objects=_programme_period,
+    ),
+    ViewCase(
+        "programmes:report_pdf",
+        allowed_role="coordinator",
+        denied_role="member",
+        objects=_programme_period,
+    ),
+    ViewCase(
+        "programmes:survey", allowed_role="editor", denied_role="analyst", objects=_programme_survey
+    ),
+    ViewCase("programmes:iati", allowed_role="editor", denied_role="analyst", objects=_programme),
+    ViewCase(
+        "programmes:publish",
+        allowed_role="editor",
+        denied_role="analyst",
+        objects=_programme,
+        method="post",
+        ok_status=(302,),
+    ),
+]
+# The anonymous questionnaire of a survey (by its token; no personal data).
+PUBLIC_PLACE_URLS |= {"programmes:survey_public", "programmes:survey_thanks"}
+
+
+# --- Alerts and context indicators (locus/alerts, locus/places/indicator_*) -----------------
+
+
+def _alarm(place_world):
+    from datetime import date
+
+    from locus.alerts.models import Alarm
+
+    with place_scope(place_world.place):
+        alarm, _created = Alarm.objects.get_or_create(
+            place=place_world.place,
+            week=date(2026, 3, 2),
+            series_key="place|bias:antisemitism",
+            defaults={
+                "axis": "bias",
+                "category": "antisemitism",
+                "method": "ears",
+                "observed": 30,
+                "expected": 5.0,
+                "upper_bound": 14.0,
+                "p_value": 0.0001,
+                "q_value": 0.001,
+                "score": 2.5,
+            },
+        )
+    return {"alarm_id": alarm.pk}
+
+
+CASES += [
+    ViewCase("alerts:index", allowed_role="analyst", denied_role="editor"),
+    ViewCase(
+        "alerts:subscription",
+        allowed_role="caseworker",
+        denied_role="analyst",
+        method="post",
+        data={"bias": ["antisemitism"], "is_active": "on"},
+        ok_status=(302,),
+    ),
+    ViewCase("alerts:detail", allowed_role="caseworker", denied_role="editor", objects=_alarm),
+    ViewCase(
+        "alerts:close",
+        allowed_role="coordinator",
+        denied_role="caseworker",
+        objects=_alarm,
+        method="post",
+        ok_status=(302,),
+    ),
+    ViewCase("indicators:context", allowed_role="caseworker", denied_role="editor"),
+    ViewCase("indicators:import", allowed_role="analyst", denied_role="caseworker"),
+]
+
+
+# --- Insights dashboard, service figures and annotations (locus/insights) ------------------
+
+
+def _annotation(place_world):
+    from datetime import date
+
+    from locus.insights.services import annotation_create
+
+    with place_scope(place_world.place):
+        annotation = annotation_create(
+            place=place_world.place,
+            starts_on=date(2026, 2, 21),
+            ends_on=date(2026, 2, 27),
+            text="Battery event",
+        )
+    return {"annotation_id": annotation.pk}
+
+
+CASES += [
+    ViewCase("insights:dashboard", allowed_role="caseworker", denied_role="editor"),
+    ViewCase("insights:service", allowed_role="analyst", denied_role="member"),
+    ViewCase("insights:annotations", allowed_role="analyst", denied_role="caseworker"),
+    ViewCase(
+        "insights:annotations",
+        allowed_role="coordinator",
+        denied_role="caseworker",
+        method="post",
+        data={"starts_on": "2026-02-21", "ends_on": "2026-02-22", "text": "Battery"},
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "insights:annotation_edit",
+        allowed_role="analyst",
+        denied_role="editor",
+        objects=_annotation,
+    ),
+    ViewCase(
+        "insights:annotation_edit",
+        allowed_role="coordinator",
+        denied_role="caseworker",
+        objects=_annotation,
+        method="post",
+        data={"starts_on": "2026-02-21", "ends_on": "2026-02-21", "text": "Changed"},
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "insights:annotation_delete",
+        allowed_role="admin",
+        denied_role="member",
+        objects=_annotation,
+    ),
+    ViewCase(
+        "insights:annotation_delete",
+        allowed_role="coordinator",
+        denied_role="caseworker",
+        objects=_annotation,
+        method="post",
+        ok_status=(302,),
+    ),
+]
+
+
+# --- Open data, exports and network roll-ups (locus/insights/public_*.py) --------------------
+
+CASES += [
+    ViewCase("insights_data:exports", allowed_role="analyst", denied_role="member"),
+    ViewCase("insights_data:export_records", allowed_role="coordinator", denied_role="editor"),
+]
+# The public open data of a place (locus/insights/tests/test_open_data.py): suppressed figures.
+PUBLIC_PLACE_URLS |= {
+    "insights_data:open_data",
+    "insights_data:open_data_csv",
+    "insights_data:open_data_geojson",
+}
+
+
+# --- Directory (locus/directory) ------------------------------------------------------------
+
+
+def _dir_organisation(place_world):
+    return {"organisation_id": place_world.organisation.pk}
+
+
+def _dir_service(place_world):
+    from locus.directory.tests.factories import world_service
+
+    return {"service_id": world_service(place_world).pk}
+
+
+def _dir_partnership(place_world):
+    from locus.directory.tests.factories import listed_organisation, make_partnership
+
+    partner = listed_organisation(place_world.place, f"Partner of {place_world.place.slug}")
+    partnership = make_partnership(place_world.place, place_world.organisation, partner)
+    return {"partnership_id": partnership.pk}
+
+
+DIRECTORY_SERVICE_FORM = {
+    "name": "Battery service",
+    "service_type": "helpline",
+    "status": "active",
+    "whole_place": "on",
+}
+
+CASES += [
+    ViewCase("directory:index", allowed_role="editor", denied_role="caseworker"),
+    ViewCase(
+        "directory:organisation",
+        allowed_role="editor",
+        denied_role="analyst",
+        objects=_dir_organisation,
+    ),
+    ViewCase(
+        "directory:organisation",
+        allowed_role="admin",
+        denied_role="caseworker",
+        objects=_dir_organisation,
+        method="post",
+        data={"name": "Renamed council"},
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "directory:organisation_check",
+        allowed_role="editor",
+        denied_role="member",
+        objects=_dir_organisation,
+        method="post",
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "directory:service_new",
+        allowed_role="editor",
+        denied_role="analyst",
+        objects=_dir_organisation,
+    ),
+    ViewCase(
+        "directory:service_new",
+        allowed_role="coordinator",
+        denied_role="caseworker",
+        objects=_dir_organisation,
+        method="post",
+        data=DIRECTORY_SERVICE_FORM,
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "directory:service_edit", allowed_role="editor", denied_role="member", objects=_dir_service
+    ),
+    ViewCase(
+        "directory:service_edit",
+        allowed_role="admin",
+        denied_role="analyst",
+        objects=_dir_service,
+        method="post",
+        data=DIRECTORY_SERVICE_FORM,
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "directory:service_delete",
+        allowed_role="editor",
+        denied_role="caseworker",
+        objects=_dir_service,
+    ),
+    ViewCase(
+        "directory:service_delete",
+        allowed_role="coordinator",
+        denied_role="member",
+        objects=_dir_service,
+        method="post",
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "directory:partnership_new",
+        allowed_role="editor",
+        denied_role="analyst",
+        objects=_dir_organisation,
+    ),
+    ViewCase(
+        "directory:partnership_delete",
+        allowed_role="admin",
+        denied_role="caseworker",
+        objects=_dir_partnership,
+        method="post",
+        ok_status=(302,),
+    ),
+    # Place-wide (MANAGE_DIRECTORY): an editor, who may edit its own entry, gets 403.
+    ViewCase("directory:coverage", allowed_role="coordinator", denied_role="editor"),
+    ViewCase("directory:pathways", allowed_role="coordinator", denied_role="editor"),
+    ViewCase("directory:network", allowed_role="admin", denied_role="editor"),
+    ViewCase("directory:import", allowed_role="coordinator", denied_role="editor"),
+    ViewCase("directory:export", allowed_role="admin", denied_role="editor"),
+    ViewCase("directory:settings", allowed_role="admin", denied_role="editor"),
+    ViewCase(
+        "directory:settings",
+        allowed_role="coordinator",
+        denied_role="analyst",
+        method="post",
+        data={"check_every_days": "120"},
+        ok_status=(302,),
+    ),
+]
+# The public directory (no sign-in; locus/directory/tests/test_views.py).
+PUBLIC_PLACE_URLS |= {"directory:public", "directory:public_service"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

@@ -27,6 +27,9 @@ GLOBAL_MODELS = {
     "library.recordversion": "a version of a network-wide library record",
     "library.recordlink": "links between network-wide library records",
     "library.recordfacet": "facet values of a network-wide library record",
+    "library.recordreview": "a moderation step of a network-wide library record",
+    "library.recordembedding": "the multilingual vector of a network-wide library record",
+    "library.recordfile": "a document attached to a network-wide library record",
 }
 THIRD_PARTY_APPS = {
     "admin",

@@ -127,12 +127,19 @@ def on_request_too_big(request, exc):
 
 def _mount_routers():
     from locus.accounts.api import router as accounts_router
+    from locus.alerts.api import router as alerts_router
     from locus.cases.api import router as cases_router
     from locus.cases.rules_api import router as routing_router
     from locus.directory.api import router as directory_router
+    from locus.insights.api import router as insights_router
+    from locus.insights.public_api import router as insights_data_router
     from locus.library.api import router as library_router
+    from locus.library.file_api import router as library_files_router
+    from locus.library.review_api import router as library_review_router
     from locus.outbox.api import router as webhooks_router
     from locus.places.api import router as places_router
+    from locus.places.indicator_api import router as indicators_router
+    from locus.programmes.api import router as programmes_router
     from locus.reporting.api import router as reporting_router
 
     api.add_router("", accounts_router)
@@ -143,6 +150,13 @@ def _mount_routers():
     api.add_router("", routing_router)
     api.add_router("", webhooks_router)
     api.add_router("", library_router)
+    api.add_router("", programmes_router)
+    api.add_router("", insights_router)
+    api.add_router("", insights_data_router)
+    api.add_router("", alerts_router)  # spike alarms and subscriptions (issue 4 §2)
+    api.add_router("", indicators_router)  # context indicators (issue 4 §3)
+    api.add_router("", library_files_router)  # library files (issue 5 §3)
+    api.add_router("", library_review_router)  # library contribution, moderation, similar (§6)
 
 
 _mount_routers()

@@ -753,69 +753,71 @@ def _steps_description(text):
     "does not apply (e.g. `invalid_transition`, `merged`)."
 
 
-@router.post(
-    "/places/{slug:place_slug}/cases/{case_id}/acknowledge",
-    response={200: CaseOut, **STEP_ERRORS},
-    auth=STAFF_AUTH,
+def _step_post(action, out=CaseOut, *, summary, description, status=200, idempotent=False):
+    """Declare a step on one case: `POST …/cases/{case_id}/<action>`, staff only, answering
+    `out` or the step errors (and 409/422 of an `Idempotency-Key` when it accepts one)."""
+    responses = {status: out, **STEP_ERRORS}
+    if idempotent:
+        responses |= IDEMPOTENCY_ERRORS
+    return router.post(
+        f"/places/{{slug:place_slug}}/cases/{{case_id}}/{action}",
+        response=responses,
+        auth=STAFF_AUTH,
+        summary=summary,
+        description=_steps_description(description),
+    )
+
+
+def _step(request, case_id, service, **arguments):
+    """Run a step's service on the member's case and answer the case as it is now."""
+    membership = _membership(request)
+    service(case=_case(request, membership, case_id), membership=membership, **arguments)
+    return _step_answer(request, membership, case_id)
+
+
+@_step_post(
+    "acknowledge",
     summary="Acknowledge a case",
-    description=_steps_description("Say the organisation has seen a new case."),
+    description="Say the organisation has seen a new case.",
 )
 def case_acknowledge(request, place_slug: str, case_id: CaseId):
-    membership = _membership(request)
-    services.case_acknowledge(case=_case(request, membership, case_id), membership=membership)
-    return _step_answer(request, membership, case_id)
+    return _step(request, case_id, services.case_acknowledge)
 
 
-@router.post(
-    "/places/{slug:place_slug}/cases/{case_id}/start",
-    response={200: CaseOut, **STEP_ERRORS},
-    auth=STAFF_AUTH,
+@_step_post(
+    "start",
     summary="Start work on a case",
-    description=_steps_description("From new or acknowledged to in progress."),
+    description="From new or acknowledged to in progress.",
 )
 def case_start(request, place_slug: str, case_id: CaseId):
-    membership = _membership(request)
-    services.case_start(case=_case(request, membership, case_id), membership=membership)
-    return _step_answer(request, membership, case_id)
+    return _step(request, case_id, services.case_start)
 
 
-@router.post(
-    "/places/{slug:place_slug}/cases/{case_id}/close",
-    response={200: CaseOut, **STEP_ERRORS},
-    auth=STAFF_AUTH,
+@_step_post(
+    "close",
     summary="Close a case with an outcome",
-    description=_steps_description(
+    description=(
         "Duplicates merged into the case close with it. When it was the report's last open "
         "case, the reporter sees the report as closed."
     ),
 )
 def case_close(request, place_slug: str, case_id: CaseId, payload: CloseIn):
-    membership = _membership(request)
-    services.case_close(
-        case=_case(request, membership, case_id), membership=membership, outcome=payload.outcome
-    )
-    return _step_answer(request, membership, case_id)
+    return _step(request, case_id, services.case_close, outcome=payload.outcome)
 
 
-@router.post(
-    "/places/{slug:place_slug}/cases/{case_id}/reopen",
-    response={200: CaseOut, **STEP_ERRORS},
-    auth=STAFF_AUTH,
+@_step_post(
+    "reopen",
     summary="Reopen a closed case",
-    description=_steps_description("Back to in progress, with the duplicates merged into it."),
+    description="Back to in progress, with the duplicates merged into it.",
 )
 def case_reopen(request, place_slug: str, case_id: CaseId):
-    membership = _membership(request)
-    services.case_reopen(case=_case(request, membership, case_id), membership=membership)
-    return _step_answer(request, membership, case_id)
+    return _step(request, case_id, services.case_reopen)
 
 
-@router.post(
-    "/places/{slug:place_slug}/cases/{case_id}/assign",
-    response={200: CaseOut, **STEP_ERRORS},
-    auth=STAFF_AUTH,
+@_step_post(
+    "assign",
     summary="Assign a case",
-    description=_steps_description(
+    description=(
         "To a person of the organisation who handles cases (`assignee`: their user id), or "
         "to nobody (`null`)."
     ),
@@ -835,35 +837,33 @@ def case_assign(request, place_slug: str, case_id: CaseId, payload: AssignIn):
     return _step_answer(request, membership, case_id)
 
 
-@router.post(
-    "/places/{slug:place_slug}/cases/{case_id}/classify",
-    response={200: CaseOut, **STEP_ERRORS},
-    auth=STAFF_AUTH,
+@_step_post(
+    "classify",
     summary="Classify a case",
-    description=_steps_description(
+    description=(
         "The verification, and the verified incident type, bias codes and ideology (current "
         "taxonomy codes; empty: as reported / not given)."
     ),
 )
 def case_classify(request, place_slug: str, case_id: CaseId, payload: ClassifyIn):
-    membership = _membership(request)
-    services.case_classify(
-        case=_case(request, membership, case_id),
-        membership=membership,
+    return _step(
+        request,
+        case_id,
+        services.case_classify,
         verification=payload.verification,
         incident_type=payload.incident_type,
         bias=payload.bias,
         ideology=payload.ideology,
     )
-    return _step_answer(request, membership, case_id)
 
 
-@router.post(
-    "/places/{slug:place_slug}/cases/{case_id}/notes",
-    response={201: CreatedOut, **STEP_ERRORS, **IDEMPOTENCY_ERRORS},
-    auth=STAFF_AUTH,
+@_step_post(
+    "notes",
+    CreatedOut,
+    status=201,
+    idempotent=True,
     summary="Add an internal note",
-    description=_steps_description(
+    description=(
         "Seen only by the organisation, never by the reporter. Accepts an `Idempotency-Key`."
     ),
 )
@@ -878,12 +878,13 @@ def case_note(request, place_slug: str, case_id: CaseId, payload: NoteIn):
     return Status(201, CreatedOut(id=note.pk, case=note.case_id, at=note.created_at))
 
 
-@router.post(
-    "/places/{slug:place_slug}/cases/{case_id}/messages",
-    response={201: CreatedOut, **STEP_ERRORS, **IDEMPOTENCY_ERRORS},
-    auth=STAFF_AUTH,
+@_step_post(
+    "messages",
+    CreatedOut,
+    status=201,
+    idempotent=True,
     summary="Write to the reporter",
-    description=_steps_description(
+    description=(
         "The reporter reads it on the follow-up page; if they asked for e-mail updates, Locus "
         "tells them there is a message (without it). Not for content-only cases "
         "(`not_allowed`). Accepts an `Idempotency-Key`."
@@ -901,12 +902,11 @@ def case_message(request, place_slug: str, case_id: CaseId, payload: MessageIn):
     return Status(201, CreatedOut(id=message.pk, case=message.case_id, at=message.at))
 
 
-@router.post(
-    "/places/{slug:place_slug}/cases/{case_id}/hand-on/{organisation_id}",
-    response={200: CaseOut, **STEP_ERRORS, **IDEMPOTENCY_ERRORS},
-    auth=STAFF_AUTH,
+@_step_post(
+    "hand-on/{organisation_id}",
+    idempotent=True,
     summary="Hand a case's report on to another organisation",
-    description=_steps_description(
+    description=(
         "Opens a case at the organisation (listed in the place) only as far as the reporter's "
         "consent allows; otherwise 422 `consent_refused` says why and nothing is sent. The "
         "case becomes `handed_on`. Accepts an `Idempotency-Key`."
@@ -938,12 +938,10 @@ def case_hand_on(
     return _step_answer(request, membership, case_id)
 
 
-@router.post(
-    "/places/{slug:place_slug}/cases/{case_id}/merge/{into_id}",
-    response={200: CaseOut, **STEP_ERRORS},
-    auth=STAFF_AUTH,
+@_step_post(
+    "merge/{into_id}",
     summary="Merge a case into another as its duplicate",
-    description=_steps_description(
+    description=(
         "Both open cases of your organisation. The case is marked a duplicate, leaves the "
         "list and closes with the other one; undo with split."
     ),
@@ -965,14 +963,10 @@ def case_merge(
     return _step_answer(request, membership, case_id)
 
 
-@router.post(
-    "/places/{slug:place_slug}/cases/{case_id}/split",
-    response={200: CaseOut, **STEP_ERRORS},
-    auth=STAFF_AUTH,
+@_step_post(
+    "split",
     summary="Split a merged case off again",
-    description=_steps_description("Undoes a merge and restores the verification."),
+    description="Undoes a merge and restores the verification.",
 )
 def case_split(request, place_slug: str, case_id: CaseId):
-    membership = _membership(request)
-    services.case_split(case=_case(request, membership, case_id), membership=membership)
-    return _step_answer(request, membership, case_id)
+    return _step(request, case_id, services.case_split)

@@ -114,6 +114,7 @@ class CaseEventKind(models.TextChoices):
     MESSAGE_RECEIVED = "message_received", _("Message from the reporter")
     CONSENT_CHANGED = "consent_changed", _("The reporter changed their consent")
     INFO_ADDED = "info_added", _("The reporter added information")
+    REPORT_ERASED = "report_erased", _("The reporter had their personal data erased")
 
 
 class MessageDirection(models.TextChoices):

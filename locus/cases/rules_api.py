@@ -114,13 +114,13 @@ class RulePatchIn(Schema):
     destinations: Annotated[list[Id], Field(max_length=MAX_VALUES)] | None = None
 
 
-class OrganisationRef(Schema):
+class RuleOrganisationRef(Schema):
     id: int
     name: str
     type: str
 
 
-class DestinationRef(OrganisationRef):
+class DestinationRef(RuleOrganisationRef):
     listed: bool = Field(..., description="False: no longer works in the place, receives nothing.")
 
 
@@ -207,7 +207,7 @@ class RuleRef(Schema):
 
 
 class PreviewDestinationOut(Schema):
-    organisation: OrganisationRef
+    organisation: RuleOrganisationRef
     sent: bool
     level: Literal["full", "anonymised", "content_only"] | None
     with_contact: bool
@@ -222,7 +222,7 @@ class PreviewDestinationOut(Schema):
 class PreviewResultOut(Schema):
     destinations: list[PreviewDestinationOut]
     matched_rules: list[RuleRef]
-    not_named: list[OrganisationRef] = Field(
+    not_named: list[RuleOrganisationRef] = Field(
         ..., description="Organisations of the place no matching rule names."
     )
     record_only: str | None

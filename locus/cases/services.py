@@ -82,11 +82,24 @@ def absolute_link(path, base_url=""):
     return f"{base}{path}"
 
 
-def case_notify_received(*, place, case, base_url="", handed_on=False) -> None:
+_LOOK_UP = object()
+
+
+def _inboxes(place):
+    """{organisation id: inbox address} of the place's active listings that have one."""
+    return dict(
+        OrganisationListing.objects.filter(place=place, is_active=True)
+        .exclude(inbox_email="")
+        .values_list("organisation_id", "inbox_email")
+    )
+
+
+def case_notify_received(*, place, case, base_url="", handed_on=False, inbox=_LOOK_UP) -> None:
     """Tell the organisation a case reached it, in the caller's transaction: the
     `report.routed` webhook event with the routing payload, and — when its listing in the place
     has an inbox address — an e-mail carrying only a link to the case (no personal data: the
-    organisation reads the report in Locus, where access is checked and audited)."""
+    organisation reads the report in Locus, where access is checked and audited). `inbox`:
+    the address when the caller already read it (routing reads every listing's once)."""
     decision, report = case.decision, case.report
     outbox_enqueue_event(
         place=place,
@@ -95,13 +108,8 @@ def case_notify_received(*, place, case, base_url="", handed_on=False) -> None:
         payload=_routed_payload(place=place, report=report, decision=decision, case=case),
         source=decision,
     )
-    inbox = (
-        OrganisationListing.objects.filter(
-            place=place, organisation_id=decision.organisation_id, is_active=True
-        )
-        .values_list("inbox_email", flat=True)
-        .first()
-    )
+    if inbox is _LOOK_UP:
+        inbox = _inboxes(place).get(decision.organisation_id)
     if not inbox:
         return
     link = absolute_link(staff_case_path(place=place, case=case), base_url)
@@ -143,21 +151,25 @@ def report_route(*, report) -> list[RoutingDecision]:
         matched_rules=result.matched_rules,
         sent_count=len(result.sent),
     )
-    decisions = []
-    for item in result.destinations:
-        decision = RoutingDecision.objects.create(
-            place=place,
-            report=report,
-            organisation=item.organisation,
-            rule=item.rule if isinstance(item.rule, RoutingRule) else None,
-            sent=item.sent,
-            level=(item.share.level or "") if item.sent else "",
-            with_contact=item.share.with_contact if item.sent else False,
-            reason=item.share.reason,
-            explanation=item.explanation,
-            created_at=now,
-        )
-        decisions.append(decision)
+    # One INSERT for every decision (and below for the cases and their events): routing
+    # holds the write transaction, which on SQLite every submission waits for.
+    decisions = RoutingDecision.objects.bulk_create(
+        [
+            RoutingDecision(
+                place=place,
+                report=report,
+                organisation=item.organisation,
+                rule=item.rule if isinstance(item.rule, RoutingRule) else None,
+                sent=item.sent,
+                level=(item.share.level or "") if item.sent else "",
+                with_contact=item.share.with_contact if item.sent else False,
+                reason=item.share.reason,
+                explanation=item.explanation,
+                created_at=now,
+            )
+            for item in result.destinations
+        ]
+    )
     if result.sent and report.status == ReportStatus.RECEIVED:
         report.status = ReportStatus.WITH_ORGANISATIONS
         report.save(update_fields=["status"])
@@ -171,8 +183,10 @@ def report_route(*, report) -> list[RoutingDecision]:
             "not_sent": [d.organisation_id for d in decisions if not d.sent],
         },
     )
-    for case in cases_open_for(decisions=decisions, at=now):
-        case_notify_received(place=place, case=case)
+    opened = cases_open_for(decisions=decisions, at=now)
+    inboxes = _inboxes(place) if opened else {}
+    for case in opened:
+        case_notify_received(place=place, case=case, inbox=inboxes.get(case.organisation_id))
     return decisions
 
 
@@ -446,25 +460,35 @@ _TRANSITION_ERRORS = {
 def cases_open_for(*, decisions, at=None) -> list[Case]:
     """Open one case per sent decision (called by report_route, in its transaction)."""
     at = at or timezone.now()
-    cases = []
-    for decision in decisions:
-        if not decision.sent:
-            continue
-        case = Case.objects.create(
-            place_id=decision.place_id,
-            report_id=decision.report_id,
-            organisation_id=decision.organisation_id,
-            decision=decision,
-            created_at=at,
-        )
-        CaseEvent.objects.create(
-            place_id=decision.place_id,
-            case=case,
-            kind=CaseEventKind.CREATED,
-            data={"decision": decision.pk, "level": decision.level, "rule": decision.rule_id},
-            at=at,
-        )
-        cases.append(case)
+    sent = [decision for decision in decisions if decision.sent]
+    if not sent:
+        return []
+    cases = Case.objects.bulk_create(
+        [
+            Case(
+                place_id=decision.place_id,
+                # The decision's report (already loaded by routing) rides along: notifying the
+                # organisation reads it, and would otherwise load it once per case.
+                report=decision.report,
+                organisation_id=decision.organisation_id,
+                decision=decision,
+                created_at=at,
+            )
+            for decision in sent
+        ]
+    )
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                place_id=decision.place_id,
+                case=case,
+                kind=CaseEventKind.CREATED,
+                data={"decision": decision.pk, "level": decision.level, "rule": decision.rule_id},
+                at=at,
+            )
+            for case, decision in zip(cases, sent, strict=True)
+        ]
+    )
     return cases
 
 

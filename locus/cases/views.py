@@ -334,6 +334,11 @@ def _timeline(case, people):
             detail = _("%(reference)s split off") % {
                 "reference": references.get(data.get("case"), "—")
             }
+        elif event.kind == CaseEventKind.REPORT_ERASED:
+            detail = _(
+                "The account, contact details, files and messages are gone and consent to "
+                "share is withdrawn. The case stays open until you close it."
+            )
         rows.append({"event": event, "detail": detail})
     return rows
 

@@ -9,8 +9,10 @@ with a specific message, and returns the bytes to store:
   gone, and so is anything appended to the file (polyglots); PNGs and images with transparency
   become PNG, everything else JPEG; animated images keep their first frame;
 - PDFs are kept as they are unless they carry JavaScript, launch actions or embedded files;
-- plain text (UTF-8, no binary bytes, not markup) and video (MP4, WebM, QuickTime) are kept
-  as they are.
+- MP4 and QuickTime videos keep their media but lose their metadata boxes (`udta` with ©xyz
+  GPS, `meta`, XMP `uuid`): each is overwritten in place by a `free` box of the same size, so
+  no media offset moves (`strip_iso_metadata`); a broken box structure is refused;
+- plain text (UTF-8, no binary bytes, not markup) and WebM videos are kept as they are.
 
 Every refusal is a `ValidationFailed` with the message also under `fields["files"]`. Nothing
 here touches the database or the file system.
@@ -367,12 +369,99 @@ def _iso_media(data, major, brands):
     if major in _HEIF_GENERIC_BRANDS:
         return _image(data, "HEIF")
     if major == b"qt  ":
-        return "video", "video/quicktime", "mov", data
+        return "video", "video/quicktime", "mov", strip_iso_metadata(data)
     if brands & _MP4_BRANDS:
-        return "video", "video/mp4", "mp4", data
+        return "video", "video/mp4", "mp4", strip_iso_metadata(data)
     if any(brand.startswith(b"3g") for brand in brands):
         _refuse_other_video()
     _refuse_unknown()
+
+
+# --- video metadata ---
+#
+# An MP4 or MOV file is a tree of boxes: 4-byte size, 4-byte type, then the payload (a 64-bit
+# size follows when the size is 1; size 0 runs to the end of the enclosing box; a `uuid` box
+# carries a 16-byte extended type). The media data (`mdat`) is addressed by absolute file
+# offsets (`stco`/`co64`), so nothing may move. Each metadata box is therefore overwritten in
+# place by a `free` box of exactly the same size, its payload zeroed: players skip `free`.
+
+# Metadata boxes: user data (`udta`: ©xyz GPS, ©day, ©mak, ©mod, ©too, XMP_, chapters' names…)
+# and `meta` (iTunes-style `ilst`, QuickTime's `keys` with com.apple.quicktime.location.*).
+_ISO_METADATA = {b"udta", b"meta"}
+# `uuid` boxes with these extended types are metadata too: XMP (Adobe), Canon/Sony/GoPro
+# vendor blocks are under `udta` already; XMP is also written at the top level.
+_XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+# Boxes whose payload is only boxes, and which may hold metadata boxes.
+_ISO_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"edts", b"moof", b"traf", b"mvex"}
+_ISO_MAX_DEPTH = 16
+
+
+def _refuse_broken_video(reason):
+    logger.info("video refused: %s", reason)
+    _refuse(
+        _(
+            "This video file is damaged or not a valid MP4 or MOV file (its structure is "
+            "broken), so it cannot be accepted. Try exporting it again."
+        )
+    )
+
+
+def _iso_boxes(data, start, end):
+    """(type, box start, payload start, box end) of each box between `start` and `end`;
+    refuses a box that does not fit in its parent."""
+    offset = start
+    while offset < end:
+        if end - offset < 8:
+            if any(data[offset:end]):  # zero padding after the last box is harmless
+                _refuse_broken_video(f"{end - offset} stray bytes at {offset}")
+            return
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        kind = bytes(data[offset + 4 : offset + 8])
+        header = 8
+        if size == 1:
+            if end - offset < 16:
+                _refuse_broken_video(f"truncated 64-bit size at {offset}")
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+            header = 16
+        elif size == 0:
+            size = end - offset  # to the end of the enclosing box
+        if kind == b"uuid":
+            header += 16
+        if size < header or offset + size > end:
+            _refuse_broken_video(f"box {kind!r} of size {size} at {offset} does not fit")
+        yield kind, offset, offset + header, offset + size
+        offset += size
+
+
+def _blank_box(out, start, end):
+    """Turn the box at `start` into a `free` box of the same size, every byte after the size
+    fields zeroed (a `uuid` box's extended type included)."""
+    out[start + 4 : start + 8] = b"free"
+    size_fields = 16 if int.from_bytes(out[start : start + 4], "big") == 1 else 8
+    out[start + size_fields : end] = bytes(end - start - size_fields)
+
+
+def strip_iso_metadata(data):
+    """An MP4/MOV file with its metadata boxes (`udta`, `meta`, XMP `uuid`) blanked in place
+    (see above); the media and every offset stay as they are. Refuses a file whose box
+    structure is broken. Returns `data` itself when there was nothing to blank."""
+    out = None
+
+    def walk(start, end, depth):
+        nonlocal out
+        if depth > _ISO_MAX_DEPTH:
+            _refuse_broken_video("boxes nested too deep")
+        for kind, box, payload, box_end in _iso_boxes(data, start, end):
+            xmp = kind == b"uuid" and data[payload - 16 : payload] == _XMP_UUID
+            if kind in _ISO_METADATA or xmp:
+                if out is None:
+                    out = bytearray(data)
+                _blank_box(out, box, box_end)
+            elif kind in _ISO_CONTAINERS:
+                walk(payload, box_end, depth + 1)
+
+    walk(0, len(data), 0)
+    return data if out is None else bytes(out)
 
 
 # --- text ---

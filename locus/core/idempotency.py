@@ -44,11 +44,12 @@ import time
 import uuid
 from contextlib import contextmanager, nullcontext
 from datetime import timedelta
+from functools import cache
 from typing import Any, NamedTuple
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
@@ -202,7 +203,23 @@ def _new_token():
     return uuid.uuid4().hex
 
 
-class IdempotencyGuard:
+class _KeyedRequest:
+    """A request carrying an idempotency key: what the guard and the inline claim share."""
+
+    def __init__(self, *, place, scope, key, request_hash, field=HEADER, ttl=DEFAULT_TTL):
+        self.place = place
+        self.scope = scope
+        self.key = normalize_key(key, field=field)
+        self.request_hash = request_hash
+        self.field = field
+        self.ttl = ttl
+
+    def _reused(self):
+        message = _("This Idempotency-Key was already used for a different request.")
+        return IdempotencyKeyReused(message, fields={self.field: [message]})
+
+
+class IdempotencyGuard(_KeyedRequest):
     """Context manager: claims the key on entry, releases an unfinished claim on exit.
 
     After entry, `replay` is the first response (`Replay`) when the same request was completed
@@ -222,12 +239,9 @@ class IdempotencyGuard:
         ttl=DEFAULT_TTL,
         lease=DEFAULT_LEASE,
     ):
-        self.place = place
-        self.scope = scope
-        self.key = normalize_key(key, field=field)
-        self.request_hash = request_hash
-        self.field = field
-        self.ttl = ttl
+        _KeyedRequest.__init__(
+            self, place=place, scope=scope, key=key, request_hash=request_hash, field=field, ttl=ttl
+        )
         self.lease = lease
         self.replay = None
         self.completed = False
@@ -261,8 +275,7 @@ class IdempotencyGuard:
                         return
                     continue
                 if row.request_hash != self.request_hash:
-                    message = _("This Idempotency-Key was already used for a different request.")
-                    raise IdempotencyKeyReused(message, fields={self.field: [message]})
+                    raise self._reused()
                 if row.status == model.Status.COMPLETED:
                     self.replay = Replay(row.response_status, row.response_body)
                     return
@@ -441,18 +454,7 @@ def in_flight_page(request, retry_after=RETRY_AFTER_SECONDS):
 
 def _claim_waiting(guard, wait):
     """Claim; while the first submission is in flight, wait up to `wait` seconds for it."""
-    deadline = monotonic() + wait
-    delay = 0.1
-    while True:
-        try:
-            guard.claim()
-            return
-        except RequestInFlight:
-            remaining = deadline - monotonic()
-            if remaining <= 0:
-                raise
-            sleep(min(delay, remaining))
-            delay = min(delay * 2, 0.5)
+    wait_while_in_flight(guard.claim, wait)
 
 
 @contextmanager
@@ -491,13 +493,7 @@ def form_idempotency(request, *, scope, place=None, field=FORM_FIELD, wait=FORM_
         yield FormSubmission(request, response=in_flight_page(request))
         return
     except IdempotencyKeyReused:
-        message = _(
-            "This form was already sent with different details. "
-            "Check what you entered and send it again."
-        )
-        raise ValidationFailed(
-            message, code=IdempotencyKeyReused.code, fields={NON_FIELD_ERRORS: [message]}
-        ) from None
+        raise form_key_reused() from None
     if guard.replay:
         body = guard.replay.body if isinstance(guard.replay.body, dict) else {}
         yield FormSubmission(request, response=_see_other(body.get("location") or request.path))
@@ -506,6 +502,243 @@ def form_idempotency(request, *, scope, place=None, field=FORM_FIELD, wait=FORM_
         yield FormSubmission(request, guard=guard)
     finally:
         guard.close()
+
+
+# --- the claim folded into the work's transaction ------------------------------------------
+#
+# The guard above claims a key in a transaction of its own before the work: right for long
+# work, but on a hot path (report intake) it costs a write transaction per request plus an
+# UPDATE to complete it. When the work is a short transaction whose response is known before
+# it starts (the result's reference is chosen beforehand), the key is written *completed*, with
+# the response to replay, as the first statement of the work's own transaction:
+#
+#     claim = InlineClaim(place=place, scope="report.submit", key=key, request_hash=h)
+#     try:
+#         with transaction.atomic():
+#             claim.record(status=201, body={"reference": reference})
+#             ...the work...
+#     except IntegrityError:
+#         if not claim.recorded:            # the key was there first
+#             replay = claim.outcome()      # Replay, or raises 422 / 409; None: try again
+#
+# - Nothing to release: a failed or refused request rolls its key back with its work, and a
+#   process killed mid-work leaves nothing behind (no lease to run out).
+# - The same key while the first is in flight: on SQLite, write transactions are queued
+#   (locus/core/sqlite), so the duplicate's transaction starts after the first's has ended and
+#   finds its result (a replay). On PostgreSQL a transaction-scoped advisory lock on the key is
+#   tried first: while another transaction holds it the answer is 409 (`RequestInFlight`), as
+#   with the guard. A claim left `in_flight` by the guard answers 409 too until its lease ends.
+
+
+class InlineClaim(_KeyedRequest):
+    """An idempotency key recorded, completed, inside the work's transaction (see above)."""
+
+    def __init__(self, **arguments):
+        super().__init__(**arguments)
+        self.recorded = False
+
+    def record(self, *, status, body, now=None):
+        """Write the key with the response to replay, in the caller's open transaction. Raises
+        IntegrityError when the key exists (the caller's transaction must then roll back and
+        call `outcome()`), `RequestInFlight` on PostgreSQL while another transaction holds it."""
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("InlineClaim.record() runs inside the work's transaction")
+        self.recorded = False
+        now = now or timezone.now()
+        connection = transaction.get_connection()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+                    [f"locus.idempotency:{self.place.pk}:{self.scope}:{self.key}"],
+                )
+                if not cursor.fetchone()[0]:
+                    raise RequestInFlight(in_flight_message())
+        model = _model()
+        _key_insert().insert(
+            model(
+                place=self.place,
+                scope=self.scope,
+                key=self.key,
+                request_hash=self.request_hash,
+                status=model.Status.COMPLETED,
+                claim_token=_new_token(),
+                lease_expires_at=now,
+                response_status=int(status),
+                response_body=body,
+                created_at=now,
+                completed_at=now,
+                expires_at=now + self.ttl,
+            ),
+            returning=False,
+        )
+        self.recorded = True
+
+    def outcome(self):
+        """After `record()` met an existing key (and the transaction rolled back): the first
+        response to replay (`Replay`), or None when the key is gone (expired, released,
+        abandoned: removed here) and the work may be tried again. Raises
+        `IdempotencyKeyReused` (422) or `RequestInFlight` (409)."""
+        model = _model()
+        now = timezone.now()
+        with _scoped(self.place):
+            row = model.objects.filter(place=self.place, scope=self.scope, key=self.key).first()
+            if row is None:
+                return None
+            stale = row.expires_at <= now or (
+                row.status == model.Status.IN_FLIGHT and row.lease_expires_at <= now
+            )
+            if stale:  # expired, or a guard's claim whose process died: forget it
+                model.objects.filter(
+                    pk=row.pk, claim_token=row.claim_token, status=row.status
+                ).delete()
+                return None
+            if row.request_hash != self.request_hash:
+                raise self._reused()
+            if row.status == model.Status.COMPLETED:
+                return Replay(row.response_status, row.response_body)
+        raise RequestInFlight(in_flight_message())
+
+
+def inline_form_claim(request, *, scope, place=None, field=FORM_FIELD):
+    """The `InlineClaim` of an HTML form's hidden token, or None when the form carries no valid
+    token (it is then processed without deduplication)."""
+    try:
+        key = normalize_key(request.POST.get(field, ""), field=field)
+    except InvalidIdempotencyKey:
+        return None
+    return InlineClaim(
+        place=place if place is not None else request.place,
+        scope=scope,
+        key=key,
+        request_hash=hash_form(request.POST, request.FILES, exclude={field, "csrfmiddlewaretoken"}),
+        field=field,
+    )
+
+
+def form_key_reused():
+    """What a form shows when its token was already sent with other details."""
+    message = _(
+        "This form was already sent with different details. "
+        "Check what you entered and send it again."
+    )
+    return ValidationFailed(
+        message, code=IdempotencyKeyReused.code, fields={NON_FIELD_ERRORS: [message]}
+    )
+
+
+def wait_while_in_flight(attempt, wait=FORM_WAIT_SECONDS):
+    """Call `attempt()`; while it raises `RequestInFlight`, try again for up to `wait` seconds
+    (a double click waits for the first submission instead of being refused)."""
+    deadline = monotonic() + wait
+    delay = 0.1
+    while True:
+        try:
+            return attempt()
+        except RequestInFlight:
+            remaining = deadline - monotonic()
+            if remaining <= 0:
+                raise
+            sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.5)
+
+
+# --- prepared inserts ----------------------------------------------------------------------
+
+# Fields whose value goes to the database as it is when it is already a str, int, bool or None.
+# Exact types only: an encrypted field is a TextField subclass and must encrypt.
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.SlugField,
+    models.URLField,
+    models.EmailField,
+    models.BooleanField,
+    models.IntegerField,
+    models.SmallIntegerField,
+    models.BigIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.PositiveBigIntegerField,
+    models.BigAutoField,
+    models.AutoField,
+    models.ForeignKey,
+)
+_PLAIN_VALUES = (str, int, bool)
+
+
+class PreparedInsert:
+    """One INSERT of a model's concrete fields (all but an auto primary key), its SQL built once
+    per database: on a small row the ORM's per-call compilation costs more CPU than the write.
+
+    Values are converted as `Model.save()` would (`get_db_prep_save`, so encrypted fields
+    encrypt and JSON fields serialise), defaults come from the model's `__init__`, and a
+    tenant row is refused when another place is active (`CrossPlaceWrite`, as in
+    `TenantModel.save`). Not done: signals, `pre_save` (auto_now fields: set them yourself),
+    `full_clean`. Use it only on hot paths whose rows are built entirely by the caller."""
+
+    def __init__(self, model):
+        self.model = model
+        meta = model._meta
+        pk = meta.pk
+        self.auto_pk = isinstance(pk, models.AutoField | models.BigAutoField)
+        self.fields = [f for f in meta.concrete_fields if not (f.primary_key and self.auto_pk)]
+        self.tenant = any(f.name == "place" for f in self.fields) and hasattr(
+            model.objects, "unscoped"
+        )
+        self._sql = {}
+
+    def _statement(self, connection, returning):
+        key = (connection.alias, connection.vendor, returning)
+        sql = self._sql.get(key)
+        if sql is None:
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(f.column) for f in self.fields)
+            marks = ", ".join(["%s"] * len(self.fields))
+            table = quote(self.model._meta.db_table)
+            # Names from the model, quoted by the backend; values are always parameters.
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+            if returning:
+                sql += f" RETURNING {quote(self.model._meta.pk.column)}"
+            self._sql[key] = sql
+        return sql
+
+    def values(self, obj, connection):
+        values = []
+        for field in self.fields:
+            value = getattr(obj, field.attname)
+            if not (
+                type(field) in _PLAIN_FIELDS and (value is None or type(value) in _PLAIN_VALUES)
+            ):
+                value = field.get_db_prep_save(value, connection)
+            values.append(value)
+        return values
+
+    def insert(self, obj, *, returning=True):
+        """INSERT `obj`; with `returning`, set its auto primary key. Returns `obj`."""
+        if self.tenant:
+            active = get_active_place()
+            if obj.place_id is None:
+                raise CrossPlaceWrite(f"{self.model.__name__} inserted without a place")
+            if active is not None and active.pk != obj.place_id:
+                raise CrossPlaceWrite(
+                    f"{self.model.__name__} of place {obj.place_id} inserted while place "
+                    f"{active.pk} is active"
+                )
+        connection = transaction.get_connection()
+        returning = returning and self.auto_pk
+        with connection.cursor() as cursor:
+            cursor.execute(self._statement(connection, returning), self.values(obj, connection))
+            if returning:
+                obj.pk = cursor.fetchone()[0]
+        obj._state.adding = False
+        obj._state.db = connection.alias
+        return obj
+
+
+@cache
+def _key_insert():
+    return PreparedInsert(_model())
 
 
 # --- housekeeping --------------------------------------------------------------------------

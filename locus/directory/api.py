@@ -1,42 +1,542 @@
+"""The directory's API: organisations and services (public reads), coverage, HSDS 3.1 export
+and import, and service / partnership writes (staff, `/directory/…`)."""
+
+import json
+from datetime import date, datetime
+from typing import Any, Literal
+
 from django.http import Http404
-from ninja import Path, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
-from locus.api.schemas import DB_ID_MAX, ErrorOut
+from locus.accounts.policies import Capability
+from locus.api.auth import STAFF_AUTH, api_membership
+from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
+from locus.core.errors import PermissionDenied, ValidationFailed
+from locus.places.api import JobOut
 
-from . import selectors
+from . import selectors, services
+from .choices import PartnershipKind, ServiceStatus
+from .policies import can_edit_organisation
 
-router = Router(tags=["organisations"])
+router = Router(tags=["directory"])
+
+ObjectId = Path(..., ge=1, le=DB_ID_MAX)
 
 
-class OrganisationOut(Schema):
+class DirectoryOrganisationOut(Schema):
     id: int
     name: str
     type: str
     website: str
+    description: str = ""
+    email: str = ""
+    phone: str = ""
+    hsds_id: str = Field("", description="The organisation's id in HSDS exports.")
+
+    @staticmethod
+    def resolve_hsds_id(obj):
+        return str(obj.hsds_id)
+
+
+class DirectoryServiceOut(Schema):
+    id: int
+    hsds_id: str
+    organisation_id: int
+    organisation: str
+    name: str
+    description: str
+    service_type: str
+    status: str
+    target_groups: list[str]
+    min_age: int | None
+    max_age: int | None
+    languages: list[str]
+    whole_place: bool
+    areas: list[int]
+    eligibility: str
+    how_to_refer: str
+    email: str
+    phone: str
+    url: str
+    opening_hours: str
+    cost: str
+    last_checked_on: date | None
+    stale: bool
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_hsds_id(obj):
+        return str(obj.hsds_id)
+
+    @staticmethod
+    def resolve_organisation(obj):
+        return obj.organisation.name
+
+    @staticmethod
+    def resolve_areas(obj):
+        areas = getattr(obj, "area_list", None)
+        if areas is None:
+            areas = list(obj.areas.all())
+        return sorted(a.pk for a in areas)
+
+    @staticmethod
+    def resolve_stale(obj):
+        return bool(getattr(obj, "is_stale", False))
+
+
+class DirectoryServiceIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., min_length=1, max_length=200)
+    description: str = Field("", max_length=10000)
+    service_type: str = Field(..., max_length=40, description="A directory vocabulary code.")
+    status: Literal["active", "inactive", "temporarily closed", "defunct"] = "active"
+    target_groups: list[str] = Field(default_factory=list, max_length=30)
+    min_age: int | None = Field(None, ge=0, le=120)
+    max_age: int | None = Field(None, ge=0, le=120)
+    languages: list[str] = Field(default_factory=list, max_length=40)
+    whole_place: bool = False
+    areas: list[int] = Field(default_factory=list, max_length=500)
+    eligibility: str = Field("", max_length=5000)
+    how_to_refer: str = Field("", max_length=5000)
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=40)
+    url: str = Field("", max_length=200)
+    opening_hours: str = Field("", max_length=300)
+    cost: str = Field("", max_length=300)
+
+
+class DirectoryServicePatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=10000)
+    service_type: str | None = Field(None, max_length=40)
+    status: Literal["active", "inactive", "temporarily closed", "defunct"] | None = None
+    target_groups: list[str] | None = Field(None, max_length=30)
+    min_age: int | None = Field(None, ge=0, le=120)
+    max_age: int | None = Field(None, ge=0, le=120)
+    languages: list[str] | None = Field(None, max_length=40)
+    whole_place: bool | None = None
+    areas: list[int] | None = Field(None, max_length=500)
+    eligibility: str | None = Field(None, max_length=5000)
+    how_to_refer: str | None = Field(None, max_length=5000)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=40)
+    url: str | None = Field(None, max_length=200)
+    opening_hours: str | None = Field(None, max_length=300)
+    cost: str | None = Field(None, max_length=300)
+
+
+class DirectoryOrganisationPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=10000)
+    website: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=40)
+
+
+class DirectoryDeletedOut(Schema):
+    id: int
+    deleted: bool
+
+
+class DirectoryPartnershipOut(Schema):
+    id: int
+    source_id: int
+    source: str
+    target_id: int
+    target: str
+    kind: str
+    description: str
+    last_checked_on: date | None
+
+    @staticmethod
+    def resolve_source(obj):
+        return obj.source.name
+
+    @staticmethod
+    def resolve_target(obj):
+        return obj.target.name
+
+
+class DirectoryPartnershipIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["funding", "referral", "delivery", "data_sharing"]
+    description: str = Field("", max_length=300)
+
+
+class DirectoryCoverageCellOut(Schema):
+    service_type: str
+    providers: int
+    organisations: list[int]
+    overlap_groups: list[str]
+    gap: bool
+
+
+class DirectoryCoverageRowOut(Schema):
+    area_id: int
+    area: str
+    cells: list[DirectoryCoverageCellOut]
+
+
+class DirectoryCoverageOut(Schema):
+    service_types: list[str]
+    overlaps: int
+    gaps: int
+    rows: list[DirectoryCoverageRowOut]
+
+
+class DirectoryHsdsOut(Schema):
+    organizations: list[dict[str, Any]]
+    services: list[dict[str, Any]]
+
+
+class DirectoryHsdsImportIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    data: Any = Field(
+        None,
+        description="HSDS JSON: an object, a list, a paginated list, an export "
+        '(`{"organizations", "services"}`) or the tabular package as JSON.',
+    )
+    csv: dict[str, str] | None = Field(
+        None, description="The CSV tabular package: {file name: CSV text}."
+    )
+    mode: Literal["good_rows", "nothing"] = "good_rows"
+
+
+class DirectorySearchQuery(Schema):
+    need: str | None = Field(None, max_length=40, description="A type of service code.")
+    area: int | None = Field(None, ge=1, le=DB_ID_MAX)
+    language: str | None = Field(None, max_length=10)
+    group: str | None = Field(None, max_length=40)
+    age: int | None = Field(None, ge=1, le=DB_ID_MAX, description="In years (1–120).")
+
+
+class DirectoryCoverageQuery(Schema):
+    target_group: str | None = Field(None, max_length=40)
+    language: str | None = Field(None, max_length=10)
+    age: int | None = Field(None, ge=1, le=DB_ID_MAX, description="In years (1–120).")
+
+
+def _place(request):
+    if getattr(request, "place", None) is None:
+        raise Http404
+    return request.place
+
+
+def _check_codes(fields: dict):
+    from .vocabulary import vocabulary
+
+    words = vocabulary()
+    errors = {}
+    if fields.get("age") is not None and fields["age"] > 120:
+        errors["age"] = ["An age from 1 to 120."]
+    for name, axis in (
+        ("need", "service_type"),
+        ("group", "target_group"),
+        ("language", "language"),
+        ("target_group", "target_group"),
+    ):
+        value = fields.get(name)
+        if value and not words.has(axis, value):
+            errors[name] = [f"Unknown code: {value}"]
+    if errors:
+        raise ValidationFailed("The request is not valid.", fields=errors)
+
+
+# --- public --------------------------------------------------------------------------------
 
 
 @router.get(
     "/places/{slug:place_slug}/organisations",
-    response={200: list[OrganisationOut], 404: ErrorOut},
+    response={200: list[DirectoryOrganisationOut], 404: ErrorOut},
     auth=None,
     summary="Organisations working in a place",
 )
 def organisations_list(request, place_slug: str):
-    return list(selectors.organisation_list(place=request.place))
+    return list(selectors.organisation_list(place=_place(request)))
 
 
 @router.get(
     "/places/{slug:place_slug}/organisations/{organisation_id}",
-    response={200: OrganisationOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: DirectoryOrganisationOut, 404: ErrorOut, 422: ErrorOut},
     auth=None,
     summary="An organisation working in a place",
 )
-def organisation_detail(
-    request, place_slug: str, organisation_id: int = Path(..., ge=1, le=DB_ID_MAX)
-):
+def organisation_detail(request, place_slug: str, organisation_id: int = ObjectId):
     organisation = selectors.access_organisation(
-        place=request.place, organisation_id=organisation_id
+        place=_place(request), organisation_id=organisation_id
     )
     if organisation is None:
         raise Http404
     return organisation
+
+
+@router.get(
+    "/places/{slug:place_slug}/services",
+    response={200: list[DirectoryServiceOut], 404: ErrorOut, 422: ErrorOut},
+    auth=None,
+    summary="Find active services (the public directory)",
+)
+def services_search(request, place_slug: str, filters: Query[DirectorySearchQuery]):
+    place = _place(request)
+    _check_codes(filters.dict())
+    area = None
+    if filters.area is not None:
+        from locus.places.models import Area
+
+        area = Area.objects.filter(place=place, pk=filters.area).first()
+        if area is None:
+            raise ValidationFailed("The request is not valid.", fields={"area": ["Unknown area."]})
+    return selectors.service_search(
+        place=place,
+        service_type=filters.need,
+        area=area,
+        language=filters.language,
+        target_group=filters.group,
+        age=filters.age,
+    )
+
+
+@router.get(
+    "/places/{slug:place_slug}/services/{service_id}",
+    response={200: DirectoryServiceOut, 404: ErrorOut, 422: ErrorOut},
+    auth=None,
+    summary="One active service",
+)
+def service_detail(request, place_slug: str, service_id: int = ObjectId):
+    place = _place(request)
+    service = selectors.access_service(place=place, service_id=service_id)
+    if (
+        service is None
+        or service.status != ServiceStatus.ACTIVE
+        or not selectors.listing_exists(place=place, organisation=service.organisation)
+    ):
+        raise Http404
+    return service
+
+
+# --- staff ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/places/{slug:place_slug}/directory/coverage",
+    response={200: DirectoryCoverageOut, 422: ErrorOut, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Coverage: providers per area and type of service, overlaps and gaps",
+)
+def directory_coverage(request, place_slug: str, filters: Query[DirectoryCoverageQuery]):
+    place = _place(request)
+    api_membership(request, Capability.MANAGE_DIRECTORY)
+    _check_codes(filters.dict())
+    result = selectors.coverage(
+        place=place, target_group=filters.target_group, language=filters.language, age=filters.age
+    )
+    return {
+        "service_types": [code for code, _label in result.types],
+        "overlaps": result.overlaps,
+        "gaps": result.gaps,
+        "rows": [
+            {
+                "area_id": area.pk,
+                "area": area.name,
+                "cells": [
+                    {
+                        "service_type": cell.service_type,
+                        "providers": cell.count,
+                        "organisations": sorted(cell.providers),
+                        "overlap_groups": cell.overlap_groups,
+                        "gap": cell.is_gap,
+                    }
+                    for cell in cells
+                ],
+            }
+            for area, cells in result.rows
+        ],
+    }
+
+
+@router.get(
+    "/places/{slug:place_slug}/directory/hsds",
+    response={200: DirectoryHsdsOut, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="The place's directory as HSDS 3.1 JSON",
+)
+def directory_hsds_export(request, place_slug: str):
+    from .hsds.export import export_place
+
+    place = _place(request)
+    api_membership(request, Capability.MANAGE_DIRECTORY)
+    return export_place(place)
+
+
+@router.post(
+    "/places/{slug:place_slug}/directory/hsds/import",
+    response={202: JobOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Import HSDS 3.1 JSON or the CSV tabular package (as a job)",
+)
+def directory_hsds_import(request, place_slug: str, payload: DirectoryHsdsImportIn):
+    from .hsds.apply import hsds_import_job_start
+
+    place = _place(request)
+    api_membership(request, Capability.MANAGE_DIRECTORY)
+    if (payload.data is None) == (payload.csv is None):
+        raise ValidationFailed(
+            "Send either `data` (HSDS JSON) or `csv` (the tabular package).",
+            fields={"data": ["Send either data or csv."]},
+        )
+    if payload.csv is not None:
+        raw = json.dumps({"csv": payload.csv}).encode()
+        filename = "package.json"
+    else:
+        try:
+            raw = json.dumps(payload.data).encode()
+        except (ValueError, RecursionError):
+            raise ValidationFailed(
+                "The data is nested too deeply.", fields={"data": ["Nested too deeply."]}
+            ) from None
+        filename = "API"
+    job = hsds_import_job_start(
+        place=place, raw=raw, filename=filename, mode=payload.mode, actor=request.user
+    )
+    return Status(202, job)
+
+
+def _editable_organisation(request, place, organisation_id):
+    membership = api_membership(request, Capability.MANAGE_OWN_DIRECTORY)
+    organisation = selectors.access_organisation(place=place, organisation_id=organisation_id)
+    if organisation is None:
+        raise Http404
+    if not can_edit_organisation(membership, organisation.pk):
+        raise PermissionDenied("Your role does not allow this.")
+    return organisation
+
+
+@router.patch(
+    "/places/{slug:place_slug}/directory/organisations/{organisation_id}",
+    response={200: DirectoryOrganisationOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Change an organisation's directory entry (and mark it checked today)",
+)
+def directory_organisation_update(
+    request, place_slug: str, payload: DirectoryOrganisationPatch, organisation_id: int = ObjectId
+):
+    place = _place(request)
+    organisation = _editable_organisation(request, place, organisation_id)
+    data = payload.dict(exclude_unset=True)
+    for key in [k for k, v in data.items() if v is None]:
+        raise ValidationFailed("The request is not valid.", fields={key: ["May not be null."]})
+    return services.organisation_entry_update(
+        place=place, actor=request.user, organisation=organisation, **data
+    )
+
+
+@router.post(
+    "/places/{slug:place_slug}/directory/organisations/{organisation_id}/services",
+    response={201: DirectoryServiceOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Add a service to an organisation's entry",
+)
+def directory_service_create(
+    request, place_slug: str, payload: DirectoryServiceIn, organisation_id: int = ObjectId
+):
+    place = _place(request)
+    organisation = _editable_organisation(request, place, organisation_id)
+    data = payload.dict()
+    areas = data.pop("areas")
+    service = services.service_write(
+        place=place, actor=request.user, organisation=organisation, areas=areas, **data
+    )
+    return Status(201, selectors.access_service(place=place, service_id=service.pk))
+
+
+def _editable_service(request, place, service_id):
+    membership = api_membership(request, Capability.MANAGE_OWN_DIRECTORY)
+    service = selectors.access_service(place=place, service_id=service_id)
+    if service is None:
+        raise Http404
+    if not can_edit_organisation(membership, service.organisation_id):
+        raise PermissionDenied("Your role does not allow this.")
+    return service
+
+
+@router.patch(
+    "/places/{slug:place_slug}/directory/services/{service_id}",
+    response={200: DirectoryServiceOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Change a service (only the fields sent)",
+)
+def directory_service_update(
+    request, place_slug: str, payload: DirectoryServicePatch, service_id: int = ObjectId
+):
+    place = _place(request)
+    service = _editable_service(request, place, service_id)
+    data = payload.dict(exclude_unset=True)
+    areas = data.pop("areas", None)
+    for key in [k for k, v in data.items() if v is None and k not in ("min_age", "max_age")]:
+        raise ValidationFailed("The request is not valid.", fields={key: ["May not be null."]})
+    services.service_write(place=place, actor=request.user, service=service, areas=areas, **data)
+    return selectors.access_service(place=place, service_id=service.pk)
+
+
+@router.delete(
+    "/places/{slug:place_slug}/directory/services/{service_id}",
+    response={200: DirectoryDeletedOut, 422: ErrorOut, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Delete a service",
+)
+def directory_service_delete(request, place_slug: str, service_id: int = ObjectId):
+    place = _place(request)
+    service = _editable_service(request, place, service_id)
+    deleted_id = service.pk
+    services.service_delete(place=place, actor=request.user, service=service)
+    return {"id": deleted_id, "deleted": True}
+
+
+@router.get(
+    "/places/{slug:place_slug}/directory/partnerships",
+    response={200: list[DirectoryPartnershipOut], **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="The place's partnerships",
+)
+def directory_partnerships(request, place_slug: str):
+    place = _place(request)
+    api_membership(request, Capability.MANAGE_OWN_DIRECTORY)
+    return list(selectors.partnership_list(place=place))
+
+
+@router.post(
+    "/places/{slug:place_slug}/directory/organisations/{organisation_id}/partnerships/{target_id}",
+    response={201: DirectoryPartnershipOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Record that an organisation funds, refers to, delivers with or shares data with "
+    "another organisation of the place",
+)
+def directory_partnership_create(
+    request,
+    place_slug: str,
+    payload: DirectoryPartnershipIn,
+    organisation_id: int = ObjectId,
+    target_id: int = ObjectId,
+):
+    place = _place(request)
+    organisation = _editable_organisation(request, place, organisation_id)
+    target = selectors.access_organisation(place=place, organisation_id=target_id)
+    if target is None:
+        raise Http404
+    partnership = services.partnership_write(
+        place=place,
+        actor=request.user,
+        source=organisation,
+        target=target,
+        kind=PartnershipKind(payload.kind),
+        description=payload.description,
+    )
+    return Status(201, partnership)

@@ -1,8 +1,14 @@
+import uuid
+
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import OrganisationType
+from locus.core.tenancy import TenantModel
+
+from .choices import OrganisationType, PartnershipKind, ServiceStatus
+from .vocabulary import vocabulary
 
 
 class Organisation(models.Model):
@@ -13,6 +19,10 @@ class Organisation(models.Model):
     type = models.CharField(_("type"), max_length=20, choices=OrganisationType.choices)
     website = models.URLField(_("website"), blank=True)
     description = models.TextField(_("description"), blank=True)
+    email = models.EmailField(_("public e-mail address"), blank=True)
+    phone = models.CharField(_("public phone number"), max_length=40, blank=True)
+    # The organisation's stable identifier in HSDS exports (and the key of re-imports).
+    hsds_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -47,6 +57,9 @@ class OrganisationListing(models.Model):
         _("acknowledge within (hours)"), null=True, blank=True
     )
     close_target_days = models.PositiveIntegerField(_("close within (days)"), null=True, blank=True)
+    # Directory upkeep: when the entry was last confirmed as right, and the last reminder.
+    last_checked_on = models.DateField(_("last checked"), null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["organisation__name"]
@@ -62,3 +75,126 @@ class OrganisationListing(models.Model):
     def clean(self):
         if self.organisation_id is None:
             raise ValidationError({"organisation": _("Choose an organisation.")})
+
+
+class Service(TenantModel):
+    """What an organisation offers in a place, for whom, where and how to get it (aligned with
+    the Open Referral HSDS 3.1 `service`). Codes come from the directory vocabulary."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="services"
+    )
+    hsds_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    service_type = models.CharField(_("type of service"), max_length=40)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ServiceStatus.choices, default=ServiceStatus.ACTIVE
+    )
+    target_groups = models.JSONField(_("who it is for"), default=list, blank=True)
+    min_age = models.PositiveSmallIntegerField(
+        _("minimum age"), null=True, blank=True, validators=[MaxValueValidator(120)]
+    )
+    max_age = models.PositiveSmallIntegerField(
+        _("maximum age"), null=True, blank=True, validators=[MaxValueValidator(120)]
+    )
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    whole_place = models.BooleanField(
+        _("serves the whole place"),
+        default=False,
+        help_text=_("Tick when the service is open to people from every area."),
+    )
+    areas = models.ManyToManyField("places.Area", blank=True, related_name="+")
+    eligibility = models.TextField(_("who can use it"), blank=True)
+    how_to_refer = models.TextField(_("how to refer or get in touch"), blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    phone = models.CharField(_("phone number"), max_length=40, blank=True)
+    url = models.URLField(_("web page"), blank=True)
+    opening_hours = models.CharField(_("opening hours"), max_length=300, blank=True)
+    cost = models.CharField(
+        _("cost"), max_length=300, blank=True, help_text=_("Leave empty when it is free.")
+    )
+    last_checked_on = models.DateField(_("last checked"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["place", "service_type"])]
+        constraints = [
+            models.UniqueConstraint(fields=["place", "hsds_id"], name="service_hsds_id_per_place"),
+            models.CheckConstraint(
+                condition=models.Q(min_age__isnull=True)
+                | models.Q(max_age__isnull=True)
+                | models.Q(min_age__lte=models.F("max_age")),
+                name="service_age_range_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        words = vocabulary()
+        if self.service_type and not words.has("service_type", self.service_type):
+            errors["service_type"] = [_("Choose a type of service.")]
+        for field in ("target_groups", "languages"):
+            axis = "target_group" if field == "target_groups" else "language"
+            values = self.__dict__.get(field) or []
+            if not isinstance(values, list) or any(
+                not isinstance(v, str) or not words.has(axis, v) for v in values
+            ):
+                errors[field] = [_("Unknown choice.")]
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            errors["max_age"] = [_("The maximum age must not be below the minimum age.")]
+        if errors:
+            raise ValidationError(errors)
+
+
+class Partnership(TenantModel):
+    """A working relation between two organisations in a place: one funds, refers to, delivers
+    for or shares data with the other. Directed: `source` → `target`."""
+
+    source = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=PartnershipKind.choices)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    last_checked_on = models.DateField(_("last checked"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source__name", "target__name", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["place", "source", "target", "kind"], name="partnership_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="partnership_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source} → {self.target} ({self.kind})"
+
+    def clean(self):
+        if self.source_id and self.source_id == self.target_id:
+            raise ValidationError({"target": _("Choose another organisation.")})
+
+
+class DirectorySettings(TenantModel):
+    """A place's directory upkeep: after how many days a record counts as stale (empty: the
+    installation's LOCUS_DIRECTORY_CHECK_DAYS)."""
+
+    check_every_days = models.PositiveSmallIntegerField(
+        _("check every (days)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(3650)],
+        help_text=_("Owners are reminded when their records have not been checked for this long."),
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["place"], name="directory_settings_one_per_place")
+        ]

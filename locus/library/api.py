@@ -307,8 +307,9 @@ def _check_codes(query):
         "Full-text search of the published records with facets. Repeat a facet to OR its "
         "values (`?topic=gender&topic=polarisation`); different facets are AND-ed. Each "
         "facet's counts apply every filter but its own, so the other values stay visible. "
-        "`highlights` are HTML with the matched words in `<mark>`. Cross-language search is "
-        "not enabled yet (`cross_language.enabled`)."
+        "`highlights` are HTML with the matched words in `<mark>`. With cross-language search "
+        "(`cross_language.enabled`), the records nearest in meaning in any language join the "
+        "full-text matches and the two rankings are fused."
     ),
 )
 def library_search(request, query: Query[LibrarySearchQuery]):
@@ -363,8 +364,14 @@ def library_search(request, query: Query[LibrarySearchQuery]):
             "cross_language": {
                 "enabled": result.cross_language,
                 "message": _(
-                    "Cross-language search is not enabled yet: words are matched in each "
-                    "resource's own language."
+                    "Cross-language search is on: the resources closest in meaning, in any "
+                    "language, are found besides those containing the words."
+                )
+                if result.cross_language
+                else _(
+                    "Cross-language search is not available on this server (multilingual "
+                    "embeddings are not installed): words are matched in each resource's own "
+                    "language."
                 ),
             },
         }

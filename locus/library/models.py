@@ -117,6 +117,10 @@ class Record(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The yearly check (docs/library.md, "Contribution and moderation"): when the owners last
+    # confirmed the record is current, and when they were last reminded to.
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True, editable=False)
+    check_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -281,3 +285,38 @@ class RecordEmbedding(models.Model):
 
     def __str__(self):
         return f"{self.record_id} {self.model}"
+
+
+class ReviewAction(models.TextChoices):
+    """One step of moderation (docs/library.md)."""
+
+    SUBMITTED = "submitted", _("Submitted for review")
+    APPROVED = "approved", _("Approved and published")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    REJECTED = "rejected", _("Rejected")
+
+
+class RecordReview(models.Model):
+    """A step of a record's moderation — submitted, approved, changes requested, rejected —
+    with the comment the submitter sees. The record's change itself is a RecordVersion."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="reviews")
+    version = models.ForeignKey(
+        RecordVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=ReviewAction.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # False when the submitter could not be e-mailed (no place where their organisation is
+    # listed): their page shows the outcome instead.
+    notified = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["record", "-created_at", "-id"]
+        indexes = [models.Index(fields=["record", "-created_at"], name="library_review_latest")]
+
+    def __str__(self):
+        return f"{self.record_id} {self.action}"

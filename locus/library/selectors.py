@@ -29,7 +29,8 @@ from .choices import (
     SearchSort,
 )
 from .models import Record, RecordFacet, RecordLink, RecordVersion
-from .search import backend, fuse, has_marks, parse_query, render_marked
+from .search import backend, embeddings, fuse, has_marks, parse_query, render_marked
+from .vocabulary import RECORD_FIELDS as VOCABULARY_RECORD_FIELDS
 from .vocabulary import label_in, vocabulary
 
 PAGE_SIZE = 20
@@ -141,6 +142,8 @@ class SearchHit:
     snippet: str
     authors: str
     publisher: str
+    # Found by meaning only (cross-language search), not by its words.
+    by_meaning: bool = False
 
 
 @dataclass
@@ -154,7 +157,8 @@ class SearchResult:
     sort: str
     backend: str
     page_size: int = PAGE_SIZE
-    # Cross-language search (multilingual embeddings) is a second ranking signal to come.
+    # Cross-language search (multilingual embeddings, search/embeddings.py) is on: the
+    # nearest records by meaning join the full-text matches and both rankings are fused.
     cross_language: bool = False
 
     @property
@@ -222,7 +226,7 @@ def _plain_snippet(text, words=40):
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
-def _hits(records, highlights):
+def _hits(records, highlights, by_meaning=frozenset()):
     hits = []
     for record in records:
         marked = highlights.get(record.pk)
@@ -242,6 +246,7 @@ def _hits(records, highlights):
                 publisher=render_marked(
                     marked.publisher if marked and has_marks(marked.publisher) else record.publisher
                 ),
+                by_meaning=record.pk in by_meaning,
             )
         )
     return hits
@@ -253,7 +258,15 @@ def record_search(params: SearchParams, *, language) -> SearchResult:
     engine = backend()
     query = parse_query(params.q)
     matched = _published()
-    if query.include:
+    cross_language = embeddings.available()
+    semantic = []
+    if query.include and cross_language:
+        # The nearest published records by meaning, in any language (docs/library.md).
+        semantic = embeddings.semantic_candidates(" ".join(term.text for term in query.include))
+    if query.include and semantic:
+        text_matches = engine.matching(Record.objects.all(), query.include).values("pk")
+        matched = matched.filter(Q(pk__in=text_matches) | Q(pk__in=semantic))
+    elif query.include:
         matched = engine.matching(matched, query.include)
     for term in query.exclude:
         matched = matched.exclude(pk__in=engine.matching(Record.objects.all(), [term]).values("pk"))
@@ -267,7 +280,11 @@ def record_search(params: SearchParams, *, language) -> SearchResult:
     offset = (page - 1) * page_size
     if sort == SearchSort.RELEVANCE:
         fulltext = engine.ranked(filtered, query.include, limit=offset + page_size)
-        ids = fuse({"fulltext": fulltext})[offset : offset + page_size]
+        signals = {"fulltext": fulltext}
+        if semantic:
+            kept = set(filtered.filter(pk__in=semantic).values_list("pk", flat=True))
+            signals["meaning"] = [pk for pk in semantic if pk in kept]
+        ids = fuse(signals)[offset : offset + page_size]
     else:
         year = F("year").desc(nulls_last=True)
         if sort == SearchSort.OLDEST:
@@ -277,16 +294,25 @@ def record_search(params: SearchParams, *, language) -> SearchResult:
     by_id = Record.objects.select_related("organisation").in_bulk(ids)
     records = [by_id[pk] for pk in ids if pk in by_id]
     highlights = engine.highlights(ids, query.include) if query.include else {}
+    by_meaning = frozenset()
+    if semantic and ids:
+        by_words = set(
+            engine.matching(Record.objects.filter(pk__in=ids), query.include).values_list(
+                "pk", flat=True
+            )
+        )
+        by_meaning = frozenset(pk for pk in ids if pk in semantic and pk not in by_words)
     return SearchResult(
         params=params,
         total=total,
         page=page,
         pages=pages,
-        hits=_hits(records, highlights),
+        hits=_hits(records, highlights, by_meaning),
         facets=_facets(matched, params, language),
         sort=sort,
         backend=engine.name,
         page_size=page_size,
+        cross_language=cross_language,
     )
 
 
@@ -302,10 +328,13 @@ def library_editor(user):
     return policies.is_library_editor(user, roles)
 
 
-def access_record(*, record_id, editor=False):
-    """The record, or None — the same for "missing" and "not published" (unless editor)."""
+def access_record(*, record_id, editor=False, organisation_ids=()):
+    """The record, or None — the same for "missing" and "not published" (unless editor, or a
+    member of the contributing organisation)."""
     record = Record.objects.select_related("organisation").filter(pk=record_id).first()
-    if record is None or not policies.can_view_record(record, editor=editor):
+    if record is None or not policies.can_view_record(
+        record, editor=editor, organisation_ids=organisation_ids
+    ):
         return None
     return record
 
@@ -335,3 +364,41 @@ def record_links(record, *, editor=False):
 def record_versions(record):
     """Every version, newest first (with the person who made it: editors only)."""
     return list(RecordVersion.objects.filter(record=record).select_related("actor"))
+
+
+# --------------------------------------------------------------------------------------------
+# More like this
+
+SIMILAR_LIMIT = 5
+# Shared facets that make two records alike when there are no embeddings, most telling first.
+SIMILAR_FACETS = ("intervention", "outcome", "topic", "target_group", "method")
+
+
+@dataclass
+class Similar:
+    records: list
+    by_meaning: bool  # nearest by embedding; False: the records sharing most facets
+
+
+def similar_records(record, *, limit=SIMILAR_LIMIT):
+    """Published records most like this one: nearest by embedding when the library has them,
+    otherwise those sharing the most topics, interventions, outcomes, target groups and
+    methods (ties: newest first). A fixed number of queries."""
+    ids = embeddings.similar_records(record.pk, limit=limit)
+    by_meaning = bool(ids)
+    if not ids:
+        wanted = Q(pk__in=[])
+        for facet in SIMILAR_FACETS:
+            values = list(getattr(record, VOCABULARY_RECORD_FIELDS[facet]))
+            if values:
+                wanted |= Q(facet=facet, value__in=values)
+        ids = list(
+            RecordFacet.objects.filter(wanted, record__status=RecordStatus.PUBLISHED)
+            .exclude(record_id=record.pk)
+            .values("record_id")
+            .annotate(shared=Count("id"))
+            .order_by("-shared", F("record__year").desc(nulls_last=True), "record_id")
+            .values_list("record_id", flat=True)[:limit]
+        )
+    by_id = _published().in_bulk(ids)
+    return Similar(records=[by_id[pk] for pk in ids if pk in by_id], by_meaning=by_meaning)

@@ -19,6 +19,7 @@ from .choices import (
 )
 from .forms import SearchForm
 from .models import Record
+from .review_selectors import user_organisation_ids
 from .selectors import language_name, value_label
 from .services import PRIVATE_FIELDS
 from .vocabulary import RECORD_FIELDS as VOCABULARY_FIELDS
@@ -116,7 +117,8 @@ def _version_rows(versions, *, editor):
 def record_detail(request, record_id):
     """One record: its metadata, links and the summary of its versions."""
     editor = selectors.library_editor(request.user)
-    record = selectors.access_record(record_id=record_id, editor=editor)
+    owner_ids = user_organisation_ids(request.user)  # drafts: their organisation's members
+    record = selectors.access_record(record_id=record_id, editor=editor, organisation_ids=owner_ids)
     if record is None:
         raise Http404
     language = get_language()

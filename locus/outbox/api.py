@@ -98,14 +98,14 @@ class RotateIn(Schema):
     )
 
 
-class OrganisationRef(Schema):
+class EndpointOrganisationRef(Schema):
     id: int
     name: str
 
 
 class EndpointOut(Schema):
     id: int
-    organisation: OrganisationRef
+    organisation: EndpointOrganisationRef
     url: str
     description: str
     event_types: list[str] = Field(..., description="Empty: every event.")
@@ -140,7 +140,7 @@ class AttemptOut(Schema):
     duration_ms: int
 
 
-class MessageOut(Schema):
+class OutboxMessageOut(Schema):
     message_id: str = Field(..., description="The `webhook-id` header the receiver saw.")
     event_type: str
     status: Status_
@@ -374,7 +374,7 @@ def webhooks_rotate_secret(
 
 @router.get(
     ENDPOINT + "/messages",
-    response={200: list[MessageOut], 422: ErrorOut, **PLACE_ERRORS},
+    response={200: list[OutboxMessageOut], 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="The delivery log of a webhook endpoint",
     description="Messages, newest first, each with every delivery attempt (time, HTTP status "
@@ -396,7 +396,7 @@ def webhooks_messages(
 
 @router.post(
     ENDPOINT + "/messages/{message_id}/retry",
-    response={200: MessageOut, 422: ErrorOut, **PLACE_ERRORS},
+    response={200: OutboxMessageOut, 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Send a failed or dead message again, now",
     description="A fresh retry schedule; the delivery log keeps every earlier attempt. Only "

@@ -30,6 +30,7 @@ from .services import (
 EVENT_TYPES = {
     "report.routed": gettext_lazy("A report reached the organisation (routed or handed on)"),
     "report.erased": gettext_lazy("A report's personal data was erased at the reporter's request"),
+    "insights.alert": gettext_lazy("An unusual rise in reports was detected in the place"),
 }
 EVENT_TYPES_MAX = 20
 

@@ -22,6 +22,7 @@ class PlaceSettingsForm(forms.ModelForm):
             "default_language",
             "timezone",
             "suppression_threshold",
+            "publication_delay_days",
             "report_retention_days",
             "evidence_retention_days",
         ]

@@ -110,3 +110,34 @@ class Area(TenantModel):
 
     def __str__(self):
         return self.name
+
+
+class AreaIndicator(TenantModel):
+    """One context figure of an area for a period (deprivation score, share of young people…),
+    imported from CSV (locus/places/indicators.py, docs/insights.md "Context indicators")."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="indicators")
+    indicator = models.CharField(_("indicator"), max_length=80)
+    # A year ("2021") or a day ("2021-03-21"): sorts in time order as text.
+    period = models.CharField(_("year or date"), max_length=10)
+    value = models.FloatField(_("value"))
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["indicator", "-period", "area__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["place", "area", "indicator", "period"],
+                name="area_indicator_unique_per_period",
+            )
+        ]
+        indexes = [models.Index(fields=["place", "indicator", "period"])]
+
+    def __str__(self):
+        return f"{self.indicator} {self.period}: {self.value}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.area_id and self.area.place_id != self.place_id:
+            raise ValidationError({"area": _("The area belongs to another place.")})

@@ -11,3 +11,12 @@ def run_area_import(*, place, job_id):
 
     job = Job.objects.get(pk=job_id, place=place)
     area_import_job_run(place=place, job=job)
+
+
+@task()
+@in_place
+def run_indicator_import(*, place, job_id):
+    from .indicator_services import indicator_import_job_run
+
+    job = Job.objects.get(pk=job_id, place=place)
+    indicator_import_job_run(place=place, job=job)

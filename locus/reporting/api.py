@@ -23,10 +23,11 @@ from ninja import Field, File, Form, Header, Query, Router, Schema, Status, Uplo
 from pydantic import AfterValidator, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotent
+from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotency_key, idempotent, request_hash
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, ErrorOut
 from locus.cases.choices import CaseOutcome, CaseStatus, MessageDirection
 from locus.core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
+from locus.core.idempotency import InlineClaim
 from locus.core.ratelimit import rate_limited
 from locus.places.selectors import area_list
 
@@ -440,11 +441,13 @@ def _report_data(request, payload):
 _SERVICE_FIELDS = {"area": "area_id", "contact_email": "contact"}
 
 
-def _submit(request, payload):
-    data = _report_data(request, payload)
+def _submit(request, payload, data, idempotency=None):
     try:
         return services.report_submit(
-            place=request.place, data=data, language=payload.language or get_language()
+            place=request.place,
+            data=data,
+            language=payload.language or get_language(),
+            idempotency=idempotency,
         )
     except ValidationFailed as exc:
         fields = {_SERVICE_FIELDS.get(name, name): msgs for name, msgs in exc.fields.items()}
@@ -511,6 +514,32 @@ def _followed_report(request, payload):
             )
         )
     return report
+
+
+def _followup_post(path, out, *, summary, description, status=200, gone=True, idempotent=False):
+    """Declare a follow-up operation: `POST …/reports/follow-up<path>`, no authentication, the
+    follow-up rate limit, and the answers every one of them may give (404 for a wrong
+    reference or code, 410 once erased, 422 for a bad body, 429; 409 with an idempotency key).
+    """
+    responses = {status: out, 404: ErrorOut}
+    if gone:
+        responses |= GoneErrors
+    responses |= BAD_BODY_ERRORS
+    if idempotent:
+        responses |= IDEMPOTENCY_ERRORS
+    responses |= RateLimitErrors
+    route = router.post(
+        f"/places/{{slug:place_slug}}/reports/follow-up{path}",
+        response=responses,
+        auth=None,
+        summary=summary,
+        description=description,
+    )
+
+    def decorate(operation):
+        return route(rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)(operation))
+
+    return decorate
 
 
 # --- endpoints -----------------------------------------------------------------------------
@@ -591,13 +620,7 @@ def report_taxonomy(request, place_slug: str, query: Query[TaxonomyQuery]):
         "Rate limited per client (429 with `Retry-After`)."
     ),
 )
-@rate_limited(SUBMIT_SCOPE, SUBMIT_RATE, json=True)  # outermost: a refused request claims nothing
-# The key keeps the reference only: a replay answers without the one-time follow-up code.
-@idempotent(
-    SUBMIT_SCOPE,
-    stored=lambda body: {"reference": body["reference"]},
-    replayed=lambda request, replay: _replayed_receipt(request, replay),
-)
+@rate_limited(SUBMIT_SCOPE, SUBMIT_RATE, json=True)  # first: a refused request claims nothing
 def report_send(
     request,
     place_slug: str,
@@ -608,7 +631,21 @@ def report_send(
         description="Optional: makes a retry safe (see above). 1–255 printable ASCII characters.",
     ),
 ):
-    submitted = _submit(request, payload)
+    # The key is recorded in the submission's own transaction (`InlineClaim`), completed with
+    # the reference only: a replay answers without the one-time follow-up code.
+    key = idempotency_key(request)
+    data = _report_data(request, payload)
+    idempotency = None
+    if key is not None:
+        claim = InlineClaim(
+            place=request.place, scope=SUBMIT_SCOPE, key=key, request_hash=request_hash(request)
+        )
+        idempotency = services.IdempotentResponse(
+            claim=claim, respond=lambda report: (201, {"reference": report.reference})
+        )
+    submitted = _submit(request, payload, data, idempotency)
+    if submitted.replay is not None:
+        return _replayed_receipt(request, submitted.replay)
     return Status(201, _receipt(submitted.report, submitted.followup_code, routed=submitted.routed))
 
 
@@ -620,10 +657,10 @@ def _replayed_receipt(request, replay):
     return Status(replay.status, _receipt(report, None))
 
 
-@router.post(
-    "/places/{slug:place_slug}/reports/follow-up",
-    response={200: FollowUpOut, 404: ErrorOut, **BAD_BODY_ERRORS, **RateLimitErrors},
-    auth=None,
+@_followup_post(
+    "",
+    FollowUpOut,
+    gone=False,
     summary="Follow up a report",
     description=(
         "The report's status, the reporter's consent, who received it and how far each "
@@ -633,7 +670,6 @@ def _replayed_receipt(request, replay):
         "operation (429)."
     ),
 )
-@rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
 def report_follow_up(request, place_slug: str, payload: FollowUpIn):
     report = _followed_report(request, payload)
     services.report_record_followup(report=report, channel="api")
@@ -669,10 +705,9 @@ def report_follow_up(request, place_slug: str, payload: FollowUpIn):
     }
 
 
-@router.post(
-    "/places/{slug:place_slug}/reports/follow-up/consent",
-    response={200: ConsentOut, 404: ErrorOut, **GoneErrors, **BAD_BODY_ERRORS, **RateLimitErrors},
-    auth=None,
+@_followup_post(
+    "/consent",
+    ConsentOut,
     summary="Change a report's consent",
     description=(
         "Sets who may receive the report: all three flags, as on the follow-up page. Sending "
@@ -681,7 +716,6 @@ def report_follow_up(request, place_slug: str, payload: FollowUpIn):
         "follow-up."
     ),
 )
-@rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
 def report_consent_change(request, place_slug: str, payload: ConsentIn):
     report = _followed_report(request, payload)
     report = services.report_change_consent(
@@ -738,12 +772,12 @@ class ThreadsOut(Schema):
     threads: list[ThreadOut]
 
 
-class MessageIn(FollowUpIn):
+class FollowUpMessageIn(FollowUpIn):
     case_id: int = Field(..., ge=1, le=DB_ID_MAX, description="A `case_id` of …/threads.")
     text: Text = Field(..., max_length=services.MESSAGE_MAX_LENGTH, description="The message.")
 
 
-class MessageOut(ThreadMessageOut):
+class FollowUpMessageOut(ThreadMessageOut):
     case_id: int
     organisation: str
 
@@ -752,7 +786,7 @@ class AdditionIn(FollowUpIn):
     text: Text = Field("", max_length=services.ADDITION_MAX_LENGTH)
 
 
-class EvidenceOut(Schema):
+class AdditionEvidenceOut(Schema):
     name: str
     kind: str
     mime: str
@@ -762,7 +796,9 @@ class EvidenceOut(Schema):
 
 
 class AdditionOut(Schema):
-    evidence: list[EvidenceOut] = Field(..., description="The files attached by this addition.")
+    evidence: list[AdditionEvidenceOut] = Field(
+        ..., description="The files attached by this addition."
+    )
     sent_to: list[str] = Field(..., description="The organisations the text was sent to.")
     message: str
 
@@ -835,7 +871,7 @@ class ReportCopyOut(Schema):
     consent_history: list[ConsentChangeOut]
     routing: list[str] = Field(..., description="Who received the report and why, in words.")
     organisations: list[CopyOrganisationOut]
-    evidence: list[EvidenceOut]
+    evidence: list[AdditionEvidenceOut]
 
 
 class ErasureIn(FollowUpIn):
@@ -891,10 +927,9 @@ def _evidence_out(evidence):
     }
 
 
-@router.post(
-    "/places/{slug:place_slug}/reports/follow-up/threads",
-    response={200: ThreadsOut, 404: ErrorOut, **GoneErrors, **BAD_BODY_ERRORS, **RateLimitErrors},
-    auth=None,
+@_followup_post(
+    "/threads",
+    ThreadsOut,
     summary="The messages with the organisations handling a report",
     description=(
         "One thread per organisation handling the report, with its status, its outcome once "
@@ -903,7 +938,6 @@ def _evidence_out(evidence):
         "limit as for the follow-up."
     ),
 )
-@rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
 def report_threads(request, place_slug: str, payload: FollowUpIn):
     report = _live_report(request, payload)
     threads = selectors.report_threads(report)
@@ -938,17 +972,11 @@ def _replayed_message(request, replay):
     return Status(replay.status, _message_out(message))
 
 
-@router.post(
-    "/places/{slug:place_slug}/reports/follow-up/messages",
-    response={
-        201: MessageOut,
-        404: ErrorOut,
-        **GoneErrors,
-        **BAD_BODY_ERRORS,
-        **IDEMPOTENCY_ERRORS,
-        **RateLimitErrors,
-    },
-    auth=None,
+@_followup_post(
+    "/messages",
+    FollowUpMessageOut,
+    status=201,
+    idempotent=True,
     summary="Write to an organisation handling a report",
     description=(
         "Sends a message to one organisation handling the report (`case_id` from …/threads; "
@@ -958,7 +986,6 @@ def _replayed_message(request, replay):
         "sending a report). 404, 410 and rate limit as for the follow-up."
     ),
 )
-@rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
 @idempotent(
     "followup.message",
     stored=lambda body: {"id": body["id"]},
@@ -967,7 +994,7 @@ def _replayed_message(request, replay):
 def report_message_send(
     request,
     place_slug: str,
-    payload: MessageIn,
+    payload: FollowUpMessageIn,
     idempotency_key_header: str | None = Header(
         None,
         alias="Idempotency-Key",
@@ -992,10 +1019,10 @@ def report_message_send(
     return Status(201, _message_out(message))
 
 
-@router.post(
-    "/places/{slug:place_slug}/reports/follow-up/additions",
-    response={201: AdditionOut, 404: ErrorOut, **GoneErrors, **BAD_BODY_ERRORS, **RateLimitErrors},
-    auth=None,
+@_followup_post(
+    "/additions",
+    AdditionOut,
+    status=201,
     summary="Add information or files to a report",
     description=(
         "A `multipart/form-data` request: `reference`, `code`, an optional `text` and any "
@@ -1007,7 +1034,6 @@ def report_message_send(
         "limit as for the follow-up."
     ),
 )
-@rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
 def report_addition_add(
     request,
     place_slug: str,
@@ -1049,16 +1075,9 @@ def report_addition_add(
     )
 
 
-@router.post(
-    "/places/{slug:place_slug}/reports/follow-up/copy",
-    response={
-        200: ReportCopyOut,
-        404: ErrorOut,
-        **GoneErrors,
-        **BAD_BODY_ERRORS,
-        **RateLimitErrors,
-    },
-    auth=None,
+@_followup_post(
+    "/copy",
+    ReportCopyOut,
     summary="A copy of everything held about a report",
     description=(
         "Everything Locus holds about the report, for its reporter: what they sent, their "
@@ -1068,7 +1087,6 @@ def report_addition_add(
         "download. 404, 410 and rate limit as for the follow-up."
     ),
 )
-@rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
 def report_copy(request, place_slug: str, payload: FollowUpIn):
     report = _live_report(request, payload)
     copy = selectors.report_copy(report, language=get_language())
@@ -1076,10 +1094,9 @@ def report_copy(request, place_slug: str, payload: FollowUpIn):
     return copy
 
 
-@router.post(
-    "/places/{slug:place_slug}/reports/follow-up/erasure",
-    response={200: ErasureOut, 404: ErrorOut, **GoneErrors, **BAD_BODY_ERRORS, **RateLimitErrors},
-    auth=None,
+@_followup_post(
+    "/erasure",
+    ErasureOut,
     summary="Erase a report's personal data",
     description=(
         "Erases now, for good, the reporter's personal data: what they wrote, their contact "
@@ -1091,7 +1108,6 @@ def report_copy(request, place_slug: str, payload: FollowUpIn):
         "else with 410. 404 and rate limit as for the follow-up."
     ),
 )
-@rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)
 def report_erasure(request, place_slug: str, payload: ErasureIn):
     report = _live_report(request, payload)
     if not payload.confirm:

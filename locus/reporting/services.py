@@ -23,7 +23,7 @@ from locus.core.services import audit_record
 from locus.core.storage import opaque_name
 from locus.outbox.services import outbox_enqueue_email, outbox_enqueue_event
 
-from . import references
+from . import intake, references
 from .models import ConsentChange, Evidence, Report
 from .taxonomy import taxonomy
 
@@ -35,6 +35,7 @@ class SubmittedReport:
     report: Report
     followup_code: str  # shown once, never stored
     routed: bool = False  # routing already ran (a synchronous task backend), else it is queued
+    replay: object = None  # with an idempotency key used before: the first response (Replay)
 
 
 def content_key(url):
@@ -68,23 +69,7 @@ def evidence_stage(*, place, uploaded, staged_token):
         )
     checked = inspect_upload(uploaded)
     check_total([*staged.values_list("size", flat=True), checked.size])
-    evidence = Evidence(
-        place=place,
-        staged_token=staged_token,
-        kind=checked.kind,
-        mime=checked.mime,
-        size=checked.size,
-        sha256=checked.sha256,
-        original_name=checked.original_name,
-        received_at=checked.received_at,
-    )
-    evidence.file.save(
-        opaque_name(prefix=f"place-{place.pk}", suffix=f".{checked.extension}"),
-        ContentFile(checked.content),
-        save=False,
-    )
-    evidence.save()
-    return evidence
+    return _store_staged(place=place, staged_token=staged_token, checked=checked)
 
 
 def evidence_staged(*, place, staged_token):
@@ -119,8 +104,17 @@ def _validate_codes(data, vocabulary):
         raise ValidationFailed(_("Some answers are not valid."), fields=errors)
 
 
-@transaction.atomic
-def report_submit(*, place, data, staged_token="", language="en"):
+@dataclass(frozen=True)
+class IdempotentResponse:
+    """How a submission carrying an idempotency key records its response: `claim` (an
+    `InlineClaim`) and `respond(report) -> (status, body)`, the response to replay, built from
+    the report before it is written (its reference is chosen first)."""
+
+    claim: object
+    respond: object
+
+
+def report_submit(*, place, data, staged_token="", language="en", idempotency=None):
     """Create a report from cleaned data (see forms/API schema) and attach its staged files.
 
     `data` keys: incident_type, occurred_on, occurred_approx, ongoing, area (Area or None),
@@ -128,6 +122,14 @@ def report_submit(*, place, data, staged_token="", language="en"):
     support_wanted, already_reported, police_reference, consent_police_anonymised,
     consent_police_with_contact, consent_support_contact, contact (dict or None),
     wants_email_updates.
+
+    The intake hot path (docs/operations.md, "Intake"): everything is checked, encrypted and
+    built first; then one short transaction writes the idempotency key (when given, completed,
+    with the response to replay), the report, its consent record, its staged files and its
+    routing task, each with one statement and no savepoint, so the report is never
+    acknowledged without its consent record and its task. Returns a `SubmittedReport`; with
+    `idempotency`, a key already used for this request gives `SubmittedReport.replay` (the
+    first response) instead, another request a 422 and one still in flight a 409.
     """
     vocabulary = taxonomy()
     _validate_codes(data, vocabulary)
@@ -142,12 +144,14 @@ def report_submit(*, place, data, staged_token="", language="en"):
             _("To send your contact details to the police, give at least one way to reach you."),
             fields={"contact_email": [_("Give an e-mail address or a phone number.")]},
         )
+    now = timezone.now()
     code = references.new_followup_code()
     report = Report(
         place=place,
         followup_code_hash=references.hash_code(code),
         taxonomy_version=vocabulary.version,
         language=language,
+        submitted_at=now,
         incident_type=data["incident_type"],
         occurred_on=data.get("occurred_on"),
         occurred_approx=bool(data.get("occurred_approx")),
@@ -171,31 +175,34 @@ def report_submit(*, place, data, staged_token="", language="en"):
         contact=contact,
         wants_email_updates=bool(data.get("wants_email_updates")) and bool(contact),
     )
-    _save_with_unique_reference(report)
-    staged = list(evidence_staged(place=place, staged_token=staged_token))
-    for evidence in staged:
-        evidence.report = report
-        evidence.staged_token = ""
-    Evidence.objects.bulk_update(staged, ["report", "staged_token"])
-    ConsentChange.objects.create(place=place, report=report, consent=_consent_of(report))
-    # Routing runs in the task worker: the task row commits with the report (so it is never
-    # lost, and the sweep catches a task that failed), and the request stays one short write.
-    # Imported here: locus.cases imports reporting.
-    from locus.cases.tasks import route_report
-
-    routing = route_report.enqueue(place_id=place.pk, report_id=report.pk)
-    return SubmittedReport(report=report, followup_code=code, routed=routing.is_finished)
-
-
-def _save_with_unique_reference(report, attempts=5):
-    for _attempt in range(attempts):
+    consent = ConsentChange(place=place, at=now, consent=_consent_of(report))
+    claim = idempotency.claim if idempotency is not None else None
+    for _attempt in range(5):
         report.reference = references.new_reference()
         try:
             with transaction.atomic():
-                report.save()
-            return
+                if claim is not None:
+                    status, body = idempotency.respond(report)
+                    claim.record(status=status, body=body, now=now)
+                intake.REPORT.insert(report)
+                consent.report_id = report.pk
+                intake.CONSENT.insert(consent, returning=False)
+                if staged_token:
+                    Evidence.objects.filter(
+                        place=place, staged_token=staged_token, report=None
+                    ).update(report=report, staged_token="")
+                routed = intake.enqueue_routing(report=report, now=now)
+            return SubmittedReport(report=report, followup_code=code, routed=routed)
         except IntegrityError:
-            continue  # 40 bits: a clash is rare; try another
+            report.pk = None
+            if claim is not None and not claim.recorded:  # the key was there first
+                replay = claim.outcome()
+                if replay is not None:
+                    return SubmittedReport(report=None, followup_code=None, replay=replay)
+                continue  # the key was forgotten meanwhile: go ahead
+            if not Report.objects.filter(place=place, reference=report.reference).exists():
+                raise
+            # 40 bits: a clash of references is rare; try another
     raise RuntimeError("Could not allocate a unique report reference")
 
 
@@ -586,7 +593,8 @@ def report_erase(*, report, now=None, base_url="") -> Erasure:
     evidence files go; what statistics count (incident type, bias, area, dates to the month…)
     stays. The follow-up code's hash is kept, so the reporter is told it was done. Erasure
     withdraws every consent to share (a ConsentChange is kept). Nothing is closed silently:
-    every case of the report gets a CONSENT_CHANGED event marked `erased`, and each
+    every case of the report gets a REPORT_ERASED event (the consent now, the number of files
+    deleted), so its caseworkers see why the account is gone, and each
     organisation a `report.erased` webhook event and an e-mail (no personal data), in this
     transaction. Audited as REPORT_ERASED (ids and counts only)."""
     from locus.cases.choices import CaseEventKind
@@ -620,8 +628,8 @@ def report_erase(*, report, now=None, base_url="") -> Erasure:
         CaseEvent.objects.create(
             place=place,
             case=case,
-            kind=CaseEventKind.CONSENT_CHANGED,
-            data={"erased": True, "consent": consent},
+            kind=CaseEventKind.REPORT_ERASED,
+            data={"consent": consent, "files_deleted": files},
             at=now,
         )
         _notify_erasure(report=report, case=case, base_url=base_url)

@@ -24,8 +24,16 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from locus.core.errors import ValidationFailed
-from locus.core.idempotency import form_idempotency
+from locus.core.errors import ApplicationError, ValidationFailed
+from locus.core.idempotency import (
+    IdempotencyKeyReused,
+    RequestInFlight,
+    form_idempotency,
+    form_key_reused,
+    in_flight_page,
+    inline_form_claim,
+    wait_while_in_flight,
+)
 from locus.core.ratelimit import rate_limited, too_many_requests
 
 from . import forms, references, selectors, services
@@ -293,33 +301,68 @@ def report(request, place_slug):
 @rate_limited("report.submit", "10/h", methods=("POST",))
 def send(request, journey):
     """Send the report once, whatever the number of clicks: the page's idempotency token makes
-    a double click or a retry land on the first report's receipt."""
+    a double click or a retry land on the first report's receipt. The token is recorded in the
+    report's own transaction (`InlineClaim`); a duplicate of a submission still in flight waits
+    for it (`wait_while_in_flight`)."""
+    place = journey.place
+    claim = inline_form_claim(request, scope="report.submit")
+    invalid = journey.first_invalid()
+    if invalid is not None:
+        # A second click on a page whose first click was sent: its staged files now belong to
+        # the report, so a report of files only no longer validates. Land on its receipt.
+        replay = _earlier_submission(claim)
+        if replay is not None:
+            return _see_other(replay.body.get("location") or request.path)
+        return journey.show_errors(invalid)
+    idempotency = None
+    if claim is not None:
+        idempotency = services.IdempotentResponse(
+            claim=claim, respond=lambda report: (303, {"location": _receipt_url(place, report)})
+        )
+
+    def submit():
+        return services.report_submit(
+            place=place,
+            data=journey.report_data(),
+            # The files were listed to check the form: no statement when there are none.
+            staged_token=journey.staged_token if journey.staged() else "",
+            language=journey.language,
+            idempotency=idempotency,
+        )
+
     try:
-        with form_idempotency(request, scope="report.submit") as submission:
-            if submission.response:
-                return submission.response
-            invalid = journey.first_invalid()
-            if invalid is not None:
-                return journey.show_errors(invalid)
-            with transaction.atomic():
-                submitted = services.report_submit(
-                    place=journey.place,
-                    data=journey.report_data(),
-                    staged_token=journey.staged_token,
-                    language=journey.language,
-                )
-                reference = submitted.report.reference
-                url = reverse(
-                    "reporting:receipt",
-                    kwargs={"place_slug": journey.place.slug, "reference": reference},
-                )
-                response = submission.redirect(url)
+        submitted = wait_while_in_flight(submit)
+    except RequestInFlight:
+        return in_flight_page(request)
+    except IdempotencyKeyReused:
+        return journey.show_service_errors(form_key_reused())
     except ValidationFailed as exc:
         return journey.show_service_errors(exc)
-    if response.status_code == 303:  # committed: remember the code for one showing
-        _remember_receipt(request, journey.place, reference, submitted.followup_code)
-        _route_now(submitted)
-    return response
+    if submitted.replay is not None:
+        body = submitted.replay.body if isinstance(submitted.replay.body, dict) else {}
+        return _see_other(body.get("location") or request.path)
+    # Committed: remember the code for one showing, and route before the receipt is read.
+    _remember_receipt(request, place, submitted.report.reference, submitted.followup_code)
+    _route_now(submitted)
+    return _see_other(_receipt_url(place, submitted.report))
+
+
+def _earlier_submission(claim):
+    """The completed first submission of this page (its replay), if any; only looked up when
+    the page no longer validates, so a valid submission costs no read."""
+    if claim is None:
+        return None
+    try:
+        replay = claim.outcome()
+    except ApplicationError:  # another payload or still in flight: show the errors
+        return None
+    return replay if replay is not None and isinstance(replay.body, dict) else None
+
+
+def _receipt_url(place, report):
+    return reverse(
+        "reporting:receipt", kwargs={"place_slug": place.slug, "reference": report.reference}
+    )
 
 
 def _route_now(submitted):

@@ -225,3 +225,269 @@ def test_pages_in_swedish(page, world, pages, live_server):
     expect(page.locator("html")).to_have_attribute("lang", "sv")
     pages.visit(page, "/alpha/staff/", "sv_staff_home")
     expect(page.locator("html")).to_have_attribute("lang", "sv")
+
+
+# --- Alerts and context indicators (locus/alerts, locus/places/indicator_*) -----------------
+
+
+def test_alerts_and_context_pages(page, world, pages, live_server, tmp_path):
+    from datetime import date, timedelta
+
+    from locus.alerts.models import Alarm
+    from locus.alerts.tests.helpers import report, save
+    from locus.core.tenancy import place_scope
+    from locus.places.indicator_services import indicators_import
+
+    a = world.a
+    north, south = a.areas
+    with place_scope(a.place):
+        for area, population in ((north, 8000), (south, 12000)):
+            area.population = population
+            area.save()
+        Alarm.objects.create(
+            place=a.place,
+            week=date(2026, 3, 2),
+            series_key=f"area:{north.pk}|bias:antisemitism",
+            area=north,
+            axis="bias",
+            category="antisemitism",
+            method="ears",
+            observed=31,
+            expected=5.3,
+            upper_bound=14,
+            p_value=0.00002,
+            q_value=0.0008,
+            score=2.9,
+            reports=44,
+            series_judged=120,
+        )
+        indicators_import(
+            place=a.place,
+            raw="area,indicator,value,year\n"
+            "Alphaville North,Deprivation score,31.2,2019\n"
+            "Alphaville South,Deprivation score,14.8,2019\n",
+        )
+    day = date.today() - timedelta(days=3)
+    save(a.place, [report(a.place, day, area=north) for _ in range(12)])
+    save(a.place, [report(a.place, day, area=south) for _ in range(5)])
+
+    log_in(page, a.users["coordinator"], live_server)
+    pages.visit(page, "/alpha/insights/alerts/", "alerts")
+    page.get_by_role("link", name="2 Mar 2026").click()
+    expect(page.locator("svg rect")).not_to_have_count(0)
+    pages.check(page, "alarm")
+    pages.visit(page, "/alpha/insights/alerts/", "alerts_again")
+    expect(page.get_by_role("link", name="Alerts")).to_be_visible()
+    page.get_by_label("Antisemitism").check()
+    submit(page.get_by_role("button", name="Save subscription"))
+    expect(page.get_by_text("Subscription saved.")).to_be_visible()
+    pages.check(page, "alerts_subscribed")
+
+    pages.visit(page, "/alpha/insights/context/", "context")
+    expect(page.locator("svg.scatter circle")).to_have_count(2)
+    pages.visit(page, "/alpha/insights/context/import/", "indicator_import")
+    bad = tmp_path / "indicators.csv"
+    bad.write_text("area,indicator,value,year\nAtlantis,Score,x,2020\n", encoding="utf-8")
+    page.get_by_label("CSV file").set_input_files(str(bad))
+    submit(page.get_by_role("button", name="Import"))
+    expect(page.locator(".field-invalid")).not_to_have_count(0)
+    pages.check(page, "indicator_import_error")
+
+
+# --- Directory (locus/directory) ---------------------------------------------------------------
+
+
+def test_directory_pages(page, world, pages, live_server):
+    from locus.directory.tests.factories import (
+        listed_organisation,
+        make_partnership,
+        make_service,
+    )
+
+    a = world.a
+    north, south = a.areas
+    charity = listed_organisation(a.place, "Hate Support North")
+    other = listed_organisation(a.place, "Second Support")
+    make_service(a.place, charity, name="Casework", areas=[north], target_groups=["muslim_people"])
+    make_service(a.place, other, name="Advocacy", areas=[north], target_groups=["muslim_people"])
+    youth = make_service(
+        a.place,
+        charity,
+        name="Youth club",
+        service_type="youth_work",
+        areas=[south],
+        target_groups=["young_people"],
+        min_age=11,
+        max_age=19,
+    )
+    make_partnership(a.place, charity, other)
+    make_partnership(a.place, a.organisation, charity, "funding")
+
+    # The public directory, without signing in.
+    pages.visit(page, "/alpha/services/", "directory_public")
+    page.get_by_label("What kind of help").select_option("victim_support")
+    submit(page.get_by_role("button", name="Search"))
+    expect(page.get_by_role("link", name="Casework")).to_be_visible()
+    pages.check(page, "directory_public_search")
+    pages.visit(page, f"/alpha/services/{youth.pk}/", "directory_public_service")
+
+    log_in(page, a.users["coordinator"], live_server)
+    pages.visit(page, "/alpha/directory/", "directory_index")
+    pages.visit(page, f"/alpha/directory/organisations/{charity.pk}/", "directory_organisation")
+    pages.visit(
+        page, f"/alpha/directory/organisations/{charity.pk}/services/new/", "directory_service_new"
+    )
+    page.get_by_label("Name").fill("Drop-in")
+    submit(page.get_by_role("button", name="Save the service"))
+    expect(page.locator(".field-invalid")).not_to_have_count(0)
+    pages.check(page, "directory_service_error")
+    pages.visit(page, "/alpha/directory/coverage/", "directory_coverage")
+    expect(page.locator("#coverage-map path")).to_have_count(2)
+    page.locator(f'a[href*="area={north.pk}&cell=victim_support"]').first.click()
+    expect(page.locator("#providers")).to_contain_text("Second Support")
+    pages.check(page, "directory_coverage_cell")
+    pages.visit(page, "/alpha/directory/pathways/", "directory_pathways")
+    pages.visit(page, "/alpha/directory/network/", "directory_network")
+    expect(page.locator("svg.network-svg line")).to_have_count(2)
+    pages.visit(page, "/alpha/directory/import/", "directory_import")
+    pages.visit(page, "/alpha/directory/settings/", "directory_settings")
+
+
+# --- Programmes and M&E (locus/programmes) ---------------------------------------------------
+
+
+def test_programme_pages(page, world, pages, live_server):
+    from locus.programmes.tests.factories import full_programme
+
+    data = full_programme(world.a)
+    p, period, survey = data["programme"], data["period"], data["survey"]
+    base = f"/alpha/programmes/{p.pk}/"
+
+    page.context.clear_cookies()
+    pages.visit(page, f"/alpha/survey/{survey.token}/", "programme_survey_public")
+    page.get_by_label("Strongly agree").first.check()
+    submit(page.get_by_role("button", name="Send my answers"))
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    pages.check(page, "programme_survey_thanks")
+
+    log_in(page, world.a.users["editor"], live_server)
+    pages.visit(page, "/alpha/programmes/", "programmes_list")
+    pages.visit(page, "/alpha/programmes/new/", "programme_new")
+    pages.visit(page, base, "programme_detail")
+    expect(page.locator("svg.toc-diagram")).to_be_visible()
+    pages.visit(page, base + "theory-of-change/", "programme_toc")
+    pages.visit(page, base + "indicators/new/", "programme_indicator_new")
+    pages.visit(page, base + f"periods/{period.pk}/", "programme_results")
+    pages.visit(page, base + f"periods/{period.pk}/report/", "programme_report")
+    pages.visit(page, base + f"surveys/{survey.pk}/", "programme_survey")
+    pages.visit(page, base + f"indicators/{data['outcome'].pk}/survey/new/", "programme_survey_new")
+
+    log_in(page, world.a.users["analyst"], live_server)
+    pages.visit(page, "/alpha/programmes/portfolio/", "programmes_portfolio")
+
+
+# --- Open data, exports and network roll-ups (locus/insights/public_*.py) --------------------
+
+
+def test_open_data_exports_and_network_pages(page, world, pages, live_server):
+    from datetime import date
+
+    from locus.accounts.models import NetworkMembership
+    from locus.core.testing.factories import UserFactory
+    from locus.insights.tests.open_data_helpers import make_many
+
+    north, south = world.a.areas
+    day = date(2025, 3, 10)
+    make_many(
+        world.a.place,
+        [
+            (day, north, "threat", ["antisemitism"], 12),
+            (day, north, "abusive_behaviour", ["anti_muslim"], 3),
+            (day, south, "assault", ["anti_roma_sinti"], 15),
+            (day, south, "threat", ["antisemitism", "anti_muslim"], 2),
+            (day, None, "online_content", ["sexual_orientation"], 11),
+        ],
+    )
+    pages.visit(page, "/alpha/open-data/?month=2025-03", "open_data")
+    expect(page.get_by_role("table")).to_contain_text("fewer than 10")
+    expect(page.get_by_role("link", name="Open data")).to_be_visible()  # in the footer
+    pages.visit(page, "/alpha/open-data/?month=1990-01", "open_data_error", status=422)
+
+    log_in(page, world.a.users["analyst"], live_server)
+    pages.visit(page, "/alpha/insights/exports/", "exports")
+    page.get_by_label("Scheme").select_option("osce_odihr_submission")
+    page.get_by_label("From", exact=True).fill("2025-01-01")
+    page.get_by_label("To", exact=True).fill("2025-12-31")
+    submit(page.get_by_role("button", name="Show"))
+    expect(page.get_by_role("table")).to_contain_text("Threats")
+    pages.check(page, "exports_odihr_submission")
+    pages.visit(
+        page,
+        "/alpha/insights/exports/?scheme=se_bra&start=2025-12-01&end=2025-01-01",
+        "exports_error",
+        status=422,
+    )
+
+    viewer = UserFactory(email="hub@network.test", name="National Hub")
+    NetworkMembership.objects.create(user=viewer, network=world.a.place.network)
+    log_in(page, viewer, live_server)
+    slug = world.a.place.network.slug
+    pages.visit(page, f"/network/{slug}/insights/?month=2025-03", "network_insights")
+    expect(page.get_by_role("table")).to_contain_text("Alphaville")
+
+
+# --- Insights dashboard, service figures and annotations (locus/insights) -----------------
+
+
+def test_insights_pages(page, world, pages, live_server):
+    """The dashboard (with data, an annotation, the map drawn by JavaScript), the service
+    page and the annotation pages, as an analyst of the place team; axe clean."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from locus.core.tenancy import place_scope
+    from locus.insights.services import annotation_create
+    from locus.insights.tests.helpers import add_case, add_report
+
+    a = world.a
+    today = timezone.localdate()
+    with place_scope(a.place):
+        for area, population in zip(a.areas, (8000, 12000), strict=True):
+            area.population = population
+            area.save()
+        for i in range(60):
+            report = add_report(
+                a.place,
+                today - timedelta(days=(i * 5) % 330),
+                area=a.areas[i % 2],
+                bias=("antisemitism",) if i % 3 else ("anti_black", "gender"),
+                url="https://x.com/a/1" if i % 7 == 0 else "",
+            )
+            if i % 2:
+                add_case(report, a.organisation)
+        annotation = annotation_create(
+            place=a.place,
+            starts_on=today - timedelta(days=60),
+            ends_on=today - timedelta(days=54),
+            text="Trigger event abroad",
+        )
+
+    log_in(page, a.users["analyst"], live_server)
+    pages.visit(page, "/alpha/insights/", "insights_dashboard")
+    expect(page.locator("#insights-map path.area").first).to_be_attached()
+    expect(page.locator("svg.chart-svg").first).to_be_visible()
+    page.get_by_text("Table of this chart").first.click()
+    pages.check(page, "insights_dashboard_table_open")
+    pages.visit(
+        page, "/alpha/insights/?grain=W&bias=antisemitism&basis=v", "insights_dashboard_weeks"
+    )
+    pages.visit(
+        page, "/alpha/insights/?start=2026-05-01&end=2026-01-01", "insights_dashboard_error"
+    )
+    pages.visit(page, "/alpha/insights/service/", "insights_service")
+    pages.visit(page, "/alpha/insights/annotations/", "insights_annotations")
+    pages.visit(page, f"/alpha/insights/annotations/{annotation.pk}/", "insights_annotation_edit")
+    pages.visit(
+        page, f"/alpha/insights/annotations/{annotation.pk}/delete/", "insights_annotation_delete"
+    )

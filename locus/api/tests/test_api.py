@@ -229,6 +229,10 @@ def test_organisations_list_and_detail(client, world):
         "name": org.name,
         "type": org.type,
         "website": org.website,
+        "description": org.description,
+        "email": org.email,
+        "phone": org.phone,
+        "hsds_id": str(org.hsds_id),
     }
 
 
@@ -874,6 +878,285 @@ STAFF_ENDPOINTS = [
             ),
         )
     ],
+]
+
+
+# Programmes (locus/programmes/api.py). `{object}` is a programme id, or a path of ids.
+def _programme_data(place_world, in_place):
+    from locus.programmes.tests.factories import full_programme
+
+    return full_programme(place_world)
+
+
+def _programme_id(place_world, in_place):
+    return _programme_data(place_world, in_place)["programme"].pk
+
+
+def _programme_period_path(place_world, in_place):
+    data = _programme_data(place_world, in_place)
+    return f"{data['programme'].pk}/periods/{data['period'].pk}"
+
+
+STAFF_ENDPOINTS += [
+    EndpointCase(
+        "locus_programmes_api_programme_list",
+        "get",
+        "/places/{place}/programmes",
+        allowed_role="editor",
+        denied_role="analyst",
+    ),
+    EndpointCase(
+        "locus_programmes_api_programme_create",
+        "post",
+        "/places/{place}/programmes",
+        allowed_role="coordinator",
+        denied_role="analyst",
+        body={
+            "title": "Battery",
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+            "intervention": "education",
+        },
+        ok_status=201,
+    ),
+    EndpointCase(
+        "locus_programmes_api_programme_portfolio",
+        "get",
+        "/places/{place}/programmes/portfolio",
+        allowed_role="analyst",
+        denied_role="editor",
+    ),
+    EndpointCase(
+        "locus_programmes_api_programme_iati",
+        "get",
+        "/places/{place}/programmes/iati?programme={object}",
+        allowed_role="coordinator",
+        denied_role="editor",
+        objects=_programme_id,
+    ),
+    EndpointCase(
+        "locus_programmes_api_programme_detail",
+        "get",
+        "/places/{place}/programmes/{object}",
+        allowed_role="editor",
+        denied_role="caseworker",
+        objects=_programme_id,
+    ),
+    EndpointCase(
+        "locus_programmes_api_programme_results",
+        "post",
+        "/places/{place}/programmes/{object}/results",
+        allowed_role="editor",
+        denied_role="analyst",
+        objects=_programme_period_path,
+        body={"results": [], "narrative": "Went well.", "submit": False},
+    ),
+    # Insights (locus/insights/api.py): aggregate figures for everyone who may read insights.
+    EndpointCase(
+        "locus_insights_api_insights_dashboard",
+        "get",
+        "/places/{place}/insights/dashboard",
+        allowed_role="caseworker",
+        denied_role="editor",
+    ),
+    EndpointCase(
+        "locus_insights_api_insights_service",
+        "get",
+        "/places/{place}/insights/service",
+        allowed_role="analyst",
+        denied_role="editor",
+    ),
+    EndpointCase(
+        "locus_insights_api_insights_annotations",
+        "get",
+        "/places/{place}/insights/annotations",
+        allowed_role="coordinator",
+        denied_role="editor",
+    ),
+]
+
+
+# Alerts and context indicators (locus/alerts/api.py, locus/places/indicator_api.py).
+def _alarm_id(place_world, in_place):
+    from datetime import date
+
+    from locus.alerts.models import Alarm
+
+    with in_place(place_world.place):
+        alarm, _created = Alarm.objects.get_or_create(
+            place=place_world.place,
+            week=date(2026, 3, 2),
+            series_key="place|bias:antisemitism",
+            defaults={
+                "axis": "bias",
+                "category": "antisemitism",
+                "method": "ears",
+                "observed": 30,
+                "expected": 5.0,
+                "upper_bound": 14.0,
+                "p_value": 0.0001,
+                "q_value": 0.001,
+                "score": 2.5,
+            },
+        )
+    return alarm.pk
+
+
+STAFF_ENDPOINTS += [
+    EndpointCase(
+        f"locus_{module}_{name}",
+        method,
+        path,
+        allowed_role=allowed,
+        denied_role=denied,
+        objects=objects,
+        body=body,
+        ok_status=ok,
+    )
+    for module, name, method, path, allowed, denied, objects, body, ok in (
+        ("alerts_api", "alarm_list", "get", "/places/{place}/alerts", "caseworker", "editor")
+        + (None, None, 200),
+        ("alerts_api", "alarm_get", "get", "/places/{place}/alerts/{object}", "analyst")
+        + ("editor", _alarm_id, None, 200),
+        ("alerts_api", "alarm_series", "get", "/places/{place}/alerts/{object}/series")
+        + ("caseworker", "editor", _alarm_id, None, 200),
+        ("alerts_api", "alarm_close", "post", "/places/{place}/alerts/{object}/close")
+        + ("coordinator", "caseworker", _alarm_id, {}, 200),
+        ("alerts_api", "subscription_get", "get", "/places/{place}/alert-subscription")
+        + ("caseworker", "analyst", None, None, 200),
+        ("alerts_api", "subscription_set", "put", "/places/{place}/alert-subscription")
+        + ("coordinator", "analyst", None, {"bias": ["antisemitism"]}, 200),
+        ("alerts_api", "subscription_delete", "delete", "/places/{place}/alert-subscription")
+        + ("admin", "editor", None, None, 200),
+        ("places_indicator_api", "indicator_list", "get", "/places/{place}/indicators")
+        + ("analyst", "editor", None, None, 200),
+        ("places_indicator_api", "indicator_context", "get")
+        + ("/places/{place}/indicators/context", "caseworker", "editor", None, None, 200),
+        ("places_indicator_api", "indicator_import", "post", "/places/{place}/indicators/import")
+        + (
+            "analyst",
+            "caseworker",
+            None,
+            {"csv": "area,indicator,value,year\nAlphaville North,Score,1,2020\n"},
+            202,
+        ),
+    )
+]
+
+
+# Jurisdiction exports (locus/insights/public_api.py).
+STAFF_ENDPOINTS += [
+    EndpointCase(
+        "locus_insights_public_api_export_scheme",
+        "get",
+        "/places/{place}/insights/exports/uk_strands",
+        allowed_role="analyst",
+        denied_role="editor",
+    ),
+    EndpointCase(
+        "locus_insights_public_api_export_submission",
+        "get",
+        "/places/{place}/insights/exports/osce_odihr_submission?start=2025-01-01",
+        allowed_role="coordinator",
+        denied_role="editor",
+    ),
+]
+
+
+# Directory (locus/directory/api.py). `{object}` is an organisation or service id, or a path.
+def _directory_organisation(place_world, in_place):
+    return place_world.organisation.pk
+
+
+def _directory_service(place_world, in_place):
+    from locus.directory.tests.factories import world_service
+
+    return world_service(place_world).pk
+
+
+def _directory_partner(place_world, in_place):
+    from locus.directory.tests.factories import listed_organisation
+
+    partner = listed_organisation(place_world.place, f"API partner {place_world.place.slug}")
+    return f"{place_world.organisation.pk}/partnerships/{partner.pk}"
+
+
+STAFF_ENDPOINTS += [
+    EndpointCase(
+        f"locus_directory_api_{name}",
+        method,
+        "/places/{place}/directory" + suffix,
+        allowed_role=allowed,
+        denied_role=denied,
+        objects=objects,
+        body=body,
+        ok_status=ok,
+    )
+    for name, method, suffix, allowed, denied, objects, body, ok in (
+        ("directory_coverage", "get", "/coverage", "coordinator", "editor", None, None, 200),
+        ("directory_hsds_export", "get", "/hsds", "admin", "editor", None, None, 200),
+        (
+            "directory_hsds_import",
+            "post",
+            "/hsds/import",
+            "coordinator",
+            "editor",
+            None,
+            {"data": {"organizations": [], "services": []}},
+            202,
+        ),
+        (
+            "directory_service_create",
+            "post",
+            "/organisations/{object}/services",
+            "editor",
+            "caseworker",
+            _directory_organisation,
+            {"name": "API service", "service_type": "helpline", "whole_place": True},
+            201,
+        ),
+        (
+            "directory_service_update",
+            "patch",
+            "/services/{object}",
+            "editor",
+            "analyst",
+            _directory_service,
+            {"name": "Renamed"},
+            200,
+        ),
+        (
+            "directory_service_delete",
+            "delete",
+            "/services/{object}",
+            "coordinator",
+            "caseworker",
+            _directory_service,
+            None,
+            200,
+        ),
+        ("directory_partnerships", "get", "/partnerships", "editor", "caseworker", None, None, 200),
+        (
+            "directory_organisation_update",
+            "patch",
+            "/organisations/{object}",
+            "editor",
+            "analyst",
+            _directory_organisation,
+            {"description": "Changed through the API."},
+            200,
+        ),
+        (
+            "directory_partnership_create",
+            "post",
+            "/organisations/{object}",
+            "admin",
+            "analyst",
+            _directory_partner,
+            {"kind": "referral"},
+            201,
+        ),
+    )
 ]
 
 

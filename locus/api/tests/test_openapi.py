@@ -67,9 +67,14 @@ def test_operation_ids_and_summaries(openapi):
 def test_integer_ids_are_bounded_to_what_the_database_holds(openapi):
     for _path, _method, operation in operations(openapi):
         for param in operation.get("parameters", []):
-            if param["schema"].get("type") == "integer":
-                assert param["schema"]["maximum"] == 2**63 - 1
-                assert param["schema"]["minimum"] == 1
+            schema = param["schema"]
+            if schema.get("type") != "integer":
+                continue
+            if param["name"] == "id" or param["name"].endswith("_id"):
+                assert schema["maximum"] == 2**63 - 1
+                assert schema["minimum"] == 1
+            else:  # a count or a page size: bounded too, never past what the database holds
+                assert "minimum" in schema and schema["maximum"] <= 2**63 - 1
 
 
 def test_docs_page_is_self_hosted_under_the_site_csp(client, settings):
@@ -115,3 +120,28 @@ def test_docs_do_not_call_the_online_validator(client):
     swagger_settings = json.loads(raw.group(1))
     assert swagger_settings["validatorUrl"] is None
     assert swagger_settings["url"] == f"{API}/openapi.json"
+
+
+def _schema_classes(base):
+    for cls in base.__subclasses__():
+        yield cls
+        yield from _schema_classes(cls)
+
+
+def test_schema_names_are_unique_across_apps(openapi):
+    """ninja names a component after its class: two `FooOut`s in two apps would silently share
+    one schema, and one endpoint would be documented with the other's shape."""
+    from ninja import Schema
+
+    shapes = {}
+    for cls in _schema_classes(Schema):
+        if cls.__module__.startswith("locus.") and ".tests" not in cls.__module__:
+            fields = sorted((k, str(f.annotation)) for k, f in cls.model_fields.items())
+            shapes.setdefault(cls.__name__, {})[cls.__module__] = str(fields)
+    # The same name with the same fields (e.g. a small `AreaRef`) is one schema, harmless.
+    clashes = {
+        name: list(by_module)
+        for name, by_module in shapes.items()
+        if len(set(by_module.values())) > 1
+    }
+    assert not clashes, clashes

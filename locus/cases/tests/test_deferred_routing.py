@@ -74,9 +74,9 @@ def test_the_submission_writes_little_and_releases_no_claim_after_commit(
     statements = [q["sql"] for q in queries.captured_queries]
     assert not any(s.startswith("DELETE") for s in statements), statements
     writes = [s for s in statements if s.startswith(("INSERT", "UPDATE", "DELETE"))]
-    # The key's claim, the report, its consent record, the key's completion (with the database
-    # task backend, one more: the routing task's row, in the report's transaction).
-    assert len(writes) == 4, writes
+    # The key (completed, in the report's transaction), the report, its consent record (with
+    # the database task backend, one more: the routing task's row; see reporting/test_intake).
+    assert len(writes) == 3, writes
     assert not any("cases_" in s for s in writes)
 
 

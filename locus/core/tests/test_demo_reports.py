@@ -160,11 +160,13 @@ def test_running_the_demo_twice_creates_nothing_new():
     place = Place.objects.get(slug="london")
     summary = generate(place)  # another moment and scale: still the same demo set
     assert not summary.created
-    # Only the boundary re-import audits itself again (as it did before the demo had reports).
+    # Only the boundary and indicator re-imports audit themselves again (an import is audited
+    # even when it changes nothing).
     after = table_counts()
     assert {label for label in after if after[label] != before[label]} <= {"core.AuditEvent"}
     assert set(AuditEvent.objects.order_by("pk")[audited:].values_list("action", flat=True)) <= {
-        AuditAction.AREAS_IMPORTED
+        AuditAction.AREAS_IMPORTED,
+        AuditAction.INDICATORS_IMPORTED,
     }
 
 

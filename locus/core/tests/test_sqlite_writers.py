@@ -68,3 +68,81 @@ def test_a_second_writer_waits_for_the_first_to_commit_without_busy_errors(
 def test_in_memory_databases_take_no_lock(tmp_path):
     memory = _wrapper(":memory:", "memory")
     assert memory._writer_lock_path() is None
+
+
+# --- background writers yield to requests (the task worker, the outbox sweep) --------------
+
+
+def test_who_is_a_background_writer(monkeypatch):
+    from locus.core.sqlite import base
+
+    monkeypatch.delenv("LOCUS_SQLITE_WRITER", raising=False)
+    monkeypatch.setattr("sys.argv", ["manage.py", "db_worker", "--interval", "1"])
+    assert base.is_background_writer()
+    monkeypatch.setattr("sys.argv", ["manage.py", "deliver_outbox", "--loop", "15"])
+    assert base.is_background_writer()
+    monkeypatch.setattr("sys.argv", ["granian", "--interface", "wsgi", "config.wsgi:application"])
+    assert not base.is_background_writer()
+    monkeypatch.setenv("LOCUS_SQLITE_WRITER", "background")
+    assert base.is_background_writer()
+    monkeypatch.setenv("LOCUS_SQLITE_WRITER", "request")
+    monkeypatch.setattr("sys.argv", ["manage.py", "db_worker"])
+    assert not base.is_background_writer()
+
+
+def _write(wrapper):
+    wrapper.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+    with wrapper.cursor() as cursor:
+        cursor.execute("INSERT INTO t VALUES (1)")
+    wrapper.commit()
+    wrapper.set_autocommit(True)
+
+
+def test_a_background_writer_waits_for_a_quiet_moment_but_not_for_ever(tmp_path, django_db_blocker):
+    from locus.core.sqlite import base
+
+    django_db_blocker.unblock()
+    path = tmp_path / "yield.sqlite3"
+    request = _wrapper(path, "request")
+    with request.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("CREATE TABLE t (n integer)")
+    worker = _wrapper(path, "worker")
+    worker.background = True
+    try:
+        _write(request)  # a request has just written
+        start = time.monotonic()
+        _write(worker)
+        waited = time.monotonic() - start
+        assert base.QUIET_SECONDS * 0.8 <= waited < base.MAX_YIELD_SECONDS
+
+        time.sleep(base.QUIET_SECONDS)  # quiet: the worker goes in at once
+        start = time.monotonic()
+        _write(worker)
+        assert time.monotonic() - start < base.QUIET_SECONDS
+
+        busy = threading.Event()
+
+        def requests_without_pause():
+            other = _wrapper(path, "requests")
+            while not busy.is_set():
+                _write(other)
+                time.sleep(0.005)
+            other.close()
+
+        thread = threading.Thread(target=requests_without_pause)
+        thread.start()
+        try:
+            time.sleep(0.02)
+            start = time.monotonic()
+            _write(worker)  # never quiet: it still goes in after MAX_YIELD_SECONDS
+            waited = time.monotonic() - start
+        finally:
+            busy.set()
+            thread.join()
+        assert base.MAX_YIELD_SECONDS * 0.9 <= waited < base.MAX_YIELD_SECONDS + 0.5
+    finally:
+        request.close()
+        worker.close()
+        django_db_blocker.restore()
+    assert (tmp_path / "yield.sqlite3.writers.lock.stamp").exists()

@@ -20,8 +20,13 @@ class Highlights:
     body: str = ""
 
 
-def document_for(record, body=""):
-    """The text indexed for a record. `body` will carry its files' text (extracted later)."""
+def document_for(record, body=None):
+    """The text indexed for a record. `body`: its files' extracted text (read from the
+    database when not given, so that every re-index keeps it)."""
+    if body is None:
+        from locus.library.files import indexed_text
+
+        body = indexed_text(record) if record.pk is not None else ""
     return {
         "title": strip_marks(record.title),
         "summary": strip_marks(record.summary),

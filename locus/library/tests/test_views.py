@@ -46,7 +46,7 @@ def test_search_page_lists_highlights_and_counts(client, guide):
     assert "1 resource" in html
     assert "Another toolkit" not in html
     assert 'value="measure"' in html  # what was typed stays in the box
-    assert "Cross-language search is not enabled yet" in html
+    assert "Cross-language search is not available on this server" in html
     # Facets are checkboxes of the same GET form, with their counts.
     assert re.search(
         r'name="topic" value="monitoring_evaluation"[^>]*><label [^>]*>Monitoring and evaluation '

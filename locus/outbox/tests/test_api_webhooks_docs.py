@@ -80,7 +80,8 @@ def test_the_page_lists_every_event_type_locus_sends():
 
 
 def test_the_event_types_are_the_ones_the_code_sends():
+    from locus.alerts.choices import ALERT_EVENT
     from locus.cases.choices import ROUTED_EVENT
     from locus.reporting import services as reporting
 
-    assert set(EVENT_TYPES) == {ROUTED_EVENT, reporting.ERASED_EVENT}
+    assert set(EVENT_TYPES) == {ROUTED_EVENT, reporting.ERASED_EVENT, ALERT_EVENT}

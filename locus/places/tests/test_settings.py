@@ -11,6 +11,7 @@ VALID = {
     "default_language": "fr",
     "timezone": "Europe/Paris",
     "suppression_threshold": "5",
+    "publication_delay_days": "14",
     "report_retention_days": "2000",
     "evidence_retention_days": "700",
 }

@@ -392,3 +392,10 @@ def test_list_pages_have_a_query_budget_independent_of_the_rows(
         many_html = admin_a.get(url).content.decode()
     assert _count_queries(admin_a, url) == few
     assert ("Extra 31" in many_html) or ("Job 29" in many_html)  # the newest rows are shown
+
+
+def test_the_place_home_links_to_support_open_data_and_the_showcase(client, world):
+    html = client.get(reverse("places:home", args=["alpha"])).content.decode()
+    assert reverse("directory:public", args=["alpha"]) in html
+    assert reverse("insights_data:open_data", args=["alpha"]) in html
+    assert reverse("library:showcase", args=["alpha"]) in html

@@ -343,3 +343,17 @@ def test_erasure_is_throttled_like_opening_a_report(client, followed, settings):
     assert client.post(url(followed.place, "followup_erase"), {}).status_code == 422  # 2
     limited = client.post(url(followed.place, "followup_erase"), {"confirm": "on"})
     assert limited.status_code == 429 and limited["Retry-After"]
+
+
+def test_after_erasure_the_case_page_says_why_the_account_is_gone(client, followed, in_place):
+    open_report(client, followed)
+    assert client.post(url(followed.place, "followup_erase"), {"confirm": "on"}).status_code == 303
+    case = followed.case_of(followed.team)
+    client.force_login(followed.side.users["caseworker"])
+    page = client.get(f"/{followed.place.slug}/staff/cases/{case.pk}/")
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert "The reporter had their personal data erased" in content
+    assert "consent to share is withdrawn" in content
+    assert ACCOUNT not in content
+    assert not case.is_closed

@@ -290,9 +290,14 @@ def test_erasure_strips_personal_data_keeps_statistics_and_tells_every_organisat
         )
         # Every case gets an event; none is closed; every organisation is told.
         cases = followed.cases()
-        events = CaseEvent.objects.filter(kind=CaseEventKind.CONSENT_CHANGED)
+        events = CaseEvent.objects.filter(kind=CaseEventKind.REPORT_ERASED)
         assert {e.case_id for e in events} == {c.pk for c in cases.values()}
-        assert all(e.data["erased"] for e in events)
+        withdrawn = {"police_anonymised": False, "police_with_contact": False}
+        assert all(
+            e.data == {"consent": withdrawn | {"support_contact": False}, "files_deleted": 1}
+            for e in events
+        )
+        assert not CaseEvent.objects.filter(kind=CaseEventKind.CONSENT_CHANGED).exists()
         assert all(not c.is_closed for c in cases.values())
         webhook = OutboxMessage.objects.get(kind=MessageKind.WEBHOOK, event_type="report.erased")
         assert webhook.payload == {

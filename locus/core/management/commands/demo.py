@@ -16,7 +16,7 @@ from locus.core.demo_reports import POPULATION, demo_reports_create
 from locus.core.tenancy import place_scope
 from locus.directory.choices import OrganisationType
 from locus.directory.models import Organisation
-from locus.directory.services import organisation_list_in_place
+from locus.directory.services import directory_load_demo, organisation_list_in_place
 from locus.library.services import library_load_demo
 from locus.places.models import Area, Network, Place
 from locus.places.services import areas_import_from_file
@@ -315,10 +315,51 @@ class Command(BaseCommand):
                 for line in report_summary.lines():
                     self.stdout.write(line)
         library = library_load_demo()
+        from locus.library.files import library_files_load_demo  # library files (issue 5 §3)
+
+        library_files = library_files_load_demo()
+        directory = directory_load_demo()
+        self.stdout.write(
+            f"Directory: {directory['organisations']} organisations, "
+            f"{directory['services']} services, {directory['partnerships']} partnerships"
+        )
         self.stdout.write(
             f"Library: {library['created']} resources added, {library['updated']} updated, "
-            f"{library['unchanged']} unchanged"
+            f"{library['unchanged']} unchanged, {library_files} files attached"
         )
+        from locus.library.moderation import library_moderation_load_demo  # issue 5 §4, §6
+
+        moderation_demo = library_moderation_load_demo()
+        self.stdout.write(
+            f"Library moderation: {moderation_demo['created']} contributions added, "
+            f"{moderation_demo['embedded']} records embedded"
+        )
+        # Context indicators and spike alerts (locus/places/indicator_services.py,
+        # locus/alerts/services.py): after the reports, so the detection sees the history.
+        from locus.alerts.services import alerts_load_demo
+        from locus.places.indicator_services import indicators_load_demo
+
+        for place in Place.objects.filter(slug__in=[p["slug"] for p in PLACES]):
+            with place_scope(place):
+                lines = indicators_load_demo(place=place) + alerts_load_demo(
+                    place=place, organisations=demo_organisations(place.slug)
+                )
+            for line in lines:
+                self.stdout.write(line)
+        from locus.insights.services import insights_load_demo  # issue 4 §1, §7
+
+        insights = insights_load_demo()
+        self.stdout.write(
+            f"Insights: {insights['annotations']} annotations added, "
+            f"roll-up of {insights['rollup_rows']} rows built"
+        )
+        from locus.insights.open_data import open_data_load_demo  # issue 4 §4, §5
+
+        self.stdout.write(open_data_load_demo())
+        from locus.programmes.services import programmes_load_demo  # issue 7
+
+        programme = programmes_load_demo()
+        self.stdout.write(f"Programmes: {programme or 'none (no demo organisation)'}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {User.objects.filter(is_demo=True).count()} demo accounts, "

@@ -1,0 +1,291 @@
+"""Staff API: spike alarms and the organisation's alert subscription. Mounted in
+locus/api/urls.py. The same rules as the alerts page, through the same selectors and services.
+"""
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from ninja import Field, Path, Query, Router, Schema
+
+from locus.accounts.policies import Capability
+from locus.api.auth import STAFF_AUTH, api_membership
+from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
+from locus.core.errors import ValidationFailed
+from locus.places.models import Area
+
+from . import selectors, services
+from .choices import AlarmStatus, Axis
+
+router = Router(tags=["alerts"])
+
+StatusCode = Literal[tuple(AlarmStatus.values)]  # type: ignore[valid-type]
+AxisCode = Literal[tuple(Axis.values)]  # type: ignore[valid-type]
+PAGE_SIZE_MAX = 200
+READ_ERRORS = {422: ErrorOut, **PLACE_ERRORS}
+
+
+class AreaRef(Schema):
+    id: int
+    name: str
+
+
+class AlarmOut(Schema):
+    """One unusual week of one series: figures only, nothing of any report."""
+
+    id: int
+    week: date = Field(..., description="The Monday of the week judged.")
+    area: AreaRef | None = Field(..., description="null: the whole place.")
+    axis: AxisCode
+    category: str = Field(..., description="A bias or incident type code of the taxonomy.")
+    category_label: str
+    method: str = Field(..., description="ears or farrington (docs/insights.md).")
+    observed: int = Field(..., description="Incidents in the week (grouped reports once).")
+    expected: float
+    upper_bound: float = Field(..., description="The largest count that is not flagged.")
+    p_value: float
+    q_value: float = Field(..., description="Benjamini–Hochberg across the series judged.")
+    score: float
+    reports: int = Field(..., description="Reports behind the incidents (report pressure).")
+    series_judged: int
+    status: StatusCode
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class SeriesWeekOut(Schema):
+    week: date
+    incidents: int
+    reports: int
+
+
+class AlarmSeriesOut(Schema):
+    alarm: AlarmOut
+    weeks: list[SeriesWeekOut] = Field(
+        ..., description="26 weeks before the alarm's week to 8 after (at most the last ended)."
+    )
+
+
+class AlarmPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[AlarmOut]
+
+
+class AlarmQuery(Schema):
+    status: StatusCode | None = None
+    area: int | None = Field(None, ge=1, le=DB_ID_MAX, description="Only this area's alarms.")
+    axis: AxisCode | None = None
+    category: str | None = Field(None, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
+    since: date | None = Field(None, description="Only weeks from this date on.")
+    page: int = Field(1, ge=1, le=DB_ID_MAX)
+    page_size: int = Field(50, ge=1, le=PAGE_SIZE_MAX)
+
+
+AreaId = Annotated[int, Field(ge=1, le=DB_ID_MAX)]
+Code = Annotated[str, Field(max_length=40)]
+
+
+class SubscriptionIn(Schema):
+    areas: list[AreaId] = Field(
+        default_factory=list, max_length=500, description="Area ids; empty: every area."
+    )
+    bias: list[Code] = Field(
+        default_factory=list, max_length=60, description="Bias codes; see incident_types."
+    )
+    incident_types: list[Code] = Field(
+        default_factory=list,
+        max_length=60,
+        description="Incident type codes. No bias and no incident types: every category.",
+    )
+    is_active: bool = True
+
+
+class SubscriptionOut(Schema):
+    subscribed: bool
+    organisation: int
+    areas: list[AreaRef]
+    bias: list[str]
+    incident_types: list[str]
+    is_active: bool
+    updated_at: datetime | None
+
+
+def _alarm_out(alarm, language):
+    return {
+        "id": alarm.pk,
+        "week": alarm.week,
+        "area": None if alarm.area_id is None else {"id": alarm.area_id, "name": alarm.area.name},
+        "axis": alarm.axis,
+        "category": alarm.category,
+        "category_label": selectors.category_label(alarm.axis, alarm.category, language),
+        "method": alarm.method,
+        "observed": alarm.observed,
+        "expected": alarm.expected,
+        "upper_bound": alarm.upper_bound,
+        "p_value": alarm.p_value,
+        "q_value": alarm.q_value,
+        "score": alarm.score,
+        "reports": alarm.reports,
+        "series_judged": alarm.series_judged,
+        "status": alarm.status,
+        "created_at": alarm.created_at,
+        "closed_at": alarm.closed_at,
+    }
+
+
+def _subscription_out(membership, subscription):
+    if subscription is None:
+        return {
+            "subscribed": False,
+            "organisation": membership.organisation_id,
+            "areas": [],
+            "bias": [],
+            "incident_types": [],
+            "is_active": False,
+            "updated_at": None,
+        }
+    return {
+        "subscribed": True,
+        "organisation": subscription.organisation_id,
+        "areas": [{"id": a.pk, "name": a.name} for a in subscription.areas.all()],
+        "bias": subscription.bias,
+        "incident_types": subscription.incident_types,
+        "is_active": subscription.is_active,
+        "updated_at": subscription.updated_at,
+    }
+
+
+@router.get(
+    "/places/{slug:place_slug}/alerts",
+    response={200: AlarmPage, **READ_ERRORS},
+    auth=STAFF_AUTH,
+    summary="List spike alarms",
+)
+def alarm_list(request, place_slug: str, query: Query[AlarmQuery]):
+    api_membership(request, Capability.VIEW_INSIGHTS)
+    place = request.place
+    area = None
+    if query.area is not None:
+        area = Area.objects.filter(place=place, pk=query.area).first()
+        if area is None:
+            raise ValidationFailed(
+                "The request is not valid.", fields={"area": ["No area of this place."]}
+            )
+    alarms = selectors.alarm_list(
+        place=place,
+        status=query.status,
+        area=area,
+        axis=query.axis,
+        category=query.category,
+        since=query.since,
+    )
+    paginator = Paginator(alarms, query.page_size)
+    if query.page > max(paginator.num_pages, 1):
+        raise ValidationFailed("The request is not valid.", fields={"page": ["No such page."]})
+    page = paginator.page(query.page) if paginator.count else []
+    language = request.LANGUAGE_CODE
+    return {
+        "count": paginator.count,
+        "page": query.page,
+        "pages": paginator.num_pages if paginator.count else 0,
+        "results": [_alarm_out(alarm, language) for alarm in page],
+    }
+
+
+@router.get(
+    "/places/{slug:place_slug}/alerts/{alarm_id}",
+    response={200: AlarmOut, **READ_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Get a spike alarm",
+)
+def alarm_get(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB_ID_MAX)):
+    api_membership(request, Capability.VIEW_INSIGHTS)
+    alarm = selectors.access_alarm(place=request.place, alarm_id=alarm_id)
+    if alarm is None:
+        raise Http404
+    return _alarm_out(alarm, request.LANGUAGE_CODE)
+
+
+@router.get(
+    "/places/{slug:place_slug}/alerts/{alarm_id}/series",
+    response={200: AlarmSeriesOut, **READ_ERRORS},
+    auth=STAFF_AUTH,
+    summary="A spike alarm with its weekly series around it",
+)
+def alarm_series(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB_ID_MAX)):
+    api_membership(request, Capability.VIEW_INSIGHTS)
+    alarm = selectors.access_alarm(place=request.place, alarm_id=alarm_id)
+    if alarm is None:
+        raise Http404
+    points = selectors.alarm_series(place=request.place, alarm=alarm)
+    return {
+        "alarm": _alarm_out(alarm, request.LANGUAGE_CODE),
+        "weeks": [{"week": w, "incidents": c, "reports": r} for w, c, r in points],
+    }
+
+
+@router.post(
+    "/places/{slug:place_slug}/alerts/{alarm_id}/close",
+    response={200: AlarmOut, **READ_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Close a spike alarm (it leaves the list of open alarms)",
+)
+def alarm_close(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB_ID_MAX)):
+    api_membership(request, Capability.MANAGE_INSIGHTS)
+    alarm = selectors.access_alarm(place=request.place, alarm_id=alarm_id)
+    if alarm is None:
+        raise Http404
+    alarm = services.alarm_close(place=request.place, alarm=alarm, actor=request.user)
+    return _alarm_out(alarm, request.LANGUAGE_CODE)
+
+
+@router.get(
+    "/places/{slug:place_slug}/alert-subscription",
+    response={200: SubscriptionOut, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Your organisation's alert subscription",
+)
+def subscription_get(request, place_slug: str):
+    membership = api_membership(request, Capability.SUBSCRIBE_ALERTS)
+    subscription = selectors.subscription_get(
+        place=request.place, organisation=membership.organisation
+    )
+    return _subscription_out(membership, subscription)
+
+
+@router.put(
+    "/places/{slug:place_slug}/alert-subscription",
+    response={200: SubscriptionOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Set your organisation's alert subscription",
+)
+def subscription_set(request, place_slug: str, payload: SubscriptionIn):
+    membership = api_membership(request, Capability.SUBSCRIBE_ALERTS)
+    subscription = services.subscription_set(
+        place=request.place,
+        membership=membership,
+        actor=request.user,
+        area_ids=payload.areas,
+        bias=payload.bias,
+        incident_types=payload.incident_types,
+        is_active=payload.is_active,
+    )
+    subscription = selectors.subscription_get(
+        place=request.place, organisation=membership.organisation
+    )
+    return _subscription_out(membership, subscription)
+
+
+@router.delete(
+    "/places/{slug:place_slug}/alert-subscription",
+    response={200: SubscriptionOut, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="End your organisation's alert subscription",
+)
+def subscription_delete(request, place_slug: str):
+    membership = api_membership(request, Capability.SUBSCRIBE_ALERTS)
+    services.subscription_delete(place=request.place, membership=membership, actor=request.user)
+    return _subscription_out(membership, None)

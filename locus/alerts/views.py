@@ -1,0 +1,129 @@
+"""Staff pages for alerts: the alarms with their context, and the organisation's
+subscription."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from locus.accounts.decorators import staff_view
+from locus.accounts.policies import Capability, membership_can
+from locus.core.errors import ApplicationError
+
+from . import selectors, services
+from .forms import AlarmFilterForm, SubscriptionForm
+
+PAGE_SIZE = 50
+
+
+def _subscription_initial(subscription):
+    if subscription is None:
+        return {"is_active": True}
+    return {
+        "areas": list(subscription.areas.all()),
+        "bias": subscription.bias,
+        "incident_types": subscription.incident_types,
+        "is_active": subscription.is_active,
+    }
+
+
+def _page(request, form=None, status=200):
+    place, membership = request.place, request.membership
+    filters = AlarmFilterForm(request.GET or None, place=place)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    alarms = selectors.alarm_list(
+        place=place, status=chosen.get("status") or None, area=chosen.get("area")
+    )
+    page = Paginator(alarms, PAGE_SIZE).get_page(request.GET.get("page"))
+    language = request.LANGUAGE_CODE
+    for alarm in page:
+        alarm.category_label = selectors.category_label(alarm.axis, alarm.category, language)
+    can_subscribe = membership_can(membership, Capability.SUBSCRIBE_ALERTS)
+    subscription = None
+    if can_subscribe:
+        subscription = selectors.subscription_get(place=place, organisation=membership.organisation)
+        if form is None:
+            form = SubscriptionForm(place=place, initial=_subscription_initial(subscription))
+    context = {
+        "page": page,
+        "filters": filters,
+        "form": form,
+        "subscription": subscription,
+        "can_subscribe": can_subscribe,
+        "can_close": membership_can(membership, Capability.MANAGE_INSIGHTS),
+        "last_run": selectors.last_run(place=place),
+        "query": request.GET.copy(),
+    }
+    context["query"].pop("page", None)
+    return render(request, "alerts/index.html", context, status=status)
+
+
+@staff_view(Capability.VIEW_INSIGHTS)
+def index(request):
+    return _page(request)
+
+
+@staff_view(Capability.VIEW_INSIGHTS)
+def detail(request, alarm_id):
+    """One alarm with its series around the week: a bar chart and the same figures as a
+    table."""
+    place = request.place
+    alarm = selectors.access_alarm(place=place, alarm_id=alarm_id)
+    if alarm is None:
+        raise Http404
+    alarm.category_label = selectors.category_label(
+        alarm.axis, alarm.category, request.LANGUAGE_CODE
+    )
+    points = selectors.alarm_series(place=place, alarm=alarm)
+    context = {
+        "alarm": alarm,
+        "points": points,
+        "chart": selectors.series_chart(points, alarm=alarm),
+        "can_close": membership_can(request.membership, Capability.MANAGE_INSIGHTS),
+    }
+    return render(request, "alerts/detail.html", context)
+
+
+@require_POST
+@staff_view(Capability.SUBSCRIBE_ALERTS)
+def subscription(request):
+    """Save (or, with action=delete, end) the organisation's subscription."""
+    place, membership = request.place, request.membership
+    if request.POST.get("action") == "delete":
+        if services.subscription_delete(place=place, membership=membership, actor=request.user):
+            messages.success(request, _("Your organisation no longer receives alerts."))
+        return redirect("alerts:index", place_slug=place.slug)
+    form = SubscriptionForm(request.POST, place=place)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.subscription_set(
+                place=place,
+                membership=membership,
+                actor=request.user,
+                area_ids=[area.pk for area in data["areas"]],
+                bias=data["bias"],
+                incident_types=data["incident_types"],
+                is_active=data["is_active"],
+            )
+        except ApplicationError as exc:
+            for name, errors in exc.fields.items():
+                for error in errors:
+                    form.add_error(name if name in form.fields else None, error)
+        else:
+            messages.success(request, _("Subscription saved."))
+            return redirect("alerts:index", place_slug=place.slug)
+    return _page(request, form=form, status=422)
+
+
+@require_POST
+@staff_view(Capability.MANAGE_INSIGHTS)
+def close(request, alarm_id):
+    alarm = selectors.access_alarm(place=request.place, alarm_id=alarm_id)
+    if alarm is None:
+        raise Http404
+    services.alarm_close(place=request.place, alarm=alarm, actor=request.user)
+    messages.success(request, _("Alarm closed."))
+    return redirect("alerts:index", place_slug=request.place.slug)

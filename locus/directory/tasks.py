@@ -1,0 +1,23 @@
+from django.tasks import task
+
+from locus.core.models import Job
+from locus.core.tasks import in_place
+
+
+@task()
+@in_place
+def run_hsds_import(*, place, job_id):
+    from .hsds.apply import hsds_import_job_run
+
+    job = Job.objects.get(pk=job_id, place=place)
+    hsds_import_job_run(place=place, job=job)
+
+
+@task()
+@in_place
+def send_directory_reminders(*, place):
+    from django.conf import settings
+
+    from .services import directory_send_reminders
+
+    directory_send_reminders(place=place, base_url=getattr(settings, "LOCUS_BASE_URL", ""))

@@ -1,0 +1,182 @@
+"""Network roll-ups: aggregates across the network's places only, the same protection at the
+strictest threshold, for the network's members only."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from locus.accounts.models import NetworkMembership
+from locus.core.choices import AuditAction
+from locus.core.models import AuditEvent
+from locus.core.tenancy import place_scope
+from locus.core.testing.factories import AreaFactory, PlaceFactory, UserFactory, square
+from locus.insights.disclosure import default_min_width
+
+from .open_data_helpers import attack_month, by_month, make_many, parse_csv
+
+D = date(2025, 3, 10)
+
+
+@pytest.fixture
+def network_world(world):
+    """Alphaville and a second town in network A (threshold 12 there); Betastad elsewhere."""
+    network = world.a.place.network
+    town = PlaceFactory(
+        slug="gamma", name="Gammatown", country="GB", network=network, suppression_threshold=12
+    )
+    with place_scope(town):
+        area = AreaFactory(place=town, name="Gamma Centre", geometry=square(-1.0, 52.0))
+    make_many(
+        world.a.place,
+        [
+            (D, world.a.areas[0], "threat", ["antisemitism"], 30),
+            (D, world.a.areas[1], "assault", ["anti_muslim"], 4),
+            (D, world.a.areas[1], "threat", ["disability"], 14),
+            (D, None, "online_content", ["sexual_orientation"], 20),
+        ],
+    )
+    make_many(
+        town,
+        [
+            (D, area, "threat", ["antisemitism"], 25),
+            (D, area, "assault", ["anti_muslim"], 13),
+            (D, area, "threat", ["disability"], 2),
+            (D, area, "threat", ["gender_identity", "sexual_orientation"], 16),
+        ],
+    )
+    make_many(world.b.place, [(D, world.b.areas[0], "threat", ["antisemitism"], 99)])
+    viewer = UserFactory(email="viewer@network.test")
+    NetworkMembership.objects.create(user=viewer, network=network)
+    outsider = UserFactory(email="viewer@other-network.test")
+    NetworkMembership.objects.create(user=outsider, network=world.b.place.network)
+    return network, town, viewer, outsider
+
+
+def test_members_see_protected_aggregates(world, client, network_world):
+    network, town, viewer, _outsider = network_world
+    client.force_login(viewer)
+    url = reverse("insights_data:network", args=[network.slug])
+    response = client.get(url, {"month": "2025-03"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Alphaville" in html and "Gammatown" in html and "Betastad" not in html
+    assert "fewer than 12" in html  # the strictest threshold of the network's places
+    assert "Alphaville North" not in html  # places, not their areas: no drill-down
+    assert "/staff/" not in html and "/cases/" not in html
+
+
+def test_isolation(world, client, network_world):
+    network, _town, _viewer, outsider = network_world
+    url = reverse("insights_data:network", args=[network.slug])
+    response = client.get(url)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    client.force_login(outsider)  # a member of another network
+    assert client.get(url).status_code == 404
+    client.force_login(world.a.users["admin"])  # staff of a place, not a network member
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("insights_data:network", args=["nowhere"])).status_code == 404
+    export = reverse("insights_data:network_export", args=[network.slug])
+    assert client.get(export, {"scheme": "uk_strands", "month": "2025-03"}).status_code == 404
+    api = f"/api/v1/networks/{network.slug}/insights"
+    assert client.get(api).status_code == 404
+    client.logout()
+    assert client.get(api).status_code == 401
+
+
+def test_network_export_is_protected_and_audited(world, client, network_world):
+    network, town, viewer, _outsider = network_world
+    client.force_login(viewer)
+    url = reverse("insights_data:network_export", args=[network.slug])
+    response = client.get(url, {"scheme": "uk_strands", "month": "2025-03"})
+    assert response.status_code == 200
+    records = parse_csv(response.content.decode())
+    cell = {(r["place_code"], r["category_code"]): r for r in records}
+    truth = {
+        ("alpha", "race"): 0,
+        ("alpha", "religion"): 34,  # 30 antisemitic, 4 anti-Muslim
+        ("alpha", "sexual_orientation"): 20,
+        ("alpha", "disability"): 14,
+        ("alpha", "transgender_identity"): 0,
+        ("gamma", "race"): 0,
+        ("gamma", "religion"): 38,
+        ("gamma", "sexual_orientation"): 16,  # 16 incidents naming two LGBT biases count
+        ("gamma", "transgender_identity"): 16,  # in both strands
+        ("gamma", "disability"): 2,
+    }
+    for key, value in truth.items():
+        if cell[key]["status"] == "published":
+            assert cell[key]["count"] == str(value), key
+        else:
+            assert cell[key]["count"] == "" and value > 0
+    assert cell[("alpha", "religion")]["count"] == "34"
+    assert cell[("gamma", "disability")]["status"] == "fewer_than_threshold"
+    for rows in by_month(records).values():
+        for low, high in attack_month(rows, 12, key_column="place_code").values():
+            assert high - low >= default_min_width(12)
+    event = AuditEvent.objects.get(action=AuditAction.STATISTICS_EXPORTED)
+    assert event.actor == viewer and event.data["network"] == network.slug
+
+    response = client.get(url, {"scheme": "uk_strands", "month": "1990-01"})
+    assert response.status_code == 422
+    response = client.get(url, {"scheme": "se_bra", "month": "2025-03"})
+    records = parse_csv(response.content.decode())
+    assert "hbtqi:unspecified" in {r["category_code"] for r in records}
+
+
+def test_recovery_attack_on_the_network_table(world, client, network_world):
+    network, _town, viewer, _outsider = network_world
+    client.force_login(viewer)
+    response = client.get(f"/api/v1/networks/{network.slug}/insights", {"month": "2025-03"})
+    assert response.status_code == 200
+    data = response.json()
+    assert data["threshold"] == 12
+    (month,) = data["months"]
+    records = [
+        {
+            "area_code": row["area_code"],
+            "category_code": figure["category"],
+            "count": "" if figure["count"] is None else str(figure["count"]),
+            "status": figure["status"],
+        }
+        for row in month["rows"]
+        for figure in [*row["figures"], row["total"]]
+    ]
+    small = [r for r in records if r["status"] == "fewer_than_threshold"]
+    assert small
+    intervals = attack_month(records, 12)
+    assert len(intervals) == len(small)
+    assert all(high - low >= default_min_width(12) for low, high in intervals.values())
+    alpha = next(r for r in month["rows"] if r["area_code"] == "alpha")
+    assert {f["category"]: f["count"] for f in alpha["figures"]}["antisemitism"] == 30
+
+
+def test_query_budget_per_place(world, client, network_world, django_assert_max_num_queries):
+    network, _town, viewer, _outsider = network_world
+    client.force_login(viewer)
+    url = reverse("insights_data:network", args=[network.slug])
+    with django_assert_max_num_queries(20):
+        assert client.get(url).status_code == 200
+
+
+def test_network_export_api(world, client, network_world):
+    network, _town, viewer, outsider = network_world
+    url = f"/api/v1/networks/{network.slug}/insights/exports/de_pmk"
+    assert client.get(url, {"month": "2025-03"}).status_code == 401
+    client.force_login(outsider)
+    assert client.get(url, {"month": "2025-03"}).status_code == 404
+    client.force_login(viewer)
+    response = client.get(url, {"month": "2025-03"})
+    assert response.status_code == 200
+    (month,) = response.json()["months"]
+    alpha = next(r for r in month["rows"] if r["area_code"] == "alpha")
+    figures = {f["category"]: f for f in alpha["figures"]}
+    assert figures["antisemitisch"] == {
+        "category": "antisemitisch",
+        "count": 30,
+        "status": "published",
+    }
+    assert client.get(url, {"month": "2999-01"}).json()["fields"]["month"]
+    assert client.get(url, {"month": "03-2025"}).status_code == 422
+    assert client.get(url.replace("de_pmk", "nope"), {"month": "2025-03"}).status_code == 422
+    assert AuditEvent.objects.filter(action=AuditAction.STATISTICS_EXPORTED).count() == 1

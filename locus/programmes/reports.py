@@ -1,0 +1,102 @@
+"""The progress report of a programme for one period (web page, PDF, library summary): one
+context built from the selectors, so the three always say the same."""
+
+from django.utils.translation import gettext as _
+
+from locus.library.vocabulary import label_in
+
+from . import charts, selectors
+from .bank import bank_measure
+from .choices import DIMENSIONS
+from .models import TOC_FIELDS
+
+
+def _breakdown_rows(indicator, result, areas):
+    rows = []
+    for dimension, groups in (result.disaggregation or {}).items() if result else []:
+        labels = (
+            {str(a.pk): a.name for a in areas}
+            if dimension == "area"
+            else dict(DIMENSIONS[dimension].choices)
+            if dimension in DIMENSIONS
+            else {}
+        )
+        rows.append(
+            {
+                "dimension": dimension,
+                "groups": [(labels.get(group, group), value) for group, value in groups.items()],
+            }
+        )
+    return rows
+
+
+def report_context(programme, period, *, language):
+    """Everything the report shows: the programme, its theory of change, and per indicator the
+    value in this period, its breakdowns and its history up to this period with a chart."""
+    indicators = selectors.indicators_with_results(programme)
+    areas = list(programme.areas.all())
+    rows = []
+    for index, indicator in enumerate(indicators):
+        history = [r for r in indicator.result_list if r.period.start <= period.start]
+        current = next((r for r in history if r.period_id == period.pk), None)
+        measure = bank_measure(indicator.bank_code) if indicator.bank_code else None
+        rows.append(
+            {
+                "indicator": indicator,
+                "result": current,
+                "history": history,
+                "share": selectors.progress_share(indicator, current.value)
+                if current and current.value is not None
+                else None,
+                "breakdowns": _breakdown_rows(indicator, current, areas),
+                "source": measure.source if measure else "",
+                "chart": charts.progress_svg(indicator, history, title_id=f"chart-{index}")
+                if history
+                else "",
+            }
+        )
+    toc = [
+        (programme._meta.get_field(name).verbose_name, programme.toc_items(name))
+        for name in TOC_FIELDS
+    ]
+    return {
+        "programme": programme,
+        "period": period,
+        "areas": areas,
+        "rows": rows,
+        "toc": toc,
+        "toc_svg": charts.toc_svg(programme) if programme.has_theory_of_change else "",
+        "intervention": label_in("intervention", programme.intervention, language),
+        "target_groups": [
+            label_in("target_group", code, language) for code in programme.target_groups
+        ],
+        "progress": selectors.programme_progress(indicators),
+    }
+
+
+def results_summary(programme, *, language):
+    """Plain-text summary of the theory of change and the latest results, for the library."""
+    indicators = selectors.indicators_with_results(programme)
+    lines = []
+    if programme.summary:
+        lines += [programme.summary, ""]
+    for name in TOC_FIELDS:
+        items = programme.toc_items(name)
+        if items:
+            lines.append(f"{programme._meta.get_field(name).verbose_name}: " + "; ".join(items))
+    lines.append("")
+    lines.append(_("Results"))
+    for indicator in indicators:
+        progress = selectors.indicator_progress(indicator)
+        latest = progress["latest"]
+        value = latest.value if latest else None
+        lines.append(
+            _("%(indicator)s — baseline %(baseline)s, target %(target)s, latest %(latest)s")
+            % {
+                "indicator": indicator.title,
+                "baseline": indicator.baseline if indicator.baseline is not None else "—",
+                "target": indicator.target,
+                "latest": value if value is not None else "—",
+            }
+        )
+    return "\n".join(lines).strip()

@@ -1,0 +1,141 @@
+"""The IATI file validates against the official IATI 2.03 activity schema."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from lxml import etree
+
+from locus.core.tenancy import place_scope
+from locus.programmes import iati
+from locus.programmes.selectors import place_programmes_for_export
+
+from .factories import full_programme, programme
+
+pytestmark = pytest.mark.django_db
+
+OFFICIAL = (
+    Path(settings.BASE_DIR).parent / "shared" / "data" / "standards" / "iati-2.03"
+) / "iati-activities-schema.xsd"
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return etree.XMLSchema(etree.parse(str(OFFICIAL)))
+
+
+def assert_valid(schema, content):
+    document = etree.fromstring(content)
+    assert schema.validate(document), schema.error_log
+    return document
+
+
+def test_place_file_is_valid_and_complete(world, schema):
+    data = full_programme(world.a)
+    full_programme(world.b)  # never in place A's file
+    with place_scope(world.a.place):
+        content = iati.export_place(world.a.place)
+    document = assert_valid(schema, content)
+    activities = document.findall("iati-activity")
+    assert len(activities) == 1
+    activity = activities[0]
+    p = data["programme"]
+    assert activity.findtext("iati-identifier") == f"ZZ-LOCUS-{p.organisation_id}-alpha-{p.pk}"
+    assert activity.find("reporting-org").get("ref") == f"ZZ-LOCUS-{p.organisation_id}"
+    assert activity.find("activity-status").get("code") == "2"
+    assert activity.find("budget/value").text == "10000"
+    results = activity.findall("result")
+    assert [r.get("type") for r in results] == ["1", "2"]  # output, outcome
+    outcome = results[1].find("indicator")
+    assert outcome.get("measure") == "2"
+    assert outcome.find("baseline").get("value") == "50"
+    period = outcome.find("period")
+    assert period.find("period-start").get("iso-date") == "2026-01-01"
+    assert period.find("target").get("value") == "70"
+    assert period.find("actual").get("value") == "55"
+    output_actual = results[0].find("indicator/period/actual")
+    assert output_actual.find("dimension").get("name") == "gender"
+    assert "Betastad" not in content.decode()
+
+
+def test_registered_identifier_and_languages(world, schema):
+    p = programme(world.a, iati_org_ref="GB-CHC-1234567", status="completed")
+    with place_scope(world.a.place):
+        content = iati.export_place(world.a.place, language="sv")
+    document = assert_valid(schema, content)
+    activity = document.find("iati-activity")
+    assert activity.findtext("iati-identifier") == f"GB-CHC-1234567-alpha-{p.pk}"
+    assert activity.find("activity-status").get("code") == "4"
+    tag = activity.find("tag/narrative")
+    assert tag.text == "Samhällsengagemang" or tag.text  # the vocabulary's Swedish label
+
+
+def test_text_with_markup_is_escaped(world, schema):
+    programme(world.a, title='<script>alert("x")</script> & co')
+    with place_scope(world.a.place):
+        content = iati.export_place(world.a.place)
+    document = assert_valid(schema, content)
+    assert document.find("iati-activity/title/narrative").text.startswith("<script>")
+
+
+def test_export_command_writes_a_valid_file(world, schema, tmp_path):
+    full_programme(world.a)
+    output = tmp_path / "alpha.xml"
+    call_command("export_iati", place="alpha", output=str(output))
+    assert_valid(schema, output.read_bytes())
+
+
+def test_export_command_refuses_a_place_without_programmes(world, tmp_path):
+    with pytest.raises(CommandError):
+        call_command("export_iati", place="beta", output=str(tmp_path / "x.xml"))
+
+
+def test_api_file_is_valid(world, client, schema):
+    from locus.accounts.services import token_create
+
+    full_programme(world.a)
+    _token, secret = token_create(membership=world.a.memberships["coordinator"], name="t")
+    response = client.get(
+        "/api/v1/places/alpha/programmes/iati?language=de",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["activities"] == 1 and body["version"] == "2.03"
+    assert_valid(schema, body["xml"].encode("utf-8"))
+    with place_scope(world.a.place):
+        assert len(place_programmes_for_export(world.a.place)) == 1
+
+
+def test_any_text_makes_a_valid_file(world, schema):
+    """Property: whatever text people type (control characters, emoji, markup), the file is
+    valid IATI."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from locus.programmes import services
+
+    from .factories import indicator, period
+
+    p = programme(world.a)
+    i = indicator(p, measure="number", level="output")
+    q = period(p)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(title=st.text(min_size=1, max_size=40), comment=st.text(max_size=40))
+    def check(title, comment):
+        with place_scope(world.a.place):
+            p.title = title
+            p.summary = comment
+            p.save()
+            i.title = title
+            i.save()
+            services.results_report(
+                period=q, actor=None, values={i.pk: {"value": "3", "comment": comment}}
+            )
+            content = iati.export_place(world.a.place)
+        assert_valid(schema, content)
+
+    check()

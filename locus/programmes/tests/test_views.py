@@ -1,0 +1,366 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+
+from locus.core.tenancy import place_scope
+from locus.core.testing.factories import MembershipFactory, OrganisationFactory, UserFactory
+from locus.core.testing.world import enable_totp
+from locus.directory.services import organisation_list_in_place
+from locus.programmes.models import EvidenceFile, Programme, SurveyResponse
+
+from .factories import full_programme, programme
+
+pytestmark = pytest.mark.django_db
+
+
+def _cso_editor(place_world):
+    """An editor of a charity listed in the place (not the city's team)."""
+    charity = OrganisationFactory(name="Small Charity")
+    with place_scope(place_world.place):
+        organisation_list_in_place(organisation=charity, place=place_world.place)
+    user = UserFactory(email="editor@charity.test")
+    enable_totp(user)
+    MembershipFactory(user=user, organisation=charity, role="editor")
+    return user, charity
+
+
+def test_new_programme_errors_keep_what_was_typed(world, client):
+    client.force_login(world.a.users["editor"])
+    response = client.post(
+        "/alpha/programmes/new/",
+        {
+            "title": "Youth voices",
+            "start_date": "2026-06-01",
+            "end_date": "2026-01-01",
+            "intervention": "education",
+            "currency": "GBP",
+            "status": "active",
+            "areas": [world.a.areas[0].pk],
+        },
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert 'value="Youth voices"' in body
+    assert "The end cannot be before the start." in body
+
+
+def test_an_area_of_another_place_is_refused_in_the_form(world, client):
+    client.force_login(world.a.users["editor"])
+    response = client.post(
+        "/alpha/programmes/new/",
+        {
+            "title": "X",
+            "start_date": "2026-01-01",
+            "end_date": "2026-02-01",
+            "intervention": "education",
+            "currency": "GBP",
+            "status": "active",
+            "areas": [world.b.areas[0].pk],
+        },
+    )
+    assert response.status_code == 422
+    with place_scope(world.a.place):
+        assert not Programme.objects.exists()
+
+
+def test_theory_of_change_is_drawn_with_a_text_version(world, client, data):
+    client.force_login(world.a.users["editor"])
+    p = data["programme"]
+    response = client.post(
+        f"/alpha/programmes/{p.pk}/theory-of-change/",
+        {"problem": "Isolation", "activities": "Clubs\nTrips", "impact": "Belonging"},
+    )
+    assert response.status_code == 302
+    body = client.get(f"/alpha/programmes/{p.pk}/").content.decode()
+    assert 'role="img"' in body and '<title id="toc-title">' in body
+    assert "<li>Trips</li>" in body  # the text version
+    assert 'style="' not in body  # CSP: no inline styles
+
+
+def test_results_page_saves_values_and_keeps_bad_input(world, client, data):
+    client.force_login(world.a.users["editor"])
+    p, q, output = data["programme"], data["period"], data["output"]
+    url = f"/alpha/programmes/{p.pk}/periods/{q.pk}/"
+    response = client.post(
+        url,
+        {"narrative": "Long story", f"value_{output.pk}": "abc", f"b_{output.pk}_gender_male": "3"},
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "Long story" in body and 'value="abc"' in body
+    response = client.post(
+        url,
+        {
+            "narrative": "Long story",
+            f"value_{output.pk}": "44",
+            f"b_{output.pk}_gender_male": "20",
+            "submit": "on",
+        },
+    )
+    assert response.status_code == 302
+    with place_scope(world.a.place):
+        result = output.results.get(period=q)
+        assert result.value == 44 and result.disaggregation == {"gender": {"male": 20.0}}
+
+
+def test_evidence_upload_refuses_html_next_to_the_field(world, client, data):
+    client.force_login(world.a.users["editor"])
+    p, q = data["programme"], data["period"]
+    url = f"/alpha/programmes/{p.pk}/periods/{q.pk}/"
+    bad = SimpleUploadedFile("x.pdf", b"<!DOCTYPE html><html><script></script>", "application/pdf")
+    response = client.post(url, {"file": bad})
+    assert response.status_code == 422
+    assert "errorlist" in response.content.decode()
+    good = SimpleUploadedFile("sheet.txt", b"Attendance 12", "text/plain")
+    assert client.post(url, {"file": good}).status_code == 302
+    with place_scope(world.a.place):
+        evidence = EvidenceFile.objects.get()
+    download = client.get(f"{url}files/{evidence.pk}/")
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"Attendance 12"
+
+
+def test_public_survey_is_anonymous_and_works_on_a_shared_device(world, client, data):
+    survey = data["survey"]
+    url = f"/alpha/survey/{survey.token}/"
+    page = client.get(url)
+    assert page.status_code == 200
+    with place_scope(world.a.place):
+        likert = survey.questions.get(kind="likert")
+        gender = survey.questions.get(dimension="gender")
+    response = client.post(
+        url + "?device=shared", {f"q{likert.pk}": "4", f"q{gender.pk}": "female"}
+    )
+    assert response.status_code == 302 and "device=shared" in response["Location"]
+    thanks = client.get(response["Location"])
+    assert "Next person" in thanks.content.decode()
+    response = client.post(url, {f"q{likert.pk}": "7"})
+    assert response.status_code == 422
+    with place_scope(world.a.place):
+        assert SurveyResponse.objects.get().answers == {str(likert.pk): 4, str(gender.pk): "female"}
+    # Another place's survey is not found through this place.
+    assert client.get(f"/beta/survey/{survey.token}/").status_code == 404
+
+
+@override_settings(LOCUS_RATE_LIMITS={"programmes.survey": "2/h"})
+def test_public_survey_is_rate_limited(world, client, data):
+    from django.core.cache import cache
+
+    cache.clear()
+    survey = data["survey"]
+    with place_scope(world.a.place):
+        likert = survey.questions.get(kind="likert")
+    url = f"/alpha/survey/{survey.token}/"
+    for _n in range(2):
+        assert client.post(url, {f"q{likert.pk}": "4"}).status_code == 302
+    limited = client.post(url, {f"q{likert.pk}": "4"})
+    assert limited.status_code == 429 and limited["Retry-After"]
+
+
+def test_closed_survey_takes_no_answers(world, client, data):
+    survey = data["survey"]
+    survey.is_open = False
+    with place_scope(world.a.place):
+        survey.save()
+        likert = survey.questions.get(kind="likert")
+    response = client.post(f"/alpha/survey/{survey.token}/", {f"q{likert.pk}": "4"})
+    assert response.status_code == 200
+    assert "This survey is closed" in response.content.decode()
+
+
+def test_another_organisations_programme_is_not_found(world, client, data):
+    user, _charity = _cso_editor(world.a)
+    client.force_login(user)
+    p = data["programme"]
+    assert client.get(f"/alpha/programmes/{p.pk}/").status_code == 404
+    assert (
+        client.get(f"/alpha/programmes/{p.pk}/periods/{data['period'].pk}/report/").status_code
+        == 404
+    )
+    assert client.get("/alpha/programmes/portfolio/").status_code == 403
+
+
+def test_the_portfolio_team_reads_a_charitys_report(world, client):
+    user, charity = _cso_editor(world.a)
+    p = programme(world.a, organisation=charity, title="Charity programme")
+    from .factories import period
+
+    q = period(p)
+    client.force_login(world.a.users["analyst"])
+    body = client.get("/alpha/programmes/portfolio/").content.decode()
+    assert "Charity programme" in body and "/alpha/insights/" in body
+    assert "/alpha/directory/coverage/" in body
+    assert client.get(f"/alpha/programmes/{p.pk}/periods/{q.pk}/report/").status_code == 200
+    # Read only: the analyst cannot edit it.
+    assert client.get(f"/alpha/programmes/{p.pk}/edit/").status_code == 403
+
+
+def test_pdf_report_in_each_language(world, client, data):
+    client.force_login(world.a.users["editor"])
+    p, q = data["programme"], data["period"]
+    for language in ("en", "sv"):
+        response = client.get(f"/alpha/programmes/{p.pk}/periods/{q.pk}/report.pdf?lang={language}")
+        assert response.status_code == 200 and response.content.startswith(b"%PDF")
+        assert f"-{language}.pdf" in response["Content-Disposition"]
+
+
+def test_pdf_fetcher_refuses_remote_urls():
+    from locus.programmes.pdf import RemoteFetchRefused, _fetcher_class
+
+    fetcher = _fetcher_class()(allowed_protocols=["data"])
+    for url in ("http://127.0.0.1:1/x.png", "https://example.org/font.woff", "file:///etc/passwd"):
+        with pytest.raises((RemoteFetchRefused, ValueError)):
+            fetcher.fetch(url)
+
+
+def test_publish_from_the_page(world, client, data):
+    client.force_login(world.a.users["editor"])
+    p = data["programme"]
+    response = client.post(f"/alpha/programmes/{p.pk}/publish/")
+    assert response.status_code == 302
+    with place_scope(world.a.place):
+        p.refresh_from_db()
+    assert p.library_record.status == "in_review"
+    body = client.get(f"/alpha/programmes/{p.pk}/").content.decode()
+    assert p.library_record.title in body
+
+
+def test_survey_page_computes_the_value(world, client, data):
+    client.force_login(world.a.users["editor"])
+    p, survey = data["programme"], data["survey"]
+    with place_scope(world.a.place):
+        likert = survey.questions.get(kind="likert")
+        from locus.programmes.services import survey_submit
+
+        for _n in range(5):
+            survey_submit(survey=survey, answers={str(likert.pk): "5"})
+    url = f"/alpha/programmes/{p.pk}/surveys/{survey.pk}/"
+    assert "100" in client.get(url).content.decode()
+    assert client.post(url, {"action": "compute"}).status_code == 302
+    with place_scope(world.a.place):
+        assert data["outcome"].results.get(period=data["period"]).value == 100
+
+
+# --- query budgets ---------------------------------------------------------------------------
+
+
+def _many(world, count):
+    for n in range(count):
+        full_programme(world.a) if n == 0 else programme(world.a, title=f"P{n}")
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_list_pages_have_a_fixed_query_budget(world, client, count, django_assert_max_num_queries):
+    _many(world, count)
+    client.force_login(world.a.users["coordinator"])
+    with django_assert_max_num_queries(30):
+        assert client.get("/alpha/programmes/").status_code == 200
+    with django_assert_max_num_queries(30):
+        assert client.get("/alpha/programmes/portfolio/").status_code == 200
+
+
+def test_list_queries_do_not_grow_with_rows(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.a.users["coordinator"])
+    client.get("/alpha/programmes/")  # warm: the session's first request loads more
+    counts = []
+    for extra in (1, 5):
+        _many(world, extra)
+        for url in ("/alpha/programmes/", "/alpha/programmes/portfolio/"):
+            with CaptureQueriesContext(connection) as queries:
+                client.get(url)
+            counts.append((url, len(queries)))
+    assert counts[0][1] == counts[2][1] and counts[1][1] == counts[3][1], counts
+
+
+def test_api_list_and_detail(world, client, data):
+    from locus.accounts.services import token_create
+
+    _token, secret = token_create(membership=world.a.memberships["editor"], name="t")
+    headers = {"Authorization": f"Bearer {secret}"}
+    listing = client.get("/api/v1/places/alpha/programmes", headers=headers).json()
+    assert [p["title"] for p in listing] == ["Youth bridges"]
+    p = data["programme"]
+    detail = client.get(f"/api/v1/places/alpha/programmes/{p.pk}", headers=headers).json()
+    assert detail["theory_of_change"]["activities"] == ["Sessions", "Volunteering"]
+    assert len(detail["indicators"]) == 2
+    bad = client.post(
+        f"/api/v1/places/alpha/programmes/{p.pk}/periods/{data['period'].pk}/results",
+        {
+            "results": [
+                {
+                    "indicator": data["output"].pk,
+                    "value": "5",
+                    "disaggregation": {"gender": {"robot": 1}},
+                }
+            ]
+        },
+        content_type="application/json",
+        headers=headers,
+    )
+    assert bad.status_code == 422
+    assert "results.0.disaggregation" in bad.json()["fields"]
+    ok = client.post(
+        f"/api/v1/places/alpha/programmes/{p.pk}/periods/{data['period'].pk}/results",
+        {"results": [{"indicator": data["output"].pk, "value": "61"}], "submit": True},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert ok.status_code == 200
+    values = {i["id"]: i["results"] for i in ok.json()["indicators"]}
+    assert (
+        values[data["output"].pk][0]["value"] == "61.00"
+        or float(values[data["output"].pk][0]["value"]) == 61
+    )
+
+
+def test_api_list_queries_do_not_grow_with_rows(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from locus.accounts.services import token_create
+
+    _token, secret = token_create(membership=world.a.memberships["coordinator"], name="t")
+    headers = {"Authorization": f"Bearer {secret}"}
+    counts = []
+    for extra in (1, 5):
+        _many(world, extra)
+        for url in ("/api/v1/places/alpha/programmes", "/api/v1/places/alpha/programmes/portfolio"):
+            client.get(url, headers=headers)  # warm
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url, headers=headers).status_code == 200
+            counts.append(len(queries))
+    assert counts[0] == counts[2] and counts[1] == counts[3], counts
+
+
+def test_api_create_programme(world, client):
+    from locus.accounts.services import token_create
+
+    _token, secret = token_create(membership=world.a.memberships["editor"], name="t")
+    headers = {"Authorization": f"Bearer {secret}"}
+    body = {
+        "title": "From the API",
+        "start_date": "2026-01-01",
+        "end_date": "2026-06-30",
+        "intervention": "mentoring",
+        "target_groups": ["young_people"],
+        "areas": [world.a.areas[0].pk],
+        "funders": ["A Trust"],
+        "budget": "1200.50",
+    }
+    created = client.post(
+        "/api/v1/places/alpha/programmes", body, content_type="application/json", headers=headers
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["areas"][0]["id"] == world.a.areas[0].pk
+    assert created.json()["funders"] == ["A Trust"]
+    for bad, field in (
+        ({**body, "areas": [world.b.areas[0].pk]}, "areas"),
+        ({**body, "end_date": "2025-01-01"}, "end_date"),
+        ({**body, "intervention": "nope"}, "intervention"),
+    ):
+        response = client.post(
+            "/api/v1/places/alpha/programmes", bad, content_type="application/json", headers=headers
+        )
+        assert response.status_code == 422 and field in response.json()["fields"], response.json()

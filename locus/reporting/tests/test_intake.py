@@ -1,0 +1,353 @@
+"""The intake hot path (docs/operations.md, "Intake"): a submission's statement budget, the
+idempotency key recorded in the submission's own transaction (replay, 422, 409, nothing left
+behind by a failure), the prepared inserts writing exactly what the ORM writes, and the
+routing task row."""
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
+
+from locus.api.idempotency import request_hash
+from locus.core.idempotency import PreparedInsert
+from locus.core.models import IdempotencyKey
+from locus.core.tenancy import CrossPlaceWrite
+from locus.reporting import intake, references, services
+from locus.reporting.models import ConsentChange, Report
+from locus.reporting.tests.test_api import BODY, assert_error, send
+from locus.reporting.tests.test_journey import hidden, walk_to_check
+
+DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# On PostgreSQL the key's advisory lock comes first (a duplicate in flight answers 409).
+KEY_LOCK = ["SELECT advisory lock"] if connection.vendor == "postgresql" else []
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def statements(captured):
+    """The statements a request ran, as "VERB table", without the savepoints of the test's
+    own transaction (in production the submission's transaction is the outermost one)."""
+    found = []
+    for query in captured:
+        sql = query["sql"]
+        if re.match(r"(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|BEGIN)\b", sql):
+            continue
+        if "pg_try_advisory_xact_lock" in sql:
+            found.append("SELECT advisory lock")
+            continue
+        verb = sql.split()[0].upper()
+        table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql)
+        found.append(f"{verb} {table[1] if table else '?'}")
+    return found
+
+
+def savepoints(captured):
+    return [q["sql"] for q in captured if q["sql"].startswith("SAVEPOINT")]
+
+
+def reports(in_place, place):
+    with in_place(place):
+        return list(Report.objects.all())
+
+
+# --- the statement budget ------------------------------------------------------------------
+
+
+@override_settings(TASKS=DATABASE_QUEUE)
+def test_an_api_submission_is_one_place_lookup_and_four_inserts(client, world, in_place):
+    send(client, key="warm-up")  # first-request costs (imports, caches) are not the budget
+    with CaptureQueriesContext(connection) as captured:
+        response = send(client, key="budget")
+    assert response.status_code == 201, response.content
+    assert statements(captured) == [
+        "SELECT places_place",  # the place of the URL (cached in production, off in tests)
+        *KEY_LOCK,
+        "INSERT core_idempotencykey",  # the key, completed, in the report's transaction
+        "INSERT reporting_report",
+        "INSERT reporting_consentchange",
+        "INSERT django_tasks_database_dbtaskresult",  # the worker routes it
+    ]
+    assert len(savepoints(captured.captured_queries)) == 1  # one transaction, no inner savepoint
+    assert response.json()["routing_pending"] is True
+
+
+@override_settings(TASKS=DATABASE_QUEUE)
+def test_the_web_journey_s_last_step_has_a_fixed_budget(client, world, in_place):
+    place = world.a.place
+    check = walk_to_check(client, place, world.a.areas[0])
+    data = hidden(check) | {"action": "send"}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(f"/{place.slug}/report/", data)
+    assert response.status_code == 303, response.content[:500]
+    found = statements(captured)
+    submission = [
+        *KEY_LOCK,
+        "INSERT core_idempotencykey",
+        "INSERT reporting_report",
+        "INSERT reporting_consentchange",
+        "INSERT django_tasks_database_dbtaskresult",
+    ]
+    start = found.index(submission[0])
+    assert found[start : start + len(submission)] == submission
+    # Before: the place, the area and the staged files the form checks (the session is read
+    # when the receipt is remembered); after: routing at once (the receipt shows it) and the
+    # session holding the code.
+    assert found[:start] == [
+        "SELECT places_place",
+        "SELECT places_area",
+        "SELECT reporting_evidence",
+    ]
+    assert len(found) <= 15 + len(KEY_LOCK), found
+    assert found[-1] == "INSERT django_session", found  # the first thing it keeps
+
+
+# --- idempotency in the submission's transaction ---------------------------------------------
+
+
+def test_a_retry_replays_and_stores_the_key_completed_with_the_reference_only(
+    client, world, in_place
+):
+    first = send(client, key="k-1")
+    again = send(client, key="k-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["reference"] == first.json()["reference"]
+    assert again.json()["followup_code"] is None
+    with in_place(world.a.place):
+        (row,) = IdempotencyKey.objects.all()
+        assert row.status == IdempotencyKey.Status.COMPLETED and row.response_status == 201
+        assert row.response_body == {"reference": first.json()["reference"]}
+    assert len(reports(in_place, world.a.place)) == 1
+
+
+def test_a_key_still_claimed_by_another_process_is_409_with_retry_after(client, world, in_place):
+    """A claim left in flight by the two-step guard (another process, or a version of Locus
+    before the key moved into the submission's transaction) is honoured until its lease ends."""
+    same_request = RequestFactory().post(
+        "/api/v1/places/alpha/reports", json.dumps(BODY), content_type="application/json"
+    )
+    with in_place(world.a.place):
+        IdempotencyKey.objects.create(
+            place=world.a.place,
+            scope="report.submit",
+            key="busy",
+            request_hash=request_hash(same_request),
+            claim_token="other-process",
+            lease_expires_at=timezone.now() + timedelta(minutes=1),
+        )
+    response = send(client, key="busy")
+    assert_error(response, 409, "request_in_flight")
+    assert response["Retry-After"] == "1"
+    assert not reports(in_place, world.a.place)
+
+
+def test_an_abandoned_claim_or_an_expired_key_lets_the_request_through(client, world, in_place):
+    past = timezone.now() - timedelta(minutes=5)
+    with in_place(world.a.place):
+        for key, hashed, expires in (
+            ("abandoned", "?", timezone.now() + timedelta(hours=1)),
+            ("expired", "other", past),
+        ):
+            IdempotencyKey.objects.create(
+                place=world.a.place,
+                scope="report.submit",
+                key=key,
+                request_hash=hashed,
+                claim_token="dead-process",
+                lease_expires_at=past,
+                expires_at=expires,
+            )
+    abandoned = send(client, key="abandoned")
+    # The abandoned claim had another hash: it is a 422 only while alive. Dead: forgotten.
+    assert abandoned.status_code == 201, abandoned.content
+    assert send(client, key="expired").status_code == 201
+    assert len(reports(in_place, world.a.place)) == 2
+    with in_place(world.a.place):
+        assert set(IdempotencyKey.objects.values_list("status", flat=True)) == {"completed"}
+
+
+def test_nothing_is_kept_when_the_transaction_fails_after_the_report(
+    client, world, in_place, monkeypatch
+):
+    def broken(**kwargs):
+        raise RuntimeError("the queue is down")
+
+    monkeypatch.setattr(intake, "enqueue_routing", broken)
+    client.raise_request_exception = False
+    assert send(client, key="lost").status_code == 500
+    with in_place(world.a.place):
+        assert not Report.objects.exists()
+        assert not ConsentChange.objects.exists()
+        assert not IdempotencyKey.objects.exists()  # a retry can go ahead
+    monkeypatch.undo()
+    assert send(client, key="lost").status_code == 201
+
+
+def test_a_clash_of_references_is_retried_with_another_one(client, world, in_place, monkeypatch):
+    first = send(client).json()["reference"]
+    drawn = iter([first, "ZZZZ-ZZZZ"])
+    monkeypatch.setattr(references, "new_reference", lambda: next(drawn))
+    second = send(client, key="clash")
+    assert second.status_code == 201 and second.json()["reference"] == "ZZZZ-ZZZZ"
+    with in_place(world.a.place):
+        assert sorted(Report.objects.values_list("reference", flat=True)) == sorted(
+            [first, "ZZZZ-ZZZZ"]
+        )
+        assert ConsentChange.objects.count() == 2
+        assert IdempotencyKey.objects.get(key="clash").response_body == {"reference": "ZZZZ-ZZZZ"}
+
+
+def test_a_double_click_on_send_makes_one_report_and_both_land_on_its_receipt(
+    client, world, in_place
+):
+    place = world.a.place
+    data = hidden(walk_to_check(client, place, world.a.areas[0])) | {"action": "send"}
+    first = client.post(f"/{place.slug}/report/", data)
+    second = client.post(f"/{place.slug}/report/", data)
+    assert first.status_code == second.status_code == 303
+    assert first["Location"] == second["Location"]
+    assert len(reports(in_place, place)) == 1
+    changed = dict(data) | {"you-reporter_role": ["witness"]}
+    refused = client.post(f"/{place.slug}/report/", changed)
+    assert refused.status_code == 422
+    assert "already sent with different details" in refused.content.decode()
+    assert len(reports(in_place, place)) == 1
+
+
+# --- the prepared inserts ------------------------------------------------------------------
+
+
+def test_a_prepared_insert_writes_what_the_orm_writes(world, in_place):
+    place = world.a.place
+    data = {
+        "incident_type": "abusive_behaviour",
+        "setting": "public_transport",
+        "bias": ["anti_muslim"],
+        "account": "Shouted at on the 38 bus — “go home”.",
+        "location_text": "Upper Street",
+        "reporter_role": "victim",
+        "occurred_on": timezone.localdate(),
+        "police_reference": "CR-1",
+        "contact": {"name": "Amal", "email": "amal@example.test"},
+        "consent_support_contact": True,
+        "area": world.a.areas[0],
+    }
+    with in_place(place):
+        submitted = services.report_submit(place=place, data=data)
+        fast = Report.objects.get(pk=submitted.report.pk)
+        orm = Report.objects.get(pk=submitted.report.pk)
+        orm.pk, orm.reference = None, "ORM0-0000"
+        orm.save()
+        orm = Report.objects.get(pk=orm.pk)
+        ignore = {"_state", "id", "reference"}
+        assert {k: v for k, v in vars(fast).items() if k not in ignore} == {
+            k: v for k, v in vars(orm).items() if k not in ignore
+        }
+        assert fast.account == data["account"] and fast.contact == data["contact"]
+        with connection.cursor() as cursor:  # encrypted at rest, like the ORM's
+            cursor.execute("SELECT account FROM reporting_report WHERE id = %s", [fast.pk])
+            (stored,) = cursor.fetchone()
+        assert "bus" not in stored and stored.startswith("gAAAA")
+        (consent,) = ConsentChange.objects.filter(report=fast)
+        assert consent.consent == {
+            "police_anonymised": False,
+            "police_with_contact": False,
+            "support_contact": True,
+        }
+
+
+def test_a_prepared_insert_refuses_a_row_of_another_place(world, in_place):
+    with in_place(world.b.place), pytest.raises(CrossPlaceWrite):
+        PreparedInsert(ConsentChange).insert(
+            ConsentChange(place=world.a.place, report_id=1, consent={})
+        )
+
+
+@override_settings(TASKS=DATABASE_QUEUE)
+def test_the_task_row_is_the_one_enqueue_writes_and_the_worker_finds_it(world, in_place):
+    from django_tasks_db.models import DBTaskResult
+
+    from locus.cases.tasks import route_report
+
+    place = world.a.place
+    with in_place(place):
+        submitted = services.report_submit(place=place, data=dict(BODY, contact=None))
+        assert submitted.routed is False
+        fast = DBTaskResult.objects.get()
+        route_report.enqueue(place_id=place.pk, report_id=submitted.report.pk)
+        slow = DBTaskResult.objects.exclude(pk=fast.pk).get()
+    fields = ["status", "args_kwargs", "priority", "task_path", "queue_name", "backend_name"]
+    assert [getattr(fast, f) for f in fields] == [getattr(slow, f) for f in fields]
+    assert fast.run_after == slow.run_after and fast.worker_ids == slow.worker_ids == []
+    assert abs(fast.enqueued_at - slow.enqueued_at) < timedelta(minutes=1)
+    assert set(DBTaskResult.objects.ready()) == {fast, slow}
+    assert fast.task_result.args == [] and fast.task_result.kwargs == {
+        "place_id": place.pk,
+        "report_id": submitted.report.pk,
+    }
+    assert json.dumps(fast.args_kwargs)  # plain JSON
+
+
+def test_a_double_click_on_a_report_of_files_only_lands_on_its_receipt(client, world, in_place):
+    """The first click attaches the staged files to the report: the second page no longer has
+    them, and without an account it would not validate. It lands on the receipt instead."""
+    from locus.reporting.models import Evidence
+    from locus.reporting.tests.test_journey import SHARE, WHAT, YOU, post, report_url, text_file
+
+    place = world.a.place
+    page = client.get(report_url(place))
+    page = post(client, place, page, WHAT)
+    page = post(client, place, page, {"where-setting": "street", "where-area": world.a.areas[0].pk})
+    page = post(client, place, page, {"who-bias": ["not_sure"]}, files=[text_file()])
+    page = post(client, place, page, YOU)
+    check = post(client, place, page, SHARE)
+    assert b"Step 6 of 6" in check.content, check.content.decode()[:3000]
+    first = post(client, place, check, action="send")
+    second = post(client, place, check, action="send")
+    assert first.status_code == second.status_code == 303
+    assert first["Location"] == second["Location"]
+    with in_place(place):
+        (report,) = Report.objects.all()
+        assert report.account == "" and Evidence.objects.filter(report=report).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks: PostgreSQL")
+def test_on_postgresql_a_key_being_written_by_another_transaction_is_409(client, world, in_place):
+    """Another connection holds the key's advisory lock, as a first submission still in its
+    transaction does: the duplicate answers 409 at once instead of waiting."""
+    import threading
+
+    from django.db import connections, transaction
+
+    held, done = threading.Event(), threading.Event()
+    name = f"locus.idempotency:{world.a.place.pk}:report.submit:busy-pg"
+
+    def first_submission():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
+                held.set()
+                done.wait(30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first_submission)
+    thread.start()
+    try:
+        assert held.wait(30)
+        response = send(client, key="busy-pg")
+    finally:
+        done.set()
+        thread.join()
+    assert_error(response, 409, "request_in_flight")
+    assert response["Retry-After"] == "1"
+    assert not reports(in_place, world.a.place)
