@@ -670,7 +670,11 @@ def _register_heif():
 
 def _image(data, pillow_format):
     """Decode, apply orientation, and re-encode from pixels alone."""
-    from PIL import Image
+    from PIL import Image, ImageFile
+
+    # WeasyPrint (PDF reports) turns this on for the whole process when it is imported; a
+    # truncated upload must still be refused, not padded with grey.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
     if pillow_format == "HEIF":
         _register_heif()

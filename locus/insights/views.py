@@ -6,8 +6,6 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timesince import timesince
@@ -22,8 +20,6 @@ from . import charts, selectors, services
 from .forms import AnnotationForm, DashboardForm, ServicePeriodForm
 from .models import Basis, Grain
 from .rollups import month_start, period_after, period_range, place_tz
-
-ALERTS_PANEL = "alerts/_dashboard_panel.html"
 
 
 def _today(place):
@@ -40,15 +36,6 @@ def period_label(grain, period, *, short=False):
     if short:
         return date_format(period, "j M")
     return _("week of %(day)s") % {"day": date_format(period, "j M Y")}
-
-
-def _optional_panel():
-    """The "Unusual rises" panel of the alerts app, when it is installed (else None)."""
-    try:
-        get_template(ALERTS_PANEL)
-    except TemplateDoesNotExist:
-        return None
-    return ALERTS_PANEL
 
 
 def _annotation_marks(annotations):
@@ -158,7 +145,6 @@ def dashboard(request):
         "map_tiles": tiles.get("url", ""),
         "map_attribution": tiles.get("attribution", ""),
         "provisional_days": selectors.PROVISIONAL_DAYS,
-        "alerts_panel": _optional_panel(),
         "can_manage": membership_can(request.membership, Capability.MANAGE_INSIGHTS),
         "query": request.GET.urlencode(),
     }

@@ -418,6 +418,15 @@ def test_truncated_jpeg_is_refused():
     assert CORRUPT_MESSAGE in refused(whole[: len(whole) * 3 // 5], name="cut.jpg")
 
 
+def test_truncated_jpeg_is_refused_after_weasyprint_was_imported(monkeypatch):
+    """WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process on import."""
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # what WeasyPrint does
+    whole = noisy_jpeg()
+    assert CORRUPT_MESSAGE in refused(whole[: len(whole) * 3 // 5], name="cut.jpg")
+
+
 def test_garbage_behind_an_image_signature_is_refused():
     assert CORRUPT_MESSAGE in refused(b"\xff\xd8\xff" + b"\x00" * 200)
     assert CORRUPT_MESSAGE in refused(iso_file(b"heic", b"mif1", b"heic"))

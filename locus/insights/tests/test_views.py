@@ -18,8 +18,9 @@ from .helpers import add_case, add_report
 pytestmark = pytest.mark.django_db
 
 # Session, user, place, membership (×2), listing and the layout's reads, the roll-up check
-# (state + two MAX(id)), areas, the series, three breakdowns, annotations, the area filter.
-DASHBOARD_QUERIES = 16
+# (state + two MAX(id)), areas, the series, three breakdowns, annotations, the area filter, the
+# open alarms.
+DASHBOARD_QUERIES = 17
 
 
 def _url(place, name="insights:dashboard", **kwargs):
@@ -307,3 +308,27 @@ def test_the_api_query_budget_does_not_grow_with_data(
     client.get(_api(place, "dashboard"))
     with django_assert_max_num_queries(DASHBOARD_QUERIES):
         assert client.get(_api(place, "dashboard"), {"grain": "W"}).status_code == 200
+
+
+def test_the_dashboard_lists_the_open_alarms(world, in_place, client_for):
+    from locus.alerts.models import Alarm
+
+    place = world.a.place
+    with in_place(place):
+        alarm = Alarm.objects.create(
+            place=place,
+            week=date(2026, 3, 2),
+            series_key="place|bias:antisemitism",
+            axis="bias",
+            category="antisemitism",
+            method="ears",
+            observed=30,
+            expected=5.0,
+            upper_bound=14.0,
+            p_value=0.0001,
+            q_value=0.001,
+            score=2.5,
+        )
+    html = client_for(world.a.users["analyst"]).get(_url(place)).content.decode()
+    assert reverse("alerts:detail", args=[place.slug, alarm.pk]) in html
+    assert "No open alarm." not in html
