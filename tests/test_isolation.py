@@ -292,6 +292,15 @@ def _place_with_programme(place_world):
     return {}
 
 
+def _programme_bare_indicator(place_world):
+    """An indicator with no results or survey answers yet: one that may be deleted."""
+    from locus.programmes.tests.factories import indicator
+
+    data = _programme_objects(place_world)
+    bare = indicator(data["programme"], title="Battery indicator without results")
+    return {"programme_id": data["programme"].pk, "indicator_id": bare.pk}
+
+
 CASES += [
     ViewCase("programmes:list", allowed_role="editor", denied_role="member"),
     ViewCase("programmes:new", allowed_role="editor", denied_role="analyst"),
@@ -392,6 +401,35 @@ CASES += [
         allowed_role="editor",
         denied_role="analyst",
         objects=_programme,
+        method="post",
+        ok_status=(302,),
+    ),
+    # Deleting an indicator (without results) and an evidence file: confirm (GET), then POST.
+    ViewCase(
+        "programmes:indicator_delete",
+        allowed_role="editor",
+        denied_role="analyst",
+        objects=_programme_bare_indicator,
+    ),
+    ViewCase(
+        "programmes:indicator_delete",
+        allowed_role="coordinator",
+        denied_role="caseworker",
+        objects=_programme_bare_indicator,
+        method="post",
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "programmes:evidence_delete",
+        allowed_role="editor",
+        denied_role="member",
+        objects=_programme_file,
+    ),
+    ViewCase(
+        "programmes:evidence_delete",
+        allowed_role="editor",
+        denied_role="analyst",
+        objects=_programme_file,
         method="post",
         ok_status=(302,),
     ),

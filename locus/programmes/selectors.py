@@ -20,6 +20,7 @@ from .models import (
     Result,
     Survey,
     SurveyQuestion,
+    SurveyResponse,
 )
 
 
@@ -109,6 +110,19 @@ def access_indicator(programme, indicator_id):
     return Indicator.objects.filter(
         place=programme.place_id, programme=programme, pk=indicator_id
     ).first()
+
+
+def indicator_dependants(indicator):
+    """What deleting an indicator would remove: its reported results, its surveys and the
+    answers they hold."""
+    place = indicator.place_id
+    return {
+        "results": Result.objects.filter(place=place, indicator=indicator).count(),
+        "surveys": Survey.objects.filter(place=place, indicator=indicator).count(),
+        "responses": SurveyResponse.objects.filter(
+            place=place, survey__indicator=indicator
+        ).count(),
+    }
 
 
 def survey_list(programme):

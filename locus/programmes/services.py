@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from locus.core.choices import AuditAction
@@ -288,6 +288,43 @@ def indicator_save(*, programme, actor, data, indicator=None) -> Indicator:
     return indicator
 
 
+@transaction.atomic
+def indicator_delete(*, indicator, actor):
+    """Delete an indicator that has no reported results and no survey answers (its unanswered
+    surveys go with it). Refused otherwise: results are the programme's record, so an
+    indicator that has them stays (clear its values on the results page first)."""
+    from .selectors import indicator_dependants
+
+    programme = indicator.programme
+    dependants = indicator_dependants(indicator)
+    if dependants["results"] or dependants["responses"]:
+        raise ValidationFailed(
+            _(
+                "This indicator cannot be deleted: it has reported results or survey answers, "
+                "which are part of the programme's record. Edit it instead, or clear its "
+                "entered values on the results pages first."
+            ),
+            code="has_results",
+            fields={"indicator": [_("It has reported results or survey answers.")]},
+        )
+    record = {
+        "change": "indicator_deleted",
+        "indicator": indicator.pk,
+        "title": indicator.title,
+        "level": indicator.level,
+        "bank_code": indicator.bank_code,
+        "surveys_deleted": dependants["surveys"],
+    }
+    indicator.delete()
+    audit_record(
+        action=AuditAction.PROGRAMME_CHANGED,
+        actor=actor,
+        place=programme.place,
+        target=programme,
+        data=record,
+    )
+
+
 # --- reporting periods and results ---------------------------------------------------------
 
 
@@ -466,6 +503,33 @@ def evidence_add(*, period, actor, uploaded) -> EvidenceFile:
     return evidence
 
 
+@transaction.atomic
+def evidence_delete(*, evidence, actor):
+    """Delete an evidence file: the row now, the stored bytes once the deletion is committed
+    (so a rolled-back deletion never leaves a row without its file)."""
+    period = evidence.period
+    stored_name = evidence.file.name
+    storage = evidence.file.storage
+    record = {
+        "programme": period.programme_id,
+        "file_deleted": evidence.pk,
+        "name": evidence.original_name,
+        "mime": evidence.mime,
+        "size": evidence.size,
+        "sha256": evidence.sha256,
+    }
+    evidence.delete()
+    audit_record(
+        action=AuditAction.RESULTS_REPORTED,
+        actor=actor,
+        place=period.place,
+        target=period,
+        data=record,
+    )
+    if stored_name:
+        transaction.on_commit(lambda: storage.delete(stored_name))
+
+
 # --- surveys -------------------------------------------------------------------------------
 
 
@@ -473,9 +537,13 @@ def _token():
     return secrets.token_urlsafe(16)
 
 
-def default_questions(indicator):
+def default_questions(indicator, *, language=None):
     """A starting questionnaire: two breakdown questions and the indicator as a statement to
-    agree or disagree with (the bank's sentence for a bank measure)."""
+    agree or disagree with (the bank's sentence for a bank measure), in `language` (the
+    request's) or the active language."""
+    if language:
+        with translation.override(language):
+            return default_questions(indicator)
     from .choices import AgeBand, Gender
 
     measure = bank_measure(indicator.bank_code) if indicator.bank_code else None
@@ -543,9 +611,18 @@ def _clean_questions(questions, errors):
 
 @transaction.atomic
 def survey_create(
-    *, indicator, period, actor, title, phase=SurveyPhase.POST, intro="", questions=None
+    *,
+    indicator,
+    period,
+    actor,
+    title,
+    phase=SurveyPhase.POST,
+    intro="",
+    questions=None,
+    language=None,
 ) -> Survey:
-    """A survey of an outcome indicator for one period of the same programme."""
+    """A survey of an outcome indicator for one period of the same programme. Without
+    `questions` it starts with `default_questions` in `language` (the request's)."""
     errors = {}
     if indicator.level != IndicatorLevel.OUTCOME:
         errors["indicator"] = [_("Surveys measure outcome indicators.")]
@@ -557,7 +634,8 @@ def survey_create(
     if not title:
         errors["title"] = [_("This field is required.")]
     cleaned = _clean_questions(
-        questions if questions is not None else default_questions(indicator), errors
+        questions if questions is not None else default_questions(indicator, language=language),
+        errors,
     )
     if errors:
         _fail(errors)
@@ -908,7 +986,9 @@ def programme_publish_evaluation(*, programme, actor, language="en", base_url=""
 
 
 def programmes_load_demo():
-    """The demo programme (locus/programmes/demo.py); `manage.py demo` calls it."""
+    """The demo programme (locus/programmes/demo.py); `manage.py demo` calls it. The demo place
+    is London, so the bank's measures are taken in English whatever language is active."""
     from .demo import programmes_load_demo as load
 
-    return load()
+    with translation.override("en"):
+        return load()

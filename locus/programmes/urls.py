@@ -19,6 +19,11 @@ urlpatterns = [
     path(ONE + "indicators/new/", views.indicator_edit, name="indicator_new"),
     path(ONE + "indicators/<int:indicator_id>/", views.indicator_edit, name="indicator_edit"),
     path(
+        ONE + "indicators/<int:indicator_id>/delete/",
+        views.indicator_delete,
+        name="indicator_delete",
+    ),
+    path(
         ONE + "indicators/<int:indicator_id>/survey/new/",
         views.survey_new,
         name="survey_new",
@@ -29,6 +34,11 @@ urlpatterns = [
         ONE + "periods/<int:period_id>/files/<int:file_id>/",
         views.evidence_download,
         name="evidence",
+    ),
+    path(
+        ONE + "periods/<int:period_id>/files/<int:file_id>/delete/",
+        views.evidence_delete,
+        name="evidence_delete",
     ),
     path(ONE + "periods/<int:period_id>/report/", views.report, name="report"),
     path(ONE + "periods/<int:period_id>/report.pdf", views.report_pdf, name="report_pdf"),

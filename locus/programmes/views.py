@@ -285,6 +285,39 @@ def indicator_edit(request, programme_id, indicator_id=None):
     )
 
 
+@staff_view(Capability.MANAGE_PROGRAMMES)
+def indicator_delete(request, programme_id, indicator_id):
+    """Confirm, then delete (POST) an indicator without reported results or survey answers;
+    with them the page says why it cannot be deleted and offers no button."""
+    programme = _programme(request, programme_id)
+    indicator = selectors.access_indicator(programme, indicator_id)
+    if indicator is None:
+        raise Http404
+    status, error = 200, ""
+    if request.method == "POST":
+        title = indicator.title
+        try:
+            services.indicator_delete(indicator=indicator, actor=request.user)
+        except ApplicationError as exc:
+            status, error = 409, exc.message
+        else:
+            messages.success(request, _("Indicator “%(title)s” deleted.") % {"title": title})
+            return redirect(_detail_url(request, programme))
+    dependants = selectors.indicator_dependants(indicator)
+    return render(
+        request,
+        "programmes/indicator_delete.html",
+        {
+            "programme": programme,
+            "indicator": indicator,
+            "dependants": dependants,
+            "blocked": bool(dependants["results"] or dependants["responses"]),
+            "error": error,
+        },
+        status=status,
+    )
+
+
 # --- periods and results -------------------------------------------------------------------
 
 
@@ -405,6 +438,26 @@ def evidence_download(request, programme_id, period_id, file_id):
     return response
 
 
+@staff_view(Capability.MANAGE_PROGRAMMES)
+def evidence_delete(request, programme_id, period_id, file_id):
+    """Confirm, then delete (POST) one evidence file of a period, bytes and all."""
+    programme = _programme(request, programme_id)
+    period = _period(programme, period_id)
+    evidence = selectors.period_files(period).filter(pk=file_id).first()
+    if evidence is None:
+        raise Http404
+    if request.method == "POST":
+        name = evidence.original_name
+        services.evidence_delete(evidence=evidence, actor=request.user)
+        messages.success(request, _("File “%(name)s” deleted.") % {"name": name})
+        return redirect("programmes:results", request.place.slug, programme.pk, period.pk)
+    return render(
+        request,
+        "programmes/evidence_delete.html",
+        {"programme": programme, "period": period, "file": evidence},
+    )
+
+
 # --- reports, IATI, library ----------------------------------------------------------------
 
 
@@ -521,6 +574,7 @@ def survey_new(request, programme_id, indicator_id):
                 title=form.cleaned_data["title"],
                 phase=form.cleaned_data["phase"],
                 intro=form.cleaned_data["intro"],
+                language=get_language(),
             )
         except ApplicationError as exc:
             _add_errors(form, exc)
