@@ -284,19 +284,21 @@ def record_search(params: SearchParams, *, language) -> SearchResult:
     every facet value. `language`: for the vocabulary's labels."""
     engine = backend()
     query = parse_query(params.q)
-    matched = _published()
+    # Published, minus the excluded words: the records the query's words are looked for in.
+    base = _published()
+    for term in query.exclude:
+        base = base.exclude(pk__in=engine.matching(Record.objects.all(), [term]).values("pk"))
     cross_language = embeddings.available()
     semantic = []
     if query.include and cross_language:
         # The nearest published records by meaning, in any language (docs/library.md).
         semantic = embeddings.semantic_candidates(" ".join(term.text for term in query.include))
+    matched = base
     if query.include and semantic:
         text_matches = engine.matching(Record.objects.all(), query.include).values("pk")
         matched = matched.filter(Q(pk__in=text_matches) | Q(pk__in=semantic))
     elif query.include:
         matched = engine.matching(matched, query.include)
-    for term in query.exclude:
-        matched = matched.exclude(pk__in=engine.matching(Record.objects.all(), [term]).values("pk"))
     filtered = _apply_filters(matched, params)
     total = filtered.count()
     sort = params.effective_sort
@@ -306,7 +308,11 @@ def record_search(params: SearchParams, *, language) -> SearchResult:
     page = max(1, min(params.page, pages))
     offset = (page - 1) * page_size
     if sort == SearchSort.RELEVANCE:
-        fulltext = engine.ranked(filtered, query.include, limit=offset + page_size)
+        # `ranked` matches the words itself: given the filtered records without the match, the
+        # engine evaluates the full-text query once, not twice.
+        fulltext = engine.ranked(
+            _apply_filters(base, params), query.include, limit=offset + page_size
+        )
         signals = {"fulltext": fulltext}
         if semantic:
             kept = set(filtered.filter(pk__in=semantic).values_list("pk", flat=True))

@@ -19,6 +19,7 @@ across languages — a French query lands near the Swedish and German records on
 import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -206,6 +207,7 @@ class _Loaded:
     ids: object  # numpy int64 array
     matrix: object  # numpy float32 (n, dimensions)
     positions: dict
+    checked_at: float  # time.monotonic() of the last check against the database
 
 
 class VectorIndex:
@@ -228,15 +230,22 @@ class VectorIndex:
         )
 
     def current(self):
-        """The loaded vectors, fresh (one query to check; a few more to reload)."""
+        """The loaded vectors, fresh (one query to check; a few more to reload). Another
+        process's changes are looked for at most every LIBRARY_EMBEDDINGS_CHECK_SECONDS: the check
+        scans every published vector's row, too much to do on each search."""
         import numpy as np
 
+        loaded = self._loaded
+        trust = getattr(settings, "LIBRARY_EMBEDDINGS_CHECK_SECONDS", 0)
+        if loaded is not None and time.monotonic() - loaded.checked_at < trust:
+            return loaded
         stamp_row = self._published().aggregate(
             n=Count("pk"), changed=Max("updated_at"), record_changed=Max("record__updated_at")
         )
         stamp = (stamp_row["n"], stamp_row["changed"], stamp_row["record_changed"])
         loaded = self._loaded
         if loaded is not None and loaded.stamp == stamp:
+            loaded.checked_at = time.monotonic()
             return loaded
         with self._lock:
             rows = list(self._published().order_by("record_id").values_list("record_id", "vector"))
@@ -250,6 +259,7 @@ class VectorIndex:
                 ids=ids,
                 matrix=matrix,
                 positions={int(pk): row for row, pk in enumerate(ids)},
+                checked_at=time.monotonic(),
             )
             return self._loaded
 
