@@ -195,6 +195,15 @@ def alarm_list(request, place_slug: str, query: Query[AlarmQuery]):
     }
 
 
+def _alarm(request, alarm_id, capability):
+    """The place's alarm for a member who may do `capability`; 404 for another place's."""
+    api_membership(request, capability)
+    alarm = selectors.access_alarm(place=request.place, alarm_id=alarm_id)
+    if alarm is None:
+        raise Http404
+    return alarm
+
+
 @router.get(
     "/places/{slug:place_slug}/alerts/{alarm_id}",
     response={200: AlarmOut, **READ_ERRORS},
@@ -202,10 +211,7 @@ def alarm_list(request, place_slug: str, query: Query[AlarmQuery]):
     summary="Get a spike alarm",
 )
 def alarm_get(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB_ID_MAX)):
-    api_membership(request, Capability.VIEW_INSIGHTS)
-    alarm = selectors.access_alarm(place=request.place, alarm_id=alarm_id)
-    if alarm is None:
-        raise Http404
+    alarm = _alarm(request, alarm_id, Capability.VIEW_INSIGHTS)
     return _alarm_out(alarm, request.LANGUAGE_CODE)
 
 
@@ -216,10 +222,7 @@ def alarm_get(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB_ID
     summary="A spike alarm with its weekly series around it",
 )
 def alarm_series(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB_ID_MAX)):
-    api_membership(request, Capability.VIEW_INSIGHTS)
-    alarm = selectors.access_alarm(place=request.place, alarm_id=alarm_id)
-    if alarm is None:
-        raise Http404
+    alarm = _alarm(request, alarm_id, Capability.VIEW_INSIGHTS)
     points = selectors.alarm_series(place=request.place, alarm=alarm)
     return {
         "alarm": _alarm_out(alarm, request.LANGUAGE_CODE),
@@ -234,10 +237,7 @@ def alarm_series(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB
     summary="Close a spike alarm (it leaves the list of open alarms)",
 )
 def alarm_close(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB_ID_MAX)):
-    api_membership(request, Capability.MANAGE_INSIGHTS)
-    alarm = selectors.access_alarm(place=request.place, alarm_id=alarm_id)
-    if alarm is None:
-        raise Http404
+    alarm = _alarm(request, alarm_id, Capability.MANAGE_INSIGHTS)
     alarm = services.alarm_close(place=request.place, alarm=alarm, actor=request.user)
     return _alarm_out(alarm, request.LANGUAGE_CODE)
 

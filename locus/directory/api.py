@@ -409,6 +409,15 @@ def directory_hsds_import(request, place_slug: str, payload: DirectoryHsdsImport
     return Status(202, job)
 
 
+def _refuse_nulls(data, nullable=()):
+    """A PATCH may leave a field out, not send null for it (except where null means "none")."""
+    nulls = [key for key, value in data.items() if value is None and key not in nullable]
+    if nulls:
+        raise ValidationFailed(
+            "The request is not valid.", fields={key: ["May not be null."] for key in nulls}
+        )
+
+
 def _editable_organisation(request, place, organisation_id):
     membership = api_membership(request, Capability.MANAGE_OWN_DIRECTORY)
     organisation = selectors.access_organisation(place=place, organisation_id=organisation_id)
@@ -431,8 +440,7 @@ def directory_organisation_update(
     place = _place(request)
     organisation = _editable_organisation(request, place, organisation_id)
     data = payload.dict(exclude_unset=True)
-    for key in [k for k, v in data.items() if v is None]:
-        raise ValidationFailed("The request is not valid.", fields={key: ["May not be null."]})
+    _refuse_nulls(data)
     return services.organisation_entry_update(
         place=place, actor=request.user, organisation=organisation, **data
     )
@@ -480,8 +488,7 @@ def directory_service_update(
     service = _editable_service(request, place, service_id)
     data = payload.dict(exclude_unset=True)
     areas = data.pop("areas", None)
-    for key in [k for k, v in data.items() if v is None and k not in ("min_age", "max_age")]:
-        raise ValidationFailed("The request is not valid.", fields={key: ["May not be null."]})
+    _refuse_nulls(data, nullable=("min_age", "max_age"))
     services.service_write(place=place, actor=request.user, service=service, areas=areas, **data)
     return selectors.access_service(place=place, service_id=service.pk)
 

@@ -171,6 +171,8 @@ def _child_extract(data, limit):
         if reader.is_encrypted:
             try:
                 decrypted = reader.decrypt("")  # owner-password-only PDFs open without one
+            # pypdf raises NotImplementedError for encryption schemes it cannot handle: that
+            # file is refused as encrypted, like one that needs a password.
             except (NotImplementedError, FileNotDecryptedError, PdfReadError) as exc:
                 return {"error": "encrypted", "detail": str(exc)[:200]}
             if not decrypted:
