@@ -15,7 +15,8 @@ with Zipf-like word frequencies, facets as the services would write them. Genera
 
 SQLite (WAL) in a temporary directory by default; PostgreSQL when DATABASE_URL is set
 (`bin/with-postgres .venv/bin/python bench/bench_search.py`). Environment: BENCH_SEARCH_DOCS
-(100,000), BENCH_SEARCH_ROUNDS (5). Prints figures and PASS/FAIL per goal; a missed goal is a
+(100,000), BENCH_SEARCH_ROUNDS (5), BENCH_SEARCH_DIR (keep the generated SQLite database in this
+directory and reuse it on the next run, to measure a change without generating again). Prints figures and PASS/FAIL per goal; a missed goal is a
 measurement, not an exit status.
 """
 
@@ -598,15 +599,25 @@ def p95(values):
     return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
 
 
+def _generated(docs):
+    from locus.library.models import Record
+
+    return Record.objects.count() == docs
+
+
 def main():
-    var_dir = tempfile.mkdtemp(prefix="locus-bench-search-")
+    keep = os.environ.get("BENCH_SEARCH_DIR")
+    var_dir = keep or tempfile.mkdtemp(prefix="locus-bench-search-")
     try:
         setup_django(var_dir)
         from django.db import connection
 
         print(f"database: {connection.vendor}; documents: {DOCS:,}; rounds: {ROUNDS}")
-        seconds = generate(DOCS)
-        print(f"generation: {seconds:.1f} s ({DOCS / seconds:,.0f} documents/s)")
+        if keep and _generated(DOCS):
+            print(f"generation: reusing the documents in {keep}")
+        else:
+            seconds = generate(DOCS)
+            print(f"generation: {seconds:.1f} s ({DOCS / seconds:,.0f} documents/s)")
         rows, app_all, raw_all = measure()
         print(f"{'query':<24}{'matches':>9}{'raw':>9}{'app ms':>9}{'raw ms':>9}{'ratio':>7}")
         for name, total, raw_total, app_ms, raw_ms in rows:
@@ -621,7 +632,8 @@ def main():
         print(f"ratio goal: {'PASS' if ratio <= GOAL_RATIO else 'FAIL'}")
         print(f"p95 goal: {'PASS' if app_p95 <= GOAL_P95_MS else 'FAIL'}")
     finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(var_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

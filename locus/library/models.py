@@ -320,3 +320,16 @@ class RecordReview(models.Model):
 
     def __str__(self):
         return f"{self.record_id} {self.action}"
+
+
+class SearchGeneration(models.Model):
+    """One row: a random token replaced in the same transaction as any change to what search
+    keeps in memory (published records, their facets, order and vectors). Each process compares
+    it with the token of what it loaded — one primary-key read per search — and reloads when it
+    differs. Random rather than a counter, so that a rolled-back change can never leave a process
+    believing an old load is current."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token

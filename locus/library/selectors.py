@@ -11,6 +11,7 @@ for that page only.
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.db.models import Count, F, Q
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
@@ -29,7 +30,7 @@ from .choices import (
     SearchSort,
 )
 from .models import Record, RecordFacet, RecordLink, RecordVersion
-from .search import backend, embeddings, fuse, has_marks, parse_query, render_marked
+from .search import backend, embeddings, facet_index, fuse, has_marks, parse_query, render_marked
 from .vocabulary import RECORD_FIELDS as VOCABULARY_RECORD_FIELDS
 from .vocabulary import label_in, vocabulary
 
@@ -174,20 +175,6 @@ def _published():
     return Record.objects.filter(status=RecordStatus.PUBLISHED)
 
 
-def _apply_filters(queryset, params, *, skip=None):
-    for name, values in params.filters.items():
-        if name == skip or not values:
-            continue
-        queryset = queryset.filter(
-            pk__in=RecordFacet.objects.filter(facet=name, value__in=values).values("record_id")
-        )
-    if params.year_from is not None and skip != "year":
-        queryset = queryset.filter(year__gte=params.year_from)
-    if params.year_to is not None and skip != "year":
-        queryset = queryset.filter(year__lte=params.year_to)
-    return queryset
-
-
 def _facet_order(name, values):
     if name == "evidence_level":
         return sorted(values, key=lambda v: EVIDENCE_RANK.get(v.code, len(EVIDENCE_RANK) + 1))
@@ -204,37 +191,21 @@ def _own_filter(name, params):
     return bool(params.filters.get(name))
 
 
-def _facet_counts(matched, params):
-    """{facet: {value: count}}. A facet is counted with every filter but its own; the facets
-    with no filter of their own all see the same records, so they share one query (the full-text
-    match then runs once for them, not once per facet)."""
-    counts = {name: {} for name in FACET_NAMES}
+def _facets(snapshot, matched, filtered, params, language):
+    """Each facet counted with every filter but its own, so that choosing a value never hides
+    the others; a chosen value with no records stays listed (with 0) to be unchosen."""
     shared = [name for name in FACET_NAMES if not _own_filter(name, params)]
-    groups = [(shared, _apply_filters(matched, params))] if shared else []
-    groups += [
-        ([name], _apply_filters(matched, params, skip=name))
-        for name in FACET_NAMES
-        if name not in shared
-    ]
-    for names, within in groups:
-        rows = (
-            RecordFacet.objects.filter(facet__in=names, record__in=within)
-            .values("facet", "value")
-            .annotate(n=Count("id"))
-            .values_list("facet", "value", "n")
-        )
-        for facet, value, n in rows:
-            counts[facet][value] = n
-    return counts
-
-
-def _facets(matched, params, language):
+    all_counts = snapshot.counts(shared, filtered)
+    for name in FACET_NAMES:
+        if name not in shared:
+            within = matched & snapshot.filter_mask(
+                params.filters, params.year_from, params.year_to, skip=name
+            )
+            all_counts.update(snapshot.counts([name], within))
     facets = []
-    all_counts = _facet_counts(matched, params)
     for name in FACET_NAMES:
         counts = all_counts[name]
         selected = set(params.filters.get(name, []))
-        codes = set(counts) | selected
         values = [
             FacetValue(
                 code=code,
@@ -242,7 +213,7 @@ def _facets(matched, params, language):
                 count=counts.get(code, 0),
                 selected=code in selected,
             )
-            for code in codes
+            for code in set(counts) | selected
         ]
         facets.append(Facet(name=name, label=facet_label(name), values=_facet_order(name, values)))
     return facets
@@ -279,69 +250,130 @@ def _hits(records, highlights, by_meaning=frozenset()):
     return hits
 
 
+@dataclass
+class _Matches:
+    """What the query finds, as masks over the facet index's positions."""
+
+    found: object  # by words or by meaning
+    by_words: object
+    scores: object = None  # full-text score per position (meaningless where not found by words)
+    best: list | None = None  # or the engine's most relevant ids, best first (drafts included)
+
+
+def _excluded_ids(engine, terms, among=None):
+    queryset = Record.objects.all() if among is None else Record.objects.filter(pk__in=among)
+    excluded = set()
+    for term in terms:
+        excluded |= set(engine.matching(queryset, [term]).values_list("pk", flat=True))
+    return excluded
+
+
+def _match(snapshot, engine, query, semantic, best):
+    """`best`: how many of the most relevant are needed when no filter narrows the matches
+    (None when one does: the page's best are then chosen among the filtered, by score)."""
+    if not query.include:
+        found = snapshot.everything()
+        if query.exclude:
+            found &= ~snapshot.mask_of(list(_excluded_ids(engine, query.exclude)))
+        return _Matches(found=found, by_words=found, scores=np.zeros(snapshot.size))
+    if best:
+        best += snapshot.unpublished  # drafts the engine may rank among them
+    text = engine.find(query.include, query.exclude, best=best)
+    positions, published = snapshot.locate(text.ids)
+    by_words = np.zeros(snapshot.size, dtype=bool)
+    by_words[positions[published]] = True
+    by_position = None
+    if text.scores is not None:
+        by_position = np.zeros(snapshot.size)
+        by_position[positions[published]] = text.scores[published]
+    found = by_words
+    if semantic:
+        if query.exclude:
+            left_out = _excluded_ids(engine, query.exclude, among=semantic)
+            semantic = [pk for pk in semantic if pk not in left_out]
+        found = by_words | snapshot.mask_of(semantic)
+    return _Matches(found=found, by_words=by_words, scores=by_position, best=text.best)
+
+
+def _best_by_words(snapshot, matches, filtered, limit):
+    """Ids of the `limit` best full-text matches within `filtered` (ties: lower id first)."""
+    if matches.scores is None:
+        positions, published = snapshot.locate(matches.best)
+        kept = published & filtered[positions]
+        return [pk for pk, keep in zip(matches.best, kept, strict=True) if keep][:limit]
+    candidates = np.flatnonzero(filtered & matches.by_words)
+    scores = matches.scores[candidates]
+    if len(candidates) > limit:
+        threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        keep = scores >= threshold  # ties at the threshold stay: the sort below settles them
+        candidates, scores = candidates[keep], scores[keep]
+    order = np.lexsort((candidates, -scores))[:limit]
+    return [int(pk) for pk in snapshot.ids[candidates[order]]]
+
+
 def record_search(params: SearchParams, *, language) -> SearchResult:
     """Published records matching the query and filters, one page of them, and the counts of
-    every facet value. `language`: for the vocabulary's labels."""
+    every facet value. `language`: for the vocabulary's labels.
+
+    The engine finds the matches (with their scores) in one query; filters, counts and the
+    order of the page are computed over the facet index in memory (search/facet_index.py)."""
     engine = backend()
+    snapshot = facet_index.INDEX.get()
     query = parse_query(params.q)
-    # Published, minus the excluded words: the records the query's words are looked for in.
-    base = _published()
-    for term in query.exclude:
-        base = base.exclude(pk__in=engine.matching(Record.objects.all(), [term]).values("pk"))
     cross_language = embeddings.available()
     semantic = []
     if query.include and cross_language:
         # The nearest published records by meaning, in any language (docs/library.md).
         semantic = embeddings.semantic_candidates(" ".join(term.text for term in query.include))
-    matched = base
-    if query.include and semantic:
-        text_matches = engine.matching(Record.objects.all(), query.include).values("pk")
-        matched = matched.filter(Q(pk__in=text_matches) | Q(pk__in=semantic))
-    elif query.include:
-        matched = engine.matching(matched, query.include)
-    filtered = _apply_filters(matched, params)
-    total = filtered.count()
     sort = params.effective_sort
     page_size = max(1, min(params.page_size, MAX_PAGE_SIZE))
+    narrowed = any(params.filters.values()) or not (params.year_from is params.year_to is None)
+    # The page asked for, while the total is unknown: the engine ranks enough for it.
+    wanted = min(max(1, params.page), math.ceil(MAX_RESULTS / page_size)) * page_size
+    best = wanted if sort == SearchSort.RELEVANCE and not narrowed else None
+    if sort != SearchSort.RELEVANCE:
+        best = 0  # sorted by date: the matches' ids are enough
+    matches = _match(snapshot, engine, query, semantic, best)
+    filtered = matches.found & snapshot.filter_mask(
+        params.filters, params.year_from, params.year_to
+    )
+    total = int(filtered.sum())
     reachable = min(total, MAX_RESULTS) if sort == SearchSort.RELEVANCE else total
     pages = max(1, math.ceil(reachable / page_size))
     page = max(1, min(params.page, pages))
     offset = (page - 1) * page_size
     if sort == SearchSort.RELEVANCE:
-        # `ranked` matches the words itself: given the filtered records without the match, the
-        # engine evaluates the full-text query once, not twice.
-        fulltext = engine.ranked(
-            _apply_filters(base, params), query.include, limit=offset + page_size
-        )
-        signals = {"fulltext": fulltext}
+        signals = {"fulltext": _best_by_words(snapshot, matches, filtered, offset + page_size)}
         if semantic:
-            kept = set(filtered.filter(pk__in=semantic).values_list("pk", flat=True))
-            signals["meaning"] = [pk for pk in semantic if pk in kept]
+            positions, published = snapshot.locate(semantic)
+            kept = published & filtered[positions]
+            signals["meaning"] = [pk for pk, keep in zip(semantic, kept, strict=True) if keep]
         ids = fuse(signals)[offset : offset + page_size]
     else:
-        year = F("year").desc(nulls_last=True)
-        if sort == SearchSort.OLDEST:
-            year = F("year").asc(nulls_last=True)
-        ordered = filtered.order_by(year, "title", "pk")
-        ids = list(ordered.values_list("pk", flat=True)[offset : offset + page_size])
+        ids = snapshot.by_date(
+            filtered,
+            oldest=sort == SearchSort.OLDEST,
+            start=offset,
+            stop=offset + page_size,
+        )
     by_id = Record.objects.select_related("organisation").in_bulk(ids)
     records = [by_id[pk] for pk in ids if pk in by_id]
     highlights = engine.highlights(ids, query.include) if query.include else {}
     by_meaning = frozenset()
     if semantic and ids:
-        by_words = set(
-            engine.matching(Record.objects.filter(pk__in=ids), query.include).values_list(
-                "pk", flat=True
-            )
+        positions, _published = snapshot.locate(ids)
+        by_meaning = frozenset(
+            pk
+            for pk, words in zip(ids, matches.by_words[positions], strict=True)
+            if pk in semantic and not words
         )
-        by_meaning = frozenset(pk for pk in ids if pk in semantic and pk not in by_words)
     return SearchResult(
         params=params,
         total=total,
         page=page,
         pages=pages,
         hits=_hits(records, highlights, by_meaning),
-        facets=_facets(matched, params, language),
+        facets=_facets(snapshot, matches.found, filtered, params, language),
         sort=sort,
         backend=engine.name,
         page_size=page_size,

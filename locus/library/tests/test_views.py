@@ -95,9 +95,12 @@ def test_search_page_queries_do_not_grow_with_the_records(client, guide):
         client.get(SEARCH, {"q": "prevention"})
     for number in range(15):
         make_record(title=f"Prevention guide {number}", topics=["gender"], countries=["SE"])
+    with CaptureQueriesContext(connection) as reload:
+        client.get(SEARCH, {"q": "prevention"})  # the records changed: the facet index reloads
     with CaptureQueriesContext(connection) as many:
         client.get(SEARCH, {"q": "prevention"})
     assert len(many.captured_queries) == len(few.captured_queries)
+    assert len(reload.captured_queries) == len(few.captured_queries) + 5
 
 
 def test_record_page_shows_metadata_links_and_versions(client, guide):
