@@ -298,8 +298,7 @@ def _match(snapshot, engine, query, semantic, best):
 def _best_by_words(snapshot, matches, filtered, limit):
     """Ids of the `limit` best full-text matches within `filtered` (ties: lower id first)."""
     if matches.scores is None:
-        positions, published = snapshot.locate(matches.best)
-        kept = published & filtered[positions]
+        kept = snapshot.within(matches.best, filtered)
         return [pk for pk, keep in zip(matches.best, kept, strict=True) if keep][:limit]
     candidates = np.flatnonzero(filtered & matches.by_words)
     scores = matches.scores[candidates]
@@ -345,8 +344,7 @@ def record_search(params: SearchParams, *, language) -> SearchResult:
     if sort == SearchSort.RELEVANCE:
         signals = {"fulltext": _best_by_words(snapshot, matches, filtered, offset + page_size)}
         if semantic:
-            positions, published = snapshot.locate(semantic)
-            kept = published & filtered[positions]
+            kept = snapshot.within(semantic, filtered)
             signals["meaning"] = [pk for pk, keep in zip(semantic, kept, strict=True) if keep]
         ids = fuse(signals)[offset : offset + page_size]
     else:
@@ -361,10 +359,9 @@ def record_search(params: SearchParams, *, language) -> SearchResult:
     highlights = engine.highlights(ids, query.include) if query.include else {}
     by_meaning = frozenset()
     if semantic and ids:
-        positions, _published = snapshot.locate(ids)
         by_meaning = frozenset(
             pk
-            for pk, words in zip(ids, matches.by_words[positions], strict=True)
+            for pk, words in zip(ids, snapshot.within(ids, matches.by_words), strict=True)
             if pk in semantic and not words
         )
     return SearchResult(

@@ -75,6 +75,13 @@ class FacetSnapshot:
         found = inside & (positions >= 0)
         return np.where(found, positions, 0), found
 
+    def within(self, record_ids, mask):
+        """For each id: is it a published record inside `mask`?"""
+        positions, found = self.locate(record_ids)
+        inside = found.copy()
+        inside[found] = mask[positions[found]]
+        return inside
+
     def mask_of(self, record_ids):
         positions, found = self.locate(record_ids)
         mask = np.zeros(self.size, dtype=bool)

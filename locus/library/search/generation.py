@@ -46,6 +46,7 @@ class Loaded:
         self._value = None
         self._token = None
         self.load_seconds = 0.0
+        self.loads = 0
 
     def clear(self):
         with self._lock:
@@ -67,6 +68,7 @@ class Loaded:
                 self._value = self.load()
                 self._token = token
                 self.load_seconds = time.perf_counter() - started
+                self.loads += 1
             return self._value
 
 
