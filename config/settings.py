@@ -144,6 +144,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+elif "postgresql" in DATABASES["default"]["ENGINE"]:
+    # The planner's default cost of a random read (4, for spinning disks) makes PostgreSQL read
+    # the whole library table rather than its GIN index for a common word — 10× slower
+    # (docs/library.md, "Search benchmark"). Locus assumes SSDs or a database in memory: the
+    # usual 1.1, for its own connections only.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = (
+        f"{_options.get('options', '')} "
+        f"-c random_page_cost={float(env('LOCUS_PG_RANDOM_PAGE_COST', '1.1'))}"
+    ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

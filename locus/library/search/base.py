@@ -36,13 +36,12 @@ def document_for(record, body=None):
     }
 
 
-def id_score_arrays(rows):
-    """[(id, score)] → (ids, scores) as numpy arrays."""
+def numbers(text):
+    """ "1,2,3" → a numpy int64 array: how the engines hand over ids and scores (one string
+    per column costs far less than a row per match through the database driver)."""
     import numpy as np
 
-    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    scores = np.fromiter((row[1] for row in rows), dtype=np.float64, count=len(rows))
-    return ids, scores
+    return np.fromstring(text or "", dtype=np.int64, sep=",")
 
 
 @dataclass(frozen=True)

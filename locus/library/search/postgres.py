@@ -8,11 +8,14 @@ query. The OR of constant queries keeps the GIN index usable. Headlines use each
 configuration.
 """
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
-from django.db.models import F, TextField, Value
-from django.db.models.functions import Replace
+import functools
+import operator
 
-from .base import Highlights, SearchBackend, TextMatches, id_score_arrays
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.db.models import BigIntegerField, F, StringAgg, TextField, Value
+from django.db.models.functions import Cast, Replace
+
+from .base import Highlights, SearchBackend, TextMatches, numbers
 from .highlight import GT_STANDIN, LT_STANDIN, MARK_END, MARK_START, restore_angles
 
 CONFIGS = {"en": "english", "fr": "french", "de": "german", "sv": "swedish"}
@@ -38,13 +41,15 @@ def _without_tags(field):
     return Replace(Replace(F(field), Value("<"), Value(LT_STANDIN)), Value(">"), Value(GT_STANDIN))
 
 
-def tsquery(terms):
+def tsquery(terms, *, negate=False):
+    """The terms parsed with every configuration, OR-ed; `negate`: matching none of them
+    (the AND of each configuration's negation)."""
     text = websearch_text(terms)
-    combined = None
-    for config in QUERY_CONFIGS:
-        query = SearchQuery(text, search_type="websearch", config=config)
-        combined = query if combined is None else combined | query
-    return combined
+    queries = [
+        SearchQuery(text, search_type="websearch", config=config, invert=negate)
+        for config in QUERY_CONFIGS
+    ]
+    return functools.reduce(operator.and_ if negate else operator.or_, queries)
 
 
 class PostgresBackend(SearchBackend):
@@ -72,16 +77,20 @@ class PostgresBackend(SearchBackend):
 
     def find(self, terms, exclude=(), *, best=None):
         """Always every score: ts_rank reads each match's tsvector once, where ranking the
-        best in SQL and reading the ids apart would read them twice."""
+        best in SQL and reading the ids apart would read them twice. Ids and scores come back
+        as two strings (scores in units of 1e-9, integers), as on SQLite."""
         from locus.library.models import Record
 
         rank = SearchRank(F("search_vector"), tsquery(terms), weights=RANK_WEIGHTS, normalization=1)
-        matched = self.matching(Record.objects.order_by(), terms)
+        query = tsquery(terms)
         for term in exclude:
-            matched = matched.exclude(search_vector=tsquery([term]))
-        rows = list(matched.annotate(search_rank=rank).values_list("pk", "search_rank"))
-        ids, scores = id_score_arrays(rows)
-        return TextMatches(ids=ids, scores=scores)
+            query &= tsquery([term], negate=True)  # one tsquery: the GIN index answers it too
+        matched = Record.objects.order_by().filter(search_vector=query)
+        found = matched.aggregate(
+            ids=StringAgg(Cast("pk", TextField()), Value(",")),
+            scores=StringAgg(Cast(Cast(rank * 1e9, BigIntegerField()), TextField()), Value(",")),
+        )
+        return TextMatches(ids=numbers(found["ids"]), scores=numbers(found["scores"]))
 
     def highlights(self, record_ids, terms):
         from locus.library.models import Record

@@ -10,14 +10,14 @@ does little harm elsewhere; per-language stemming is PostgreSQL's strength.
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
-from .base import DOCUMENT_FIELDS, Highlights, SearchBackend, TextMatches
+from .base import DOCUMENT_FIELDS, Highlights, SearchBackend, TextMatches, numbers
 from .highlight import MARK_END, MARK_START
 
 FTS_TABLE = "library_record_fts"
 WEIGHTS = (10.0, 4.0, 3.0, 2.0, 1.0)  # title, summary, authors, publisher, body
 SNIPPET_TOKENS = 32
 
-# Ids (and scores) come back as comma-separated strings parsed by numpy: a row per match
+# Ids (and scores) come back as comma-separated strings (base.numbers): a row per match
 # through the sqlite3 module would cost more than computing bm25. Scores are bm25 (lower is
 # better) negated, in units of 1e-9, so integers. `LIMIT -1` keeps SQLite from flattening the
 # subquery into the aggregate, where bm25() cannot be called.
@@ -31,12 +31,6 @@ _RANKED = (
     f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "  # noqa: S608 - fixed names
     f"ORDER BY bm25({FTS_TABLE}, {{weights}}), rowid LIMIT %s"
 )
-
-
-def _numbers(text):
-    import numpy as np
-
-    return np.fromstring(text or "", dtype=np.int64, sep=",")
 
 
 def fts_query(terms):
@@ -86,7 +80,7 @@ class SQLiteFTS5Backend(SearchBackend):
                 # Every id (cheap: no bm25) and the best few ranked by SQLite: faster than
                 # handing every score to Python (bench/bench_search.py).
                 cursor.execute(_ALL_IDS, [match])
-                ids = _numbers(cursor.fetchone()[0])
+                ids = numbers(cursor.fetchone()[0])
                 ranked = []
                 if best:
                     cursor.execute(_RANKED.format(weights=weights), [match, best])
@@ -94,7 +88,7 @@ class SQLiteFTS5Backend(SearchBackend):
                 return TextMatches(ids=ids, best=ranked)
             cursor.execute(_SCORED.format(weights=weights), [match])
             ids, scores = cursor.fetchone()
-            return TextMatches(ids=_numbers(ids), scores=_numbers(scores))
+            return TextMatches(ids=numbers(ids), scores=numbers(scores))
 
     def highlights(self, record_ids, terms):
         ids = list(record_ids)
