@@ -11,14 +11,19 @@ counts are the same; they are reloaded when the search generation changes (`gene
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import F
+from django.db.models import F, StringAgg, TextField, Value
+from django.db.models.functions import Cast
 
+from .base import numbers
 from .generation import Loaded
 
 NO_YEAR = -1
 # Ids are looked up in a table indexed by id while the largest id is at most this many times
 # the number of published records (a few bytes per id), by binary search beyond that.
 LOOKUP_SPREAD = 8
+# Facets with at most this many values for any record are counted from one table (below);
+# beyond, from their (record, value) pairs.
+TABLE_WIDTH = 4
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,7 @@ class FacetColumn:
     codes: np.ndarray  # int32, index into `values`
     values: tuple  # the facet's value strings
     code_of: dict  # value string → code
-    single: bool = False  # no record has two values (type, year…)
+    width: int = 0  # the most values one record has
 
     def records_with(self, wanted, size):
         """Boolean mask of the records having any of the `wanted` values."""
@@ -56,10 +61,11 @@ class FacetSnapshot:
     facets: dict  # name → FacetColumn
     lookup: np.ndarray | None = None  # int32 position by id, -1 for none (see LOOKUP_SPREAD)
     unpublished: int = 0  # records not published (drafts, in review, withdrawn)
-    # The single-valued facets side by side, one row per record, codes offset per facet
-    # (`single_offsets`; the last code means none): counting them all is one pass.
-    singles: np.ndarray | None = None
-    single_offsets: dict | None = None
+    # The facets whose records have at most TABLE_WIDTH values side by side, one row per
+    # record, `width` columns per facet, codes offset per facet (`table_offsets`; the last
+    # code means none): counting all of them is one pass over the matching rows.
+    table: np.ndarray | None = None
+    table_offsets: dict | None = None
 
     @property
     def size(self):
@@ -109,11 +115,11 @@ class FacetSnapshot:
     def counts(self, names, mask):
         """{facet: {value: number of records in `mask` having it}} for the facets `names`."""
         found = {name: {} for name in names}
-        offsets = self.single_offsets or {}
-        singles = [name for name in names if name in offsets]
-        if singles:
-            tally = np.bincount(self.singles[mask].ravel(), minlength=self.singles_total + 1)
-            for name in singles:
+        offsets = self.table_offsets or {}
+        tabled = [name for name in names if name in offsets]
+        if tabled:
+            tally = np.bincount(self.table[mask].ravel(), minlength=self.table_codes + 1)
+            for name in tabled:
                 column = self.facets[name]
                 start = offsets[name]
                 found[name] = column.named(tally[start : start + len(column.values)])
@@ -123,8 +129,8 @@ class FacetSnapshot:
         return found
 
     @property
-    def singles_total(self):
-        return sum(len(self.facets[name].values) for name in self.single_offsets or {})
+    def table_codes(self):
+        return sum(len(self.facets[name].values) for name in self.table_offsets or {})
 
     def by_date(self, mask, *, oldest, start, stop):
         """Ids of the records in `mask` from `start` to `stop` in date order."""
@@ -159,18 +165,22 @@ def _columns(ids):
     from locus.library.choices import RecordStatus
     from locus.library.models import RecordFacet
 
+    # One row per (facet, value) with its records' ids as one string: a row per facet row
+    # would cost a second per 100,000 records.
     rows = (
         RecordFacet.objects.filter(record__status=RecordStatus.PUBLISHED)
         .order_by()
-        .values_list("facet", "value", "record_id")
+        .values("facet", "value")
+        .annotate(ids=StringAgg(Cast("record_id", TextField()), Value(",")))
+        .values_list("facet", "value", "ids")
     )
     grouped = {}
-    for facet, value, record_id in rows.iterator(chunk_size=5000):
-        grouped.setdefault(facet, {}).setdefault(value, []).append(record_id)
+    for facet, value, record_ids in rows:
+        grouped.setdefault(facet, {})[value] = numbers(record_ids)
     columns = {}
     for facet, by_value in grouped.items():
         values = tuple(sorted(by_value))
-        record_ids = np.concatenate([np.asarray(by_value[v], dtype=np.int64) for v in values])
+        record_ids = np.concatenate([by_value[v] for v in values])
         codes = np.repeat(
             np.arange(len(values), dtype=np.int32), [len(by_value[v]) for v in values]
         )
@@ -181,22 +191,29 @@ def _columns(ids):
             codes=codes,
             values=values,
             code_of={value: code for code, value in enumerate(values)},
-            single=len(np.unique(positions)) == len(positions),
+            width=int(np.bincount(positions).max()) if len(positions) else 0,
         )
     return columns
 
 
-def _singles(columns, size):
-    """The single-valued facets as one (records × facets) table of offset codes."""
-    names = sorted(name for name, column in columns.items() if column.single)
+def _table(columns, size):
+    """The facets with at most TABLE_WIDTH values a record as one table of offset codes."""
+    names = sorted(name for name, column in columns.items() if column.width <= TABLE_WIDTH)
     offsets, start = {}, 0
     for name in names:
         offsets[name] = start
         start += len(columns[name].values)
-    table = np.full((size, len(names)), start, dtype=np.int32)
-    for index, name in enumerate(names):
+    table = np.full((size, sum(columns[name].width for name in names)), start, dtype=np.int32)
+    first_column = 0
+    for name in names:
         column = columns[name]
-        table[column.positions, index] = column.codes + offsets[name]
+        order = np.argsort(column.positions, kind="stable")
+        positions = column.positions[order]
+        # A record's values fill its columns in turn: the n-th value of a record goes in the
+        # facet's n-th column.
+        nth = np.arange(len(positions)) - np.searchsorted(positions, positions)
+        table[positions, first_column + nth] = column.codes[order] + offsets[name]
+        first_column += column.width
     return table, offsets
 
 
@@ -218,7 +235,7 @@ class FacetIndex(Loaded):
         ids = np.array([pk for pk, _year in rows], dtype=np.int64)
         years = np.array([NO_YEAR if year is None else year for _pk, year in rows], dtype=np.int32)
         columns = _columns(ids)
-        singles, single_offsets = _singles(columns, len(ids))
+        table, table_offsets = _table(columns, len(ids))
         return FacetSnapshot(
             ids=ids,
             years=years,
@@ -226,8 +243,8 @@ class FacetIndex(Loaded):
             oldest_rank=_order_ranks(published, ids, F("year").asc(nulls_last=True)),
             facets=columns,
             lookup=_lookup(ids),
-            singles=singles,
-            single_offsets=single_offsets,
+            table=table,
+            table_offsets=table_offsets,
             unpublished=Record.objects.exclude(status=RecordStatus.PUBLISHED).count(),
         )
 

@@ -12,7 +12,7 @@ from django.db.models import Count
 from locus.library import services
 from locus.library.choices import RecordStatus, ResourceType, SearchSort
 from locus.library.models import Record, RecordFacet
-from locus.library.search import backend, parse_query
+from locus.library.search import backend, facet_index, parse_query
 from locus.library.search.facet_index import INDEX
 from locus.library.selectors import FACET_NAMES, SearchParams, record_search
 
@@ -103,8 +103,19 @@ CASES = [
 ]
 
 
+@pytest.fixture(params=[facet_index.TABLE_WIDTH, 0], ids=["table", "pairs"])
+def counting(request, monkeypatch):
+    """Both ways of counting: from the table of facets, and from (record, value) pairs."""
+    monkeypatch.setattr(facet_index, "TABLE_WIDTH", request.param)
+    facet_index.INDEX.clear()
+    yield
+    facet_index.INDEX.clear()
+
+
 @pytest.mark.parametrize(("q", "filters", "year_from", "year_to"), CASES)
-def test_totals_and_facet_counts_are_those_of_sql(random_library, q, filters, year_from, year_to):
+def test_totals_and_facet_counts_are_those_of_sql(
+    random_library, counting, q, filters, year_from, year_to
+):
     result = search(q, filters=filters, year_from=year_from, year_to=year_to, page_size=100)
     expected = _sql_records(q, filters, year_from, year_to)
     assert result.total == expected.count()
