@@ -310,6 +310,17 @@ def _best_by_words(snapshot, matches, filtered, limit):
     return [int(pk) for pk in snapshot.ids[candidates[order]]]
 
 
+def _page_ids(snapshot, matches, filtered, semantic, sort, start, stop):
+    """The ids of one page: by relevance (full text fused with meaning) or by date."""
+    if sort != SearchSort.RELEVANCE:
+        return snapshot.by_date(filtered, oldest=sort == SearchSort.OLDEST, start=start, stop=stop)
+    signals = {"fulltext": _best_by_words(snapshot, matches, filtered, stop)}
+    if semantic:
+        kept = snapshot.within(semantic, filtered)
+        signals["meaning"] = [pk for pk, keep in zip(semantic, kept, strict=True) if keep]
+    return fuse(signals)[start:stop]
+
+
 def record_search(params: SearchParams, *, language) -> SearchResult:
     """Published records matching the query and filters, one page of them, and the counts of
     every facet value. `language`: for the vocabulary's labels.
@@ -341,19 +352,7 @@ def record_search(params: SearchParams, *, language) -> SearchResult:
     pages = max(1, math.ceil(reachable / page_size))
     page = max(1, min(params.page, pages))
     offset = (page - 1) * page_size
-    if sort == SearchSort.RELEVANCE:
-        signals = {"fulltext": _best_by_words(snapshot, matches, filtered, offset + page_size)}
-        if semantic:
-            kept = snapshot.within(semantic, filtered)
-            signals["meaning"] = [pk for pk, keep in zip(semantic, kept, strict=True) if keep]
-        ids = fuse(signals)[offset : offset + page_size]
-    else:
-        ids = snapshot.by_date(
-            filtered,
-            oldest=sort == SearchSort.OLDEST,
-            start=offset,
-            stop=offset + page_size,
-        )
+    ids = _page_ids(snapshot, matches, filtered, semantic, sort, offset, offset + page_size)
     by_id = Record.objects.select_related("organisation").in_bulk(ids)
     records = [by_id[pk] for pk in ids if pk in by_id]
     highlights = engine.highlights(ids, query.include) if query.include else {}
