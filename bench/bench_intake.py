@@ -241,19 +241,27 @@ def start_task_worker(env):
     )
 
 
-def wait_for_routing(state, timeout=300):
+def wait_for_routing(state, timeout=300, *, every_task=False):
     """Wait until the worker has routed every report of the run so far (or `timeout` seconds).
-    Returns (reports queued when called, seconds waited). Called before each baseline run, so
-    that the worker's backlog from the previous intake run does not weigh on the baseline."""
+    Returns (reports queued when called, seconds waited). Called before each baseline run with
+    `every_task`, so that the worker's backlog from the previous intake run does not weigh on
+    the baseline: then it also waits for the tasks routing queued (the deliveries of its outbox
+    messages), which the worker runs next, taking SQLite's write lock under the baseline's
+    INSERTs."""
+    from django_tasks_db.models import DBTaskResult
+
     from locus.core.tenancy import place_scope
     from locus.places.selectors import place_get_by_slug
     from locus.reporting.models import Report
 
     with place_scope(place_get_by_slug(PLACE)):
         unrouted = Report.objects.filter(pk__gt=state["last_report"], routing_run__isnull=True)
+        queued = DBTaskResult.objects.ready() | DBTaskResult.objects.running()  # due now
         backlog = unrouted.count()
         start = time.perf_counter()
-        while unrouted.exists() and time.perf_counter() - start < timeout:
+        while (unrouted.exists() or (every_task and queued.exists())) and (
+            time.perf_counter() - start < timeout
+        ):
             time.sleep(0.5)
     return backlog, time.perf_counter() - start
 
@@ -530,7 +538,8 @@ def run_benchmark(env):
         for clients in CONCURRENCY:
             for name, path in (("baseline: one INSERT", BASELINE_PATH), (intake_name, intake_path)):
                 if path == BASELINE_PATH and worker is not None:
-                    wait_for_routing(state)  # the worker's backlog must not weigh on it
+                    # The worker's backlog must not weigh on it.
+                    wait_for_routing(state, every_task=True)
                 warmup, run = measure(path, bodies, clients)
                 results.append((name, run))
                 if path == BASELINE_PATH:

@@ -12,6 +12,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from locus.core.errors import ApplicationError
 
+from .unpaired import refuse_unpaired_surrogates
+
 
 def _json_error_response(status, message, code):
     return JsonResponse({"message": message, "code": code, "fields": {}}, status=status)
@@ -45,7 +47,7 @@ class LocusAPI(NinjaAPI):
     def _get_urls(self):
         urls = super()._get_urls()
         for pattern in urls:
-            pattern.callback = _json_errors(pattern.callback)
+            pattern.callback = _json_errors(refuse_unpaired_surrogates(pattern.callback))
         urls.append(re_path(r"^", _json_errors(_unknown_address), name="unknown"))
         return urls
 

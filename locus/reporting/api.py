@@ -24,14 +24,13 @@ from pydantic import AfterValidator, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotency_key, idempotent, request_hash
-from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, ErrorOut
+from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, BodySchema, ErrorOut
 from locus.cases.choices import CaseOutcome, CaseStatus, MessageDirection
 from locus.core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
 from locus.core.idempotency import InlineClaim
 from locus.core.ratelimit import rate_limited
-from locus.places.selectors import area_list
 
-from . import references, selectors, services
+from . import intake, references, selectors, services
 from .choices import ReporterRole, ReportStatus, SupportWanted
 from .forms import ACCOUNT_MAX_LENGTH, PHONE_RE
 from .models import Report
@@ -169,7 +168,7 @@ class TaxonomyQuery(Schema):
     )
 
 
-class ContactIn(Schema):
+class ContactIn(BodySchema):
     model_config = ConfigDict(extra="forbid")
 
     name: Line = Field("", max_length=200)
@@ -177,7 +176,7 @@ class ContactIn(Schema):
     phone: Annotated[Line, AfterValidator(_check_phone)] = Field("", max_length=40)
 
 
-class ReportIn(Schema):
+class ReportIn(BodySchema):
     """The answers of the web form's steps. Codes come from GET …/taxonomy."""
 
     model_config = ConfigDict(
@@ -381,7 +380,7 @@ def _report_data(request, payload):
         errors["occurred_on"] = [_("The date cannot be in the future.")]
     area = None
     if payload.area_id is not None:
-        area = area_list(place=place).filter(pk=payload.area_id).first()
+        area = intake.area_of_place(place=place, area_id=payload.area_id)
         if area is None:
             errors["area_id"] = [_("Choose an area of this place.")]
     if not payload.account:

@@ -8,6 +8,7 @@ are converted per request. `report_submit` runs them in one transaction.
 
 from functools import cache
 
+from django.db import connection
 from django.utils import timezone
 
 from locus.core.idempotency import PreparedInsert
@@ -16,6 +17,27 @@ from .models import ConsentChange, Report
 
 REPORT = PreparedInsert(Report)
 CONSENT = PreparedInsert(ConsentChange)
+
+
+def area_of_place(*, place, area_id):
+    """The area `area_id` of `place`, or None: what `area_list(place=place).filter(pk=area_id)
+    .first()` answers, with one SELECT of its key instead of the ORM's compilation of that
+    query (as much CPU as the report's INSERTs together). The other fields are deferred, as
+    with `.only("id", "place")`: read on first use."""
+    from locus.places.models import Area
+
+    meta = Area._meta
+    quote = connection.ops.quote_name
+    sql = (  # names from the model, quoted by the backend; values are parameters
+        f"SELECT {quote(meta.pk.column)} FROM {quote(meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(meta.pk.column)} = %s AND {quote(meta.get_field('place').column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [area_id, place.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Area.from_db(connection.alias, ["id", "place_id"], [row[0], place.pk])
 
 
 @cache

@@ -16,6 +16,12 @@ each write transaction it starts in a small file next to the database, and a bac
 writer first waits until no such transaction has started for `QUIET_SECONDS`, or at most
 `MAX_YIELD_SECONDS`: under a sustained load the worker still writes a few times a second
 (routing is never stopped, only paced), and catches up as soon as the load eases.
+
+Every write of a background writer goes through the queue, not only `transaction.atomic()`'s:
+django-tasks-db claims a task in a `BEGIN EXCLUSIVE` transaction and marks it finished with an
+autocommit UPDATE. Outside the queue, such a write takes SQLite's lock under a request that
+already holds the queue's, whose `BEGIN IMMEDIATE` then sleeps in SQLite's busy handler (1, 2,
+5 … ms) while every other request waits behind it (docs/operations.md, "Intake").
 """
 
 import fcntl
@@ -30,6 +36,8 @@ QUIET_SECONDS = 0.05
 MAX_YIELD_SECONDS = 0.25
 _BACKGROUND_COMMANDS = {"db_worker", "deliver_outbox"}
 _STAMP = struct.Struct("d")
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")  # the statements that take the write lock
+_QUEUED_MODES = ("IMMEDIATE", "EXCLUSIVE")  # the transactions that take it at BEGIN
 
 
 def is_background_writer():
@@ -56,7 +64,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _acquire_writer_lock(self):
         path = self._writer_lock_path()
-        if path is None or self.transaction_mode != "IMMEDIATE":
+        if path is None or self.transaction_mode not in _QUEUED_MODES:
             return
         if self._writer_lock_fd is None:
             # One open file per connection: flock locks of separate opens exclude each other,
@@ -86,6 +94,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _release_writer_lock(self):
         if self._writer_lock_fd is not None:
             fcntl.flock(self._writer_lock_fd, fcntl.LOCK_UN)
+
+    def create_cursor(self, name=None):
+        if not self.background or self._writer_lock_path() is None:
+            return super().create_cursor(name)
+        cursor = self.connection.cursor(factory=QueuedWriteCursor)
+        cursor.queue = self
+        return cursor
 
     def _start_transaction_under_autocommit(self):
         self._acquire_writer_lock()
@@ -117,3 +132,37 @@ class DatabaseWrapper(base.DatabaseWrapper):
             if self._stamp_fd is not None:
                 os.close(self._stamp_fd)
                 self._stamp_fd = None
+
+
+class QueuedWriteCursor(base.SQLiteCursorWrapper):
+    """A background writer's cursor: a write outside a transaction (autocommit) waits in the
+    writers' queue like a transaction does."""
+
+    queue = None
+
+    def _queued(self, query):
+        db = self.queue
+        return (
+            not db.in_atomic_block
+            and db.get_autocommit()
+            and query.lstrip()[:6].upper() in _WRITES
+            and db.transaction_mode in _QUEUED_MODES
+        )
+
+    def execute(self, query, params=None):
+        if not self._queued(query):
+            return super().execute(query, params)
+        self.queue._acquire_writer_lock()
+        try:
+            return super().execute(query, params)
+        finally:
+            self.queue._release_writer_lock()
+
+    def executemany(self, query, param_list):
+        if not self._queued(query):
+            return super().executemany(query, param_list)
+        self.queue._acquire_writer_lock()
+        try:
+            return super().executemany(query, param_list)
+        finally:
+            self.queue._release_writer_lock()

@@ -146,3 +146,75 @@ def test_a_background_writer_waits_for_a_quiet_moment_but_not_for_ever(tmp_path,
         worker.close()
         django_db_blocker.restore()
     assert (tmp_path / "yield.sqlite3.writers.lock.stamp").exists()
+
+
+def _hold_the_queue(path, seconds, events):
+    """A request's write transaction, in a thread, holding the queue for `seconds`."""
+    first = _wrapper(path, "request")  # a connection belongs to the thread that made it
+    first.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+    with first.cursor() as cursor:
+        cursor.execute("INSERT INTO t VALUES (1)")
+    events.append("request wrote")
+    time.sleep(seconds)  # far longer than the 50 ms busy timeout
+    events.append("request committing")
+    first.commit()
+    first.set_autocommit(True)
+    first.close()
+
+
+@pytest.mark.parametrize("how", ["autocommit", "exclusive"])
+def test_every_write_of_a_background_writer_waits_in_the_queue(tmp_path, django_db_blocker, how):
+    """django-tasks-db claims a task in a BEGIN EXCLUSIVE transaction and marks it done with an
+    autocommit UPDATE: outside the queue, either would take SQLite's lock under a request that
+    holds the queue (and make it sleep in the busy handler) or fail after the busy timeout."""
+    django_db_blocker.unblock()
+    path = tmp_path / "background.sqlite3"
+    setup = _wrapper(path, "setup")
+    with setup.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("CREATE TABLE t (n integer)")
+    setup.close()
+    worker = _wrapper(path, "worker")
+    worker.background = True
+    events = []
+    thread = threading.Thread(target=_hold_the_queue, args=(path, 0.3, events))
+    thread.start()
+    try:
+        while not events:
+            time.sleep(0.005)
+        if how == "autocommit":
+            with worker.cursor() as cursor:
+                cursor.execute("INSERT INTO t VALUES (2)")  # no transaction: its own
+        else:
+            worker.transaction_mode = "EXCLUSIVE"  # what django-tasks-db's worker sets
+            worker.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+            with worker.cursor() as cursor:
+                cursor.execute("INSERT INTO t VALUES (2)")
+            worker.commit()
+            worker.set_autocommit(True)
+        events.append("worker wrote")
+    finally:
+        thread.join()
+    assert events == ["request wrote", "request committing", "worker wrote"]
+    with worker.cursor() as cursor:
+        cursor.execute("SELECT n FROM t ORDER BY rowid")
+        assert cursor.fetchall() == [(1,), (2,)]
+        cursor.execute("SELECT count(*) FROM t")  # reads are not queued
+    worker.close()
+    django_db_blocker.restore()
+
+
+def test_only_a_background_writer_queues_its_autocommit_writes(tmp_path, django_db_blocker):
+    from locus.core.sqlite.base import QueuedWriteCursor
+
+    django_db_blocker.unblock()
+    try:
+        request = _wrapper(tmp_path / "stock.sqlite3", "stock")
+        with request.cursor() as cursor:
+            assert not isinstance(cursor.cursor, QueuedWriteCursor)
+        request.background = True
+        with request.cursor() as cursor:
+            assert isinstance(cursor.cursor, QueuedWriteCursor)
+        request.close()
+    finally:
+        django_db_blocker.restore()

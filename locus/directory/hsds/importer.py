@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import uuid
 from dataclasses import dataclass, field
 
@@ -454,7 +455,7 @@ def _service_row(parsed, source, row, obj):
             fields[target] = None
         elif isinstance(value, bool) or not isinstance(value, int | float):
             fields[target] = None  # the schema names it
-        elif value != int(value) or not 0 <= value <= 120:
+        elif not math.isfinite(value) or not 0 <= value <= 120 or value != int(value):
             reasons.append(_("%(field)s must be a whole number from 0 to 120.") % {"field": key})
             fields[target] = None
         else:

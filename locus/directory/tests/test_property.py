@@ -9,6 +9,7 @@ import json
 import uuid
 from types import SimpleNamespace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -222,3 +223,13 @@ def test_coverage_agrees_with_a_brute_force_count(services, group, language, age
             overlaps += cell.is_overlap
     assert (result.gaps, result.overlaps) == (gaps, overlaps)
     assert sum(result.totals.values()) == gaps
+
+
+@pytest.mark.parametrize("age", ["inf", "-inf", "nan", "1e400"])
+def test_an_age_that_is_not_a_number_is_a_row_problem(age):
+    text = f"id,organization_id,name,minimum_age\ns1,o1,Helpline,{age}\n"
+    try:
+        parsed = parse_csv_package({"services.csv": text})
+    except ImportFailed:
+        return
+    assert not parsed.services or parsed.services[0].fields.get("min_age") is None

@@ -265,6 +265,19 @@ def test_a_prepared_insert_writes_what_the_orm_writes(world, in_place):
         }
 
 
+def test_the_area_lookup_answers_what_area_list_answers(world, in_place):
+    from locus.places.selectors import area_list
+
+    place, area = world.a.place, world.a.areas[0]
+    with in_place(place):
+        found = intake.area_of_place(place=place, area_id=area.pk)
+        assert found == area_list(place=place).filter(pk=area.pk).first()
+        assert found.place_id == place.pk
+        assert found.name == area.name  # a deferred field is read on first use
+        assert intake.area_of_place(place=place, area_id=world.b.areas[0].pk) is None
+        assert intake.area_of_place(place=place, area_id=10**12) is None
+
+
 def test_a_prepared_insert_refuses_a_row_of_another_place(world, in_place):
     with in_place(world.b.place), pytest.raises(CrossPlaceWrite):
         PreparedInsert(ConsentChange).insert(
