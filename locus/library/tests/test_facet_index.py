@@ -205,3 +205,47 @@ def test_the_index_loads_once_per_change():
     make_record(title="Loaded twice")
     assert search("loaded").total == 2
     assert INDEX.loads == loads + 1
+
+
+def _store_vector(record, vector):
+    from locus.library.models import RecordEmbedding
+    from locus.library.search import embeddings, generation
+
+    RecordEmbedding.objects.create(
+        record=record,
+        model=embeddings.MODEL_NAME,
+        dimensions=embeddings.DIMENSIONS,
+        vector=embeddings.to_bytes(vector),
+        text_sha256="test",
+    )
+    generation.bump(generation.VECTORS)
+
+
+def _unit(position):
+    import numpy as np
+
+    from locus.library.search import embeddings
+
+    vector = np.zeros(embeddings.DIMENSIONS, dtype=np.float32)
+    vector[position] = 1.0
+    return vector
+
+
+def test_vectors_reload_at_most_so_often_but_publication_counts_at_once(settings):
+    """Stored vectors may reach a process a few seconds late; a withdrawn record never comes
+    back through them, because the facet index says what is published."""
+    from locus.library.search.embeddings import INDEX as VECTORS
+
+    settings.LIBRARY_VECTORS_RELOAD_SECONDS = 3600
+    near = make_record(title="Near")
+    nearer = make_record(title="Nearer")
+    query = _unit(0) * 0.9 + _unit(1) * 0.1
+    _store_vector(near, _unit(0) * 0.8 + _unit(2) * 0.6)
+    VECTORS.clear()
+    assert [pk for pk, _s in VECTORS.nearest(query, limit=5)] == [near.pk]
+    _store_vector(nearer, _unit(0))  # within the interval: not loaded yet
+    assert [pk for pk, _s in VECTORS.nearest(query, limit=5)] == [near.pk]
+    services.record_set_status(record=near, status=RecordStatus.WITHDRAWN)
+    assert VECTORS.nearest(query, limit=5) == []  # withdrawn at once, vectors still old
+    settings.LIBRARY_VECTORS_RELOAD_SECONDS = 0
+    assert [pk for pk, _s in VECTORS.nearest(query, limit=5)] == [nearer.pk]
