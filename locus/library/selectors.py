@@ -39,6 +39,9 @@ MAX_PAGE_SIZE = 100
 # Relevance ranks every match up to the page asked for, so its pages stop at this many results
 # (refine the query, or sort by date, to go further).
 MAX_RESULTS = 2000
+# The engine ranks the best of an unfiltered page itself, drafts included (they are dropped
+# after): beyond this many unpublished records, every match is scored instead.
+MAX_UNPUBLISHED_RANKED = 1000
 
 # Facets in the order pages show them: (name, the axis of the vocabulary or None).
 FACETS = (
@@ -276,6 +279,8 @@ def _match(snapshot, engine, query, semantic, best):
         if query.exclude:
             found &= ~snapshot.mask_of(list(_excluded_ids(engine, query.exclude)))
         return _Matches(found=found, by_words=found, scores=np.zeros(snapshot.size))
+    if best and snapshot.unpublished > MAX_UNPUBLISHED_RANKED:
+        best = None  # so many drafts that scoring every match costs less than ranking them
     if best:
         best += snapshot.unpublished  # drafts the engine may rank among them
     text = engine.find(query.include, query.exclude, best=best)

@@ -147,7 +147,11 @@ def test_date_order_is_the_database_order(random_library):
         assert pks == with_year + sorted(without, key=lambda pk: Record.objects.get(pk=pk).title)
 
 
-def test_drafts_ranked_first_by_the_engine_never_shorten_the_page():
+@pytest.mark.parametrize("drafts_ranked", [1000, 0], ids=["engine ranks", "every score"])
+def test_drafts_ranked_first_by_the_engine_never_shorten_the_page(monkeypatch, drafts_ranked):
+    from locus.library import selectors
+
+    monkeypatch.setattr(selectors, "MAX_UNPUBLISHED_RANKED", drafts_ranked)
     for number in range(5):
         make_record(title=f"Published guide {number}", summary="resilience")
     for number in range(25):
