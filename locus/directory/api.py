@@ -3,7 +3,7 @@ and import, and service / partnership writes (staff, `/directory/…`)."""
 
 import json
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -22,6 +22,8 @@ from .policies import can_edit_organisation
 router = Router(tags=["directory"])
 
 ObjectId = Path(..., ge=1, le=DB_ID_MAX)
+# An area's id in a body: beyond the database's integers it is an error, not an overflow.
+AreaId = Annotated[int, Field(ge=1, le=DB_ID_MAX)]
 
 
 class DirectoryOrganisationOut(Schema):
@@ -97,7 +99,7 @@ class DirectoryServiceIn(Schema):
     max_age: int | None = Field(None, ge=0, le=120)
     languages: list[str] = Field(default_factory=list, max_length=40)
     whole_place: bool = False
-    areas: list[int] = Field(default_factory=list, max_length=500)
+    areas: list[AreaId] = Field(default_factory=list, max_length=500)
     eligibility: str = Field("", max_length=5000)
     how_to_refer: str = Field("", max_length=5000)
     email: str = Field("", max_length=254)
@@ -119,7 +121,7 @@ class DirectoryServicePatch(Schema):
     max_age: int | None = Field(None, ge=0, le=120)
     languages: list[str] | None = Field(None, max_length=40)
     whole_place: bool | None = None
-    areas: list[int] | None = Field(None, max_length=500)
+    areas: list[AreaId] | None = Field(None, max_length=500)
     eligibility: str | None = Field(None, max_length=5000)
     how_to_refer: str | None = Field(None, max_length=5000)
     email: str | None = Field(None, max_length=254)
@@ -418,14 +420,20 @@ def _refuse_nulls(data, nullable=()):
         )
 
 
+def _if_editable(membership, found, organisation_id):
+    """`found` (an entry of the place, or None) when this membership may edit the entries of
+    its organisation: 404 when missing, 403 when another organisation's."""
+    if found is None:
+        raise Http404
+    if not can_edit_organisation(membership, organisation_id):
+        raise PermissionDenied("Your role does not allow this.")
+    return found
+
+
 def _editable_organisation(request, place, organisation_id):
     membership = api_membership(request, Capability.MANAGE_OWN_DIRECTORY)
     organisation = selectors.access_organisation(place=place, organisation_id=organisation_id)
-    if organisation is None:
-        raise Http404
-    if not can_edit_organisation(membership, organisation.pk):
-        raise PermissionDenied("Your role does not allow this.")
-    return organisation
+    return _if_editable(membership, organisation, organisation and organisation.pk)
 
 
 @router.patch(
@@ -468,11 +476,7 @@ def directory_service_create(
 def _editable_service(request, place, service_id):
     membership = api_membership(request, Capability.MANAGE_OWN_DIRECTORY)
     service = selectors.access_service(place=place, service_id=service_id)
-    if service is None:
-        raise Http404
-    if not can_edit_organisation(membership, service.organisation_id):
-        raise PermissionDenied("Your role does not allow this.")
-    return service
+    return _if_editable(membership, service, service and service.organisation_id)
 
 
 @router.patch(

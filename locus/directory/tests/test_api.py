@@ -231,3 +231,22 @@ def test_organisation_entry_update(world, directory, client):
     other = f"{API}/{a.place.slug}/directory/organisations/{world.b.organisation.pk}"
     response = client.patch(other, {"name": "x"}, content_type="application/json", headers=headers)
     assert response.status_code == 404
+
+
+def test_an_area_id_beyond_the_database_is_a_422_not_an_overflow(world, directory, client):
+    a = world.a
+    headers = bearer(a.memberships["admin"])
+    path = f"{API}/{a.place.slug}/directory/organisations/{directory['charity'].pk}/services"
+    body = {"name": "Line", "service_type": "helpline", "areas": [2**95, 5]}
+    created = client.post(path, body, content_type="application/json", headers=headers)
+    assert created.status_code == 422
+    assert any(key.startswith("areas") for key in created.json()["fields"])
+    service = directory["services"][0]
+    patched = client.patch(
+        f"{API}/{a.place.slug}/directory/services/{service.pk}",
+        {"areas": [-(2**70)]},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert patched.status_code == 422
+    assert any(key.startswith("areas") for key in patched.json()["fields"])

@@ -1,6 +1,7 @@
 """What every search backend does. The selectors use only this interface, so SQLite (FTS5)
 and PostgreSQL (tsvector) answer the same questions with the same meaning."""
 
+import abc
 from dataclasses import dataclass
 
 from .highlight import strip_marks
@@ -51,26 +52,27 @@ class TextMatches:
     best: list | None = None  # the most relevant ids, best first
 
 
-class SearchBackend:
+class SearchBackend(abc.ABC):
     name = "base"
 
+    @abc.abstractmethod
     def index(self, record, document):
         """Store (or replace) the record's search document."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def remove(self, record_ids):
-        raise NotImplementedError
+        """Drop the records' search documents."""
 
+    @abc.abstractmethod
     def matching(self, queryset, terms):
         """`queryset` narrowed to records whose document matches every term (SQL, lazy)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def find(self, terms, exclude=(), *, best=None):
         """Every record matching all `terms` and none of `exclude` (drafts included: the
         caller keeps the published). With `best` (a number), the engine may rank the `best`
         most relevant itself instead of scoring every match, when that is cheaper."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def highlights(self, record_ids, terms):
         """{record id: Highlights} for the given records."""
-        raise NotImplementedError

@@ -3,6 +3,7 @@ changes: a random token in a `SearchGeneration` row, replaced by every write tha
 was loaded (docs/library.md, "Search in memory"). Two rows: RECORDS (published records, their
 facets and order: the facet index) and VECTORS (stored embeddings: the vector index)."""
 
+import abc
 import secrets
 import threading
 import time
@@ -38,7 +39,7 @@ def current(row=RECORDS):
     return row[0] if row else ""
 
 
-class Loaded:
+class Loaded(abc.ABC):
     """Something loaded from the database for one generation, reloaded when it changes.
     Subclasses implement `load()`; `get()` returns the current load (one query to check).
     `row`: the generation followed; `min_interval`: seconds a load is kept even when the
@@ -61,8 +62,9 @@ class Loaded:
             self._value = None
             self._token = None
 
+    @abc.abstractmethod
     def load(self):
-        raise NotImplementedError
+        """What to keep in memory, read from the database."""
 
     def get(self):
         # The token is read before the data: a change committed in between is loaded under the
