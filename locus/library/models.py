@@ -112,7 +112,6 @@ class Record(models.Model):
     # record was never imported.
     import_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     search_config = models.CharField(max_length=20, default="simple", editable=False)
-    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -285,6 +284,21 @@ class RecordEmbedding(models.Model):
 
     def __str__(self):
         return f"{self.record_id} {self.model}"
+
+
+class RecordTsvector(models.Model):
+    """PostgreSQL's search document of a record (docs/library.md, "PostgreSQL: tsvector and
+    GIN"), in a narrow table of its own: a search reads every match's row, and here a row is
+    the vector alone, not the record's 30 other columns. Written by the services in the
+    record's transaction; empty on SQLite, where the FTS5 table does this work."""
+
+    record = models.OneToOneField(
+        Record, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    search_vector = SearchVectorField(editable=False)
+
+    def __str__(self):
+        return str(self.record_id)
 
 
 class ReviewAction(models.TextChoices):

@@ -271,9 +271,10 @@ def _excluded_ids(engine, terms, among=None):
     return excluded
 
 
-def _match(snapshot, engine, query, semantic, best):
+def _match(snapshot, engine, query, semantic, best, among=None):
     """`best`: how many of the most relevant are needed when no filter narrows the matches
-    (None when one does: the page's best are then chosen among the filtered, by score)."""
+    (None when one does: the page's best are then chosen among the filtered, by score, and
+    `among` are the ids the filters keep)."""
     if not query.include:
         found = snapshot.everything()
         if query.exclude:
@@ -283,7 +284,7 @@ def _match(snapshot, engine, query, semantic, best):
         best = None  # so many drafts that scoring every match costs less than ranking them
     if best:
         best += snapshot.unpublished  # drafts the engine may rank among them
-    text = engine.find(query.include, query.exclude, best=best)
+    text = engine.find(query.include, query.exclude, best=best, among=among)
     positions, published = snapshot.locate(text.ids)
     by_words = np.zeros(snapshot.size, dtype=bool)
     by_words[positions[published]] = True
@@ -348,10 +349,10 @@ def record_search(params: SearchParams, *, language) -> SearchResult:
     best = wanted if sort == SearchSort.RELEVANCE and not narrowed else None
     if sort != SearchSort.RELEVANCE:
         best = 0  # sorted by date: the matches' ids are enough
-    matches = _match(snapshot, engine, query, semantic, best)
-    filtered = matches.found & snapshot.filter_mask(
-        params.filters, params.year_from, params.year_to
-    )
+    kept = snapshot.filter_mask(params.filters, params.year_from, params.year_to)
+    among = snapshot.ids[kept] if narrowed and best is None else None  # only theirs are ranked
+    matches = _match(snapshot, engine, query, semantic, best, among)
+    filtered = matches.found & kept
     total = int(filtered.sum())
     reachable = min(total, MAX_RESULTS) if sort == SearchSort.RELEVANCE else total
     pages = max(1, math.ceil(reachable / page_size))

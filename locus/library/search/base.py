@@ -68,10 +68,12 @@ class SearchBackend(abc.ABC):
         """`queryset` narrowed to records whose document matches every term (SQL, lazy)."""
 
     @abc.abstractmethod
-    def find(self, terms, exclude=(), *, best=None):
+    def find(self, terms, exclude=(), *, best=None, among=None):
         """Every record matching all `terms` and none of `exclude` (drafts included: the
         caller keeps the published). With `best` (a number), the engine may rank the `best`
-        most relevant itself instead of scoring every match, when that is cheaper."""
+        most relevant itself instead of scoring every match, when that is cheaper; 0: no
+        order is needed. `among` (numpy ids, the records the filters keep): only their scores
+        are needed, the engine may give the others 0."""
 
     @abc.abstractmethod
     def highlights(self, record_ids, terms):

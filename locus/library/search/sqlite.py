@@ -72,7 +72,8 @@ class SQLiteFTS5Backend(SearchBackend):
             )
         )
 
-    def find(self, terms, exclude=(), *, best=None):
+    def find(self, terms, exclude=(), *, best=None, among=None):
+        """`among` is not used: on SQLite every match is scored."""
         match = fts_query(terms)
         for term in exclude:
             match += " NOT " + fts_query([term])

@@ -134,6 +134,44 @@ def test_relevance_pages_follow_the_engine_ranking(random_library, q, filters):
     assert everything.sort == SearchSort.RELEVANCE
 
 
+@pytest.mark.parametrize("q", ["mentoring", "families -online", "schools resilience"])
+def test_scoring_only_the_filtered_keeps_their_scores(random_library, monkeypatch, q):
+    """`among` (the records the filters keep): their scores are those of a full scoring, and
+    every match is still found; the others may score 0 (PostgreSQL skips ts_rank for them)."""
+    import numpy as np
+
+    from locus.library.search import postgres
+
+    query = parse_query(q)
+    full = backend().find(query.include, query.exclude)
+    scores = dict(zip(full.ids.tolist(), full.scores.tolist(), strict=True))
+    rng = random.Random(q)
+    among = np.array(sorted(rng.sample(sorted(scores), len(scores) // 2)), dtype=np.int64)
+    for bitmap_limit in (postgres.BITMAP_MAX_BITS, 1):  # 1: too many ids for a bitmap
+        monkeypatch.setattr(postgres, "BITMAP_MAX_BITS", bitmap_limit)
+        part = backend().find(query.include, query.exclude, among=among)
+        assert sorted(part.ids.tolist()) == sorted(scores)
+        got = dict(zip(part.ids.tolist(), part.scores.tolist(), strict=True))
+        assert {pk: got[pk] for pk in among.tolist()} == {pk: scores[pk] for pk in among.tolist()}
+    assert len(among) >= 2
+
+
+def test_a_filtered_relevance_page_is_the_best_scored_of_the_filtered(random_library):
+    filters = {"country": ["GB", "FR"]}
+    result = search("mentoring", filters=filters, page_size=5)
+    kept = set(_sql_records("mentoring", filters, None, None).values_list("pk", flat=True))
+    full = backend().find(parse_query("mentoring").include)
+    ranked = sorted(
+        (
+            (-score, pk)
+            for pk, score in zip(full.ids.tolist(), full.scores.tolist(), strict=True)
+            if pk in kept
+        )
+    )
+    assert [hit.record.pk for hit in result.hits] == [pk for _score, pk in ranked[:5]]
+    assert result.total == len(kept) > 5
+
+
 def test_date_order_is_the_database_order(random_library):
     published = Record.objects.filter(status=RecordStatus.PUBLISHED)
     for sort, expected in (
