@@ -87,12 +87,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session, authentication and messages middleware, passed by for a request without
+    # a session cookie to an API operation declared `auth=None` (`locus.core.middleware`).
+    # CSRF and allauth stay as they are: their paths are required by name (`check --deploy`,
+    # allauth's start-up check), and on a CSRF-exempt API view they cost nothing measurable.
+    "locus.core.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "locus.core.middleware.AuthenticationMiddleware",
+    "locus.core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "locus.core.middleware.PermissionsPolicyMiddleware",
@@ -217,6 +221,9 @@ LIBRARY_EMBEDDINGS = env("LIBRARY_EMBEDDINGS", "0" if TESTING else "1") == "1"
 LIBRARY_VECTORS_RELOAD_SECONDS = int(
     env("LIBRARY_VECTORS_RELOAD_SECONDS", "0" if TESTING else "10")
 )
+# A request without a session cookie to a public API operation passes by sessions,
+# authentication and messages (locus.core.middleware.is_public_api); off only to compare.
+LOCUS_PUBLIC_API_BYPASS = env_bool("LOCUS_PUBLIC_API_BYPASS", True)
 # Staff sessions end after this many seconds without a request.
 LOCUS_STAFF_IDLE_TIMEOUT = int(env("LOCUS_STAFF_IDLE_TIMEOUT", "1800"))
 SESSION_COOKIE_AGE = 12 * 3600

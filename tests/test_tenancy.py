@@ -29,6 +29,7 @@ GLOBAL_MODELS = {
     "library.recordfacet": "facet values of a network-wide library record",
     "library.recordreview": "a moderation step of a network-wide library record",
     "library.recordembedding": "the multilingual vector of a network-wide library record",
+    "library.recordtsvector": "the PostgreSQL search document of a network-wide library record",
     "library.recordfile": "a document attached to a network-wide library record",
     "library.searchgeneration": "one token for the network-wide library's in-memory search data",
 }

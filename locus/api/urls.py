@@ -1,5 +1,6 @@
 """The one NinjaAPI: error shape, auth, and the routers of each app's api.py."""
 
+import inspect
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
@@ -9,8 +10,10 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.operation import PathView
 
 from locus.core.errors import ApplicationError
+from locus.core.middleware import mark_public_api
 
 from .unpaired import refuse_unpaired_surrogates
 
@@ -43,11 +46,31 @@ def _unknown_address(request, *args, **kwargs):
     raise Http404
 
 
+def _public_methods(view):
+    """The HTTP methods for which `view`, one of ninja's path views, runs an operation declared
+    `auth=None` (the first operation with the method, as ninja picks it). Anything else (the
+    schema, the docs, an operation with authentication) has none: the full middleware runs."""
+    if not inspect.isfunction(view):
+        return frozenset()
+    path_view = inspect.getclosurevars(view).nonlocals.get("self")
+    if not isinstance(path_view, PathView):
+        return frozenset()
+    seen, public = set(), set()
+    for operation in path_view.operations:
+        for method in set(operation.methods) - seen:
+            seen.add(method)
+            if operation.auth_param is None and not operation.auth_callbacks:
+                public.add(method)
+    return frozenset(public)
+
+
 class LocusAPI(NinjaAPI):
     def _get_urls(self):
         urls = super()._get_urls()
         for pattern in urls:
+            public = _public_methods(pattern.callback)
             pattern.callback = _json_errors(refuse_unpaired_surrogates(pattern.callback))
+            mark_public_api(pattern.callback, public)
         urls.append(re_path(r"^", _json_errors(_unknown_address), name="unknown"))
         return urls
 

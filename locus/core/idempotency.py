@@ -536,15 +536,39 @@ class InlineClaim(_KeyedRequest):
     def __init__(self, **arguments):
         super().__init__(**arguments)
         self.recorded = False
+        self._row = None
 
-    def record(self, *, status, body, now=None):
-        """Write the key with the response to replay, in the caller's open transaction. Raises
-        IntegrityError when the key exists (the caller's transaction must then roll back and
-        call `outcome()`), `RequestInFlight` on PostgreSQL while another transaction holds it."""
+    def prepare(self, *, status, body, now=None):
+        """Build the key's row with the response to replay, before the work's transaction (its
+        values converted then, not while the transaction holds the writers' queue)."""
+        model = _model()
+        now = now or timezone.now()
+        row = model(
+            place=self.place,
+            scope=self.scope,
+            key=self.key,
+            request_hash=self.request_hash,
+            status=model.Status.COMPLETED,
+            claim_token=_new_token(),
+            lease_expires_at=now,
+            response_status=int(status),
+            response_body=body,
+            created_at=now,
+            completed_at=now,
+            expires_at=now + self.ttl,
+        )
+        self._row = (row, _key_insert().values(row, transaction.get_connection()))
+
+    def record(self, *, status=None, body=None, now=None):
+        """Write the key with the response to replay (given here or to `prepare()` before), in
+        the caller's open transaction. Raises IntegrityError when the key exists (the caller's
+        transaction must then roll back and call `outcome()`), `RequestInFlight` on PostgreSQL
+        while another transaction holds it."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("InlineClaim.record() runs inside the work's transaction")
         self.recorded = False
-        now = now or timezone.now()
+        if self._row is None:
+            self.prepare(status=status, body=body, now=now)
         connection = transaction.get_connection()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -554,24 +578,9 @@ class InlineClaim(_KeyedRequest):
                 )
                 if not cursor.fetchone()[0]:
                     raise RequestInFlight(in_flight_message())
-        model = _model()
-        _key_insert().insert(
-            model(
-                place=self.place,
-                scope=self.scope,
-                key=self.key,
-                request_hash=self.request_hash,
-                status=model.Status.COMPLETED,
-                claim_token=_new_token(),
-                lease_expires_at=now,
-                response_status=int(status),
-                response_body=body,
-                created_at=now,
-                completed_at=now,
-                expires_at=now + self.ttl,
-            ),
-            returning=False,
-        )
+        row, values = self._row
+        self._row = None  # a retry prepares anew
+        _key_insert().insert(row, returning=False, values=values)
         self.recorded = True
 
     def outcome(self):
@@ -714,8 +723,10 @@ class PreparedInsert:
             values.append(value)
         return values
 
-    def insert(self, obj, *, returning=True):
-        """INSERT `obj`; with `returning`, set its auto primary key. Returns `obj`."""
+    def insert(self, obj, *, returning=True, values=None):
+        """INSERT `obj`; with `returning`, set its auto primary key. Returns `obj`. `values`:
+        what `values(obj, connection)` gave before the write transaction began, so that the
+        conversions (encryption) do not hold the SQLite writers' queue (locus/core/sqlite)."""
         if self.tenant:
             active = get_active_place()
             if obj.place_id is None:
@@ -728,7 +739,9 @@ class PreparedInsert:
         connection = transaction.get_connection()
         returning = returning and self.auto_pk
         with connection.cursor() as cursor:
-            cursor.execute(self._statement(connection, returning), self.values(obj, connection))
+            if values is None:
+                values = self.values(obj, connection)
+            cursor.execute(self._statement(connection, returning), values)
             if returning:
                 obj.pk = cursor.fetchone()[0]
         obj._state.adding = False

@@ -1,15 +1,115 @@
-"""Request plumbing: the active place from the URL, and headers Django does not set itself."""
+"""Request plumbing: the active place from the URL, headers Django does not set itself, and
+the session middleware a cookie-less request to a public API operation passes by."""
 
 from django.conf import settings
+from django.contrib.auth import middleware as auth_middleware
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages import middleware as messages_middleware
+from django.contrib.sessions import middleware as sessions_middleware
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from .tenancy import place_scope
 
 PLACE_URL_KWARG = "place_slug"
+
+# The attribute of a view naming the HTTP methods it answers without authentication (the API
+# marks ninja's operations declared `auth=None`, `locus.api.urls`).
+PUBLIC_API_METHODS = "locus_public_api_methods"
+
+
+def mark_public_api(view, methods):
+    """Declare that `view` answers `methods` to anyone: no session, user or CSRF token used."""
+    setattr(view, PUBLIC_API_METHODS, frozenset(methods))
+    return view
+
+
+def url_match(request):
+    """The `ResolverMatch` of the request's URL, or None: resolved once per request and shared
+    by the public API decision and `PlaceMiddleware` (Locus's URLs are not translated, so the
+    answer does not depend on the language activated in between)."""
+    try:
+        return request._locus_url_match
+    except AttributeError:
+        pass
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        match = None
+    request._locus_url_match = match
+    return match
+
+
+def is_public_api(request):
+    """Whether this request goes to an API operation declared `auth=None` without a session
+    cookie. Then the user is anonymous, no session is read or written and the view is
+    CSRF-exempt, so sessions, authentication and messages are passed by (about 0.05–0.08 ms of
+    a submission's CPU; docs/operations.md, "Intake"). Decided once per request; with a session
+    cookie, or for any other view, the whole stack runs. `LOCUS_PUBLIC_API_BYPASS = False`
+    turns it off."""
+    try:
+        return request._locus_public_api
+    except AttributeError:
+        pass
+    public = False
+    if settings.LOCUS_PUBLIC_API_BYPASS and settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        match = url_match(request)
+        public = match is not None and request.method in getattr(match.func, PUBLIC_API_METHODS, ())
+    request._locus_public_api = public
+    return public
+
+
+class SessionMiddleware(sessions_middleware.SessionMiddleware):
+    """Django's, passed by for a public API request (`is_public_api`): the request gets the
+    empty, unsaved session a request without a cookie starts with, and the answer the
+    `Vary: Cookie` the full stack gives it (with a session cookie it could differ, e.g. the
+    idempotency hash names the signed-in user). Nothing written to that session is kept: no
+    public operation writes one (the tests compare every public answer with the full stack's)."""
+
+    sync_capable, async_capable = True, False
+
+    def __call__(self, request):
+        if not is_public_api(request):
+            return super().__call__(request)
+        request.session = self.SessionStore()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        return response
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's, passed by for a public API request: the user is anonymous (no session cookie),
+    set at once instead of lazily from the session. `StaffIdleTimeoutMiddleware` then has
+    nothing to do."""
+
+    sync_capable, async_capable = True, False
+
+    def __call__(self, request):
+        if not is_public_api(request):
+            return super().__call__(request)
+        request.user = AnonymousUser()
+        request.auser = _anonymous_user
+        return self.get_response(request)
+
+
+async def _anonymous_user():
+    return AnonymousUser()
+
+
+class MessageMiddleware(messages_middleware.MessageMiddleware):
+    """Django's, passed by for a public API request: an API answer shows no messages (without
+    a message store, `messages.get_messages` is empty and adding one fails loudly)."""
+
+    sync_capable, async_capable = True, False
+
+    def __call__(self, request):
+        if not is_public_api(request):
+            return super().__call__(request)
+        return self.get_response(request)
 
 
 class PlaceMiddleware:
@@ -23,9 +123,8 @@ class PlaceMiddleware:
 
     def __call__(self, request):
         request.place = None
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
+        match = url_match(request)
+        if match is None:
             return self.get_response(request)
         slug = match.kwargs.get(PLACE_URL_KWARG)
         if slug is None:

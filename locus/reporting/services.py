@@ -179,12 +179,17 @@ def report_submit(*, place, data, staged_token="", language="en", idempotency=No
     claim = idempotency.claim if idempotency is not None else None
     for _attempt in range(5):
         report.reference = references.new_reference()
+        # Converted and encrypted before the transaction: on SQLite the writers' queue is held
+        # only for the statements (locus/core/sqlite).
+        values = intake.REPORT.values(report, transaction.get_connection())
+        if claim is not None:
+            status, body = idempotency.respond(report)
+            claim.prepare(status=status, body=body, now=now)
         try:
             with transaction.atomic():
                 if claim is not None:
-                    status, body = idempotency.respond(report)
-                    claim.record(status=status, body=body, now=now)
-                intake.REPORT.insert(report)
+                    claim.record()
+                intake.REPORT.insert(report, values=values)
                 consent.report_id = report.pk
                 intake.CONSENT.insert(consent, returning=False)
                 if staged_token:

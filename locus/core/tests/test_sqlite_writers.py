@@ -218,3 +218,64 @@ def test_only_a_background_writer_queues_its_autocommit_writes(tmp_path, django_
         request.close()
     finally:
         django_db_blocker.restore()
+
+
+# --- checkpoints run after the queue's lock is released -------------------------------------
+
+
+def test_the_wal_is_checkpointed_after_the_commit_outside_the_queue(
+    tmp_path, django_db_blocker, monkeypatch
+):
+    from locus.core.sqlite import base
+
+    django_db_blocker.unblock()
+    monkeypatch.setattr(base, "CHECKPOINT_FRAMES", 20)
+    path = tmp_path / "checkpoint.sqlite3"
+    writer = _wrapper(path, "writer")
+    events = []
+    release, checkpoint = writer._release_writer_lock, writer._checkpoint_if_due
+    monkeypatch.setattr(
+        writer, "_release_writer_lock", lambda: events.append("released") or release()
+    )
+    monkeypatch.setattr(
+        writer, "_checkpoint_if_due", lambda: events.append("checkpoint") or checkpoint()
+    )
+    try:
+        with writer.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            assert cursor.fetchone() == (base.SAFETY_CHECKPOINT_FRAMES,)  # SQLite's: a safety net
+            cursor.execute("CREATE TABLE t (n integer)")
+            cursor.execute("CREATE TABLE big (filler text)")
+        for _ in range(5):
+            _write(writer)
+        assert 0 < writer._wal_frames_waiting() < base.CHECKPOINT_FRAMES  # not due yet
+
+        writer.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+        with writer.cursor() as cursor:
+            cursor.executemany("INSERT INTO big VALUES (%s)", [("x" * 3000,) for _ in range(30)])
+        events.clear()
+        writer.commit()
+        writer.set_autocommit(True)
+        assert events == ["released", "checkpoint"]
+        assert writer._wal_frames_waiting() == 0  # copied back into the database
+        with writer.cursor() as cursor:
+            cursor.execute("SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM big)")
+            assert cursor.fetchone() == (5, 30)
+    finally:
+        writer.close()
+        django_db_blocker.restore()
+    assert writer._wal_index_fd is None
+
+
+def test_without_wal_there_is_nothing_to_checkpoint(tmp_path, django_db_blocker):
+    django_db_blocker.unblock()
+    writer = _wrapper(tmp_path / "rollback-journal.sqlite3", "journal")
+    try:
+        with writer.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (n integer)")
+        _write(writer)
+        assert writer._wal_frames_waiting() == 0
+    finally:
+        writer.close()
+        django_db_blocker.restore()

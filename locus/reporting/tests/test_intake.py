@@ -82,6 +82,36 @@ def test_an_api_submission_is_one_place_lookup_and_four_inserts(client, world, i
 
 
 @override_settings(TASKS=DATABASE_QUEUE)
+def test_encryption_and_the_key_s_row_are_ready_before_the_transaction(client, world, monkeypatch):
+    """The report's personal fields are encrypted, and the key's row is built, before the
+    submission's transaction begins: on SQLite it holds the writers' queue, which every other
+    submission waits for, so it runs only the statements."""
+    from locus.core import crypto, idempotency
+
+    depth = []  # open atomic blocks at each step; the test's own transaction is one of them
+
+    def noting(step, function):
+        def wrapper(*args, **kwargs):
+            depth.append((step, len(connection.atomic_blocks)))
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(crypto, "encrypt_bytes", noting("encrypt", crypto.encrypt_bytes))
+    monkeypatch.setattr(idempotency, "_new_token", noting("key row", idempotency._new_token))
+    monkeypatch.setattr(intake.REPORT, "_statement", noting("insert", intake.REPORT._statement))
+    send(client, key="warm-up")
+    depth.clear()
+    response = send(client, key="ready")
+    assert response.status_code == 201, response.content
+    outside = len(connection.atomic_blocks)  # the test's transaction
+    steps = {step for step, _ in depth}
+    assert steps == {"encrypt", "key row", "insert"}
+    assert all(level == outside for step, level in depth if step != "insert")
+    assert all(level == outside + 1 for step, level in depth if step == "insert")
+
+
+@override_settings(TASKS=DATABASE_QUEUE)
 def test_the_web_journey_s_last_step_has_a_fixed_budget(client, world, in_place):
     place = world.a.place
     check = walk_to_check(client, place, world.a.areas[0])
