@@ -541,7 +541,7 @@ def raw_search(spec):
     from django.db import connection
 
     from locus.library.search import parse_query
-    from locus.library.search.postgres import TABLE, tsquery_texts
+    from locus.library.search.postgres import TABLE, search_tsquery
     from locus.library.search.sqlite import FTS_TABLE, WEIGHTS, fts_query
 
     query = parse_query(spec["q"])
@@ -562,10 +562,9 @@ def raw_search(spec):
             return total, ids
         # The query as the application builds it (each configuration's distinct reading,
         # exclusions inside the one tsquery), so that the baseline is the best raw query.
-        include, *left_out = tsquery_texts(query.include, *([term] for term in query.exclude))
+        include, where = search_tsquery(query.include, query.exclude)
         if include is None:
             return 0, []
-        where = f"({include})" + "".join(f" & !({text})" for text in left_out if text)
         cursor.execute(
             f"SELECT record_id FROM {TABLE} WHERE search_vector @@ %s::tsquery "
             "ORDER BY ts_rank('{0.1,0.3,0.5,1.0}', search_vector, %s::tsquery, 1) DESC LIMIT 20",

@@ -513,9 +513,10 @@ def form_idempotency(request, *, scope, place=None, field=FORM_FIELD, wait=FORM_
 # the response to replay, as the first statement of the work's own transaction:
 #
 #     claim = InlineClaim(place=place, scope="report.submit", key=key, request_hash=h)
+#     claim.prepare(status=201, body={"reference": reference})  # before: no conversion inside
 #     try:
 #         with transaction.atomic():
-#             claim.record(status=201, body={"reference": reference})
+#             claim.record()
 #             ...the work...
 #     except IntegrityError:
 #         if not claim.recorded:            # the key was there first
@@ -559,16 +560,15 @@ class InlineClaim(_KeyedRequest):
         )
         self._row = (row, _key_insert().values(row, transaction.get_connection()))
 
-    def record(self, *, status=None, body=None, now=None):
-        """Write the key with the response to replay (given here or to `prepare()` before), in
-        the caller's open transaction. Raises IntegrityError when the key exists (the caller's
-        transaction must then roll back and call `outcome()`), `RequestInFlight` on PostgreSQL
-        while another transaction holds it."""
+    def record(self):
+        """Write the key `prepare()` built, in the caller's open transaction. Raises
+        IntegrityError when the key exists (the caller's transaction must then roll back and
+        call `outcome()`), `RequestInFlight` on PostgreSQL while another transaction holds it."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("InlineClaim.record() runs inside the work's transaction")
-        self.recorded = False
         if self._row is None:
-            self.prepare(status=status, body=body, now=now)
+            raise RuntimeError("InlineClaim.prepare() comes before each record()")
+        self.recorded = False
         connection = transaction.get_connection()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":

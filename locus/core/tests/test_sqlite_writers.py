@@ -19,15 +19,21 @@ def _wrapper(path, alias):
     return backend.DatabaseWrapper(settings, alias=alias)
 
 
+def _wal_database(path, alias):
+    """A connection to a new WAL database at `path` with one table, `t`."""
+    wrapper = _wrapper(path, alias)
+    with wrapper.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("CREATE TABLE t (n integer)")
+    return wrapper
+
+
 def test_a_second_writer_waits_for_the_first_to_commit_without_busy_errors(
     tmp_path, django_db_blocker
 ):
     django_db_blocker.unblock()
     path = tmp_path / "queue.sqlite3"
-    second = _wrapper(path, "second")
-    with second.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("CREATE TABLE t (n integer)")
+    second = _wal_database(path, "second")
     events = []
 
     def hold():
@@ -103,10 +109,7 @@ def test_a_background_writer_waits_for_a_quiet_moment_but_not_for_ever(tmp_path,
 
     django_db_blocker.unblock()
     path = tmp_path / "yield.sqlite3"
-    request = _wrapper(path, "request")
-    with request.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("CREATE TABLE t (n integer)")
+    request = _wal_database(path, "request")
     worker = _wrapper(path, "worker")
     worker.background = True
     try:
@@ -169,11 +172,7 @@ def test_every_write_of_a_background_writer_waits_in_the_queue(tmp_path, django_
     holds the queue (and make it sleep in the busy handler) or fail after the busy timeout."""
     django_db_blocker.unblock()
     path = tmp_path / "background.sqlite3"
-    setup = _wrapper(path, "setup")
-    with setup.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("CREATE TABLE t (n integer)")
-    setup.close()
+    _wal_database(path, "setup").close()
     worker = _wrapper(path, "worker")
     worker.background = True
     events = []

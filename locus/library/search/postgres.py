@@ -96,6 +96,16 @@ def tsquery_texts(*term_lists):
     return [" | ".join(sorted(parts)) or None for _number, parts in sorted(readings.items())]
 
 
+def search_tsquery(terms, exclude=()):
+    """(what ranks, what matches): the terms' tsquery, and the same AND NOT each excluded
+    term's — one tsquery, so the GIN index answers all of it. (None, None) when the terms hold
+    no word."""
+    include, *left_out = tsquery_texts(terms, *([term] for term in exclude))
+    if include is None:
+        return None, None
+    return include, f"({include})" + "".join(f" & !({text})" for text in left_out if text)
+
+
 def _bitmap(record_ids):
     """Bit n set for each id n (least significant bit first, as `get_bit` reads it)."""
     bits = np.zeros(int(record_ids.max()) + 1 if len(record_ids) else 1, dtype=bool)
@@ -143,11 +153,9 @@ class PostgresBackend(SearchBackend):
         would still rank every match, and read each tsvector twice. With `among`, only those
         records are scored (ts_rank is half the query's time). Ids and scores come back as two
         strings, as on SQLite."""
-        include, *left_out = tsquery_texts(terms, *([term] for term in exclude))
+        include, query = search_tsquery(terms, exclude)
         if include is None:
             return TextMatches(ids=numbers(""), scores=numbers(""))
-        # One tsquery, exclusions included: the GIN index answers all of it.
-        query = f"({include})" + "".join(f" & !({text})" for text in left_out if text)
         with connection.cursor() as cursor:
             if best == 0:
                 cursor.execute(_IDS, [query])
