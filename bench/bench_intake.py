@@ -16,6 +16,8 @@ BENCH_WORKERS granian worker processes (2), BENCH_THREADS blocking threads per w
 BENCH_CLIENTS the concurrent clients to measure, comma-separated (32,64),
 BENCH_ROUTE_DURING_LOAD=0 to start the task worker only after the load (default: during it).
 Prints the figures and PASS/FAIL per goal; a missed goal is a measurement, not an exit status.
+Besides the load client's CPU, each run shows the CPU granian's processes used per request and
+the task worker's share of a CPU during the run (read from /proc; zero where there is none).
 """
 
 import asyncio
@@ -344,11 +346,32 @@ def choose_intake_path(sample):
 # --- load --------------------------------------------------------------------------------------
 
 
+def process_tree_cpu(pid):
+    """Seconds of CPU (user + system) used so far by process `pid` and its descendants, read
+    from /proc (Linux); 0.0 where /proc is not there."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    parents = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree, grown = {pid}, True
+    while grown:  # descendants, whatever the order of their process ids
+        found = {child for child, (parent, _) in parents.items() if parent in tree}
+        grown = not found <= tree
+        tree |= found
+    return sum(parents.get(member, (0, 0))[1] for member in tree) / ticks
+
+
 @dataclass
 class Run:
     clients: int
     elapsed: float = 0.0
     client_cpu: float = 0.0  # seconds of this process's CPU during the run
+    server_cpu: float = 0.0  # seconds of granian's processes' CPU during the run
+    worker_cpu: float = 0.0  # seconds of the task worker's CPU during the run
     latencies: list = field(default_factory=list)  # seconds, completed responses only
     statuses: Counter = field(default_factory=Counter)  # status code, or the exception's name
     acknowledged: list = field(default_factory=list)  # bodies of the 201 responses
@@ -443,10 +466,17 @@ async def drive(requests, clients):
     return run
 
 
-def measure(path, bodies, clients):
-    """A warm-up at this concurrency, then the measured run: (warm-up, run)."""
+def measure(path, bodies, clients, server, worker):
+    """A warm-up at this concurrency, then the measured run: (warm-up, run). The run carries the
+    CPU the server's and the worker's processes used during it."""
     warmup = asyncio.run(drive(requests_for(path, bodies, WARMUP), clients))
-    return warmup, asyncio.run(drive(requests_for(path, bodies, REQUESTS), clients))
+    requests = requests_for(path, bodies, REQUESTS)
+    server_cpu = process_tree_cpu(server.pid)
+    worker_cpu = process_tree_cpu(worker.pid) if worker else 0.0
+    run = asyncio.run(drive(requests, clients))
+    run.server_cpu = process_tree_cpu(server.pid) - server_cpu
+    run.worker_cpu = process_tree_cpu(worker.pid) - worker_cpu if worker else 0.0
+    return warmup, run
 
 
 # --- checks ------------------------------------------------------------------------------------
@@ -540,7 +570,7 @@ def run_benchmark(env):
                 if path == BASELINE_PATH and worker is not None:
                     # The worker's backlog must not weigh on it.
                     wait_for_routing(state, every_task=True)
-                warmup, run = measure(path, bodies, clients)
+                warmup, run = measure(path, bodies, clients, server, worker)
                 results.append((name, run))
                 if path == BASELINE_PATH:
                     inserts_acked += len(warmup.acknowledged) + len(run.acknowledged)
@@ -560,7 +590,7 @@ def run_benchmark(env):
     )
     print(
         f"{'target':34} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} "
-        f"{'errors':>6} {'client CPU':>10}"
+        f"{'errors':>6} {'client CPU':>10} {'server CPU/req':>14} {'worker CPU':>10}"
     )
     baseline = {}
 
@@ -573,7 +603,9 @@ def run_benchmark(env):
         print(
             f"{name:34} {run.clients:7} {run.throughput:8.0f} {run.quantile_ms(50):8.1f} "
             f"{run.quantile_ms(99):8.1f} {ratio_of(run):6.2f} "
-            f"{run.failures:6} {run.client_cpu / run.elapsed:9.0%}"
+            f"{run.failures:6} {run.client_cpu / run.elapsed:9.0%} "
+            f"{run.server_cpu / max(len(run.latencies), 1) * 1000:11.2f} ms "
+            f"{run.worker_cpu / run.elapsed:9.0%}"
         )
     for name, run in results:
         if run.failures:
