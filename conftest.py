@@ -1,6 +1,18 @@
 """Fixtures shared by every test: the two-place world and clients signed in by role."""
 
+import shutil
+
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _evidence_directory_removed():
+    """The settings give each test process a temporary directory for evidence files
+    (config/settings.py); it holds encrypted test files and goes when the process ends."""
+    yield
+    from django.conf import settings
+
+    shutil.rmtree(settings.STORAGES["evidence"]["OPTIONS"]["location"], ignore_errors=True)
 
 
 @pytest.fixture
