@@ -1,3 +1,12 @@
+"""Reads for plumbing shared by every app: jobs, audit events, the service's health."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.models import Q
+from django.utils import timezone
+
 from .models import AuditEvent, Job
 
 
@@ -17,3 +26,23 @@ def audit_event_list(*, place=None, actor=None, limit=200):
     if actor is not None:
         events = events.filter(actor=actor)
     return events[:limit]
+
+
+def service_health(*, now=None):
+    """{"database": "ok" | "unavailable", "tasks": "ok" | "late" | "unknown"}: whether the
+    database answers, and whether a background task has waited longer than
+    `LOCUS_HEALTH_TASK_LAG` seconds to start (no worker is running, or it is stuck: reports
+    are still stored, but routing and deliveries wait). Names nothing and counts nothing, so
+    the public health endpoint can show it."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return {"database": "unavailable", "tasks": "unknown"}
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.LOCUS_HEALTH_TASK_LAG)
+    due_long_ago = Q(run_after=get_date_max(), enqueued_at__lt=cutoff) | Q(run_after__lt=cutoff)
+    late = DBTaskResult.objects.ready().filter(due_long_ago).exists()
+    return {"database": "ok", "tasks": "late" if late else "ok"}

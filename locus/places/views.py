@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -111,9 +111,18 @@ def network_home(request, network_slug):
 
 
 def healthz(request):
-    from django.http import JsonResponse
-
-    return JsonResponse({"status": "ok"})
+    """For load balancers and monitoring: 503 when the database does not answer, else 200;
+    "degraded" when background tasks are late (docs/operations.md, "Health")."""
+    checks = core_selectors.service_health()
+    if checks["database"] != "ok":
+        status = "unavailable"
+    else:
+        status = "degraded" if checks["tasks"] != "ok" else "ok"
+    response = JsonResponse(
+        {"status": status, "checks": checks}, status=503 if status == "unavailable" else 200
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def redirect_to_staff(request, place_slug):

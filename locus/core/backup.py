@@ -1,0 +1,284 @@
+"""Backups: a consistent copy of the database and of every stored file, with a manifest that
+lets the copy be checked later (docs/operations.md, "Backups and restore").
+
+A backup is a directory `locus-backup-<UTC time>` holding:
+- `database.sqlite3` (SQLite's online backup: one consistent snapshot, taken while Locus keeps
+  serving) or `database.dump` (PostgreSQL, `pg_dump --format=custom`);
+- `files/<storage>/…`: the files of every file-system storage (evidence stays encrypted, as it
+  is on disk);
+- `manifest.json`: when, which database, the SHA-256 of every file in the backup, and (SQLite)
+  the row counts of the tables that matter, read from the copy itself.
+
+The database is copied before the files: a file is written before the row that names it is
+committed, so every file the copy names is already on disk when the files are copied. The keys
+(`LOCUS_FIELD_KEYS`) are not in the backup, on purpose: keep them elsewhere.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage, storages
+from django.db import connection
+from django.db import models as db_models
+from django.db.migrations.recorder import MigrationRecorder
+from django.utils.module_loading import import_string
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+SQLITE_FILE = "database.sqlite3"
+POSTGRES_FILE = "database.dump"
+FILES_DIR = "files"
+# Tables whose row counts the manifest records (SQLite): what a restore drill compares.
+COUNTED_MODELS = (
+    "reporting.Report",
+    "reporting.Evidence",
+    "reporting.ConsentChange",
+    "cases.Case",
+    "cases.RoutingDecision",
+    "outbox.OutboxMessage",
+    "core.AuditEvent",
+)
+
+
+class BackupFailed(Exception):
+    """The backup could not be made or does not check out; the message says why."""
+
+
+@dataclass
+class Backup:
+    path: Path
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def files(self):
+        return len(self.manifest.get("files", {}))
+
+
+def file_storages():
+    """{name: FileSystemStorage} for every storage that holds uploaded files: the STORAGES
+    entries and the storages of models' file fields, once per location; static files are
+    rebuilt by collectstatic and left out."""
+    found = {}
+    for alias, config in storages.backends.items():
+        if alias == "staticfiles":
+            continue
+        if issubclass(import_string(config["BACKEND"]), FileSystemStorage):
+            found.setdefault(Path(storages[alias].location), alias)
+    for model in apps.get_models():
+        for model_field in model._meta.local_concrete_fields:
+            storage = getattr(model_field, "storage", None)
+            if isinstance(model_field, db_models.FileField) and isinstance(
+                storage, FileSystemStorage
+            ):
+                found.setdefault(Path(storage.location), model._meta.label_lower)
+    return {name: location for location, name in found.items()}
+
+
+def backup_create(*, destination, now=None):
+    """Write a backup under `destination` (created if needed) and check it. Returns the
+    `Backup`; raises `BackupFailed` (and removes the partial directory) when anything fails."""
+    now = now or datetime.now(UTC)
+    destination = Path(destination).resolve()
+    for name, location in file_storages().items():
+        if destination.is_relative_to(location.resolve()):
+            raise BackupFailed(f"{destination} is inside the {name} storage it would copy.")
+    path = destination / f"locus-backup-{now:%Y%m%dT%H%M%SZ}"
+    if path.exists():
+        raise BackupFailed(f"{path} already exists.")
+    path.mkdir(parents=True, mode=0o700)
+    try:
+        manifest = {
+            "format": FORMAT,
+            "created_at": now.isoformat(),
+            "database": _copy_database(path),
+            "migrations": _latest_migrations(),
+        }
+        _copy_files(path)
+        manifest["files"] = {
+            str(file.relative_to(path)): _sha256(file)
+            for file in sorted(path.rglob("*"))
+            if file.is_file()
+        }
+        (path / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        os.chmod(path / MANIFEST, 0o600)
+        problems = backup_verify(path=path)
+        if problems:
+            raise BackupFailed("; ".join(problems))
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    return Backup(path=path, manifest=manifest)
+
+
+def backup_verify(*, path):
+    """Problems found in the backup at `path` (empty when it checks out): every file the
+    manifest lists is there with its hash and no other file is; the database copy is readable
+    (SQLite: `integrity_check` and the recorded row counts; PostgreSQL: `pg_restore --list`)."""
+    path = Path(path)
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        return [f"{MANIFEST} cannot be read: {exc}"]
+    problems = []
+    listed = manifest.get("files", {})
+    present = {
+        str(file.relative_to(path))
+        for file in path.rglob("*")
+        if file.is_file() and file.name != MANIFEST
+    }
+    for name in sorted(set(listed) - present):
+        problems.append(f"missing: {name}")
+    for name in sorted(present - set(listed)):
+        problems.append(f"not in the manifest: {name}")
+    for name in sorted(set(listed) & present):
+        if _sha256(path / name) != listed[name]:
+            problems.append(f"changed since the backup: {name}")
+    database = manifest.get("database", {})
+    if database.get("vendor") == "sqlite":
+        problems += _check_sqlite_copy(path / SQLITE_FILE, database.get("counts", {}))
+    elif database.get("vendor") == "postgresql":
+        problems += _check_postgres_dump(path / POSTGRES_FILE)
+    else:
+        problems.append(f"unknown database in the manifest: {database.get('vendor')!r}")
+    return problems
+
+
+# --- the database --------------------------------------------------------------------------
+
+
+def _copy_database(path):
+    if connection.vendor == "sqlite":
+        return _copy_sqlite(path / SQLITE_FILE)
+    if connection.vendor == "postgresql":
+        return _dump_postgres(path / POSTGRES_FILE)
+    raise BackupFailed(f"Backups of {connection.vendor} databases are not supported.")
+
+
+def _copy_sqlite(target):
+    """SQLite's online backup API, in one step: a consistent snapshot of the whole database,
+    while other processes keep reading and writing (WAL)."""
+    connection.ensure_connection()
+    copy = sqlite3.connect(target)
+    try:
+        connection.connection.backup(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+    finally:
+        copy.close()
+    os.chmod(target, 0o600)
+    return {"vendor": "sqlite", "file": SQLITE_FILE, "counts": _sqlite_counts(target)}
+
+
+def _sqlite_counts(target):
+    copy = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+    try:
+        return {
+            label: copy.execute(
+                f'SELECT count(*) FROM "{apps.get_model(label)._meta.db_table}"'  # noqa: S608
+            ).fetchone()[0]
+            for label in COUNTED_MODELS
+        }
+    finally:
+        copy.close()
+
+
+def _check_sqlite_copy(target, counts):
+    try:
+        copy = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return [f"{SQLITE_FILE} cannot be opened: {exc}"]
+    try:
+        (verdict,) = copy.execute("PRAGMA integrity_check").fetchone()
+    except sqlite3.DatabaseError as exc:
+        return [f"{SQLITE_FILE} is not a readable database: {exc}"]
+    finally:
+        copy.close()
+    if verdict != "ok":
+        return [f"{SQLITE_FILE} fails SQLite's integrity check: {verdict}"]
+    found = _sqlite_counts(target)
+    return [
+        f"{label}: {found.get(label)} rows in the copy, {expected} recorded"
+        for label, expected in sorted(counts.items())
+        if found.get(label) != expected
+    ]
+
+
+def _postgres_environment():
+    """pg_dump's connection settings from Django's, the password through the environment."""
+    database = settings.DATABASES["default"]
+    variables = {
+        "PGHOST": database.get("HOST") or "",
+        "PGPORT": str(database.get("PORT") or ""),
+        "PGUSER": database.get("USER") or "",
+        "PGPASSWORD": database.get("PASSWORD") or "",
+        "PGDATABASE": connection.settings_dict["NAME"],
+    }
+    return os.environ | {name: value for name, value in variables.items() if value}
+
+
+def _run(command, what):
+    try:
+        return subprocess.run(  # noqa: S603 - a fixed program, arguments from our settings
+            command, env=_postgres_environment(), capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError as exc:
+        raise BackupFailed(
+            f"{command[0]} was not found: install PostgreSQL's client programs to {what}."
+        ) from exc
+
+
+def _dump_postgres(target):
+    result = _run(
+        ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}"],
+        "back up PostgreSQL",
+    )
+    if result.returncode:
+        raise BackupFailed(f"pg_dump failed: {result.stderr.strip()[:500]}")
+    os.chmod(target, 0o600)
+    return {"vendor": "postgresql", "file": POSTGRES_FILE}
+
+
+def _check_postgres_dump(target):
+    result = _run(["pg_restore", "--list", str(target)], "check a PostgreSQL backup")
+    if result.returncode:
+        return [f"{POSTGRES_FILE} cannot be read by pg_restore: {result.stderr.strip()[:500]}"]
+    if f"TABLE DATA public {apps.get_model('reporting.Report')._meta.db_table}" not in (
+        result.stdout
+    ):
+        return [f"{POSTGRES_FILE} holds no reports table"]
+    return []
+
+
+def _latest_migrations():
+    """The last applied migration of each app: what a restore must migrate forward from."""
+    latest = {}
+    for app, name in MigrationRecorder.Migration.objects.order_by("app", "name").values_list(
+        "app", "name"
+    ):
+        latest[app] = name
+    return latest
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def _copy_files(path):
+    for name, location in sorted(file_storages().items()):
+        if location.is_dir():
+            shutil.copytree(location, path / FILES_DIR / name, symlinks=False)
+
+
+def _sha256(file):
+    digest = hashlib.sha256()
+    with open(file, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
