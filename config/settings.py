@@ -5,6 +5,7 @@ Production fails fast when a required setting is missing.
 """
 
 import base64
+import ipaddress
 import os
 import tempfile
 from datetime import timedelta
@@ -341,6 +342,19 @@ LOCUS_RATE_LIMITS = {
     "report.submit": "10/h",
     "followup.open": "20/h",
 }
+
+# Webhooks go to public internet addresses only (locus.outbox.transport: no loopback, private,
+# link-local or metadata addresses, checked when connecting). Networks listed here are allowed
+# too, e.g. "10.20.0.0/16" for a partner's system on a private network; outside production
+# loopback is always allowed.
+LOCUS_WEBHOOK_ALLOWED_NETWORKS = env_list("LOCUS_WEBHOOK_ALLOWED_NETWORKS")
+for _network in LOCUS_WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"LOCUS_WEBHOOK_ALLOWED_NETWORKS: {_network!r} is not a network (e.g. 10.20.0.0/16)"
+        ) from None
 
 # Files uploaded with a report that was never sent are deleted after this long.
 # The site's public address, for links in e-mails sent by the task worker (no request there).

@@ -22,6 +22,7 @@ from locus.core.tenancy import TenantModel
 
 from .choices import MessageKind, MessageStatus
 from .standard_webhooks import generate_message_id
+from .transport import address_allowed
 
 
 def _is_loopback(host):
@@ -33,14 +34,41 @@ def _is_loopback(host):
         return False
 
 
+def _local_host(host):
+    """A host written as an address (or `localhost`) that Locus does not send webhooks to:
+    loopback, private, link-local… (transport.address_allowed). Host names are resolved and
+    checked when connecting, not here."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return not address_allowed("127.0.0.1")
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return not address_allowed(host)
+
+
 def validate_webhook_url(url):
     """https always; plain http never in production, otherwise only to a loopback address or
-    when DEBUG is on or under test."""
+    when DEBUG is on or under test. Never to a local or private address (SSRF), unless the
+    operator allowed its network (`LOCUS_WEBHOOK_ALLOWED_NETWORKS`; outside production,
+    loopback is allowed)."""
     parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
+    try:
+        host = parts.hostname
+    except ValueError:  # a malformed [IPv6] host
+        host = None
+    if host and _local_host(host):
+        raise ValidationError(
+            _(
+                "Locus does not send webhooks to a local or private network address. "
+                "Give the public address of your system."
+            ),
+            code="address_not_allowed",
+        )
+    if parts.scheme == "https" and host:
         return
-    http_allowed = parts.scheme == "http" and parts.hostname and not settings.PRODUCTION
-    if http_allowed and (_is_loopback(parts.hostname) or settings.DEBUG or settings.TESTING):
+    http_allowed = parts.scheme == "http" and host and not settings.PRODUCTION
+    if http_allowed and (_is_loopback(host) or settings.DEBUG or settings.TESTING):
         return
     raise ValidationError(_("A webhook address must start with https://."), code="https_required")
 

@@ -417,8 +417,9 @@ def _send(message, now):
         return transport.Outcome(ok=False, error="endpoint switched off"), True
     try:
         validate_webhook_url(endpoint.url)
-    except ValidationError:
-        return transport.Outcome(ok=False, error="endpoint address refused (https required)"), True
+    except ValidationError as exc:
+        reason = "not a public address" if exc.code == "address_not_allowed" else "https required"
+        return transport.Outcome(ok=False, error=f"endpoint address refused ({reason})"), True
     body = webhook_body(message)
     # The timestamp is the wall clock, not the scheduler's `now`: receivers compare it with
     # their own clock to reject replays.
