@@ -224,7 +224,9 @@ def exports_page(request):
             "end": end,
             "query": query,
             "types": exports.ODIHR_TYPES,
-            "records_form": RecordsForm(initial={"start": start, "end": end}, auto_id="records_%s"),
+            "records_form": RecordsForm(initial={"start": start, "end": end}, auto_id="records_%s")
+            if membership_can(request.membership, Capability.MANAGE_INSIGHTS)
+            else None,
         },
     )
 
@@ -243,11 +245,15 @@ class RecordsForm(forms.Form):
         return data
 
 
-@staff_view(Capability.VIEW_INSIGHTS)
+# Not VIEW_INSIGHTS: a row's received time, area, bias and reporter role, matched with a case
+# by its submission time, would tell a partner (a platform's desk, which receives only the
+# public online content) what the reporter's consent kept from it. The place's own team holds
+# every report anyway.
+@staff_view(Capability.MANAGE_INSIGHTS)
 @require_GET
 def exports_records(request):
     """Every report received in the period, one row each, coded fields only, streamed as CSV
-    (flat memory at any size; bench/bench_export.py). Audited."""
+    (flat memory at any size; bench/bench_export.py), for the place's own team. Audited."""
     place = request.place
     start, end = default_period(open_data.today_for(place))
     form = RecordsForm(request.GET or {"start": start, "end": end}, auto_id="records_%s")

@@ -364,3 +364,42 @@ def test_odihr_submission_from_reports(world, client, reports_of_the_hand_built_
         (r["bias_code"], int(r["violent_attacks_against_people"]), int(r["threats"])) for r in got
     ] == [(r.code, r.by_type[0], r.by_type[1]) for r in (*rows, total)]
     assert got[-1]["outside_odihr_scope"] == "3" and got[-1]["total"] == "6"
+
+
+def test_record_level_export_is_for_the_place_team_only(world, client, in_place):
+    """A partner's caseworker — here a platform's desk, which receives only the public online
+    content of a report — could match a row's received time with its case's submission time and
+    learn the area, bias and reporter role the consent kept from it: 403, and the exports page
+    does not offer it. The team's caseworkers have no such need either (they read every case)."""
+    from locus.cases.tests.factories import ONLINE, cases_of, route_to, submit
+    from locus.core.testing.factories import MembershipFactory, OrganisationFactory, UserFactory
+    from locus.core.testing.world import enable_totp
+    from locus.directory.choices import OrganisationType
+    from locus.directory.services import organisation_list_in_place
+
+    place = world.a.place
+    platform = OrganisationFactory(name="Chirp Trust & Safety", type=OrganisationType.COMPANY)
+    with in_place(place):
+        organisation_list_in_place(organisation=platform, place=place)
+    route_to(place, [platform])
+    report = submit(place, ONLINE, area=world.a.areas[0])
+    assert cases_of(report)[platform].decision.level == "content_only"
+    desk = UserFactory()
+    enable_totp(desk)
+    MembershipFactory(user=desk, organisation=platform, role="admin")
+
+    records = reverse("insights_data:export_records", args=[place.slug])
+    page = reverse("insights_data:exports", args=[place.slug])
+    period = {"start": "2020-01-01", "end": "2030-12-31"}
+    for user in (desk, world.a.users["caseworker"]):
+        client.force_login(user)
+        assert client.get(records, period).status_code == 403
+        response = client.get(page)
+        assert response.status_code == 200 and records not in response.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditAction.STATISTICS_EXPORTED).exists()
+    for role in ("analyst", "coordinator", "admin"):
+        client.force_login(world.a.users[role])
+        assert records in client.get(page).content.decode()
+        response = client.get(records, period)
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content).count(b"\n") == 2
