@@ -227,6 +227,9 @@ LIBRARY_VECTORS_RELOAD_SECONDS = int(
 LOCUS_PUBLIC_API_BYPASS = env_bool("LOCUS_PUBLIC_API_BYPASS", True)
 # Staff sessions end after this many seconds without a request.
 LOCUS_STAFF_IDLE_TIMEOUT = int(env("LOCUS_STAFF_IDLE_TIMEOUT", "1800"))
+# A report opened on the follow-up page is closed again after this many seconds without a
+# request (a reporter on a shared device); the cookie also ends with the browser session.
+LOCUS_FOLLOWUP_IDLE_TIMEOUT = int(env("LOCUS_FOLLOWUP_IDLE_TIMEOUT", "3600"))
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -11,8 +11,10 @@ page, so that a later form error never loses them.
 import contextlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -91,6 +93,10 @@ def _code_key(place, reference):
 
 def _followup_key(place):
     return f"reporting.followup.{place.pk}"
+
+
+def _followup_seen_key(place):
+    return f"reporting.followup_seen.{place.pk}"
 
 
 # --- the journey ---------------------------------------------------------------------------
@@ -424,10 +430,32 @@ def _routing_sentences(report):
 WRITE_SCOPE, WRITE_RATE = "followup.write", "30/h"  # messages and additions, per client
 
 
+def _forget_followup(request):
+    request.session.pop(_followup_key(request.place), None)
+    request.session.pop(_followup_seen_key(request.place), None)
+
+
 def _followed_report(request):
+    """The report this browser opened, unless it was left untouched for longer than
+    `LOCUS_FOLLOWUP_IDLE_TIMEOUT` seconds: a reporter on a shared or family device must not
+    leave their report open to the next person (then it is forgotten, and the page says so)."""
     report_id = request.session.get(_followup_key(request.place))
     if report_id is None:
         return None
+    now = int(time.time())
+    seen = request.session.get(_followup_seen_key(request.place))
+    if not isinstance(seen, int) or now - seen > settings.LOCUS_FOLLOWUP_IDLE_TIMEOUT:
+        _forget_followup(request)
+        messages.info(
+            request,
+            _(
+                "For your safety, your report was closed on this device after a while without "
+                "activity. Enter your reference and code to open it again."
+            ),
+        )
+        return None
+    if now - seen >= 30:  # at most every 30 s, so the session is not rewritten on every page
+        request.session[_followup_seen_key(request.place)] = now
     return Report.objects.filter(place=request.place, pk=report_id).first()
 
 
@@ -444,13 +472,13 @@ def _base_url(request):
 def followup(request, place_slug):
     """Open a report with its reference and code, then see its status and the organisations
     handling it, exchange messages with them, add information, change consent."""
-    report = _followed_report(request)
     action = request.POST.get("action", "open") if request.method == "POST" else None
     if action == "close":
-        request.session.pop(_followup_key(request.place), None)
+        _forget_followup(request)
         return _see_other(request.path)
     if action == "open":
         return _open(request)
+    report = _followed_report(request)
     if report is None:
         return render(request, "reporting/followup.html", {"form": forms.FollowUpForm()})
     if selectors.report_is_erased(report):
@@ -485,6 +513,11 @@ def _open(request):
         if report is not None:
             request.session.cycle_key()
             request.session[_followup_key(request.place)] = report.pk
+            request.session[_followup_seen_key(request.place)] = int(time.time())
+            if not request.user.is_authenticated:
+                # For this browser session only: the cookie goes when the browser closes
+                # (a signed-in person's session keeps its own lifetime).
+                request.session.set_expiry(0)
             return _see_other(request.path)
         form.add_error(
             None,

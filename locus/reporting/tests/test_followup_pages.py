@@ -357,3 +357,55 @@ def test_after_erasure_the_case_page_says_why_the_account_is_gone(client, follow
     assert "consent to share is withdrawn" in content
     assert ACCOUNT not in content
     assert not case.is_closed
+
+
+# --- a shared device -----------------------------------------------------------------------
+
+
+def test_an_opened_report_lasts_the_browser_session_and_closes_after_a_pause(
+    client, followed, settings
+):
+    """A reporter on a shared or family device: the session cookie ends with the browser (no
+    expiry date), and a report left untouched for LOCUS_FOLLOWUP_IDLE_TIMEOUT is closed, with
+    a notice — the next person at the device sees the form, not the report."""
+    settings.LOCUS_FOLLOWUP_IDLE_TIMEOUT = 600
+    response = client.post(
+        url(followed.place),
+        {"reference": followed.report.reference, "code": followed.code, "action": "open"},
+    )
+    assert response.status_code == 303
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie.value and not cookie["expires"] and not cookie["max-age"]
+    page = client.get(url(followed.place))
+    assert followed.report.reference in page.content.decode()
+    assert 'name="code"' not in page.content.decode()
+
+    key = f"reporting.followup_seen.{followed.place.pk}"
+    session = client.session
+    session[key] -= 601
+    session.save()
+    for name in ("followup_copy", "followup_copy_download", "followup_erase"):
+        response = client.get(url(followed.place, name))
+        assert response.status_code == 303 and response["Location"] == url(followed.place)
+    page = client.get(url(followed.place))
+    content = page.content.decode()
+    assert page.status_code == 200 and 'name="code"' in content
+    assert ACCOUNT not in content and "For your safety" in content
+    # Forgotten for good: a message posted now reaches nobody.
+    response = client.post(url(followed.place), {"action": "message", "thread": "1"})
+    assert 'name="code"' in response.content.decode()
+    assert key not in client.session and f"reporting.followup.{followed.place.pk}" not in (
+        client.session
+    )
+
+
+def test_a_report_in_use_stays_open(client, followed, settings):
+    settings.LOCUS_FOLLOWUP_IDLE_TIMEOUT = 600
+    open_report(client, followed)
+    key = f"reporting.followup_seen.{followed.place.pk}"
+    for _ in range(3):
+        session = client.session
+        session[key] -= 500  # each request within the timeout of the one before
+        session.save()
+        page = client.get(url(followed.place))
+        assert 'name="code"' not in page.content.decode()
