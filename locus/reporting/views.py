@@ -389,6 +389,10 @@ def _remember_receipt(request, place, reference, code):
     receipts = [r for r in request.session.get(_receipts_key(place), []) if r != reference]
     request.session[_receipts_key(place)] = [*receipts, reference][-MAX_RECEIPTS_IN_SESSION:]
     request.session[_code_key(place, reference)] = code
+    if not request.user.is_authenticated:
+        # The receipt (who received the report, and why) is for this browser session only:
+        # on a shared device the cookie goes when the browser closes, not hours later.
+        request.session.set_expiry(0)
 
 
 @never_cache

@@ -262,6 +262,16 @@ def test_the_code_is_shown_on_the_first_receipt_only(client, world, in_place):
     assert "was shown once" in second.content.decode()
 
 
+def test_the_receipt_lasts_the_browser_session_only(client, world, settings):
+    """On a shared device the receipt (who received the report, and why) must not be there for
+    the next person after the browser is closed: the session cookie has no expiry date."""
+    place = world.a.place
+    sent = post(client, place, walk_to_check(client, place, world.a.areas[0]), action="send")
+    cookie = sent.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie.value and not cookie["expires"] and not cookie["max-age"]
+    assert client.get(sent["Location"]).status_code == 200
+
+
 def test_a_receipt_is_only_for_the_browser_that_sent_the_report(client, world):
     place = world.a.place
     sent = post(client, place, walk_to_check(client, place, world.a.areas[0]), action="send")
