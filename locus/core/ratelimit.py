@@ -175,6 +175,17 @@ def _configured_rate(scope, default):
         return parse_rate(default) if default is not None else None
 
 
+def rate_check(request, scope, default):
+    """Count one request of the client in `scope` at its configured rate (`default` unless
+    `settings.LOCUS_RATE_LIMITS` overrides it; None there: no limit). For a limit that is not
+    a whole view, e.g. per uploaded file; returns a `Decision`."""
+    rate = _configured_rate(scope, default)
+    if rate is None:
+        return Decision(allowed=True)
+    count, period = rate
+    return rate_limit(request, scope=scope, limit=count, period=period)
+
+
 def too_many_requests(request, retry_after, *, json=None):
     """429 with `Retry-After`: the API's error shape for API requests, a page otherwise."""
     if json is None:
@@ -211,12 +222,9 @@ def rate_limited(scope, limit, *, methods=None, json=None):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if methods is None or request.method in methods:
-                rate = _configured_rate(scope, limit)
-                if rate is not None:
-                    count, period = rate
-                    decision = rate_limit(request, scope=scope, limit=count, period=period)
-                    if not decision.allowed:
-                        return too_many_requests(request, decision.retry_after, json=json)
+                decision = rate_check(request, scope, limit)
+                if not decision.allowed:
+                    return too_many_requests(request, decision.retry_after, json=json)
             return view(request, *args, **kwargs)
 
         return wrapper

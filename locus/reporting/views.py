@@ -36,7 +36,7 @@ from locus.core.idempotency import (
     inline_form_claim,
     wait_while_in_flight,
 )
-from locus.core.ratelimit import rate_limited, too_many_requests
+from locus.core.ratelimit import rate_check, rate_limited, too_many_requests
 
 from . import forms, references, selectors, services
 from .choices import ConsentLevel
@@ -75,6 +75,8 @@ SERVICE_FIELDS = {
     "contact_email": (5, "contact_email"),
 }
 MAX_RECEIPTS_IN_SESSION = 10
+# Files staged on the report form, per client: ten reports of ten files an hour.
+STAGE_SCOPE, STAGE_RATE = "evidence.stage", "100/h"
 
 
 def _see_other(url):
@@ -191,9 +193,20 @@ class Journey:
         return self._staged
 
     def stage_uploads(self):
-        """Stage every file sent with this page; returns the refusals, one message per file."""
+        """Stage every file sent with this page; returns the refusals, one message per file.
+        Files are stored before any report exists, so they are counted per client
+        (`evidence.stage`): anonymous uploads cannot fill the disk."""
         refusals = []
         for uploaded in self.request.FILES.getlist("who-files"):
+            if not rate_check(self.request, STAGE_SCOPE, STAGE_RATE).allowed:
+                refusals.append(
+                    _(
+                        "%(name)s: too many files were sent from your connection in the last "
+                        "hour. Send your report without it, or try again later."
+                    )
+                    % {"name": uploaded.name}
+                )
+                continue
             try:
                 services.evidence_stage(
                     place=self.place, uploaded=uploaded, staged_token=self.staged_token

@@ -189,6 +189,35 @@ def test_a_refused_file_is_named_next_to_the_files_field_and_the_rest_is_kept(cl
     assert ACCOUNT.split("\n")[0] in content
 
 
+def test_files_staged_before_sending_are_limited_per_client(client, world, in_place, settings):
+    """Staged files are stored before any report exists: without a limit per client, anyone
+    could fill the disk with uploads and never send. Past the limit a file is refused next to
+    the files field, and the account, the choices and the files already staged are kept."""
+    settings.LOCUS_RATE_LIMITS = {**settings.LOCUS_RATE_LIMITS, "evidence.stage": "2/h"}
+    place = world.a.place
+    page = post(client, place, client.get(report_url(place)), WHAT)
+    page = post(client, place, page, {"where-setting": "street"})
+    files = [text_file("one.txt"), text_file("two.txt"), text_file("three.txt")]
+
+    page = post(client, place, page, WHO, files=files)
+
+    assert page.status_code == 422
+    content = page.content.decode()
+    assert "three.txt: too many files were sent from your connection" in content
+    assert "one.txt" in content and "two.txt" in content
+    assert ACCOUNT.split("\n")[0] in content
+    with in_place(place):
+        assert sorted(Evidence.objects.values_list("original_name", flat=True)) == [
+            "one.txt",
+            "two.txt",
+        ]
+    # Another journey from the same client is refused too; the staged files can still be sent.
+    page = post(client, place, page, WHO, files=[text_file("four.txt")])
+    assert page.status_code == 422 and "four.txt: too many files" in page.content.decode()
+    page = post(client, place, page, WHO)
+    assert b"Step 4 of 6" in page.content
+
+
 def test_a_staged_file_can_be_removed(client, world, in_place):
     place = world.a.place
     page = post(client, place, client.get(report_url(place)), WHAT)
