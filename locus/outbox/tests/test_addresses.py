@@ -142,9 +142,14 @@ def test_a_host_name_resolving_to_loopback_is_never_connected_to(
     assert outcome.ok and len(receiver.requests) == 1
 
 
-def test_an_address_in_the_url_is_checked_when_connecting_too(production, receivers):
+@pytest.mark.parametrize("host", ["127.0.0.1", "2130706433", "0x7f.1", "localhost"])
+def test_an_address_in_the_url_is_checked_when_connecting_too(production, receivers, host):
+    """Also in the spellings the resolver understands but an address parser does not (a
+    decimal or hexadecimal 127.0.0.1), which the check when saving cannot recognise."""
     receiver = receivers()
-    outcome = transport.post_json(url=f"{receiver.url}", body=b"{}", headers={})
+    outcome = transport.post_json(
+        url=f"http://{host}:{receiver.port}/hooks", body=b"{}", headers={}
+    )
     assert not outcome.ok and "AddressNotAllowed" in outcome.error
     assert receiver.requests == []
 
