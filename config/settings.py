@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "locus.core.middleware.PermissionsPolicyMiddleware",
+    "locus.core.middleware.PrivateNoStoreMiddleware",
     "locus.accounts.middleware.StaffIdleTimeoutMiddleware",
     "locus.core.middleware.PlaceMiddleware",
 ]

@@ -91,3 +91,42 @@ def test_error_pages_use_the_layout(world, client):
     assert response.status_code == 404
     assert b"Page not found" in response.content
     assert b"skip-link" in response.content
+
+
+def test_nothing_shown_to_a_signed_in_person_is_kept_in_the_browser_cache(world, client, in_place):
+    """ASVS V14.3.2: a case page (a reporter's account), the API's answers and a new token's
+    secret must not stay in the browser's cache after sign-out or the idle timeout."""
+    from django.urls import reverse
+
+    from locus.accounts.services import token_create
+    from locus.cases.tests.factories import team_case
+
+    case = team_case(world.a)
+    caseworker = world.a.users["caseworker"]
+    client.force_login(caseworker)
+    pages = [
+        reverse("cases:detail", args=["alpha", case.pk]),
+        reverse("cases:inbox", args=["alpha"]),
+        reverse("accounts:tokens", args=["alpha"]),
+        "/alpha/",  # a public page, seen signed in
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    response = client.post(reverse("accounts:tokens", args=["alpha"]), {"name": "laptop"})
+    assert "no-store" in response["Cache-Control"]
+    client.logout()
+    _token, secret = token_create(membership=world.a.memberships["caseworker"], name="api")
+    response = client.get(
+        f"/api/v1/places/alpha/cases/{case.pk}", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    # Anonymous visitors' public pages are left to their own caching.
+    assert not client.get("/alpha/").has_header("Cache-Control")
+    # A view that chose its own caching keeps it (an evidence file: private, no-store).
+    client.force_login(caseworker)
+    with in_place(world.a.place):
+        evidence = case.report.evidence.get()
+    response = client.get(reverse("cases:evidence", args=["alpha", case.pk, evidence.pk]))
+    assert response["Cache-Control"] == "private, no-store"

@@ -9,7 +9,7 @@ from django.contrib.sessions import middleware as sessions_middleware
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
@@ -159,6 +159,32 @@ def _use_place_language(request, place):
         return
     translation.activate(place.default_language)
     request.LANGUAGE_CODE = translation.get_language()
+
+
+class PrivateNoStoreMiddleware:
+    """Nothing shown to a signed-in person is kept by the browser or a cache in between: case
+    pages with a reporter's account, the API's answers (token or session), a new token's secret
+    or MFA recovery codes would otherwise stay in the browser's cache and history after sign-out
+    or the idle timeout (OWASP ASVS 5.0, V14.3.2). A response that chose its own
+    `Cache-Control` keeps it; anonymous visitors' pages are untouched (the reporter's pages
+    say `no-store` themselves)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # Signed in: a session cookie or an API token. Without either the user is not looked at
+        # (that would read the session and add `Vary: Cookie` to anonymous answers).
+        signed_in = getattr(request, "api_token", None) is not None or (
+            settings.SESSION_COOKIE_NAME in request.COOKIES
+            and getattr(request, "user", None) is not None
+            and request.user.is_authenticated
+        )
+        if signed_in and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
+        return response
 
 
 class PermissionsPolicyMiddleware:
