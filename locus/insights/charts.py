@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils.formats import number_format
+
 WIDTH = 760
 HEIGHT = 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 14, 38
@@ -166,4 +168,5 @@ def time_chart(
 
 
 def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+    """An axis label in the reader's language: "2,5" in French, German and Swedish."""
+    return number_format(int(value)) if float(value).is_integer() else number_format(value, 1)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from scipy import stats
 
 from locus.reporting.models import Report
@@ -188,7 +189,11 @@ def nice_ticks(low, high, count=5):
 
 
 def _label(value):
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.4g}"
+    """An axis label in the reader's language (grouped thousands, decimal comma or point)."""
+    if abs(value) >= 100:
+        return number_format(round(value), force_grouping=True)
+    text = f"{value:.4g}"
+    return text if "e" in text else number_format(float(text))
 
 
 def scatter_chart(pairs):

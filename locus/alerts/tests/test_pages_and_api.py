@@ -13,6 +13,7 @@ from locus.alerts.models import Alarm, AlertSubscription
 from locus.core.choices import AuditAction
 from locus.core.errors import PermissionDenied, ValidationFailed
 from locus.core.models import AuditEvent
+from locus.core.testing.markup import unreadable_svg_numbers
 
 API = "/api/v1/places/alpha"
 
@@ -277,6 +278,12 @@ def test_the_alarm_page_shows_its_series(world, client, in_place):
     text = response.content.decode()
     assert text.count("<rect") == 35 and 'role="img"' in text and "<caption>" in text
     assert "Close this alarm" not in text  # a caseworker cannot close
+    assert not unreadable_svg_numbers(text)
+    for language in ("fr", "de", "sv"):  # decimal commas stay out of the chart's geometry
+        client.cookies["django_language"] = language
+        text = client.get(url("alerts:detail", world.a, alarm_id=alarm.pk)).content.decode()
+        assert text.count("<rect") == 35 and not unreadable_svg_numbers(text), language
+    client.cookies["django_language"] = "en"
     other = url("alerts:detail", world.a, alarm_id=make_alarms(world.b, in_place, 1)[0].pk)
     assert client.get(other).status_code == 404
 

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from locus.core.models import AuditEvent
 from locus.core.tenancy import place_scope
+from locus.core.testing.markup import unreadable_svg_numbers
 
 from ..models import Partnership, Service
 from .factories import listed_organisation, make_service, member_of
@@ -168,6 +169,10 @@ def test_network_page(world, directory, client):
     assert page.status_code == 200
     assert page.content.count(b"<line ") == 2
     assert b"Refers people to" in page.content
+    client.cookies["django_language"] = "de"  # decimal commas stay out of the drawing
+    html = client.get(url("network", world.a)).content.decode()
+    assert html.count("<line ") == 2 and html.count("<circle") >= 2
+    assert not unreadable_svg_numbers(html)
 
 
 def test_public_directory_needs_no_login_and_filters(world, directory, client):

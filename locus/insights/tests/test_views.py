@@ -10,6 +10,7 @@ from django.utils import timezone
 from locus.cases.choices import CaseOutcome, CaseStatus
 from locus.core.choices import AuditAction
 from locus.core.models import AuditEvent
+from locus.core.testing.markup import unreadable_svg_numbers
 from locus.insights.models import Annotation
 from locus.insights.selectors import PROVISIONAL_DAYS
 
@@ -61,6 +62,20 @@ def test_dashboard_shows_counts_rates_map_and_tables(world, in_place, client_for
     # The most recent months are provisional and say so.
     assert data.provisional[-1] is True and data.provisional[0] is False
     assert "provisional" in html
+    assert not unreadable_svg_numbers(html)
+
+
+@pytest.mark.parametrize("language", ["fr", "de", "sv"])
+def test_dashboard_charts_are_drawn_in_every_language(world, in_place, client_for, language):
+    """Coordinates stay plain numbers where the language writes decimals with a comma."""
+    _fill(world, in_place, 12)
+    client = client_for(world.a.users["analyst"])
+    client.cookies["django_language"] = language
+    html = client.get(_url(world.a.place)).content.decode()
+    assert html.count('class="bar') >= 12 and "<path" in html
+    assert not unreadable_svg_numbers(html)
+    html = client.get(_url(world.a.place, "insights:service")).content.decode()
+    assert "<svg" in html and not unreadable_svg_numbers(html)
 
 
 def test_filters_narrow_the_figures(world, in_place, client_for):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from locus.core.choices import AuditAction
 from locus.core.models import AuditEvent, Job
+from locus.core.testing.markup import unreadable_svg_numbers
 from locus.places import indicator_selectors, indicator_services, indicators
 from locus.places.models import AreaIndicator
 
@@ -282,6 +283,13 @@ def test_the_context_page_shows_rates_correlation_and_a_chart(world, client, in_
     assert text.count("<circle") == 4 and 'role="img"' in text
     assert "<caption>" in text  # the accessible table beside the chart
     assert 'style="' not in text  # strict CSP: no inline styles
+    assert not unreadable_svg_numbers(text)
+    # In Swedish (decimal comma) the chart is still drawn, and its axis reads the Swedish way.
+    client.cookies["django_language"] = "sv"
+    text = client.get(reverse("indicators:context", kwargs={"place_slug": "alpha"})).content
+    text = text.decode()
+    assert text.count("<circle") == 4 and not unreadable_svg_numbers(text)
+    assert re.search(r">\d+,\d+</text>", text)  # a tick label such as "0,5"
 
 
 def test_the_context_page_without_indicators(world, client):
