@@ -188,7 +188,13 @@ def test_the_portfolio_team_reads_a_charitys_report(world, client):
     client.force_login(world.a.users["analyst"])
     body = client.get("/alpha/programmes/portfolio/").content.decode()
     assert "Charity programme" in body and "/alpha/insights/" in body
-    assert "/alpha/directory/coverage/" in body
+    # Only links the reader may follow: the directory's coverage is for its managers.
+    assert "/alpha/directory/coverage/" not in body
+    assert client.get("/alpha/directory/coverage/").status_code == 403
+    client.force_login(world.a.users["coordinator"])
+    body = client.get("/alpha/programmes/portfolio/").content.decode()
+    assert "/alpha/insights/" in body and "/alpha/directory/coverage/" in body
+    client.force_login(world.a.users["analyst"])
     assert client.get(f"/alpha/programmes/{p.pk}/periods/{q.pk}/report/").status_code == 200
     # Read only: the analyst cannot edit it.
     assert client.get(f"/alpha/programmes/{p.pk}/edit/").status_code == 403
