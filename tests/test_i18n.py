@@ -73,3 +73,27 @@ def test_place_pages_default_to_the_place_language(world, client):
     # …and an explicit choice wins over both.
     client.cookies["django_language"] = "de"
     assert b'lang="de"' in client.get("/beta/", HTTP_ACCEPT_LANGUAGE="fr").content
+
+
+@pytest.mark.parametrize("lang", ["en", *LANGUAGES])
+def test_the_empty_choice_of_a_select_is_in_the_readers_language(lang):
+    """Django 6.1's "- Select an option -" (a model field's blank choice, a model choice field
+    without its own empty label) reads in every language of Locus."""
+    from django import forms
+    from django.db import models
+    from django.utils import translation
+
+    from locus.directory.models import Organisation
+
+    with translation.override(lang):
+        field = models.CharField(choices=[("a", "A")], blank=True).formfield()
+        blank = str(field.choices[0][1])
+        model_blank = str(forms.ModelChoiceField(queryset=Organisation.objects.none()).empty_label)
+    assert blank == model_blank
+    assert blank == (
+        "- Select an option -"
+        if lang == "en"
+        else _catalog(lang).find("- Select an option -").msgstr
+    )
+    if lang != "en":
+        assert blank != "- Select an option -"

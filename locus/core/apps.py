@@ -6,4 +6,11 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self):
+        from django.db.models import fields
+        from django.utils.translation import gettext_lazy as _
+
         from . import signals  # noqa: F401
+
+        # The empty choice of a select (Django 6.1's hook for it): Django has no German or
+        # Swedish for it yet, so Locus's own catalogues carry it.
+        fields.BLANK_CHOICE_LABEL = _("- Select an option -")

@@ -93,7 +93,9 @@ class ServiceForm(forms.ModelForm):
 
 class PartnershipForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind of partnership"), choices=PartnershipKind.choices)
-    target = forms.ModelChoiceField(label=_("Partner organisation"), queryset=None)
+    target = forms.ModelChoiceField(
+        label=_("Partner organisation"), queryset=None, empty_label=_("Choose an organisation")
+    )
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
 
     def __init__(self, *args, place, source, **kwargs):
