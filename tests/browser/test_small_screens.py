@@ -1,0 +1,91 @@
+"""Pages on a phone (390 px wide), in German (long words): nothing widens the page beyond the
+screen (wide tables scroll on their own), and every text field is a full, tappable field."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from .conftest import submit
+from .test_every_page import log_in
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.django_db(transaction=True),
+]
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def world(transactional_db):
+    from locus.core.testing.world import build_world
+
+    return build_world()
+
+
+def page_overflow(page):
+    """How far the page reaches beyond the screen, in CSS pixels (0: it fits)."""
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def on_phone_in_german(page, live_server):
+    page.set_viewport_size(PHONE)
+    page.context.add_cookies([{"name": "django_language", "value": "de", "url": live_server.url}])
+
+
+def test_the_report_form_fits_a_phone(page, world, live_server):
+    on_phone_in_german(page, live_server)
+    page.goto("/alpha/report/")
+    assert page_overflow(page) == 0
+    page.locator("input[name$=incident_type]").nth(1).check()
+    submit(page.locator(".journey-buttons button[value=next]"))
+    # Step 2: the platform list's longest German option no longer widens its fieldset.
+    assert page.locator("select[name$=platform]").is_visible()
+    assert page_overflow(page) == 0
+    page.locator("input[name$=setting]").first.check()
+    submit(page.locator(".journey-buttons button[value=next]"))
+    page.locator("input[name$=bias]").first.check()
+    page.locator("textarea").first.fill("Beschimpfungen an der Haltestelle.")
+    submit(page.locator(".journey-buttons button[value=next]"))
+    page.locator("input[name$=reporter_role]").first.check()
+    submit(page.locator(".journey-buttons button[value=next]"))
+    # Step 5: the phone number is a field like the e-mail address above it, not a sliver.
+    email = page.locator("input[type=email]").bounding_box()
+    phone = page.locator("input[type=tel]").bounding_box()
+    assert phone["height"] >= 24 and phone["height"] == pytest.approx(email["height"], abs=1)
+    assert phone["width"] == pytest.approx(email["width"], abs=1)
+    assert page_overflow(page) == 0
+
+
+def test_staff_tables_scroll_inside_the_page_on_a_phone(page, world, live_server):
+    from locus.core.tenancy import place_scope
+    from locus.insights.tests.helpers import add_case, add_report
+
+    a = world.a
+    today = timezone.localdate()
+    with place_scope(a.place):
+        for i in range(6):
+            report = add_report(a.place, today - timedelta(days=3 * i), area=a.areas[i % 2])
+            add_case(report, a.organisation)
+    log_in(page, a.users["coordinator"], live_server)
+    on_phone_in_german(page, live_server)
+    for path in (
+        "/alpha/staff/cases/",
+        "/alpha/insights/",
+        "/alpha/insights/service/",
+        "/alpha/insights/alerts/",
+        "/alpha/directory/",
+        "/alpha/programmes/portfolio/",
+        "/library/map/",
+    ):
+        response = page.goto(path)
+        assert response.status == 200, path
+        assert page_overflow(page) == 0, path
+    # The inbox's table is wider than the phone: it scrolls in its own box.
+    page.goto("/alpha/staff/cases/")
+    box = page.locator(".table-scroll").first
+    assert box.evaluate("e => e.scrollWidth > e.clientWidth")
