@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from locus.accounts.decorators import staff_view
 from locus.accounts.policies import Capability, membership_can
+from locus.core.dates import short_date, short_day_month, short_month_year
 from locus.core.errors import ApplicationError
 
 from . import charts, selectors, services
@@ -32,10 +33,10 @@ _label = selectors.code_label
 def period_label(grain, period, *, short=False):
     """ "Feb 2026" / "February 2026" for a month; "23 Feb" / "week of 23 Feb 2026" for a week."""
     if grain == Grain.MONTH:
-        return date_format(period, "M Y" if short else "F Y")
+        return short_month_year(period) if short else date_format(period, "YEAR_MONTH_FORMAT")
     if short:
-        return date_format(period, "j M")
-    return _("week of %(day)s") % {"day": date_format(period, "j M Y")}
+        return short_day_month(period)
+    return _("week of %(day)s") % {"day": short_date(period)}
 
 
 def _annotation_marks(annotations):

@@ -6,9 +6,12 @@ and its text is the same as the table's."""
 import textwrap
 from decimal import Decimal
 
+from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+
+from locus.core.dates import short_month_year
 
 BOX_W, BOX_GAP, COL_GAP, LINE_H, PAD = 176, 10, 34, 15, 8
 WRAP = 24
@@ -90,10 +93,11 @@ def toc_svg(programme, *, title_id="toc-title"):
 
 
 def _fmt(value):
+    """A figure written in the reader's language ("62,50" in French, German and Swedish)."""
     if value is None:
         return "—"
     value = Decimal(value)
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.2f}"
+    return number_format(int(value)) if value == value.to_integral() else number_format(value, 2)
 
 
 def progress_svg(indicator, results, *, title_id):
@@ -127,7 +131,10 @@ def progress_svg(indicator, results, *, title_id):
             parts.append(_text(round(x, 1), top_y - 4, [_fmt(result.value)], "chart-value"))
         parts.append(
             _text(
-                round(x, 1), height - bottom + 16, [f"{result.period.start:%b %Y}"], "chart-label"
+                round(x, 1),
+                height - bottom + 16,
+                [short_month_year(result.period.start)],
+                "chart-label",
             )
         )
     if indicator.target is not None:

@@ -6,11 +6,13 @@ from datetime import date
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
+from django.utils import translation
 
 from locus.accounts.services import token_create
 from locus.alerts import services
 from locus.alerts.models import Alarm, AlertSubscription
 from locus.core.choices import AuditAction
+from locus.core.dates import short_date
 from locus.core.errors import PermissionDenied, ValidationFailed
 from locus.core.models import AuditEvent
 from locus.core.testing.markup import unreadable_svg_numbers
@@ -283,6 +285,8 @@ def test_the_alarm_page_shows_its_series(world, client, in_place):
         client.cookies["django_language"] = language
         text = client.get(url("alerts:detail", world.a, alarm_id=alarm.pk)).content.decode()
         assert text.count("<rect") == 35 and not unreadable_svg_numbers(text), language
+        with translation.override(language):  # weeks named the language's way ("2 mars 2026")
+            assert short_date(alarm.week) in text, language
     client.cookies["django_language"] = "en"
     other = url("alerts:detail", world.a, alarm_id=make_alarms(world.b, in_place, 1)[0].pk)
     assert client.get(other).status_code == 404

@@ -1,9 +1,13 @@
+from datetime import date
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from locus.core.tenancy import place_scope
 from locus.core.testing.factories import MembershipFactory, OrganisationFactory, UserFactory
+from locus.core.testing.markup import unreadable_svg_numbers
 from locus.core.testing.world import enable_totp
 from locus.directory.services import organisation_list_in_place
 from locus.programmes.models import EvidenceFile, Programme, SurveyResponse
@@ -370,3 +374,25 @@ def test_api_create_programme(world, client):
             "/api/v1/places/alpha/programmes", bad, content_type="application/json", headers=headers
         )
         assert response.status_code == 422 and field in response.json()["fields"], response.json()
+
+
+def test_progress_chart_speaks_the_readers_language():
+    """Month names and decimals of the progress chart follow the language (PDF and page)."""
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from locus.programmes.charts import progress_svg
+
+    indicator = SimpleNamespace(title="Trust", target=Decimal("80"), baseline=Decimal("40"))
+    results = [
+        SimpleNamespace(value=Decimal("62.5"), period=SimpleNamespace(start=date(2026, 7, 1))),
+        SimpleNamespace(value=None, period=SimpleNamespace(start=date(2026, 10, 1))),
+    ]
+    with translation.override("en"):
+        svg = progress_svg(indicator, results, title_id="c")
+    assert ">Jul 2026<" in svg and ">62.50<" in svg and ">target 80<" in svg
+    with translation.override("fr"):
+        svg = progress_svg(indicator, results, title_id="c")
+    assert ">juil. 2026<" in svg and ">oct. 2026<" in svg and ">62,50<" in svg
+    assert 'x="' in svg and not unreadable_svg_numbers(svg)
