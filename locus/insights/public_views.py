@@ -11,6 +11,7 @@ from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
@@ -34,12 +35,17 @@ def _language():
 # --- public open data ------------------------------------------------------------------------
 
 
+def _month_choices(months):
+    """Newest first; the value stays "2026-10" (links, API), the reader sees "October 2026"."""
+    return [(m.label, date_format(m.month, "YEAR_MONTH_FORMAT")) for m in reversed(months)]
+
+
 class MonthForm(forms.Form):
     month = forms.ChoiceField(label=_("Month"), required=False)
 
     def __init__(self, *args, months=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["month"].choices = [(m.label, m.label) for m in reversed(months)]
+        self.fields["month"].choices = _month_choices(months)
 
 
 def _month_page(request, data, template, extra):
@@ -300,7 +306,7 @@ class NetworkExportForm(forms.Form):
         self.fields["scheme"].choices = [
             (name, t.scheme(name).label(language)) for name in exports.SCHEMES
         ]
-        self.fields["month"].choices = [(m.label, m.label) for m in reversed(months)]
+        self.fields["month"].choices = _month_choices(months)
 
 
 @require_GET

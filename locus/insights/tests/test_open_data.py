@@ -275,8 +275,13 @@ def test_public_page_without_login(world, client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "fewer than 10" in html and "hidden to protect other figures" in html
-    assert 'scope="row"' in html and "<caption" in html and "2025-03" in html
+    assert 'scope="row"' in html and "<caption" in html and "March 2025" in html
+    assert '<option value="2025-03" selected>March 2025</option>' in html
     assert "<script>" not in html and "style=" not in html
+    client.cookies["django_language"] = "fr"  # the month is named, not "2025-03"
+    html = client.get(url, {"month": "2025-03"}).content.decode()
+    assert '<option value="2025-03" selected>mars 2025</option>' in html
+    assert "à Alphaville, mars 2025, par" in html
 
 
 def test_bad_month_is_refused_next_to_the_field(world, client):
