@@ -1,5 +1,6 @@
-"""Pages on a phone (390 px wide), in German (long words): nothing widens the page beyond the
-screen (wide tables scroll on their own), and every text field is a full, tappable field."""
+"""Layout as people see it. On a phone (390 px wide), in German (long words): nothing widens the
+page beyond the screen (wide tables scroll on their own), and every text field is a full,
+tappable field. In staff forms, a check box has its label beside it, as in the report form."""
 
 from datetime import timedelta
 
@@ -89,3 +90,17 @@ def test_staff_tables_scroll_inside_the_page_on_a_phone(page, world, live_server
     page.goto("/alpha/staff/cases/")
     box = page.locator(".table-scroll").first
     assert box.evaluate("e => e.scrollWidth > e.clientWidth")
+
+
+def test_a_check_box_in_a_staff_form_has_its_label_beside_it(page, world, live_server):
+    """The shared field template's check boxes, outside the report journey's own stylesheet."""
+    log_in(page, world.a.users["coordinator"], live_server)
+    page.goto("/alpha/staff/routing/new/")
+    box = page.get_by_label("Fallback rule")
+    label = page.locator(f"label[for='{box.get_attribute('id')}']")
+    b, t = box.bounding_box(), label.bounding_box()
+    assert t["x"] > b["x"] + b["width"]  # to the right of the box…
+    assert t["y"] < b["y"] + b["height"]  # …on the same line, not below it
+    assert label.evaluate("e => getComputedStyle(e).fontWeight") == "400"
+    help_text = page.locator(".choice-help").first
+    assert help_text.evaluate("e => getComputedStyle(e).fontSize") == "14.4px"
