@@ -15,6 +15,7 @@ from locus.core.dates import short_month_year
 
 BOX_W, BOX_GAP, COL_GAP, LINE_H, PAD = 176, 10, 34, 15, 8
 WRAP = 24
+HEADING_WRAP = 21  # the column headings are bold: fewer characters fit a box's width
 
 
 def _wrap(text, width=WRAP, max_lines=6):
@@ -60,10 +61,14 @@ def toc_svg(programme, *, title_id="toc-title"):
         parts.append(_text(2 * PAD, y0 + PAD + 11 + LINE_H, lines, "toc-item"))
         y0 += height + 2 * BOX_GAP
     column_bottoms = []
-    for index, (heading, items) in enumerate(columns):
+    # Headings wrap ("Langfristige Wirkung (Impact)" is wider than a box); the boxes of every
+    # column start below the tallest heading.
+    headings = [_wrap(heading, width=HEADING_WRAP, max_lines=3) for heading, _items in columns]
+    boxes_top = y0 + max(len(lines) for lines in headings) * LINE_H + BOX_GAP
+    for index, (_heading, items) in enumerate(columns):
         x = PAD + index * (BOX_W + COL_GAP)
-        parts.append(_text(x, y0 + 12, [heading], "toc-heading"))
-        y = y0 + LINE_H + BOX_GAP
+        parts.append(_text(x, y0 + 12, headings[index], "toc-heading"))
+        y = boxes_top
         for item in items or ["—"]:
             lines = _wrap(item)
             height = len(lines) * LINE_H + 2 * PAD
@@ -74,7 +79,7 @@ def toc_svg(programme, *, title_id="toc-title"):
             parts.append(_text(x + PAD, y + PAD + 11, lines, "toc-item"))
             y += height + BOX_GAP
         column_bottoms.append(y)
-    mid = y0 + LINE_H + BOX_GAP + 20
+    mid = boxes_top + 20
     for index in range(len(columns) - 1):
         x1 = PAD + index * (BOX_W + COL_GAP) + BOX_W + 3
         x2 = x1 + COL_GAP - 6

@@ -11,6 +11,7 @@ from django.core.files.storage import storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from locus.core.dates import short_date
 from locus.core.tenancy import TenantModel
 
 from .choices import (
@@ -203,7 +204,8 @@ class ReportingPeriod(TenantModel):
         ]
 
     def __str__(self):
-        return f"{self.start:%Y-%m-%d} – {self.end:%Y-%m-%d}"
+        """ "1 Jan 2026 – 31 Mar 2026", in the reader's language (headings, reports, tables)."""
+        return f"{short_date(self.start)} – {short_date(self.end)}"
 
 
 class Result(TenantModel):

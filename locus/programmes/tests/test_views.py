@@ -396,3 +396,39 @@ def test_progress_chart_speaks_the_readers_language():
         svg = progress_svg(indicator, results, title_id="c")
     assert ">juil. 2026<" in svg and ">oct. 2026<" in svg and ">62,50<" in svg
     assert 'x="' in svg and not unreadable_svg_numbers(svg)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de", "sv"])
+def test_theory_of_change_headings_fit_their_column(world, language):
+    """A heading wider than its column ("Langfristige Wirkung (Impact)") wraps instead of running
+    into the next column or off the drawing."""
+    import re
+
+    from django.utils import translation
+
+    from locus.programmes.charts import BOX_W, HEADING_WRAP, toc_columns, toc_svg
+
+    p = programme(world.a, title="Bridges")
+    with translation.override(language):
+        svg = toc_svg(p)
+        headings = [heading for heading, _items in toc_columns(p)]
+    drawn = re.findall(r'<text class="toc-heading"[^>]*>(.*?)</text>', svg)
+    lines = [re.findall(r"<tspan[^>]*>([^<]*)</tspan>", text) for text in drawn]
+    assert all(len(line) <= HEADING_WRAP for group in lines for line in group)
+    assert [" ".join(group) for group in lines[-len(headings) :]] == headings
+    assert HEADING_WRAP * 8 <= BOX_W  # about 8 px a bold 13 px character
+    assert not unreadable_svg_numbers(svg)
+
+
+def test_a_period_is_named_with_dates_in_the_readers_language(world):
+    from django.utils import translation
+
+    from .factories import period
+
+    q = period(programme(world.a))
+    with translation.override("en"):
+        assert str(q) == "1 Jan 2026 – 31 Mar 2026"
+    with translation.override("fr"):
+        assert str(q) == "1 jan. 2026 – 31 mars 2026"
+    with translation.override("de"):
+        assert str(q) == "1. Jan. 2026 – 31. März 2026"
