@@ -125,6 +125,22 @@ def test_comparisons(world, in_place, client_for):
     assert total.change_previous == -50.0 and total.change_last_year == -75.0
 
 
+def test_changes_are_written_in_the_readers_language(world, in_place, client_for):
+    place = world.a.place
+    with in_place(place):
+        for _ in range(6):
+            add_report(place, date(2026, 2, 10))
+        for _ in range(7):
+            add_report(place, date(2026, 3, 10))
+    client = client_for(world.a.users["analyst"])
+    query = {"start": "2026-03-01", "end": "2026-03-31"}
+    html = client.get(_url(place), query).content.decode()
+    assert "(+16.7 %)" in html  # 7 against 6
+    client.cookies["django_language"] = "sv"
+    html = client.get(_url(place), query).content.decode()
+    assert "(+16,7 %)" in html and "16.7" not in html
+
+
 def test_the_dashboard_query_budget_does_not_grow_with_data(
     world, in_place, client_for, django_assert_max_num_queries
 ):
