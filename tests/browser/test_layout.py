@@ -104,3 +104,15 @@ def test_a_check_box_in_a_staff_form_has_its_label_beside_it(page, world, live_s
     assert label.evaluate("e => getComputedStyle(e).fontWeight") == "400"
     help_text = page.locator(".choice-help").first
     assert help_text.evaluate("e => getComputedStyle(e).fontSize") == "14.4px"
+
+
+def test_the_quick_exit_bar_never_covers_what_a_link_leads_to(page, world, live_server):
+    """The bar stays on top of the page as it scrolls: a link to a part of the page (such as a
+    follow-up thread, /follow-up/#thread-7) scrolls that part below the bar, not under it."""
+    page.set_viewport_size(PHONE)
+    page.goto("/alpha/report/")
+    target = page.locator("input[name$=incident_type]").nth(3)
+    page.goto(f"/alpha/report/#{target.get_attribute('id')}")
+    assert page.evaluate("scrollY") > 0
+    bar = page.locator(".quick-exit").bounding_box()
+    assert target.bounding_box()["y"] >= bar["y"] + bar["height"]
