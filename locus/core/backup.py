@@ -26,11 +26,10 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, storages
 from django.db import connection
-from django.db import models as db_models
 from django.db.migrations.recorder import MigrationRecorder
-from django.utils.module_loading import import_string
+
+from locus.core.storage import storages_in_use
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -64,23 +63,9 @@ class Backup:
 
 
 def file_storages():
-    """{name: FileSystemStorage} for every storage that holds uploaded files: the STORAGES
-    entries and the storages of models' file fields, once per location; static files are
-    rebuilt by collectstatic and left out."""
-    found = {}
-    for alias, config in storages.backends.items():
-        if alias == "staticfiles":
-            continue
-        if issubclass(import_string(config["BACKEND"]), FileSystemStorage):
-            found.setdefault(Path(storages[alias].location), alias)
-    for model in apps.get_models():
-        for model_field in model._meta.local_concrete_fields:
-            storage = getattr(model_field, "storage", None)
-            if isinstance(model_field, db_models.FileField) and isinstance(
-                storage, FileSystemStorage
-            ):
-                found.setdefault(Path(storage.location), model._meta.label_lower)
-    return {name: location for location, name in found.items()}
+    """{name: location} of every file-system storage that holds uploaded files
+    (`locus.core.storage.storages_in_use`: the same files `manage.py rotate_keys` sees)."""
+    return {name: Path(storage.location) for name, storage in storages_in_use().items()}
 
 
 def backup_create(*, destination, now=None):

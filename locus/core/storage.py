@@ -25,14 +25,17 @@ are created owner-only (0600/0700) unless told otherwise.
 
 import uuid
 
+from django.apps import apps
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, storages
+from django.db import models
 from django.utils.functional import cached_property
+from django.utils.module_loading import import_string
 
 from locus.core.crypto import decrypt_bytes, encrypt_bytes
 
-__all__ = ["EncryptedFileSystemStorage", "opaque_name"]
+__all__ = ["EncryptedFileSystemStorage", "opaque_name", "storages_in_use"]
 
 
 def opaque_name(*, prefix: str = "", suffix: str = "") -> str:
@@ -81,3 +84,21 @@ class EncryptedFileSystemStorage(FileSystemStorage):
             "Encrypted files have no URL: serve them through a view that checks access "
             "and writes an audit event"
         )
+
+
+def storages_in_use(kind=FileSystemStorage):
+    """{name: storage} for every storage of class `kind` that files are stored in: the STORAGES
+    entries (by alias; static files are rebuilt by collectstatic and left out) and the storages
+    of models' file fields (by model label), once per location, under the first name found.
+    Shared by `manage.py rotate_keys` and `manage.py backup`, so that both see the same files."""
+    found = {}
+    for alias, config in storages.backends.items():
+        if alias != "staticfiles" and issubclass(import_string(config["BACKEND"]), kind):
+            storage = storages[alias]
+            found.setdefault(str(storage.location), (alias, storage))
+    for model in apps.get_models():
+        for field in model._meta.local_concrete_fields:
+            storage = getattr(field, "storage", None)
+            if isinstance(field, models.FileField) and isinstance(storage, kind):
+                found.setdefault(str(storage.location), (model._meta.label_lower, storage))
+    return dict(found.values())

@@ -140,3 +140,19 @@ def _sha256_of(file):
     import hashlib
 
     return hashlib.sha256(file.read_bytes()).hexdigest()
+
+
+def test_backup_and_key_rotation_see_the_same_storages():
+    """One discovery of storages (locus.core.storage.storages_in_use): the backup copies every
+    encrypted storage that rotate_keys re-encrypts, and the media; never the static files."""
+    from django.conf import settings
+
+    from locus.core.backup import file_storages
+    from locus.core.management.commands.rotate_keys import encrypted_storages
+
+    found = file_storages()
+    assert {"default", "evidence"} <= set(found) and "staticfiles" not in found
+    assert {str(location) for location in found.values()} >= {
+        str(storage.location) for storage in encrypted_storages()
+    }
+    assert str(found["evidence"]) == str(settings.STORAGES["evidence"]["OPTIONS"]["location"])

@@ -18,15 +18,13 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.db.models import ExpressionWrapper, F, Value
-from django.utils.module_loading import import_string
 
 from locus.core.crypto import DecryptionError, is_current, rotate_token
 from locus.core.fields import EncryptedJSONField, EncryptedTextField
-from locus.core.storage import EncryptedFileSystemStorage
+from locus.core.storage import EncryptedFileSystemStorage, storages_in_use
 from locus.core.tenancy import TenantModel
 
 ENCRYPTED_FIELDS = (EncryptedTextField, EncryptedJSONField)
@@ -51,19 +49,7 @@ def encrypted_models():
 
 def encrypted_storages():
     """Every EncryptedFileSystemStorage in STORAGES or on a model's file field, by location."""
-    found = {}
-    for alias, config in storages.backends.items():
-        if issubclass(import_string(config["BACKEND"]), EncryptedFileSystemStorage):
-            storage = storages[alias]
-            found.setdefault(storage.location, storage)
-    for model in apps.get_models():
-        for field in model._meta.local_concrete_fields:
-            storage = getattr(field, "storage", None)
-            if isinstance(field, models.FileField) and isinstance(
-                storage, EncryptedFileSystemStorage
-            ):
-                found.setdefault(storage.location, storage)
-    return list(found.values())
+    return list(storages_in_use(EncryptedFileSystemStorage).values())
 
 
 def _rows(model):
