@@ -10,7 +10,8 @@ A backup is a directory `locus-backup-<UTC time>` holding:
   the row counts of the tables that matter, read from the copy itself.
 
 The database is copied before the files: a file is written before the row that names it is
-committed, so every file the copy names is already on disk when the files are copied. The keys
+committed, so every file the copy names is already on disk when the files are copied (unless it
+is deleted meanwhile, by erasure or retention: it is then left out, not an error). The keys
 (`LOCUS_FIELD_KEYS`) are not in the backup, on purpose: keep them elsewhere.
 """
 
@@ -113,6 +114,10 @@ def backup_verify(*, path):
         manifest = json.loads((path / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
         return [f"{MANIFEST} cannot be read: {exc}"]
+    if not isinstance(manifest, dict) or not all(
+        isinstance(manifest.get(key, {}), dict) for key in ("files", "database")
+    ):
+        return [f"{MANIFEST} is not the manifest of a backup"]
     problems = []
     listed = manifest.get("files", {})
     present = {
@@ -188,7 +193,12 @@ def _check_sqlite_copy(target, counts):
         copy.close()
     if verdict != "ok":
         return [f"{SQLITE_FILE} fails SQLite's integrity check: {verdict}"]
-    found = _sqlite_counts(target)
+    if not isinstance(counts, dict):
+        return [f"{MANIFEST} records no row counts"]
+    try:
+        found = _sqlite_counts(target)
+    except sqlite3.Error as exc:  # a readable database, but not Locus's (a table is missing)
+        return [f"{SQLITE_FILE} cannot be counted: {exc}"]
     return [
         f"{label}: {found.get(label)} rows in the copy, {expected} recorded"
         for label, expected in sorted(counts.items())
@@ -232,7 +242,10 @@ def _dump_postgres(target):
 
 
 def _check_postgres_dump(target):
-    result = _run(["pg_restore", "--list", str(target)], "check a PostgreSQL backup")
+    try:
+        result = _run(["pg_restore", "--list", str(target)], "check a PostgreSQL backup")
+    except BackupFailed as exc:  # pg_restore is not installed: the check cannot be made
+        return [str(exc)]
     if result.returncode:
         return [f"{POSTGRES_FILE} cannot be read by pg_restore: {result.stderr.strip()[:500]}"]
     if f"TABLE DATA public {apps.get_model('reporting.Report')._meta.db_table}" not in (
@@ -258,7 +271,20 @@ def _latest_migrations():
 def _copy_files(path):
     for name, location in sorted(file_storages().items()):
         if location.is_dir():
-            shutil.copytree(location, path / FILES_DIR / name, symlinks=False)
+            shutil.copytree(
+                location, path / FILES_DIR / name, symlinks=False, copy_function=_copy_present
+            )
+
+
+def _copy_present(source, target):
+    """`shutil.copy2`, but a file deleted after its directory was listed (a staged file purged,
+    evidence erased while the backup runs) is left out instead of failing the whole backup."""
+    try:
+        shutil.copy2(source, target)
+    except FileNotFoundError:
+        if os.path.exists(source):
+            raise  # the target's directory is gone: a real failure
+    return target
 
 
 def _sha256(file):

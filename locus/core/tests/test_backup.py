@@ -142,6 +142,48 @@ def _sha256_of(file):
     return hashlib.sha256(file.read_bytes()).hexdigest()
 
 
+def test_a_copy_that_is_not_locus_or_a_bad_manifest_is_a_problem_not_a_crash(submitted, tmp_path):
+    """`backup --verify` lists what is wrong instead of failing with a traceback: a database
+    that SQLite reads but that lacks Locus's tables, a manifest that is not one."""
+    path, _output = make_backup(tmp_path)
+    manifest = json.loads((path / MANIFEST).read_text())
+    if connection.vendor == "sqlite":
+        database = path / SQLITE_FILE
+        database.unlink()
+        other = sqlite3.connect(database)
+        other.execute("CREATE TABLE notes (body TEXT)")
+        other.commit()
+        other.close()
+        manifest["files"][SQLITE_FILE] = _sha256_of(database)
+        (path / MANIFEST).write_text(json.dumps(manifest))
+        (problem,) = backup_verify(path=path)
+        assert problem.startswith(f"{SQLITE_FILE} cannot be counted")
+    (path / MANIFEST).write_text(json.dumps(["not", "a", "manifest"]))
+    assert backup_verify(path=path) == [f"{MANIFEST} is not the manifest of a backup"]
+    with pytest.raises(CommandError, match="does not check out"):
+        call_command("backup", verify=str(path), stdout=StringIO(), stderr=StringIO())
+
+
+def test_a_file_deleted_while_the_backup_runs_is_left_out(submitted, tmp_path, monkeypatch):
+    """Safe while Locus serves: evidence erased (or a staged file purged) between listing its
+    directory and copying it does not fail the backup."""
+    _report, evidence = submitted
+    on_disk = Path(evidence.file.storage.path(evidence.file.name))
+    real_copy = shutil.copy2
+
+    def deleted_meanwhile(source, target, **kwargs):
+        if Path(source) == on_disk:
+            on_disk.unlink()
+        return real_copy(source, target, **kwargs)
+
+    monkeypatch.setattr(shutil, "copy2", deleted_meanwhile)
+    path, output = make_backup(tmp_path)
+    assert "checked" in output
+    manifest = json.loads((path / MANIFEST).read_text())
+    assert not any(name.endswith(evidence.file.name) for name in manifest["files"])
+    assert backup_verify(path=path) == []
+
+
 def test_backup_and_key_rotation_see_the_same_storages():
     """One discovery of storages (locus.core.storage.storages_in_use): the backup copies every
     encrypted storage that rotate_keys re-encrypts, and the media; never the static files."""
