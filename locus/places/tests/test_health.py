@@ -70,3 +70,20 @@ def test_an_unreachable_database_answers_503(client, monkeypatch):
         "status": "unavailable",
         "checks": {"database": "unavailable", "tasks": "unknown"},
     }
+
+
+def test_an_unreadable_task_queue_degrades_instead_of_answering_500(client, monkeypatch):
+    """The database answers, but the queue's table cannot be read (the connection dropped
+    between the two queries, or the worker's tables were never migrated): a JSON answer, not
+    an error page."""
+    from django.db.models import QuerySet
+
+    def unreadable(self):
+        raise DatabaseError("no such table: django_tasks_database_dbtaskresult")
+
+    monkeypatch.setattr(QuerySet, "exists", unreadable)
+    status, body, _response = health(client)
+    assert (status, body) == (
+        200,
+        {"status": "degraded", "checks": {"database": "ok", "tasks": "unknown"}},
+    )
