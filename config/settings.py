@@ -360,13 +360,13 @@ for _network in LOCUS_WEBHOOK_ALLOWED_NETWORKS:
             f"LOCUS_WEBHOOK_ALLOWED_NETWORKS: {_network!r} is not a network (e.g. 10.20.0.0/16)"
         ) from None
 
-# Files uploaded with a report that was never sent are deleted after this long.
 # The site's public address, for links in e-mails sent by the task worker (no request there).
 LOCUS_BASE_URL = env("LOCUS_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
-# How long each process remembers the place a URL names (0: look it up on every request).
 # The health endpoint says "tasks": "late" when a background task has waited this many seconds.
 LOCUS_HEALTH_TASK_LAG = int(env("LOCUS_HEALTH_TASK_LAG", "900"))
+# How long each process remembers the place a URL names (0: look it up on every request).
 LOCUS_PLACE_CACHE_SECONDS = 0 if TESTING else int(env("LOCUS_PLACE_CACHE_SECONDS", "10"))
+# Files uploaded with a report that was never sent are deleted after this long.
 LOCUS_STAGED_EVIDENCE_TTL = timedelta(hours=int(env("LOCUS_STAGED_EVIDENCE_HOURS", "24")))
 
 # Invitations expire after this many days.
