@@ -1,4 +1,5 @@
-"""{% load locus_dates %}: {{ day|short_date }}, {{ day|short_day_month }} (locus/core/dates.py)."""
+"""{% load locus_dates %}: {{ day|short_date }}, {{ day|short_day_month }},
+{{ day|short_month_year }} (locus/core/dates.py)."""
 
 from django import template
 
