@@ -5,14 +5,13 @@ import shutil
 import pytest
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _evidence_directory_removed():
-    """The settings give each test process a temporary directory for evidence files
-    (config/settings.py); it holds encrypted test files and goes when the process ends."""
-    yield
+def pytest_unconfigure(config):
+    """The settings give each test process (xdist's controller too) a temporary directory for
+    stored files (evidence, media: config/settings.py TEST_FILES_DIR); it goes at the end."""
     from django.conf import settings
 
-    shutil.rmtree(settings.STORAGES["evidence"]["OPTIONS"]["location"], ignore_errors=True)
+    if settings.configured and getattr(settings, "TEST_FILES_DIR", None):
+        shutil.rmtree(settings.TEST_FILES_DIR, ignore_errors=True)
 
 
 @pytest.fixture

@@ -286,16 +286,15 @@ TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "locus" / "static"]
+# Tests keep their files (evidence, media) in a temporary directory of each test process, which
+# conftest.py removes when the process ends.
+TEST_FILES_DIR = Path(tempfile.mkdtemp(prefix="locus-test-files-")) if TESTING else None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Reporters' evidence: encrypted at rest, never served by URL.
     "evidence": {
         "BACKEND": "locus.core.storage.EncryptedFileSystemStorage",
-        "OPTIONS": {
-            "location": Path(tempfile.mkdtemp(prefix="locus-evidence-"))
-            if TESTING
-            else VAR_DIR / "evidence"
-        },
+        "OPTIONS": {"location": TEST_FILES_DIR / "evidence" if TESTING else VAR_DIR / "evidence"},
     },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -306,7 +305,7 @@ STORAGES = {
 # Development and tests serve static files straight from the apps (no collectstatic needed).
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING
-MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT = TEST_FILES_DIR / "media" if TESTING else VAR_DIR / "media"
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.apps import apps
-from django.conf import settings
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
@@ -206,23 +205,39 @@ def _check_sqlite_copy(target, counts):
     ]
 
 
-def _postgres_environment():
-    """pg_dump's connection settings from Django's, the password through the environment."""
-    database = settings.DATABASES["default"]
+# Connection options of DATABASES["default"]["OPTIONS"] (e.g. ?sslmode=require in
+# DATABASE_URL) that libpq also reads from the environment.
+_LIBPQ_OPTIONS = {
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+}
+
+
+def _postgres_environment(database):
+    """pg_dump's connection settings from Django's (`database`: a connection's settings_dict),
+    the password through the environment. What Django leaves empty libpq takes from the
+    inherited PG* variables, as Django's own connection (through libpq) does."""
+    options = database.get("OPTIONS") or {}
     variables = {
         "PGHOST": database.get("HOST") or "",
         "PGPORT": str(database.get("PORT") or ""),
         "PGUSER": database.get("USER") or "",
         "PGPASSWORD": database.get("PASSWORD") or "",
-        "PGDATABASE": connection.settings_dict["NAME"],
-    }
+        "PGDATABASE": database["NAME"],
+    } | {variable: str(options.get(option) or "") for option, variable in _LIBPQ_OPTIONS.items()}
     return os.environ | {name: value for name, value in variables.items() if value}
 
 
 def _run(command, what):
     try:
         return subprocess.run(  # noqa: S603 - a fixed program, arguments from our settings
-            command, env=_postgres_environment(), capture_output=True, text=True, check=False
+            command,
+            env=_postgres_environment(connection.settings_dict),
+            capture_output=True,
+            text=True,
+            check=False,
         )
     except FileNotFoundError as exc:
         raise BackupFailed(

@@ -18,7 +18,7 @@ Rules for callers:
   plaintext until the request ends; this storage never moves that file into place, it writes
   a new encrypted one.
 
-The default location is `VAR_DIR/encrypted`, outside MEDIA_ROOT so that nothing ever serves it
+The default location is `VAR_DIR/evidence`, outside MEDIA_ROOT so that nothing ever serves it
 as static media; pass `location` (or STORAGES OPTIONS) to choose another. Files and directories
 are created owner-only (0600/0700) unless told otherwise.
 """

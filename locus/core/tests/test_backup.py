@@ -3,6 +3,7 @@ encrypted account still decrypts, its evidence file is there byte for byte — a
 truncated or incomplete backup does not check out."""
 
 import json
+import os
 import shutil
 import sqlite3
 from io import StringIO
@@ -198,3 +199,34 @@ def test_backup_and_key_rotation_see_the_same_storages():
         str(storage.location) for storage in encrypted_storages()
     }
     assert str(found["evidence"]) == str(settings.STORAGES["evidence"]["OPTIONS"]["location"])
+
+
+def test_pg_dump_connects_as_django_does(monkeypatch):
+    """Host, port, user, password and TLS options of DATABASE_URL reach pg_dump through libpq's
+    environment variables; what Django leaves empty stays as inherited."""
+    from locus.core.backup import _postgres_environment
+
+    for name in [name for name in os.environ if name.startswith("PG")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PGAPPNAME", "inherited")
+    database = {
+        "NAME": "locus",
+        "HOST": "db.internal",
+        "PORT": 6543,
+        "USER": "locus",
+        "PASSWORD": "secret",
+        "OPTIONS": {"sslmode": "verify-full", "sslrootcert": "/etc/ssl/ca.pem"},
+    }
+    environment = _postgres_environment(database)
+    assert {name: environment[name] for name in environment if name.startswith("PG")} == {
+        "PGAPPNAME": "inherited",
+        "PGHOST": "db.internal",
+        "PGPORT": "6543",
+        "PGUSER": "locus",
+        "PGPASSWORD": "secret",
+        "PGDATABASE": "locus",
+        "PGSSLMODE": "verify-full",
+        "PGSSLROOTCERT": "/etc/ssl/ca.pem",
+    }
+    environment = _postgres_environment({"NAME": "locus", "HOST": "", "OPTIONS": {}})
+    assert "PGHOST" not in environment and "PGSSLMODE" not in environment
