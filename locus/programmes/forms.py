@@ -259,6 +259,7 @@ class EvidenceForm(forms.Form):
     file = forms.FileField(
         label=_("Add an evidence file"),
         help_text=_("A PDF, a photo or a plain text file: attendance sheets, photos, feedback."),
+        error_messages={"required": _("Choose a file.")},
     )
 
 

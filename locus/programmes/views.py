@@ -359,18 +359,22 @@ def results(request, programme_id, period_id):
         r.indicator_id: r for i in indicators for r in i.result_list if r.period_id == period.pk
     }
     areas = list(programme.areas.all())
+    # Two forms on the page: the results (with a narrative field) and the evidence upload.
+    # Any other POST is the upload form, sent without a file: bound, so it says so.
+    posted_results = request.method == "POST" and "narrative" in request.POST
+    posted_file = request.method == "POST" and not posted_results
     form = forms.ResultsForm(
-        request.POST if request.method == "POST" and "narrative" in request.POST else None,
+        request.POST if posted_results else None,
         indicators=indicators,
         areas=areas,
         results=current,
         initial={"narrative": period.narrative},
     )
     evidence_form = forms.EvidenceForm(
-        request.POST if "file" in request.FILES else None, request.FILES or None
+        request.POST if posted_file else None, request.FILES if posted_file else None
     )
     status = 200
-    if request.method == "POST" and "file" in request.FILES:
+    if posted_file:
         if evidence_form.is_valid():
             try:
                 services.evidence_add(
@@ -382,7 +386,7 @@ def results(request, programme_id, period_id):
                 messages.success(request, _("File added."))
                 return redirect(request.path)
         status = 422
-    elif request.method == "POST" and "narrative" in request.POST:
+    elif posted_results:
         if form.is_valid():
             try:
                 services.results_report(
@@ -403,9 +407,6 @@ def results(request, programme_id, period_id):
                 messages.success(request, _("Results saved."))
                 return redirect(_detail_url(request, programme))
         status = 422
-    elif request.method == "POST":
-        status = 422
-        evidence_form.add_error("file", _("Choose a file."))
     return render(
         request,
         "programmes/results.html",

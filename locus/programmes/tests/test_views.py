@@ -123,6 +123,19 @@ def test_evidence_upload_refuses_html_next_to_the_field(world, client, data):
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"Attendance 12"
 
 
+def test_upload_without_a_file_says_so_next_to_the_field(world, client, data):
+    """The upload form is sent without a file (it has `novalidate`): a message next to the
+    field, not a server error."""
+    client.force_login(world.a.users["editor"])
+    p, q = data["programme"], data["period"]
+    response = client.post(f"/alpha/programmes/{p.pk}/periods/{q.pk}/", {})
+    assert response.status_code == 422
+    assert response.context["evidence_form"].errors == {"file": ["Choose a file."]}
+    assert 'id="id_file_error"' in response.content.decode()
+    with place_scope(world.a.place):
+        assert not EvidenceFile.objects.exists()
+
+
 def test_public_survey_is_anonymous_and_works_on_a_shared_device(world, client, data):
     survey = data["survey"]
     url = f"/alpha/survey/{survey.token}/"
