@@ -91,7 +91,8 @@ def inbox(request):
     place, membership, language = request.place, request.membership, get_language()
     now = timezone.now()
     form = CaseFilterForm(request.GET, place=place, membership=membership, language=language)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # a bad value is dropped from cleaned_data: the other filters still apply
+    filters = form.cleaned_data
     group = filters.get("group") or ""
     all_organisations = filters.get("scope") == "all"
     cases = selectors.case_list(place, membership, filters, grouped=not group, now=now)

@@ -221,8 +221,13 @@ def test_inbox_lists_filters_and_counts(world, everyone, client, in_place):
     assert threat.reference in html and online.reference not in html
     html = client.get(url, {"mine": "on"}).content.decode()
     assert threat.reference not in html and online.reference not in html
-    # A bad filter value is ignored, not an error.
+    # A bad filter value is ignored, not an error; the other filters still apply (an area
+    # since removed, in a bookmarked link, does not widen the list to every status).
     assert client.get(url, {"status": "bogus", "page": "x"}).status_code == 200
+    html = client.get(url, {"status": "in_progress", "area": 999999999}).content.decode()
+    assert threat.reference in html and online.reference not in html
+    html = client.get(url, {"area": south.pk, "incident_type": "bogus"}).content.decode()
+    assert threat.reference not in html and online.reference in html
     # The place team can widen the list; others' cases then show their organisation.
     html = client.get(url, {"scope": "all"}).content.decode()
     assert everyone.police.name in html
