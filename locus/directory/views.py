@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from locus.accounts.decorators import staff_view
 from locus.accounts.policies import Capability
 from locus.core.errors import ApplicationError
+from locus.core.ids import parse_id
 
 from . import selectors, services
 from .forms import (
@@ -279,9 +280,9 @@ def coverage(request):
     counts = result.counts_for(map_type)
     top = max(counts.values(), default=0)
     cell = None
-    area_id, cell_type = request.GET.get("area", ""), request.GET.get("cell", "")
-    if area_id.isdigit() and cell_type:
-        cell = result.cell(int(area_id), cell_type)
+    area_id, cell_type = parse_id(request.GET.get("area")), request.GET.get("cell", "")
+    if area_id is not None and cell_type:
+        cell = result.cell(area_id, cell_type)
     labels = _labels(language)
     context = {
         "form": form,

@@ -24,6 +24,8 @@ from django.core import signing
 from django.db.models import Q
 from django.utils import timezone, translation
 
+from locus.core.ids import parse_id
+
 from .choices import Licence, RecordStatus, ResourceType
 from .models import Record, RecordFacet, RecordFile
 from .vocabulary import label_in, vocabulary
@@ -115,10 +117,7 @@ def record_id_from(identifier):
     prefix = f"oai:{repository_identifier()}:library/"
     if not identifier.startswith(prefix):
         return None
-    rest = identifier[len(prefix) :]
-    if not rest.isdigit() or len(rest) > 18:
-        return None
-    return int(rest)
+    return parse_id(identifier[len(prefix) :])
 
 
 # --- dates -----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from locus.core.idempotency import (
     inline_form_claim,
     wait_while_in_flight,
 )
+from locus.core.ids import parse_id
 from locus.core.ratelimit import rate_check, rate_limited, too_many_requests
 
 from . import forms, references, selectors, services
@@ -297,16 +298,16 @@ def report(request, place_slug):
                 form.add_error("files", refusal)
             return journey.show(journey.step, form=form, review=journey.review, status=422)
     if action.startswith("remove-"):
-        evidence_id = action.removeprefix("remove-")
-        if evidence_id.isdigit():
-            journey.unstage(int(evidence_id))
+        evidence_id = parse_id(action.removeprefix("remove-"))
+        if evidence_id is not None:
+            journey.unstage(evidence_id)
         return journey.show(STEPS[2], review=journey.review)
     if action == "back":
         return journey.show(STEPS[max(journey.step.number - 2, 0)])
     if action.startswith("change-"):
-        number = action.removeprefix("change-")
-        if number.isdigit() and 1 <= int(number) <= len(FORM_STEPS):
-            return journey.show(STEPS[int(number) - 1], review=True)
+        number = parse_id(action.removeprefix("change-"))
+        if number is not None and 1 <= number <= len(FORM_STEPS):
+            return journey.show(STEPS[number - 1], review=True)
         return journey.show_check()
     if action == "send":
         return send(request, journey)
@@ -642,10 +643,10 @@ def _add_information(request, report):
     token = data["add-staged_token"] = _staged_token(data)
     action = request.POST.get("action", "")
     if action.startswith("add-remove-"):
-        evidence_id = action.removeprefix("add-remove-")
-        if evidence_id.isdigit():
+        evidence_id = parse_id(action.removeprefix("add-remove-"))
+        if evidence_id is not None:
             services.evidence_unstage(
-                place=request.place, staged_token=token, evidence_id=int(evidence_id)
+                place=request.place, staged_token=token, evidence_id=evidence_id
             )
         form = forms.AdditionForm(
             initial={"text": data.get("add-text", ""), "staged_token": token}, prefix="add"

@@ -129,6 +129,9 @@ def test_coverage_page_marks_overlaps_gaps_and_lists_providers(world, directory,
     assert filtered.context["coverage"].cell(north.pk, "victim_support").count == 1
     bad = client.get(url("coverage", a), {"age": "-4"})
     assert bad.status_code == 422
+    # Not an area id ("²" passes str.isdigit()): no cell, not a 500.
+    odd = client.get(url("coverage", a), {"area": "\u00b2", "cell": "victim_support"})
+    assert odd.status_code == 200 and odd.context["cell"] is None
 
 
 def test_pathways_page_uses_the_routing_rules(world, directory, client):

@@ -367,3 +367,14 @@ def test_dates_parse_both_granularities():
     assert oai.datestamp(datetime(2024, 1, 1, tzinfo=UTC) + timedelta(microseconds=5)) == (
         "2024-01-01T00:00:00Z"
     )
+
+
+def test_an_identifier_whose_number_is_not_an_id_does_not_exist(client, db):
+    """ "²" passes str.isdigit() but not int(): it used to answer 500."""
+    for number in ("\u00b2", "1234567890123456789", "-1"):
+        identifier = f"oai:{oai.repository_identifier()}:library/{number}"
+        response = client.get(
+            "/oai", {"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": identifier}
+        )
+        assert response.status_code == 200
+        assert error_code(etree.fromstring(response.content)) == "idDoesNotExist", number

@@ -237,6 +237,15 @@ def test_a_staged_file_can_be_removed_before_adding(client, followed, in_place):
     )
     with in_place(followed.place):
         staged = Evidence.objects.get(staged_token=staged_token)
+    odd = client.post(
+        url(followed.place),
+        {
+            "action": "add-remove-\u00b2",
+            "add-text": "Keep this text",
+            "add-staged_token": staged_token,
+        },
+    )
+    assert odd.status_code == 200 and "Keep this text" in odd.content.decode()
     removed = client.post(
         url(followed.place),
         {

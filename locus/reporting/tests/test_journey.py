@@ -227,6 +227,15 @@ def test_a_staged_file_can_be_removed(client, world, in_place):
     page = post(client, place, page, {"who-account": "x"}, files=[text_file("a.txt")], action="x")
     with in_place(place):
         evidence = Evidence.objects.get()
+    # A button value that is not an id ("²" passes str.isdigit() but not int()) removes
+    # nothing; it used to answer 500. An unknown step to change goes to the check page.
+    for action in ("remove-\u00b2", "remove-99999999999999999999999"):
+        kept = post(client, place, page, {"who-account": "x"}, action=action)
+        assert kept.status_code == 200 and "a.txt" in kept.content.decode(), action
+    check = post(client, place, page, {"who-account": "x"}, action="change-\u00b2")
+    assert check.status_code == 422  # the check page names the missing answers, as for "change-9"
+    with in_place(place):
+        assert Evidence.objects.count() == 1
     page = post(client, place, page, {"who-account": "x"}, action=f"remove-{evidence.pk}")
     assert page.status_code == 200 and "a.txt" not in page.content.decode()
     with in_place(place):
