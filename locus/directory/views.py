@@ -262,21 +262,18 @@ def coverage(request):
     cell's providers (?area=&cell=); a choropleth per type of service with its table."""
     place, language = request.place, get_language()
     form = CoverageFilterForm(request.GET or None, language=language)
-    filters = {}
-    status = 200
+    chosen = {}
     if form.is_bound:
-        if form.is_valid():
-            filters = {
-                "target_group": form.cleaned_data["target_group"] or None,
-                "language": form.cleaned_data["language"] or None,
-                "age": form.cleaned_data["age"],
-            }
-        else:
-            status = 422
+        form.is_valid()  # a bad value is shown next to its field; the other filters still apply
+        chosen = form.cleaned_data
+    filters = {
+        "target_group": chosen.get("target_group") or None,
+        "language": chosen.get("language") or None,
+        "age": chosen.get("age"),
+    }
+    status = 422 if form.is_bound and form.errors else 200
     result = selectors.coverage(place=place, language_code=language, **filters)
-    map_type = (form.cleaned_data.get("type") if form.is_bound and form.is_valid() else "") or (
-        result.types[0][0] if result.types else ""
-    )
+    map_type = chosen.get("type") or (result.types[0][0] if result.types else "")
     counts = result.counts_for(map_type)
     top = max(counts.values(), default=0)
     cell = None

@@ -129,6 +129,14 @@ def test_coverage_page_marks_overlaps_gaps_and_lists_providers(world, directory,
     assert filtered.context["coverage"].cell(north.pk, "victim_support").count == 1
     bad = client.get(url("coverage", a), {"age": "-4"})
     assert bad.status_code == 422
+    # A map type that is no longer in the vocabulary (an old link): its error next to the map's
+    # select, and the other filters still apply (they used to be dropped, with no message).
+    stale = client.get(url("coverage", a), {"language": "ar", "type": "retired_type"})
+    assert stale.status_code == 422
+    assert stale.context["coverage"].cell(north.pk, "victim_support").count == 1
+    html = stale.content.decode()
+    assert 'id="map-type_error"' in html and "retired_type is not one of" in html
+    assert 'aria-describedby="map-type_error"' in html
     # Not an area id ("²" passes str.isdigit()): no cell, not a 500.
     odd = client.get(url("coverage", a), {"area": "\u00b2", "cell": "victim_support"})
     assert odd.status_code == 200 and odd.context["cell"] is None
