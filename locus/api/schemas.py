@@ -1,6 +1,10 @@
+import re
+
+from django.utils.translation import gettext
 from ninja import Schema
 from ninja.schema import DjangoGetter
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 
 class BodySchema(Schema):
@@ -41,3 +45,23 @@ BAD_BODY_ERRORS = {400: ErrorOut, 413: ErrorOut, 422: ErrorOut}
 
 # Largest primary key (BigAutoField); a larger id in a URL is a 422, not a database overflow.
 DB_ID_MAX = 2**63 - 1
+
+
+# Control characters but tabs and line breaks: none belongs in text a person wrote, and
+# PostgreSQL refuses NUL outright (a 500 where SQLite stored it).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class TextBody(Schema):
+    """A request body whose text fields, and lists of texts, hold no control character (but
+    tabs and line breaks): a 422 naming the field, before any service stores it."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value):
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and _CONTROL.search(text) for text in texts):
+            raise PydanticCustomError(
+                "control_characters", gettext("Control characters are not allowed.")
+            )
+        return value

@@ -11,7 +11,7 @@ from pydantic import ConfigDict
 
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
-from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
+from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut, TextBody
 from locus.core.errors import PermissionDenied, ValidationFailed
 from locus.places.api import JobOut
 
@@ -87,7 +87,7 @@ class DirectoryServiceOut(Schema):
         return bool(getattr(obj, "is_stale", False))
 
 
-class DirectoryServiceIn(Schema):
+class DirectoryServiceIn(TextBody):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(..., min_length=1, max_length=200)
@@ -109,7 +109,7 @@ class DirectoryServiceIn(Schema):
     cost: str = Field("", max_length=300)
 
 
-class DirectoryServicePatch(Schema):
+class DirectoryServicePatch(TextBody):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -131,7 +131,7 @@ class DirectoryServicePatch(Schema):
     cost: str | None = Field(None, max_length=300)
 
 
-class DirectoryOrganisationPatch(Schema):
+class DirectoryOrganisationPatch(TextBody):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -165,7 +165,7 @@ class DirectoryPartnershipOut(Schema):
         return obj.target.name
 
 
-class DirectoryPartnershipIn(Schema):
+class DirectoryPartnershipIn(TextBody):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["funding", "referral", "delivery", "data_sharing"]

@@ -16,7 +16,7 @@ from pydantic import ConfigDict
 
 from locus.accounts.policies import Capability, membership_can
 from locus.api.auth import STAFF_AUTH, api_membership
-from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
+from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut, TextBody
 from locus.core.errors import PermissionDenied, ValidationFailed
 
 from . import iati, policies, selectors, services
@@ -111,7 +111,7 @@ class ProgrammeDetailOut(ProgrammeOut):
     library_record: int | None
 
 
-class ResultIn(Schema):
+class ResultIn(TextBody):
     model_config = ConfigDict(extra="forbid")
 
     indicator: int = Field(..., ge=1, le=DB_ID_MAX)
@@ -120,7 +120,7 @@ class ResultIn(Schema):
     comment: str = Field("", max_length=500)
 
 
-class ResultsIn(Schema):
+class ResultsIn(TextBody):
     model_config = ConfigDict(extra="forbid")
 
     results: list[ResultIn] = Field(..., max_length=200)
@@ -128,7 +128,7 @@ class ResultsIn(Schema):
     submit: bool = Field(False, description="Mark the period as reported.")
 
 
-class ProgrammeIn(Schema):
+class ProgrammeIn(TextBody):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(..., min_length=1, max_length=200)

@@ -250,3 +250,59 @@ def test_an_area_id_beyond_the_database_is_a_422_not_an_overflow(world, director
     )
     assert patched.status_code == 422
     assert any(key.startswith("areas") for key in patched.json()["fields"])
+
+
+def test_text_with_a_control_character_is_a_422_naming_the_field(world, directory, client):
+    """PostgreSQL refuses NUL in text: every text field of the write bodies is checked first
+    (it used to be a 500 there, and stored as typed on SQLite). Line breaks stay allowed."""
+    a = world.a
+    headers = bearer(a.memberships["admin"])
+    charity, service = directory["charity"], directory["services"][0]
+    base = f"{API}/{a.place.slug}/directory"
+    writes = [
+        ("post", f"{base}/organisations/{charity.pk}/services", {"service_type": "helpline"}),
+        ("patch", f"{base}/services/{service.pk}", {}),
+    ]
+    for method, path, body in writes:
+        for field in ("name", "description", "eligibility", "how_to_refer", "phone", "cost"):
+            response = getattr(client, method)(
+                path,
+                {"name": "Line", **body, field: "a\x00b"},
+                content_type="application/json",
+                headers=headers,
+            )
+            assert response.status_code == 422, (method, field)
+            assert list(response.json()["fields"]) == [field], response.json()
+        response = getattr(client, method)(
+            path,
+            {"name": "Line", **body, "target_groups": ["everyone\x00"]},
+            content_type="application/json",
+            headers=headers,
+        )
+        assert list(response.json()["fields"]) == ["target_groups"], response.json()
+    for field in ("name", "description", "phone"):
+        response = client.patch(
+            f"{base}/organisations/{charity.pk}",
+            {field: "a\x07b"},
+            content_type="application/json",
+            headers=headers,
+        )
+        assert response.status_code == 422 and list(response.json()["fields"]) == [field]
+    response = client.post(
+        f"{base}/organisations/{directory['youth'].pk}/partnerships/{charity.pk}",
+        {"kind": "referral", "description": "a\x00b"},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 422 and list(response.json()["fields"]) == ["description"]
+    with place_scope(a.place):
+        stored = [s.name + s.description + s.phone for s in Service.objects.all()]
+        stored += [p.description for p in Partnership.objects.all()]
+    assert not any("\x00" in text for text in stored)
+    response = client.patch(
+        f"{base}/services/{service.pk}",
+        {"description": "Two lines\nand\ta tab"},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 200 and response.json()["description"] == "Two lines\nand\ta tab"

@@ -324,6 +324,13 @@ def test_api_list_and_detail(world, client, data):
     )
     assert bad.status_code == 422
     assert "results.0.disaggregation" in bad.json()["fields"]
+    results_url = f"/api/v1/places/alpha/programmes/{p.pk}/periods/{data['period'].pk}/results"
+    for body, field in (
+        ({"results": [], "narrative": "Went\x00well"}, "narrative"),
+        ({"results": [{"indicator": data["output"].pk, "comment": "a\x00b"}]}, "results.0.comment"),
+    ):
+        nul = client.post(results_url, body, content_type="application/json", headers=headers)
+        assert nul.status_code == 422 and list(nul.json()["fields"]) == [field], nul.json()
     ok = client.post(
         f"/api/v1/places/alpha/programmes/{p.pk}/periods/{data['period'].pk}/results",
         {"results": [{"indicator": data["output"].pk, "value": "61"}], "submit": True},
@@ -382,6 +389,10 @@ def test_api_create_programme(world, client):
         ({**body, "areas": [world.b.areas[0].pk]}, "areas"),
         ({**body, "end_date": "2025-01-01"}, "end_date"),
         ({**body, "intervention": "nope"}, "intervention"),
+        # PostgreSQL refuses NUL in text (it was a 500 there): refused first, naming the field.
+        ({**body, "title": "Youth\x00voices"}, "title"),
+        ({**body, "summary": "a\x00b"}, "summary"),
+        ({**body, "funders": ["A\x00Trust"]}, "funders"),
     ):
         response = client.post(
             "/api/v1/places/alpha/programmes", bad, content_type="application/json", headers=headers
