@@ -3,6 +3,8 @@ counts, and an endpoint's delivery log. Every function takes the place explicitl
 
 from django.db.models import Count, Prefetch, Q
 
+from locus.core.ids import is_token
+
 from .choices import MessageStatus
 from .models import DeliveryAttempt, OutboxMessage
 from .policies import sees_every_endpoint
@@ -45,6 +47,8 @@ def webhook_delivery_log(*, place, endpoint, status=None):
 
 def access_webhook_message(*, place, endpoint, message_id):
     """The endpoint's message with this `msg_…` id, or None."""
+    if not is_token(message_id):
+        return None
     return OutboxMessage.objects.filter(
         place=place, endpoint=endpoint, message_id=message_id
     ).first()

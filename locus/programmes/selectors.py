@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch
 
+from locus.core.ids import is_token
 from locus.library.vocabulary import label_in
 
 from . import policies
@@ -150,7 +151,7 @@ def survey_questions(survey):
 
 def survey_by_token(place, token):
     """An open or closed survey of the place by its public token (None if unknown)."""
-    if not token or len(token) > 64:
+    if not is_token(token):
         return None
     return (
         Survey.objects.filter(place=place, token=token)

@@ -259,6 +259,10 @@ def test_retry_a_dead_message(client, world, admin, in_place):
     assert "failed or dead" in error["message"]
     missing = hooks(world.a.place, f"/{endpoint.pk}/messages/msg_nope/retry")
     assert_error(send(client, "post", missing, {}, admin), 404)
+    # Not an id Locus makes: never compared with the database (PostgreSQL: 500 on a NUL).
+    for odd in ("msg%00", "%01", "msg.nope"):
+        unknown = hooks(world.a.place, f"/{endpoint.pk}/messages/{odd}/retry")
+        assert_error(send(client, "post", unknown, {}, admin), 404)
 
 
 # --- end to end ----------------------------------------------------------------------------

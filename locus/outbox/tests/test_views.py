@@ -291,6 +291,9 @@ def test_a_message_of_another_endpoint_is_404(world, admin, in_place):
     message = message_for(world.a, other, in_place, status=MessageStatus.DEAD)
     retry = url("message_retry", world.a.place, endpoint_id=mine.pk, message_id=message.message_id)
     assert admin.post(retry).status_code == 404
+    # Not an id Locus makes: never compared with the database (PostgreSQL: 500 on a NUL).
+    nul = f"/{world.a.place.slug}/staff/webhooks/{other.pk}/messages/msg%00/retry/"
+    assert admin.post(nul).status_code == 404
 
 
 # --- who sees what -------------------------------------------------------------------------

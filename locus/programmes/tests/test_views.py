@@ -158,6 +158,14 @@ def test_public_survey_is_anonymous_and_works_on_a_shared_device(world, client, 
     assert client.get(f"/beta/survey/{survey.token}/").status_code == 404
 
 
+def test_a_survey_address_whose_token_is_not_one_is_404(world, client, data):
+    """A NUL in the address is never compared with the database (PostgreSQL: a 500)."""
+    for token in ("%00", "a%00b", "x" * 65, "a.b"):
+        assert client.get(f"/alpha/survey/{token}/").status_code == 404, token
+        assert client.post(f"/alpha/survey/{token}/", {}).status_code == 404, token
+        assert client.get(f"/alpha/survey/{token}/thanks/").status_code == 404, token
+
+
 @override_settings(LOCUS_RATE_LIMITS={"programmes.survey": "2/h"})
 def test_public_survey_is_rate_limited(world, client, data):
     from django.core.cache import cache
