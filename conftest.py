@@ -14,6 +14,16 @@ def pytest_unconfigure(config):
         shutil.rmtree(settings.TEST_FILES_DIR, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A test that activates a language (through a view, a task or a service that writes in
+    the reader's language) must not leave it active for the next test in the same process."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def world(db):
     from locus.core.testing.world import build_world
