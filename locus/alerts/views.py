@@ -32,7 +32,8 @@ def _subscription_initial(subscription):
 def _page(request, form=None, status=200):
     place, membership = request.place, request.membership
     filters = AlarmFilterForm(request.GET or None, place=place)
-    chosen = filters.cleaned_data if filters.is_valid() else {}
+    filters.is_valid()  # a bad value is dropped from cleaned_data: the other filters still apply
+    chosen = filters.cleaned_data if filters.is_bound else {}
     alarms = selectors.alarm_list(
         place=place, status=chosen.get("status") or None, area=chosen.get("area")
     )
