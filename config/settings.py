@@ -344,6 +344,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Locus <no-reply@localhost>")
 LOCUS_RATE_LIMITS = {
     "report.submit": "10/h",
     "followup.open": "20/h",
+    # Attempts on one report's reference from any client (locus/reporting/references.py).
+    "followup.reference": "20/h",
 }
 
 # Webhooks go to public internet addresses only (locus.outbox.transport: no loopback, private,

@@ -175,15 +175,16 @@ def _configured_rate(scope, default):
         return parse_rate(default) if default is not None else None
 
 
-def rate_check(request, scope, default):
+def rate_check(request, scope, default, *, client=None):
     """Count one request of the client in `scope` at its configured rate (`default` unless
     `settings.LOCUS_RATE_LIMITS` overrides it; None there: no limit). For a limit that is not
-    a whole view, e.g. per uploaded file; returns a `Decision`."""
+    a whole view, e.g. per uploaded file; `client` counts for another subject than the
+    requesting client (e.g. one report's reference). Returns a `Decision`."""
     rate = _configured_rate(scope, default)
     if rate is None:
         return Decision(allowed=True)
     count, period = rate
-    return rate_limit(request, scope=scope, limit=count, period=period)
+    return rate_limit(request, scope=scope, limit=count, period=period, client=client)
 
 
 def too_many_requests(request, retry_after, *, json=None):

@@ -69,23 +69,17 @@ def code_matches(code, code_hash):
 
 
 # Follow-up attempts on one reference, whoever makes them: a guesser spread over many clients
-# still meets this limit (the per-client limit is on the views).
-REFERENCE_ATTEMPTS = 20
-REFERENCE_PERIOD = 3600
+# still meets this limit (the per-client limit is on the views). LOCUS_RATE_LIMITS
+# ["followup.reference"] overrides it.
+REFERENCE_RATE = "20/h"
 
 
 def followup_attempt(request, *, place, reference):
     """Count one follow-up attempt on `reference` in `place`; returns the rate-limit Decision.
     The reference is keyed with a hash, so neither it nor the client reaches the cache."""
-    from locus.core.ratelimit import rate_limit
+    from locus.core.ratelimit import rate_check
 
     subject = hmac.new(
         settings.SECRET_KEY.encode(), f"{place.pk}:{normalise(reference)}".encode(), "sha256"
     ).hexdigest()[:32]
-    return rate_limit(
-        request,
-        scope="followup.reference",
-        limit=REFERENCE_ATTEMPTS,
-        period=REFERENCE_PERIOD,
-        client=subject,
-    )
+    return rate_check(request, "followup.reference", REFERENCE_RATE, client=subject)

@@ -433,10 +433,8 @@ def test_openapi_lists_the_endpoints_with_their_errors(client):
     assert "returned once" in send_operation["description"]
 
 
-def test_the_api_throttles_guesses_on_one_reference_across_clients(client, world, monkeypatch):
-    from locus.reporting import references
-
-    monkeypatch.setattr(references, "REFERENCE_ATTEMPTS", 2)
+def test_the_api_throttles_guesses_on_one_reference_across_clients(client, world, settings):
+    settings.LOCUS_RATE_LIMITS = {**settings.LOCUS_RATE_LIMITS, "followup.reference": "2/h"}
     body = send(client).json()
     for n in range(2):
         response = client.post(

@@ -458,11 +458,9 @@ def test_the_receipt_says_who_received_the_report_and_why(client, world, in_plac
 
 
 def test_guessing_one_reference_from_many_clients_is_throttled_too(
-    client, world, in_place, monkeypatch
+    client, world, in_place, settings
 ):
-    from locus.reporting import references
-
-    monkeypatch.setattr(references, "REFERENCE_ATTEMPTS", 3)
+    settings.LOCUS_RATE_LIMITS = {**settings.LOCUS_RATE_LIMITS, "followup.reference": "3/h"}
     reference, code = send_report(client, world)
     url = followup_url(world.a.place)
     wrong = {"reference": reference, "code": "WRONG-CODE", "action": "open"}
