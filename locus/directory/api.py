@@ -17,6 +17,7 @@ from locus.places.api import JobOut
 
 from . import selectors, services
 from .choices import PartnershipKind, ServiceStatus
+from .models import DESCRIPTION_MAX_LENGTH, SERVICE_TEXT_MAX_LENGTH
 from .policies import can_edit_organisation
 
 router = Router(tags=["directory"])
@@ -91,7 +92,7 @@ class DirectoryServiceIn(TextBody):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(..., min_length=1, max_length=200)
-    description: str = Field("", max_length=10000)
+    description: str = Field("", max_length=DESCRIPTION_MAX_LENGTH)
     service_type: str = Field(..., max_length=40, description="A directory vocabulary code.")
     status: Literal["active", "inactive", "temporarily closed", "defunct"] = "active"
     target_groups: list[str] = Field(default_factory=list, max_length=30)
@@ -100,8 +101,8 @@ class DirectoryServiceIn(TextBody):
     languages: list[str] = Field(default_factory=list, max_length=40)
     whole_place: bool = False
     areas: list[AreaId] = Field(default_factory=list, max_length=500)
-    eligibility: str = Field("", max_length=5000)
-    how_to_refer: str = Field("", max_length=5000)
+    eligibility: str = Field("", max_length=SERVICE_TEXT_MAX_LENGTH)
+    how_to_refer: str = Field("", max_length=SERVICE_TEXT_MAX_LENGTH)
     email: str = Field("", max_length=254)
     phone: str = Field("", max_length=40)
     url: str = Field("", max_length=200)
@@ -113,7 +114,7 @@ class DirectoryServicePatch(TextBody):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=10000)
+    description: str | None = Field(None, max_length=DESCRIPTION_MAX_LENGTH)
     service_type: str | None = Field(None, max_length=40)
     status: Literal["active", "inactive", "temporarily closed", "defunct"] | None = None
     target_groups: list[str] | None = Field(None, max_length=30)
@@ -122,8 +123,8 @@ class DirectoryServicePatch(TextBody):
     languages: list[str] | None = Field(None, max_length=40)
     whole_place: bool | None = None
     areas: list[AreaId] | None = Field(None, max_length=500)
-    eligibility: str | None = Field(None, max_length=5000)
-    how_to_refer: str | None = Field(None, max_length=5000)
+    eligibility: str | None = Field(None, max_length=SERVICE_TEXT_MAX_LENGTH)
+    how_to_refer: str | None = Field(None, max_length=SERVICE_TEXT_MAX_LENGTH)
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=40)
     url: str | None = Field(None, max_length=200)
@@ -135,7 +136,7 @@ class DirectoryOrganisationPatch(TextBody):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=10000)
+    description: str | None = Field(None, max_length=DESCRIPTION_MAX_LENGTH)
     website: str | None = Field(None, max_length=200)
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=40)

@@ -2,12 +2,13 @@
 everything (a form error and a service error both end up next to their field)."""
 
 from django import forms
+from django.core import validators
 from django.utils.translation import gettext_lazy as _
 
 from locus.places.selectors import area_list
 
 from .choices import PartnershipKind, ServiceStatus
-from .models import Organisation, Service
+from .models import DESCRIPTION_MAX_LENGTH, SERVICE_TEXT_MAX_LENGTH, Organisation, Service
 from .selectors import organisation_list
 from .vocabulary import vocabulary
 
@@ -16,11 +17,23 @@ def _label(axis, language):
     return vocabulary().axis_label(axis, language)
 
 
+def _limit_length(field, limit):
+    """Give a model form's text field (a TextField has no length of its own) the limit the
+    API has: checked on the server and announced to the browser."""
+    field.max_length = limit
+    field.validators.append(validators.MaxLengthValidator(limit))
+    field.widget.attrs["maxlength"] = str(limit)
+
+
 class OrganisationEntryForm(forms.ModelForm):
     class Meta:
         model = Organisation
         fields = ["name", "description", "website", "email", "phone"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _limit_length(self.fields["description"], DESCRIPTION_MAX_LENGTH)
 
 
 class ServiceForm(forms.ModelForm):
@@ -64,6 +77,9 @@ class ServiceForm(forms.ModelForm):
 
     def __init__(self, *args, place, language, **kwargs):
         super().__init__(*args, **kwargs)
+        _limit_length(self.fields["description"], DESCRIPTION_MAX_LENGTH)
+        _limit_length(self.fields["eligibility"], SERVICE_TEXT_MAX_LENGTH)
+        _limit_length(self.fields["how_to_refer"], SERVICE_TEXT_MAX_LENGTH)
         words = vocabulary()
         self.fields["service_type"].label = _label("service_type", language)
         self.fields["service_type"].choices = [

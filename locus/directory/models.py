@@ -10,6 +10,11 @@ from locus.core.tenancy import TenantModel
 from .choices import OrganisationType, PartnershipKind, ServiceStatus
 from .vocabulary import vocabulary
 
+# The longest free texts the directory keeps, the same for its forms and its API (a text saved
+# from a page can always be sent back unchanged through the API).
+DESCRIPTION_MAX_LENGTH = 10000
+SERVICE_TEXT_MAX_LENGTH = 5000  # who can use it, how to refer
+
 
 class Organisation(models.Model):
     """A council team, charity, police force, company… Global: one organisation may work in

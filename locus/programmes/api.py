@@ -21,6 +21,7 @@ from locus.core.errors import PermissionDenied, ValidationFailed
 
 from . import iati, policies, selectors, services
 from .choices import IndicatorLevel, Measure, ProgrammeStatus, ResultSource
+from .models import FUNDER_MAX_LENGTH, FUNDERS_MAX, NARRATIVE_MAX_LENGTH, SUMMARY_MAX_LENGTH
 
 router = Router(tags=["programmes"])
 
@@ -124,7 +125,7 @@ class ResultsIn(TextBody):
     model_config = ConfigDict(extra="forbid")
 
     results: list[ResultIn] = Field(..., max_length=200)
-    narrative: str | None = Field(None, max_length=20000)
+    narrative: str | None = Field(None, max_length=NARRATIVE_MAX_LENGTH)
     submit: bool = Field(False, description="Mark the period as reported.")
 
 
@@ -132,7 +133,7 @@ class ProgrammeIn(TextBody):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(..., min_length=1, max_length=200)
-    summary: str = Field("", max_length=5000)
+    summary: str = Field("", max_length=SUMMARY_MAX_LENGTH)
     start_date: date
     end_date: date
     areas: list[Annotated[int, Field(ge=1, le=DB_ID_MAX)]] = Field([], max_length=200)
@@ -140,7 +141,9 @@ class ProgrammeIn(TextBody):
     target_groups: list[Annotated[str, Field(max_length=40)]] = Field([], max_length=30)
     budget: Decimal | None = Field(None, ge=0, le=VALUE_LIMIT)
     currency: str = Field("GBP", min_length=3, max_length=3)
-    funders: list[Annotated[str, Field(max_length=200)]] = Field([], max_length=30)
+    funders: list[Annotated[str, Field(max_length=FUNDER_MAX_LENGTH)]] = Field(
+        [], max_length=FUNDERS_MAX
+    )
     status: StatusCode = ProgrammeStatus.ACTIVE
     iati_org_ref: str = Field("", max_length=60)
 

@@ -19,6 +19,13 @@ from .choices import (
     QuestionKind,
     SurveyPhase,
 )
+from .models import (
+    FUNDER_MAX_LENGTH,
+    FUNDERS_MAX,
+    NARRATIVE_MAX_LENGTH,
+    SUMMARY_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+)
 from .services import CURRENCIES
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -29,6 +36,7 @@ class ProgrammeForm(forms.Form):
     summary = forms.CharField(
         label=_("Summary"),
         required=False,
+        max_length=SUMMARY_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the programme does, for whom, in two or three sentences."),
     )
@@ -51,6 +59,7 @@ class ProgrammeForm(forms.Form):
     funders = forms.CharField(
         label=_("Funders"),
         required=False,
+        max_length=FUNDERS_MAX * (FUNDER_MAX_LENGTH + 1),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("One funder per line."),
     )
@@ -110,7 +119,10 @@ class IndicatorForm(forms.Form):
     level = forms.ChoiceField(label=_("Level"), choices=IndicatorLevel.choices)
     title = forms.CharField(label=_("Indicator"), max_length=300, required=False)
     description = forms.CharField(
-        label=_("How it is measured"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("How it is measured"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     measure = forms.ChoiceField(label=_("Counted as"), choices=Measure.choices)
     unit = forms.CharField(
@@ -155,6 +167,7 @@ class ResultsForm(forms.Form):
     narrative = forms.CharField(
         label=_("What happened in this period"),
         required=False,
+        max_length=NARRATIVE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("What went well, what did not, what you learned. No names of participants."),
     )
@@ -270,6 +283,7 @@ class SurveyForm(forms.Form):
     intro = forms.CharField(
         label=_("Introduction"),
         required=False,
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Shown above the questions. Say that answers are anonymous."),
     )
@@ -282,7 +296,10 @@ class SurveyForm(forms.Form):
 class SurveySettingsForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     intro = forms.CharField(
-        label=_("Introduction"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Introduction"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     is_open = forms.BooleanField(label=_("Open for answers"), required=False)
 

@@ -46,6 +46,15 @@ def _lines(text):
     return [line.strip(" -•\t") for line in (text or "").splitlines() if line.strip(" -•\t")]
 
 
+# The longest free texts of programmes, the same for the forms and the API (a text saved from a
+# page can always be sent back unchanged through the API).
+SUMMARY_MAX_LENGTH = 5000
+NARRATIVE_MAX_LENGTH = 20000
+FUNDERS_MAX = 30
+FUNDER_MAX_LENGTH = 200
+TEXT_MAX_LENGTH = 5000  # how an indicator is measured, a survey's introduction
+
+
 class Programme(TenantModel):
     organisation = models.ForeignKey(
         "directory.Organisation",
