@@ -1,11 +1,11 @@
 """Staff sessions end after a period without activity."""
 
-import time
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.utils.translation import gettext as _
+
+from locus.core.sessions import idle_for_too_long
 
 LAST_SEEN_KEY = "locus_last_seen"
 
@@ -16,13 +16,11 @@ class StaffIdleTimeoutMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            now = int(time.time())
-            last_seen = request.session.get(LAST_SEEN_KEY)
-            if last_seen is not None and now - last_seen > settings.LOCUS_STAFF_IDLE_TIMEOUT:
-                logout(request)
-                messages.info(request, _("You were signed out after a period of inactivity."))
-            elif last_seen is None or now - last_seen >= 30:
-                # At most every 30 s, so busy pages do not rewrite the session each time.
-                request.session[LAST_SEEN_KEY] = now
+        if (
+            user is not None
+            and user.is_authenticated
+            and idle_for_too_long(request.session, LAST_SEEN_KEY, settings.LOCUS_STAFF_IDLE_TIMEOUT)
+        ):
+            logout(request)
+            messages.info(request, _("You were signed out after a period of inactivity."))
         return self.get_response(request)

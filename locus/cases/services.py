@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from locus.core.choices import AuditAction
 from locus.core.errors import PermissionDenied, ValidationFailed
+from locus.core.ids import parse_id
 from locus.core.services import audit_record
 from locus.directory.models import OrganisationListing
 from locus.outbox.services import (
@@ -409,7 +410,8 @@ def routing_preview(*, place, sample: dict, rules=None) -> RoutingResult:
             errors[axis] = [_("Unknown choice: %(code)s") % {"code": code}]
     area = sample.get("area")
     if area is not None and not isinstance(area, Area):
-        area = Area.objects.filter(place=place, pk=area).first() if str(area).isdigit() else None
+        area_id = parse_id(str(area))
+        area = Area.objects.filter(place=place, pk=area_id).first() if area_id else None
         if area is None:
             errors["area"] = [_("Unknown area.")]
     elif area is not None and area.place_id != place.pk:

@@ -303,8 +303,5 @@ def _copy_present(source, target):
 
 
 def _sha256(file):
-    digest = hashlib.sha256()
     with open(file, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from locus.core.choices import AuditAction
 from locus.core.errors import ValidationFailed
+from locus.core.ids import parse_id
 from locus.core.services import audit_record
 
 from .models import DirectorySettings, Organisation, OrganisationListing, Partnership, Service
@@ -155,7 +156,8 @@ def service_write(*, place, actor, service=None, organisation=None, areas=None, 
 
         found = set(
             Area.objects.filter(
-                place=place, pk__in=[a for a in area_ids if str(a).isdigit()]
+                place=place,
+                pk__in=[area_id for a in area_ids if (area_id := parse_id(str(a))) is not None],
             ).values_list("pk", flat=True)
         )
         if found != set(area_ids):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from locus.core.choices import AuditAction
 from locus.core.errors import ValidationFailed
 from locus.core.files import inspect_upload
+from locus.core.ids import parse_id
 from locus.core.services import audit_record
 from locus.core.storage import opaque_name
 from locus.directory.selectors import listing_exists
@@ -403,7 +404,7 @@ def results_report(*, period, actor, values, narrative=None, submit=False):
     area_ids = set(programme.areas.values_list("pk", flat=True))
     errors, cleaned = {}, {}
     for indicator_id, entry in values.items():
-        indicator = indicators.get(int(indicator_id)) if str(indicator_id).isdigit() else None
+        indicator = indicators.get(parse_id(str(indicator_id)))
         key = f"indicator_{indicator_id}"
         if indicator is None:
             errors[key] = [_("Unknown indicator.")]

@@ -38,6 +38,7 @@ from locus.core.idempotency import (
 )
 from locus.core.ids import parse_id
 from locus.core.ratelimit import rate_check, rate_limited, too_many_requests
+from locus.core.sessions import idle_for_too_long
 
 from . import forms, references, selectors, services
 from .choices import ConsentLevel
@@ -460,9 +461,8 @@ def _followed_report(request):
     report_id = request.session.get(_followup_key(request.place))
     if report_id is None:
         return None
-    now = int(time.time())
-    seen = request.session.get(_followup_seen_key(request.place))
-    if not isinstance(seen, int) or now - seen > settings.LOCUS_FOLLOWUP_IDLE_TIMEOUT:
+    seen_key, timeout = _followup_seen_key(request.place), settings.LOCUS_FOLLOWUP_IDLE_TIMEOUT
+    if idle_for_too_long(request.session, seen_key, timeout):
         _forget_followup(request)
         messages.info(
             request,
@@ -472,8 +472,6 @@ def _followed_report(request):
             ),
         )
         return None
-    if now - seen >= 30:  # at most every 30 s, so the session is not rewritten on every page
-        request.session[_followup_seen_key(request.place)] = now
     return Report.objects.filter(place=request.place, pk=report_id).first()
 
 

@@ -32,6 +32,7 @@ from django.utils import timezone
 from locus.cases.choices import ROUTED_EVENT
 from locus.cases.models import RoutingDecision
 from locus.cases.services import ROUTING_GRACE
+from locus.core.ids import parse_id
 from locus.core.tenancy import place_scope
 from locus.outbox.choices import MessageKind, MessageStatus
 from locus.outbox.models import OutboxMessage, WebhookEndpoint
@@ -84,7 +85,7 @@ def reconcile(*, place, now=None) -> Reconciliation:
     delivered_to = Counter()
     for message_id, source_id, endpoint_id in rows:
         result.messages += 1
-        decision = decisions.get(int(source_id)) if source_id.isdigit() else None
+        decision = decisions.get(parse_id(source_id))
         if decision is None:
             continue  # its report was deleted; the message stays as the record of what was sent
         delivered_to[(int(source_id), endpoint_id)] += 1
