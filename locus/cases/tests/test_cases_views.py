@@ -121,6 +121,10 @@ def test_place_team_reads_other_cases_but_cannot_act(world, everyone, client, in
     response = page(client, world.a.users["coordinator"], url)
     assert response.status_code == 200
     assert b"Read-only" in response.content and b'name="action"' not in response.content
+    # The routing explanation is the owner's, not the reader's.
+    html = response.content.decode()
+    assert f"Why {police_case.organisation.name} received it" in html
+    assert "Why your organisation received it" not in html
     response = client.post(url, {"action": "acknowledge"})
     assert response.status_code == 403
     police_case.refresh_from_db()
