@@ -55,9 +55,7 @@ def _page(request, form=None, status=200):
         "can_subscribe": can_subscribe,
         "can_close": membership_can(membership, Capability.MANAGE_INSIGHTS),
         "last_run": selectors.last_run(place=place),
-        "query": request.GET.copy(),
     }
-    context["query"].pop("page", None)
     return render(request, "alerts/index.html", context, status=status)
 
 

@@ -97,6 +97,19 @@ def test_filtering_by_status_and_area(world, client, in_place):
     assert f'id="alarm-{alarms[1].pk}"' in response.content.decode()
 
 
+def test_the_pages_of_alarms_keep_the_filters(world, client, in_place, monkeypatch):
+    from locus.alerts import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    make_alarms(world.a, in_place, 5)
+    client.force_login(world.a.users["analyst"])
+    html = client.get(url("alerts:index", world.a), {"status": "open"}).content.decode()
+    assert "Page 1 of 3" in html
+    assert 'href="?status=open&amp;page=2" rel="next">Older →' in html
+    html = client.get(url("alerts:index", world.a), {"status": "open", "page": 2}).content
+    assert 'href="?status=open&amp;page=1" rel="prev">← Newer' in html.decode()
+
+
 def test_a_caseworker_subscribes_their_organisation(world, client, in_place):
     client.force_login(world.a.users["caseworker"])
     page = client.get(url("alerts:index", world.a)).content.decode()
