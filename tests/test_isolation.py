@@ -1,5 +1,8 @@
-"""Every staff view of every place passes the isolation battery, and every place-scoped URL
-is either in the battery or declared public."""
+"""Every staff view of every place passes the isolation battery, every place-scoped URL is
+either in the battery or declared public, and every view of a place-wide capability is proved
+closed to partner organisations."""
+
+import re
 
 import pytest
 from django.urls import get_resolver
@@ -85,8 +88,8 @@ def _token(place_world):
 
 CASES = [
     ViewCase("places:staff_home", allowed_role="member", denied_role=None),
-    ViewCase("places:areas", allowed_role="admin", denied_role="coordinator"),
-    ViewCase("places:settings", allowed_role="admin", denied_role="analyst"),
+    ViewCase("places:areas", allowed_role="admin", denied_role="coordinator", place_team_only=True),
+    ViewCase("places:settings", allowed_role="admin", denied_role="analyst", place_team_only=True),
     ViewCase("places:jobs", allowed_role="analyst", denied_role="editor"),
     ViewCase("places:job", allowed_role="coordinator", denied_role="member", objects=_job),
     ViewCase("accounts:members", allowed_role="admin", denied_role="caseworker"),
@@ -120,8 +123,12 @@ CASES = [
         ok_status=(302,),
     ),
     ViewCase("cases:evidence", allowed_role="admin", denied_role="member", objects=_case_evidence),
-    ViewCase("cases:rules", allowed_role="coordinator", denied_role="caseworker"),
-    ViewCase("cases:rule_new", allowed_role="coordinator", denied_role="analyst"),
+    ViewCase(
+        "cases:rules", allowed_role="coordinator", denied_role="caseworker", place_team_only=True
+    ),
+    ViewCase(
+        "cases:rule_new", allowed_role="coordinator", denied_role="analyst", place_team_only=True
+    ),
     ViewCase(
         "cases:rule_new",
         allowed_role="admin",
@@ -129,9 +136,18 @@ CASES = [
         method="post",
         data={"action": "save", "name": "Battery rule", "is_active": "on"},
         ok_status=(302,),
+        place_team_only=True,
     ),
-    ViewCase("cases:rules_try", allowed_role="coordinator", denied_role="member"),
-    ViewCase("cases:rule_edit", allowed_role="coordinator", denied_role="editor", objects=_rule),
+    ViewCase(
+        "cases:rules_try", allowed_role="coordinator", denied_role="member", place_team_only=True
+    ),
+    ViewCase(
+        "cases:rule_edit",
+        allowed_role="coordinator",
+        denied_role="editor",
+        objects=_rule,
+        place_team_only=True,
+    ),
     ViewCase(
         "cases:rule_edit",
         allowed_role="coordinator",
@@ -140,6 +156,7 @@ CASES = [
         method="post",
         data={"action": "save", "name": "Renamed", "is_active": "on"},
         ok_status=(302,),
+        place_team_only=True,
     ),
     ViewCase(
         "cases:rule_move",
@@ -149,6 +166,7 @@ CASES = [
         method="post",
         data={"direction": "up"},
         ok_status=(302,),
+        place_team_only=True,
     ),
     ViewCase(
         "cases:rule_active",
@@ -158,8 +176,15 @@ CASES = [
         method="post",
         data={"is_active": "0"},
         ok_status=(302,),
+        place_team_only=True,
     ),
-    ViewCase("cases:rule_delete", allowed_role="admin", denied_role="caseworker", objects=_rule),
+    ViewCase(
+        "cases:rule_delete",
+        allowed_role="admin",
+        denied_role="caseworker",
+        objects=_rule,
+        place_team_only=True,
+    ),
     ViewCase(
         "cases:rule_delete",
         allowed_role="coordinator",
@@ -167,6 +192,7 @@ CASES = [
         objects=_rule,
         method="post",
         ok_status=(302,),
+        place_team_only=True,
     ),
     ViewCase("outbox:endpoints", allowed_role="admin", denied_role="coordinator"),
     ViewCase("outbox:endpoint_new", allowed_role="admin", denied_role="caseworker"),
@@ -319,12 +345,15 @@ CASES += [
         },
         ok_status=(302,),
     ),
-    ViewCase("programmes:portfolio", allowed_role="analyst", denied_role="editor"),
+    ViewCase(
+        "programmes:portfolio", allowed_role="analyst", denied_role="editor", place_team_only=True
+    ),
     ViewCase(
         "programmes:place_iati",
         allowed_role="coordinator",
         denied_role="editor",
         objects=_place_with_programme,
+        place_team_only=True,
     ),
     ViewCase("programmes:detail", allowed_role="editor", denied_role="analyst", objects=_programme),
     ViewCase("programmes:edit", allowed_role="editor", denied_role="member", objects=_programme),
@@ -467,7 +496,7 @@ def _alarm(place_world):
 
 
 CASES += [
-    ViewCase("alerts:index", allowed_role="analyst", denied_role="editor"),
+    ViewCase("alerts:index", allowed_role="analyst", denied_role="editor", place_team_only=True),
     ViewCase(
         "alerts:subscription",
         allowed_role="caseworker",
@@ -476,7 +505,13 @@ CASES += [
         data={"bias": ["antisemitism"], "is_active": "on"},
         ok_status=(302,),
     ),
-    ViewCase("alerts:detail", allowed_role="caseworker", denied_role="editor", objects=_alarm),
+    ViewCase(
+        "alerts:detail",
+        allowed_role="caseworker",
+        denied_role="editor",
+        objects=_alarm,
+        place_team_only=True,
+    ),
     ViewCase(
         "alerts:close",
         allowed_role="coordinator",
@@ -484,9 +519,14 @@ CASES += [
         objects=_alarm,
         method="post",
         ok_status=(302,),
+        place_team_only=True,
     ),
-    ViewCase("indicators:context", allowed_role="caseworker", denied_role="editor"),
-    ViewCase("indicators:import", allowed_role="analyst", denied_role="caseworker"),
+    ViewCase(
+        "indicators:context", allowed_role="caseworker", denied_role="editor", place_team_only=True
+    ),
+    ViewCase(
+        "indicators:import", allowed_role="analyst", denied_role="caseworker", place_team_only=True
+    ),
 ]
 
 
@@ -509,9 +549,18 @@ def _annotation(place_world):
 
 
 CASES += [
-    ViewCase("insights:dashboard", allowed_role="caseworker", denied_role="editor"),
-    ViewCase("insights:service", allowed_role="analyst", denied_role="member"),
-    ViewCase("insights:annotations", allowed_role="analyst", denied_role="caseworker"),
+    ViewCase(
+        "insights:dashboard", allowed_role="caseworker", denied_role="editor", place_team_only=True
+    ),
+    ViewCase(
+        "insights:service", allowed_role="analyst", denied_role="member", place_team_only=True
+    ),
+    ViewCase(
+        "insights:annotations",
+        allowed_role="analyst",
+        denied_role="caseworker",
+        place_team_only=True,
+    ),
     ViewCase(
         "insights:annotations",
         allowed_role="coordinator",
@@ -519,12 +568,14 @@ CASES += [
         method="post",
         data={"starts_on": "2026-02-21", "ends_on": "2026-02-22", "text": "Battery"},
         ok_status=(302,),
+        place_team_only=True,
     ),
     ViewCase(
         "insights:annotation_edit",
         allowed_role="analyst",
         denied_role="editor",
         objects=_annotation,
+        place_team_only=True,
     ),
     ViewCase(
         "insights:annotation_edit",
@@ -534,12 +585,14 @@ CASES += [
         method="post",
         data={"starts_on": "2026-02-21", "ends_on": "2026-02-21", "text": "Changed"},
         ok_status=(302,),
+        place_team_only=True,
     ),
     ViewCase(
         "insights:annotation_delete",
         allowed_role="admin",
         denied_role="member",
         objects=_annotation,
+        place_team_only=True,
     ),
     ViewCase(
         "insights:annotation_delete",
@@ -548,6 +601,7 @@ CASES += [
         objects=_annotation,
         method="post",
         ok_status=(302,),
+        place_team_only=True,
     ),
 ]
 
@@ -555,8 +609,15 @@ CASES += [
 # --- Open data, exports and network roll-ups (locus/insights/public_*.py) --------------------
 
 CASES += [
-    ViewCase("insights_data:exports", allowed_role="analyst", denied_role="member"),
-    ViewCase("insights_data:export_records", allowed_role="coordinator", denied_role="editor"),
+    ViewCase(
+        "insights_data:exports", allowed_role="analyst", denied_role="member", place_team_only=True
+    ),
+    ViewCase(
+        "insights_data:export_records",
+        allowed_role="coordinator",
+        denied_role="editor",
+        place_team_only=True,
+    ),
 ]
 # The public open data of a place (locus/insights/tests/test_open_data.py): suppressed figures.
 PUBLIC_PLACE_URLS |= {
@@ -675,12 +736,20 @@ CASES += [
         ok_status=(302,),
     ),
     # Place-wide (MANAGE_DIRECTORY): an editor, who may edit its own entry, gets 403.
-    ViewCase("directory:coverage", allowed_role="coordinator", denied_role="editor"),
-    ViewCase("directory:pathways", allowed_role="coordinator", denied_role="editor"),
-    ViewCase("directory:network", allowed_role="admin", denied_role="editor"),
-    ViewCase("directory:import", allowed_role="coordinator", denied_role="editor"),
-    ViewCase("directory:export", allowed_role="admin", denied_role="editor"),
-    ViewCase("directory:settings", allowed_role="admin", denied_role="editor"),
+    ViewCase(
+        "directory:coverage", allowed_role="coordinator", denied_role="editor", place_team_only=True
+    ),
+    ViewCase(
+        "directory:pathways", allowed_role="coordinator", denied_role="editor", place_team_only=True
+    ),
+    ViewCase("directory:network", allowed_role="admin", denied_role="editor", place_team_only=True),
+    ViewCase(
+        "directory:import", allowed_role="coordinator", denied_role="editor", place_team_only=True
+    ),
+    ViewCase("directory:export", allowed_role="admin", denied_role="editor", place_team_only=True),
+    ViewCase(
+        "directory:settings", allowed_role="admin", denied_role="editor", place_team_only=True
+    ),
     ViewCase(
         "directory:settings",
         allowed_role="coordinator",
@@ -688,6 +757,7 @@ CASES += [
         method="post",
         data={"check_every_days": "120"},
         ok_status=(302,),
+        place_team_only=True,
     ),
 ]
 # The public directory (no sign-in; locus/directory/tests/test_views.py).
@@ -697,6 +767,37 @@ PUBLIC_PLACE_URLS |= {"directory:public", "directory:public_service"}
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_isolation_battery(case, world, client):
     run_battery(case, world, client)
+
+
+def _place_views():
+    views = {}
+
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, ns)
+            elif pattern.name:
+                views[namespace + pattern.name] = pattern.callback
+
+    walk(get_resolver().url_patterns)
+    return views
+
+
+def test_place_wide_views_are_checked_for_partners():
+    """A case is marked `place_team_only` exactly when its view needs a place-wide capability
+    (staff_view records it), so the battery proves a partner's member gets 403 on each: the
+    exact insights above all (docs/insights.md, "Who sees exact figures")."""
+    from locus.accounts.policies import PLACE_WIDE_CAPABILITIES
+
+    views = _place_views()
+    wrong = [
+        (case.name, case.method)
+        for case in CASES
+        if case.place_team_only
+        != (getattr(views[case.name], "locus_capability", None) in PLACE_WIDE_CAPABILITIES)
+    ]
+    assert wrong == [], "mark these cases place_team_only (or unmark them)"
 
 
 def _place_url_names():
@@ -718,3 +819,43 @@ def test_every_place_url_is_covered():
     covered = {case.name for case in CASES} | PUBLIC_PLACE_URLS
     place_urls = {n for n in _place_url_names() if not n.startswith("api:")}
     assert place_urls - covered == set(), "add these views to the isolation battery"
+
+
+# --- Navigation: no link to a page that refuses the person ----------------------------------
+
+_STAFF_NAV = re.compile(r'<nav class="staff-nav".*?</nav>', re.S)
+_TILES = re.compile(r'<a class="tile" href="([^"]+)"')
+_HREF = re.compile(r'href="([^"]+)"')
+
+
+def _staff_links(html):
+    nav = _STAFF_NAV.search(html)
+    links = set(_HREF.findall(nav.group(0))) if nav else set()
+    return links | set(_TILES.findall(html))
+
+
+@pytest.mark.parametrize("partner", [False, True], ids=["place team", "partner"])
+@pytest.mark.parametrize(
+    "role", ["admin", "coordinator", "caseworker", "analyst", "editor", "member"]
+)
+def test_every_staff_link_opens_for_the_person_it_is_shown_to(world, client, role, partner):
+    """The staff navigation and the staff home's tiles link only to pages the person may open:
+    a partner's caseworker, whose role reads insights but whose organisation does not run Locus
+    in the place, is offered the public open data instead of the exact insights (403)."""
+    from django.urls import reverse
+
+    from locus.core.testing.world import partner_member
+
+    a = world.a
+    user = partner_member(a, role).user if partner else a.users[role]
+    client.force_login(user)
+    html = client.get(reverse("places:staff_home", args=[a.place.slug])).content.decode()
+    links = _staff_links(html)
+    assert links
+    for link in sorted(links):
+        assert client.get(link).status_code == 200, link
+    dashboard = reverse("insights:dashboard", args=[a.place.slug])
+    open_data = reverse("insights_data:open_data", args=[a.place.slug])
+    reads_insights = role not in ("editor", "member")
+    assert (dashboard in links) == (reads_insights and not partner)
+    assert (open_data in links) == (reads_insights and partner)

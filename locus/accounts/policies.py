@@ -17,7 +17,8 @@ class Capability(StrEnum):
     USE_API = "api.use"
     MANAGE_ROUTING = "routing.manage"
     MANAGE_INTEGRATIONS = "integrations.manage"
-    # Aggregate figures of the place (no personal data): the dashboard, spikes, indicators.
+    # Exact aggregate figures of the place (no personal data): the dashboard, the service
+    # figures, the alarms, the jurisdiction exports, indicators beside rates. Place-wide.
     VIEW_INSIGHTS = "insights.view"
     # Annotations, indicator imports and other place-wide insight settings.
     MANAGE_INSIGHTS = "insights.manage"
@@ -80,7 +81,12 @@ MFA_REQUIRED_ROLES = {
 
 
 # Capabilities over the whole place: only for the organisation that runs Locus there.
+# VIEW_INSIGHTS among them: exact counts that a filter can narrow to one report would tell a
+# partner, which receives only part of some reports by the reporter's consent (a platform's
+# desk gets the public online content, not the area or the bias), what the consent withheld.
+# Partners keep the public, protected figures (the open data) and their own cases.
 PLACE_WIDE_CAPABILITIES = {
+    Capability.VIEW_INSIGHTS,
     Capability.MANAGE_AREAS,
     Capability.MANAGE_PLACE,
     Capability.MANAGE_ROUTING,
@@ -100,6 +106,14 @@ def membership_can(membership, capability):
     if capability in PLACE_WIDE_CAPABILITIES and not getattr(membership, "manages_place", False):
         return False
     return role_can(membership.role, capability)
+
+
+def membership_reads_public_insights_only(membership):
+    """A role that reads insights, in a partner organisation: it is offered the place's public,
+    protected figures (the open data) where the place's team is offered the exact ones."""
+    return role_can(membership.role, Capability.VIEW_INSIGHTS) and not membership_can(
+        membership, Capability.VIEW_INSIGHTS
+    )
 
 
 def membership_capabilities(membership):

@@ -13,12 +13,19 @@ def locus(request):
         contexts = SimpleLazyObject(lambda: user_contexts(user=user))
     membership = getattr(request, "membership", None)
     capabilities = set()
+    public_insights_only = False
     if membership is not None:
-        from locus.accounts.policies import membership_capabilities
+        from locus.accounts.policies import (
+            membership_capabilities,
+            membership_reads_public_insights_only,
+        )
 
         capabilities = membership_capabilities(membership)
+        public_insights_only = membership_reads_public_insights_only(membership)
     return {
         "membership_capabilities": capabilities,
+        # A partner's role that reads insights: the navigation offers the open data instead.
+        "public_insights_only": public_insights_only,
         "place": getattr(request, "place", None),
         "membership": membership,
         "switch_contexts": contexts,

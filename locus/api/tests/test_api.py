@@ -12,6 +12,7 @@ from locus.core.choices import AuditAction, JobStatus
 from locus.core.models import AuditEvent, Job
 from locus.core.services import job_create
 from locus.core.testing.factories import AreaFactory, OrganisationFactory, square
+from locus.core.testing.world import partner_member
 from locus.directory.services import organisation_list_in_place
 from locus.places.models import Area
 
@@ -1160,6 +1161,46 @@ STAFF_ENDPOINTS += [
 ]
 
 
+# Endpoints of a place-wide capability (accounts/policies.py, PLACE_WIDE_CAPABILITIES): the
+# allowed role in a partner organisation of the place (`manages_place` False) gets 403. Exact
+# insights above all: a partner receives only part of some reports (docs/insights.md).
+PLACE_TEAM_ONLY_ENDPOINTS = {
+    "locus_places_api_place_areas_import",
+    *(
+        f"locus_cases_rules_api_{name}"
+        for name in (
+            "rules_list",
+            "rules_create",
+            "rules_get",
+            "rules_update",
+            "rules_delete",
+            "rules_reorder",
+            "routing_preview",
+        )
+    ),
+    "locus_directory_api_directory_coverage",
+    "locus_directory_api_directory_hsds_export",
+    "locus_directory_api_directory_hsds_import",
+    "locus_programmes_api_programme_portfolio",
+    "locus_insights_api_insights_dashboard",
+    "locus_insights_api_insights_service",
+    "locus_insights_api_insights_annotations",
+    "locus_insights_public_api_export_scheme",
+    "locus_insights_public_api_export_submission",
+    "locus_alerts_api_alarm_list",
+    "locus_alerts_api_alarm_get",
+    "locus_alerts_api_alarm_series",
+    "locus_alerts_api_alarm_close",
+    "locus_places_indicator_api_indicator_list",
+    "locus_places_indicator_api_indicator_context",
+    "locus_places_indicator_api_indicator_import",
+}
+
+
+def test_place_team_only_endpoints_are_in_the_battery():
+    assert PLACE_TEAM_ONLY_ENDPOINTS - {case.operation_id for case in STAFF_ENDPOINTS} == set()
+
+
 @pytest.mark.parametrize("case", STAFF_ENDPOINTS, ids=lambda c: c.operation_id)
 def test_staff_endpoint_battery(case, client, world, in_place):
     a, b = world.a, world.b
@@ -1170,6 +1211,9 @@ def test_staff_endpoint_battery(case, client, world, in_place):
 
     assert_error(case.call(client, case.url(a, own), {}), 401, "unauthorized")
     assert_error(case.call(client, case.url(a, own), denied), 403, "forbidden")
+    if case.operation_id in PLACE_TEAM_ONLY_ENDPOINTS:
+        partner = bearer(secret_for(partner_member(a, case.allowed_role)))
+        assert_error(case.call(client, case.url(a, own), partner), 403, "forbidden")
     assert case.call(client, case.url(a, own), allowed).status_code == case.ok_status
     # A token of place A on place B's URL (for B's object): not found.
     assert_error(case.call(client, case.url(b, other), allowed), 404, "not_found")

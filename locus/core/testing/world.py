@@ -72,6 +72,25 @@ def build_place_world(slug, name, country, lon, lat, *, mfa=True):
     return world
 
 
+def partner_member(place_world, role):
+    """A member with `role` of a partner organisation listed in the place (receives routed
+    cases, does not run Locus there: `manages_place` False), MFA set up. One partner
+    organisation per place; a new person each call."""
+    from locus.directory.models import Organisation
+
+    organisation, _created = Organisation.objects.get_or_create(
+        name=f"{place_world.place.name} Partner Charity",
+        defaults={"type": OrganisationType.VICTIM_SUPPORT},
+    )
+    with place_scope(place_world.place):
+        organisation_list_in_place(
+            organisation=organisation, place=place_world.place, manages_place=False
+        )
+    user = UserFactory(name=f"{role} of the partner of {place_world.place.name}")
+    enable_totp(user)
+    return MembershipFactory(user=user, organisation=organisation, role=role)
+
+
 def build_world():
     return World(
         a=build_place_world("alpha", "Alphaville", "GB", -0.1, 51.5),
