@@ -497,6 +497,8 @@ def _alarm(place_world):
 
 CASES += [
     ViewCase("alerts:index", allowed_role="analyst", denied_role="editor", place_team_only=True),
+    # Partners' too: their notices (week, area, category) and their subscription.
+    ViewCase("alerts:subscription", allowed_role="caseworker", denied_role="analyst"),
     ViewCase(
         "alerts:subscription",
         allowed_role="caseworker",
@@ -859,3 +861,9 @@ def test_every_staff_link_opens_for_the_person_it_is_shown_to(world, client, rol
     reads_insights = role not in ("editor", "member")
     assert (dashboard in links) == (reads_insights and not partner)
     assert (open_data in links) == (reads_insights and partner)
+    # Alerts: the alarms for the team, the organisation's subscription and notices for a
+    # partner whose role may subscribe.
+    alarms = reverse("alerts:index", args=[a.place.slug])
+    notices = reverse("alerts:subscription", args=[a.place.slug])
+    assert (alarms in links) == (reads_insights and not partner)
+    assert (notices in links) == (partner and role in ("admin", "coordinator", "caseworker"))

@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from locus.directory.models import OrganisationListing
 from locus.places.models import Area
@@ -185,18 +186,42 @@ def subscription_matches(subscription, alarm):
 
 
 def subscribers_of(*, place, alarm, subscriptions=None):
-    """Active subscriptions matching `alarm`, with the inbox address of each organisation's
-    active listing in the place (`inbox_email`, empty when it has none)."""
+    """Active subscriptions matching `alarm`, as (subscription, inbox, place_team): the inbox
+    address of each organisation's active listing in the place (`inbox_email`, empty when it
+    has none) and whether the organisation runs Locus there (`manages_place`: the team, which
+    reads the alarm's figures; a partner is told the week, the area and the category only)."""
     if subscriptions is None:
         subscriptions = subscription_list(place=place, active_only=True)
     matching = [s for s in subscriptions if subscription_matches(s, alarm)]
-    inboxes = dict(
-        OrganisationListing.objects.filter(
+    listings = {
+        organisation_id: (inbox, manages_place)
+        for organisation_id, inbox, manages_place in OrganisationListing.objects.filter(
             place=place, is_active=True, organisation_id__in=[s.organisation_id for s in matching]
-        ).values_list("organisation_id", "inbox_email")
-    )
+        ).values_list("organisation_id", "inbox_email", "manages_place")
+    }
     # An organisation no longer listed in the place hears nothing.
-    return [(s, inboxes[s.organisation_id]) for s in matching if s.organisation_id in inboxes]
+    return [(s, *listings[s.organisation_id]) for s in matching if s.organisation_id in listings]
+
+
+NOTICE_WEEKS = 52
+NOTICES_MAX = 50
+
+
+def notice_list(*, place, subscription, today=None, weeks=NOTICE_WEEKS, limit=NOTICES_MAX):
+    """The alarms of the last `weeks` judged weeks that `subscription` covers, newest first (at
+    most `limit`): what its organisation is told of. Empty without an active subscription."""
+    if subscription is None or not subscription.is_active:
+        return []
+    if today is None:
+        today = timezone.now().astimezone(ZoneInfo(place.timezone)).date()
+    since = last_complete_week(today) - timedelta(weeks=weeks - 1)
+    notices = []
+    for alarm in alarm_list(place=place, since=since):
+        if subscription_matches(subscription, alarm):
+            notices.append(alarm)
+            if len(notices) == limit:
+                break
+    return notices
 
 
 def last_complete_week(today: date) -> date:

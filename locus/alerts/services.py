@@ -317,25 +317,53 @@ def alert_payload(*, place, alarm, link):
     }
 
 
+# What a partner organisation is told of an alarm: what the alarm is about, never its counts.
+NOTICE_FIELDS = ("alarm", "place", "week", "area", "axis", "category", "category_label", "link")
+
+
+def alert_notice_payload(*, place, alarm, link):
+    """The `insights.alert` payload for a partner organisation (one that does not run Locus
+    in the place): the week, the area and the category, no figure. The exact counts are the
+    place team's (docs/insights.md, "Who sees exact figures"); a partner receives only part of
+    some reports."""
+    payload = alert_payload(place=place, alarm=alarm, link=link)
+    return {key: payload[key] for key in NOTICE_FIELDS}
+
+
 def alarm_path(*, place, alarm):
     return reverse("alerts:detail", kwargs={"place_slug": place.slug, "alarm_id": alarm.pk})
 
 
+def notice_path(*, place, alarm):
+    """Where a partner reads an alarm's notice: its subscription page, at the alarm's row."""
+    page = reverse("alerts:subscription", kwargs={"place_slug": place.slug})
+    return f"{page}#alarm-{alarm.pk}"
+
+
 def _notify(place, alarm, subscriptions, base_url):
     """Tell every matching subscriber, in the run's transaction: the `insights.alert` webhook
-    event to its endpoints and an e-mail to its inbox with a link only."""
-    link = absolute_link(alarm_path(place=place, alarm=alarm), base_url)
-    payload = alert_payload(place=place, alarm=alarm, link=link)
-    with translation.override(place.default_language):
-        subject = _("Locus: an unusual rise in reported incidents")
-        body = _(
-            "The weekly check found an unusual rise in incidents reported in %(place)s. See it "
-            "in Locus (you will be asked to sign in):\n%(link)s\n\n"
-            "This e-mail carries no details on purpose."
-        ) % {"place": place.name, "link": link}
-    for subscription, inbox in selectors.subscribers_of(
+    event to its endpoints and an e-mail to its inbox with a link only. The place's team gets
+    the alarm's figures and a link to them; a partner the notice and a link to its subscription
+    page, which it may open."""
+    variants = {}
+    for place_team in (True, False):
+        path = (alarm_path if place_team else notice_path)(place=place, alarm=alarm)
+        link = absolute_link(path, base_url)
+        payload = (alert_payload if place_team else alert_notice_payload)(
+            place=place, alarm=alarm, link=link
+        )
+        with translation.override(place.default_language):
+            subject = _("Locus: an unusual rise in reported incidents")
+            body = _(
+                "The weekly check found an unusual rise in incidents reported in %(place)s. See "
+                "it in Locus (you will be asked to sign in):\n%(link)s\n\n"
+                "This e-mail carries no details on purpose."
+            ) % {"place": place.name, "link": link}
+        variants[place_team] = (payload, subject, body)
+    for subscription, inbox, place_team in selectors.subscribers_of(
         place=place, alarm=alarm, subscriptions=subscriptions
     ):
+        payload, subject, body = variants[place_team]
         outbox_enqueue_event(
             place=place,
             organisation=subscription.organisation,

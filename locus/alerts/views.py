@@ -1,12 +1,13 @@
-"""Staff pages for alerts: the alarms with their context, and the organisation's
-subscription."""
+"""Staff pages for alerts: the alarms with their context (the place's team), and the
+organisation's subscription with the notices it covers (every organisation that may
+subscribe, partners included: the week, the area and the category, no figure)."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from locus.accounts.decorators import staff_view
 from locus.accounts.policies import Capability, membership_can
@@ -85,15 +86,46 @@ def detail(request, alarm_id):
     return render(request, "alerts/detail.html", context)
 
 
-@require_POST
+def _subscription_page(request, form=None, status=200):
+    """The organisation's subscription and the alarms it covers, told as notices: the week,
+    the area and the category (what a partner's e-mail and webhook event carry)."""
+    place, membership = request.place, request.membership
+    subscription = selectors.subscription_get(place=place, organisation=membership.organisation)
+    notices = selectors.notice_list(place=place, subscription=subscription)
+    language = request.LANGUAGE_CODE
+    for alarm in notices:
+        alarm.category_label = selectors.category_label(alarm.axis, alarm.category, language)
+    if form is None:
+        form = SubscriptionForm(place=place, initial=_subscription_initial(subscription))
+    context = {
+        "form": form,
+        "subscription": subscription,
+        "notices": notices,
+        "notice_weeks": selectors.NOTICE_WEEKS,
+        "reads_alarms": membership_can(membership, Capability.VIEW_INSIGHTS),
+    }
+    return render(request, "alerts/subscription.html", context, status=status)
+
+
+def _after_saving(request):
+    """Back to the alarms for the place's team, to the subscription page for a partner."""
+    if membership_can(request.membership, Capability.VIEW_INSIGHTS):
+        return redirect("alerts:index", place_slug=request.place.slug)
+    return redirect("alerts:subscription", place_slug=request.place.slug)
+
+
+@require_http_methods(["GET", "POST"])
 @staff_view(Capability.SUBSCRIBE_ALERTS)
 def subscription(request):
-    """Save (or, with action=delete, end) the organisation's subscription."""
+    """The subscription page; a POST saves (or, with action=delete, ends) the organisation's
+    subscription."""
     place, membership = request.place, request.membership
+    if request.method == "GET":
+        return _subscription_page(request)
     if request.POST.get("action") == "delete":
         if services.subscription_delete(place=place, membership=membership, actor=request.user):
             messages.success(request, _("Your organisation no longer receives alerts."))
-        return redirect("alerts:index", place_slug=place.slug)
+        return _after_saving(request)
     form = SubscriptionForm(request.POST, place=place)
     if form.is_valid():
         data = form.cleaned_data
@@ -113,8 +145,10 @@ def subscription(request):
                     form.add_error(name if name in form.fields else None, error)
         else:
             messages.success(request, _("Subscription saved."))
-            return redirect("alerts:index", place_slug=place.slug)
-    return _page(request, form=form, status=422)
+            return _after_saving(request)
+    if membership_can(membership, Capability.VIEW_INSIGHTS):
+        return _page(request, form=form, status=422)
+    return _subscription_page(request, form=form, status=422)
 
 
 @require_POST

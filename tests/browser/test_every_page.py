@@ -293,6 +293,42 @@ def test_alerts_and_context_pages(page, world, pages, live_server, tmp_path):
     expect(page.locator(".field-invalid")).not_to_have_count(0)
     pages.check(page, "indicator_import_error")
 
+    # A partner's caseworker: the staff home offers the open data and the organisation's
+    # alerts; the notices say the week, the area and the category only.
+    from locus.alerts.selectors import last_complete_week
+    from locus.core.testing.world import partner_member
+
+    with place_scope(a.place):
+        recent = Alarm.objects.create(
+            place=a.place,
+            week=last_complete_week(date.today()),
+            series_key="place|bias:antisemitism",
+            axis="bias",
+            category="antisemitism",
+            method="ears",
+            observed=47,
+            expected=4.1,
+            upper_bound=11,
+            p_value=0.00004,
+            q_value=0.002,
+            score=2.4,
+            reports=23,
+            series_judged=120,
+        )
+    log_in(page, partner_member(a, "caseworker").user, live_server)
+    pages.visit(page, "/alpha/staff/", "staff_home_partner")
+    expect(page.get_by_role("link", name="Open data").first).to_be_visible()
+    expect(page.get_by_role("link", name="Insights")).to_have_count(0)
+    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Alerts").click()
+    expect(page).to_have_url(re.compile(r"/alpha/insights/alerts/subscription/$"))
+    pages.check(page, "alerts_partner")
+    page.get_by_label("Antisemitism").check()
+    submit(page.get_by_role("button", name="Save subscription"))
+    expect(page.get_by_text("Subscription saved.")).to_be_visible()
+    expect(page.locator(f"#alarm-{recent.pk}")).to_contain_text("all of Alphaville")
+    expect(page.locator("main")).not_to_contain_text("47")  # the observed count
+    pages.check(page, "alerts_partner_subscribed")
+
 
 # --- Directory (locus/directory) ---------------------------------------------------------------
 

@@ -141,7 +141,19 @@ def _subscribe(place_world, organisation, in_place, **kwargs):
     return subscription
 
 
-def test_subscribers_get_the_alert_through_the_outbox(surge, world, in_place):
+FIGURES = {"method", "observed", "expected", "upper_bound", "p_value", "q_value", "reports"}
+NOTICE = {"alarm", "place", "week", "area", "axis", "category", "category_label", "link"}
+
+
+def test_subscribers_get_the_alert_through_the_outbox(surge, world, in_place, client):
+    """Partners are told of the alarms they subscribed to — the week, the area and the
+    category, never the counts (those are the place team's) — with a link to a page they may
+    open; the team gets the figures and a link to the alarm."""
+    from django.urls import reverse
+
+    from locus.core.testing.factories import MembershipFactory, UserFactory
+    from locus.core.testing.world import enable_totp
+    from locus.directory.models import OrganisationListing
     from locus.outbox.services import webhook_endpoint_create
 
     a = surge
@@ -152,9 +164,16 @@ def test_subscribers_get_the_alert_through_the_outbox(surge, world, in_place):
     _subscribe(a, charity, in_place, bias=["antisemitism"])
     _subscribe(a, other, in_place, bias=["disability"])
     _subscribe(a, south_only, in_place, bias=["antisemitism"], areas=[a.areas[1]])
+    _subscribe(a, a.organisation, in_place, bias=["antisemitism"])
+    OrganisationListing.objects.filter(place=a.place, organisation=a.organisation).update(
+        inbox_email="team@alphaville.example.org"
+    )
     with in_place(a.place):
         endpoint, _secret = webhook_endpoint_create(
             place=a.place, organisation=charity, url="https://hooks.example.org/alerts"
+        )
+        team_endpoint, _secret = webhook_endpoint_create(
+            place=a.place, organisation=a.organisation, url="https://hooks.example.org/team"
         )
         webhook_endpoint_create(
             place=a.place, organisation=silent, url="https://hooks.example.org/quiet"
@@ -169,42 +188,54 @@ def test_subscribers_get_the_alert_through_the_outbox(surge, world, in_place):
     with in_place(a.place):
         messages = list(OutboxMessage.objects.filter(place=a.place, event_type=ALERT_EVENT))
     to = {m.email_to for m in messages if m.kind == "email"}
-    assert "inbox@helpline.example.org" in to
+    assert {"inbox@helpline.example.org", "team@alphaville.example.org"} <= to
     assert not to & {"inbox@forum.example.org", "inbox@quiet.example.org"}
     # The south-only subscriber hears of the north area's alarm only if the whole place
     # alarmed too (a city-wide rise concerns every area).
     whole_place = any(a.area_id is None and a.category == "antisemitism" for a in summary.alarms)
     assert ("inbox@south.example.org" in to) == whole_place
 
-    email = next(
-        m
-        for m in messages
-        if m.email_to == "inbox@helpline.example.org" and m.source_id == str(north_alarm.pk)
-    )
-    assert f"/alpha/insights/alerts/{north_alarm.pk}/" in email.payload["body"]
-    assert "Alphaville North" not in email.payload["body"]  # a link only
+    def email_to(address):
+        return next(
+            m for m in messages if m.email_to == address and m.source_id == str(north_alarm.pk)
+        )
+
+    notice_page = reverse("alerts:subscription", args=[a.place.slug])
+    partner_email = email_to("inbox@helpline.example.org").payload["body"]
+    assert f"{notice_page}#alarm-{north_alarm.pk}" in partner_email
+    assert "Alphaville North" not in partner_email  # a link only
+    team_email = email_to("team@alphaville.example.org").payload["body"]
+    assert f"/alpha/insights/alerts/{north_alarm.pk}/" in team_email
+
     hooks = [m for m in messages if m.kind == "webhook"]
-    assert {m.endpoint_id for m in hooks} == {endpoint.pk}
-    payload = next(m.payload for m in hooks if m.source_id == str(north_alarm.pk))
-    assert payload["category"] == "antisemitism" and payload["area"]["id"] == a.areas[0].pk
-    assert payload["observed"] == north_alarm.observed
-    assert set(payload) == {
-        "alarm",
-        "place",
-        "week",
-        "area",
-        "axis",
-        "category",
-        "category_label",
-        "method",
-        "observed",
-        "expected",
-        "upper_bound",
-        "p_value",
-        "q_value",
-        "reports",
-        "link",
-    }
+    assert {m.endpoint_id for m in hooks} == {endpoint.pk, team_endpoint.pk}
+    notice = next(
+        m.payload
+        for m in hooks
+        if m.source_id == str(north_alarm.pk) and m.endpoint_id == endpoint.pk
+    )
+    assert set(notice) == NOTICE and not FIGURES & set(notice)
+    assert notice["category"] == "antisemitism" and notice["area"]["id"] == a.areas[0].pk
+    assert notice["link"].endswith(f"{notice_page}#alarm-{north_alarm.pk}")
+    full = next(
+        m.payload
+        for m in hooks
+        if m.source_id == str(north_alarm.pk) and m.endpoint_id == team_endpoint.pk
+    )
+    assert set(full) == NOTICE | FIGURES and full["observed"] == north_alarm.observed
+    assert full["link"].endswith(f"/alpha/insights/alerts/{north_alarm.pk}/")
+
+    # The charity's caseworker follows the link: the page opens and lists the alarm, without
+    # its figures; the alarm's own page is the team's.
+    caseworker = UserFactory()
+    enable_totp(caseworker)
+    MembershipFactory(user=caseworker, organisation=charity, role="caseworker")
+    client.force_login(caseworker)
+    page = client.get(notice_page)
+    assert page.status_code == 200
+    assert f'id="alarm-{north_alarm.pk}"' in page.content.decode()
+    detail = reverse("alerts:detail", args=[a.place.slug, north_alarm.pk])
+    assert client.get(detail).status_code == 403
 
 
 def test_running_again_stores_nothing_twice(surge, world, in_place):

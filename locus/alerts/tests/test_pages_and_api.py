@@ -16,6 +16,7 @@ from locus.core.dates import short_date
 from locus.core.errors import PermissionDenied, ValidationFailed
 from locus.core.models import AuditEvent
 from locus.core.testing.markup import unreadable_svg_numbers
+from locus.core.testing.world import partner_member
 
 API = "/api/v1/places/alpha"
 
@@ -151,6 +152,133 @@ def test_a_bad_subscription_is_refused_next_to_its_field(world, client, in_place
     assert re.search(r'value="antisemitism"[^>]*checked', response.content.decode())
     with in_place(world.a.place):
         assert not AlertSubscription.objects.exists()
+
+
+# --- Partners: notices without figures ---------------------------------------------------------
+
+
+def _recent_alarms(place_world, in_place, count, *, skip=0):
+    """Alarms of the last judged weeks (the subscription page shows the last 52), the newest
+    `skip` weeks before the last one."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from locus.alerts.selectors import last_complete_week
+
+    newest = last_complete_week(timezone.localdate()) - timedelta(weeks=skip)
+    return make_alarms(place_world, in_place, count, week=newest)
+
+
+def _row(html, alarm):
+    match = re.search(rf'<tr id="alarm-{alarm.pk}">(.*?)</tr>', html, re.S)
+    return match.group(1) if match else None
+
+
+def test_a_partner_subscribes_and_is_told_the_week_area_and_category_only(world, client, in_place):
+    """A partner organisation's caseworker may not read the alarms (their counts are the place
+    team's: a partner receives only part of some reports) but subscribes its organisation and
+    reads the rises its subscription covers on the subscription page, which the staff
+    navigation links to."""
+    north_alarm, south_alarm = _recent_alarms(world.a, in_place, 2)
+    member = partner_member(world.a, "caseworker")
+    client.force_login(member.user)
+    page_url = url("alerts:subscription", world.a)
+    assert client.get(url("alerts:index", world.a)).status_code == 403
+    html = client.get(page_url).content.decode()
+    assert "does not receive alerts yet" in html and 'id="alarm-' not in html
+    assert f'href="{page_url}"' in html  # the navigation's "Alerts"
+    assert f'href="{url("alerts:index", world.a)}"' not in html
+
+    response = client.post(
+        page_url, {"areas": [world.a.areas[0].pk], "bias": ["antisemitism"], "is_active": "on"}
+    )
+    assert response.status_code == 302 and response["Location"] == page_url
+    with in_place(world.a.place):
+        subscription = AlertSubscription.objects.get(organisation=member.organisation)
+        assert list(subscription.areas.all()) == [world.a.areas[0]]
+    html = client.get(page_url).content.decode()
+    row = _row(html, north_alarm)
+    assert row is not None and _row(html, south_alarm) is None  # another area
+    assert short_date(north_alarm.week) in row
+    assert "Antisemitism" in row and "Alphaville North" in row
+    # No figure and no link to the alarm's page, anywhere on the page.
+    for figure in ("Observed", "Expected", "EARS", "5.5", "0.001", "q-value"):
+        assert figure not in html
+    assert url("alerts:detail", world.a, alarm_id=north_alarm.pk) not in html
+    assert reverse("insights_data:open_data", args=[world.a.place.slug]) in html
+
+    response = client.post(page_url, {"action": "delete"})
+    assert response.status_code == 302 and response["Location"] == page_url
+    with in_place(world.a.place):
+        assert not AlertSubscription.objects.filter(organisation=member.organisation).exists()
+
+
+def test_a_partners_bad_subscription_is_refused_on_its_page(world, client, in_place):
+    member = partner_member(world.a, "coordinator")
+    client.force_login(member.user)
+    response = client.post(
+        url("alerts:subscription", world.a),
+        {"areas": [world.b.areas[0].pk], "bias": ["antisemitism", "no_such_bias"]},
+    )
+    assert response.status_code == 422
+    assert response.templates[0].name == "alerts/subscription.html"
+    form = response.context["form"]
+    assert "areas" in form.errors and "bias" in form.errors
+    assert re.search(r'value="antisemitism"[^>]*checked', response.content.decode())
+
+
+def test_the_team_reads_its_notices_with_links_to_the_alarms(world, client, in_place):
+    (alarm,) = _recent_alarms(world.a, in_place, 1)
+    with in_place(world.a.place):
+        AlertSubscription.objects.create(place=world.a.place, organisation=world.a.organisation)
+    client.force_login(world.a.users["caseworker"])
+    html = client.get(url("alerts:subscription", world.a)).content.decode()
+    assert url("alerts:detail", world.a, alarm_id=alarm.pk) in _row(html, alarm)
+    # Saving from the alerts page still returns there.
+    response = client.post(url("alerts:subscription", world.a), {"is_active": "on"})
+    assert response["Location"] == url("alerts:index", world.a)
+
+
+def test_a_paused_subscription_lists_no_notice(world, client, in_place):
+    _recent_alarms(world.a, in_place, 1)
+    with in_place(world.a.place):
+        AlertSubscription.objects.create(
+            place=world.a.place, organisation=world.a.organisation, is_active=False
+        )
+    client.force_login(world.a.users["coordinator"])
+    html = client.get(url("alerts:subscription", world.a)).content.decode()
+    assert 'id="alarm-' not in html and "no active subscription" in html
+
+
+def test_the_subscription_page_query_count_does_not_grow_with_alarms(
+    world, client, in_place, django_assert_max_num_queries
+):
+    member = partner_member(world.a, "caseworker")
+    with in_place(world.a.place):
+        AlertSubscription.objects.create(place=world.a.place, organisation=member.organisation)
+    client.force_login(member.user)
+    _recent_alarms(world.a, in_place, 2)
+    with django_assert_max_num_queries(16) as few:
+        client.get(url("alerts:subscription", world.a))
+    _recent_alarms(world.a, in_place, 40, skip=2)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url("alerts:subscription", world.a))
+    assert response.status_code == 200 and response.content.decode().count('id="alarm-') == 42
+
+
+def test_a_partners_token_keeps_the_subscription_but_not_the_alarms(world, client, in_place):
+    member = partner_member(world.a, "caseworker")
+    _token, secret = token_create(membership=member, name="test")
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get(f"{API}/alerts", headers=headers).status_code == 403
+    response = client.put(
+        f"{API}/alert-subscription",
+        {"bias": ["antisemitism"]},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 200 and response.json()["organisation"] == member.organisation_id
 
 
 def test_the_service_checks_role_areas_and_codes(world, in_place):
