@@ -225,3 +225,24 @@ def test_the_inbox_shows_the_figures_for_a_period(world, team, client, in_place)
     assert client.get(url, {"period": "7"}).status_code == 200  # falls back to 90 days
     client.force_login(world.a.users["admin"])
     assert "Set your organisation" in client.get(url).content.decode()
+
+
+def test_a_partner_keeps_its_own_handling_figures_on_the_inbox(world, client, in_place):
+    """The exact insights are the place team's (docs/insights.md, "Who sees exact figures");
+    a partner's caseworker still reads its own organisation's handling figures, from its own
+    cases only."""
+    from locus.core.testing.world import partner_member
+
+    member = partner_member(world.a, "caseworker")
+    route_to(world.a.place, [world.a.organisation], name="Team")
+    submit(world.a.place)
+    route_to(world.a.place, [member.organisation], name="Partner")
+    submit(world.a.place)  # to both
+    inbox = reverse("cases:inbox", kwargs={"place_slug": "alpha"})
+    client.force_login(member.user)
+    assert client.get(reverse("insights:service", args=["alpha"])).status_code == 403
+    html = client.get(inbox).content.decode()
+    assert "1 case received in this period" in html.split('id="handling-heading"')[1]
+    client.force_login(world.a.users["caseworker"])
+    html = client.get(inbox).content.decode()
+    assert "2 cases received in this period" in html.split('id="handling-heading"')[1]
