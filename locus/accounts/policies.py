@@ -129,10 +129,17 @@ def mfa_waived(user):
     return bool(settings.LOCUS_DEMO_MODE and getattr(user, "is_demo", False))
 
 
-def user_needs_mfa_setup(user, role):
-    from allauth.mfa.utils import is_mfa_enabled
+def user_needs_mfa_setup(user, role, *, mfa_enabled=None):
+    """The role must use two-factor authentication and the user has none set up (the staff
+    pages send them to set it up; the API refuses their tokens). `mfa_enabled` when the caller
+    already knows it (the token lookup annotates it), to save a query."""
+    if not role_requires_mfa(role) or mfa_waived(user):
+        return False
+    if mfa_enabled is None:
+        from allauth.mfa.utils import is_mfa_enabled
 
-    return role_requires_mfa(role) and not mfa_waived(user) and not is_mfa_enabled(user)
+        mfa_enabled = is_mfa_enabled(user)
+    return not mfa_enabled
 
 
 def can_manage_membership(actor_membership, target_membership):

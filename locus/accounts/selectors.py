@@ -1,3 +1,4 @@
+from allauth.mfa.models import Authenticator
 from django.db.models import Exists, OuterRef
 
 from locus.directory.models import OrganisationListing
@@ -100,8 +101,15 @@ def token_list(*, membership):
 def token_by_secret(*, secret):
     if not secret or not secret.startswith(ApiToken.PREFIX):
         return None
+    # `owner_has_mfa`: whether the owner has two-factor authentication set up, read in the same
+    # query (a token whose owner switched it off must stop working; locus.api.auth).
     return (
         ApiToken.objects.filter(key_hash=ApiToken.hash_secret(secret), revoked_at__isnull=True)
         .select_related("membership__user", "membership__organisation")
+        .annotate(
+            owner_has_mfa=Exists(
+                Authenticator.objects.filter(user_id=OuterRef("membership__user_id"))
+            )
+        )
         .first()
     )

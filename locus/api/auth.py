@@ -1,13 +1,14 @@
 """API authentication: personal tokens (Bearer) or the browser session, and the place funnel."""
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from ninja.security import APIKeyCookie, HttpBearer
 
 from locus.accounts.decorators import SESSION_ORG_KEY
 from locus.accounts.policies import Capability, membership_can, role_can, user_needs_mfa_setup
 from locus.accounts.selectors import membership_for_place, token_by_secret
 from locus.accounts.services import token_mark_used
-from locus.core.errors import NotFound, PermissionDenied
+from locus.core.errors import ApplicationError, NotFound, PermissionDenied
 
 
 class TokenAuth(HttpBearer):
@@ -25,6 +26,20 @@ class TokenAuth(HttpBearer):
             and role_can(membership.role, Capability.USE_API)
         ):
             return None
+        # While the role requires two-factor authentication and the owner has none (they
+        # switched it off after creating the token), the token does not work: the staff pages
+        # would send the same person to set it up. It works again once it is set up.
+        if user_needs_mfa_setup(
+            membership.user, membership.role, mfa_enabled=api_token.owner_has_mfa
+        ):
+            raise ApplicationError(
+                _(
+                    "This token's owner must set up two-factor authentication: their role can "
+                    "see personal data. The token works again once it is set up."
+                ),
+                code="mfa_required",
+                status=401,
+            )
         request.user = membership.user
         request.api_token = api_token
         token_mark_used(token=api_token, place=getattr(request, "place", None))
@@ -77,6 +92,7 @@ def api_membership(request, capability):
         raise NotFound("Not found.")
     if not membership_can(membership, capability):
         raise PermissionDenied("Your role does not allow this.")
+    # A token's owner was checked when the token was authenticated (TokenAuth).
     if token is None and user_needs_mfa_setup(request.user, membership.role):
         raise PermissionDenied("Set up two-factor authentication first.", code="mfa_required")
     return membership

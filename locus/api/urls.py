@@ -80,7 +80,9 @@ api = LocusAPI(
     version="1",
     description=(
         "Locus JSON API. Authenticate with a personal token (`Authorization: Bearer locus_…`) "
-        "created on your staff page, or with a signed-in browser session. "
+        "created on your staff page, or with a signed-in browser session. A token whose owner's "
+        "role can see personal data works only while the owner has two-factor authentication "
+        "set up (otherwise 401, code `mfa_required`). "
         'Errors always have the shape `{"message", "code", "fields"}`.'
     ),
     urls_namespace="api",

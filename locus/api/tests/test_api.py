@@ -5,14 +5,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.test import Client
+from django.urls import reverse
 
 from locus.accounts.services import token_create, token_revoke
 from locus.core.choices import AuditAction, JobStatus
 from locus.core.models import AuditEvent, Job
 from locus.core.services import job_create
-from locus.core.testing.factories import AreaFactory, OrganisationFactory, square
-from locus.core.testing.world import partner_member
+from locus.core.testing.factories import (
+    AreaFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    square,
+)
+from locus.core.testing.world import enable_totp, partner_member
 from locus.directory.services import organisation_list_in_place
 from locus.places.models import Area
 
@@ -116,6 +123,64 @@ def test_token_of_a_deactivated_user_is_401(client, world):
     membership.user.is_active = False
     membership.user.save()
     assert_error(client.get(f"{API}/me", headers=bearer(secret)), 401)
+
+
+class TestTokenOfAnOwnerWithoutMfa:
+    """A role that can see personal data must use two-factor authentication: once the owner
+    switches it off, their token stops working (401 saying why), as the staff pages send the
+    same person to set it up; set up again, the token works again."""
+
+    def test_token_stops_while_the_owner_has_no_mfa(self, client, world):
+        membership = world.a.memberships["caseworker"]
+        secret = secret_for(membership)
+        cases_url = f"{API}/places/alpha/cases"
+        assert client.get(f"{API}/me", headers=bearer(secret)).status_code == 200
+        assert client.get(cases_url, headers=bearer(secret)).status_code == 200
+        AuditEvent.objects.filter(action=AuditAction.TOKEN_USED).delete()
+        Authenticator.objects.filter(user=membership.user).delete()  # MFA switched off
+        for url in (f"{API}/me", cases_url):
+            body = assert_error(client.get(url, headers=bearer(secret)), 401, "mfa_required")
+            assert "two-factor" in body["message"]
+        assert not AuditEvent.objects.filter(action=AuditAction.TOKEN_USED).exists()
+        # The staff pages answer the same person the same way: set up MFA first.
+        client.force_login(membership.user)
+        response = client.get(reverse("places:staff_home", args=["alpha"]))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("mfa_activate_totp"))
+        client.logout()
+        enable_totp(membership.user)
+        assert client.get(f"{API}/me", headers=bearer(secret)).status_code == 200
+
+    def test_roles_without_personal_data_keep_their_token(self, client, world):
+        membership = world.a.memberships["analyst"]
+        secret = secret_for(membership)
+        Authenticator.objects.filter(user=membership.user).delete()
+        assert client.get(f"{API}/me", headers=bearer(secret)).status_code == 200
+
+    def test_a_token_bound_to_a_role_without_personal_data_works_as_the_staff_pages_do(
+        self, client, world
+    ):
+        """The rule follows the token's membership, like the staff pages follow the membership
+        acting in the place: an analyst elsewhere needs no MFA for that work."""
+        user = world.a.users["admin"]
+        other = OrganisationFactory(name="Partner charity")
+        organisation_list_in_place(organisation=other, place=world.a.place)
+        analyst = MembershipFactory(user=user, organisation=other, role="analyst")
+        analyst_secret, admin_secret = secret_for(analyst), secret_for(world.a.memberships["admin"])
+        Authenticator.objects.filter(user=user).delete()
+        assert client.get(f"{API}/me", headers=bearer(analyst_secret)).status_code == 200
+        assert_error(client.get(f"{API}/me", headers=bearer(admin_secret)), 401, "mfa_required")
+
+    def test_demo_accounts_keep_their_token_only_in_demo_mode(self, client, world, settings):
+        membership = world.a.memberships["admin"]
+        membership.user.is_demo = True
+        membership.user.save()
+        Authenticator.objects.filter(user=membership.user).delete()
+        secret = secret_for(membership)
+        settings.LOCUS_DEMO_MODE = True
+        assert client.get(f"{API}/me", headers=bearer(secret)).status_code == 200
+        settings.LOCUS_DEMO_MODE = False
+        assert_error(client.get(f"{API}/me", headers=bearer(secret)), 401, "mfa_required")
 
 
 def test_write_without_credentials_is_401_not_a_csrf_403(world):

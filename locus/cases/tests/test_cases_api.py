@@ -13,6 +13,7 @@ from locus.cases.models import Case, CaseMessage, CaseNote
 from locus.core.choices import AuditAction
 from locus.core.models import AuditEvent
 from locus.core.testing.factories import MembershipFactory, UserFactory
+from locus.core.testing.world import enable_totp
 from locus.outbox.models import OutboxMessage
 
 from .factories import ONLINE, REPORT, cases_of, route_to, submit
@@ -33,7 +34,9 @@ def bearer(membership):
 
 
 def worker_of(organisation, role="caseworker"):
-    return MembershipFactory(user=UserFactory(), organisation=organisation, role=role)
+    user = UserFactory()
+    enable_totp(user)  # a caseworker's token works only with two-factor authentication
+    return MembershipFactory(user=user, organisation=organisation, role=role)
 
 
 def get(client, url, headers, **params):

@@ -8,6 +8,7 @@ from locus.cases.models import RoutingRule
 from locus.core.choices import AuditAction
 from locus.core.models import AuditEvent
 from locus.core.testing.factories import MembershipFactory, UserFactory
+from locus.core.testing.world import enable_totp
 
 API = "/api/v1/places"
 
@@ -317,6 +318,7 @@ def test_sample_area_of_another_place_is_refused(client, world, coordinator):
 
 def test_a_partners_coordinator_is_403(client, world, partners):
     user = UserFactory()
+    enable_totp(user)  # else the token itself is refused (401), before the role is looked at
     membership = MembershipFactory(user=user, organisation=partners.charity, role="coordinator")
     headers = bearer(secret_for(membership))
     assert_error(client.get(rules_url(world.a.place), headers=headers), 403, "forbidden")

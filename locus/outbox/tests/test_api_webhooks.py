@@ -10,6 +10,7 @@ from locus.api.tests.test_api import assert_error, bearer, secret_for
 from locus.core.choices import AuditAction
 from locus.core.models import AuditEvent
 from locus.core.testing.factories import MembershipFactory, OrganisationFactory, UserFactory
+from locus.core.testing.world import enable_totp
 from locus.directory.choices import OrganisationType
 from locus.directory.services import organisation_list_in_place
 from locus.outbox.choices import MessageStatus
@@ -26,7 +27,9 @@ def police(world, in_place):
     organisation = OrganisationFactory(name="Alpha Police", type=OrganisationType.POLICE)
     with in_place(world.a.place):
         organisation_list_in_place(organisation=organisation, place=world.a.place)
-    membership = MembershipFactory(user=UserFactory(), organisation=organisation, role="admin")
+    user = UserFactory()
+    enable_totp(user)  # an administrator's token works only with two-factor authentication
+    membership = MembershipFactory(user=user, organisation=organisation, role="admin")
     return organisation, bearer(secret_for(membership))
 
 
