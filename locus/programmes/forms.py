@@ -3,6 +3,7 @@ views put back next to the fields."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from locus.library.vocabulary import vocabulary
 from locus.places.models import Area
@@ -77,6 +78,33 @@ class ProgrammeForm(forms.Form):
         self.fields["areas"].queryset = Area.objects.filter(place=place).order_by("name")
         self.fields["intervention"].choices = [("", "—")] + vocab.choices("intervention", language)
         self.fields["target_groups"].choices = vocab.choices("target_group", language)
+
+    def clean_funders(self):
+        """The API's limits line by line (FUNDERS_MAX funders of FUNDER_MAX_LENGTH characters),
+        so that funders saved from the page can be sent back unchanged through the API. Lines
+        are counted as the person sees them in the box."""
+        text = self.cleaned_data["funders"]
+        numbered = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1)]
+        numbered = [(n, line) for n, line in numbered if line]
+        errors = []
+        too_long = [str(n) for n, line in numbered if len(line) > FUNDER_MAX_LENGTH]
+        if too_long:
+            errors.append(
+                ngettext(
+                    "Line %(lines)s is longer than %(limit)s characters: one funder per line.",
+                    "Lines %(lines)s are longer than %(limit)s characters: one funder per line.",
+                    len(too_long),
+                )
+                % {"lines": ", ".join(too_long), "limit": FUNDER_MAX_LENGTH}
+            )
+        if len(numbered) > FUNDERS_MAX:
+            errors.append(
+                _("At most %(limit)s funders, one per line (there are %(count)s).")
+                % {"limit": FUNDERS_MAX, "count": len(numbered)}
+            )
+        if errors:
+            raise forms.ValidationError(errors)
+        return text
 
 
 # The guided theory of change: each part with the question that helps a person fill it in.
