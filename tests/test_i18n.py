@@ -1,6 +1,7 @@
 """The interface is complete in French, German and Swedish: no missing, empty or fuzzy message,
 and the compiled catalogs match the sources."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -97,3 +98,95 @@ def test_the_empty_choice_of_a_select_is_in_the_readers_language(lang):
     )
     if lang != "en":
         assert blank != "- Select an option -"
+
+
+# French puts a no-break space before the high punctuation marks ("libellé : valeur"); English,
+# German and Swedish none. So a "label: value" must be one translated string, colon inside.
+NO_BREAK_SPACES = "\u00a0\u202f"
+# A high punctuation mark used as punctuation: followed by a space, the end, or markup. Not
+# inside <code>, nor a JSON key ("skip_invalid": true), an address (https://) or a time.
+HIGH_PUNCTUATION = re.compile(r'(?<!")([:;?!])(?=\s|$|[<»”)])')
+CODE = re.compile(r"<code>.*?</code>", re.S)
+
+
+def _french_spacing_faults(text):
+    text = CODE.sub("", text)
+    return [
+        text[max(0, m.start() - 25) : m.end()]
+        for m in HIGH_PUNCTUATION.finditer(text)
+        if m.start() == 0 or text[m.start() - 1] not in NO_BREAK_SPACES
+    ]
+
+
+def test_french_has_a_no_break_space_before_high_punctuation():
+    faults = {}
+    for entry in _catalog("fr"):
+        texts = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+        for text in texts:
+            if found := _french_spacing_faults(text):
+                faults[entry.msgid] = found
+    assert not faults, f"{len(faults)} French messages, e.g. {list(faults.items())[:5]}"
+
+
+def test_the_french_spacing_check_can_fail():
+    assert _french_spacing_faults("Statut : ouvert") == ["Statut :"]
+    assert _french_spacing_faults("Statut: ouvert") == ["Statut:"]
+    assert _french_spacing_faults("Vraiment ?") == ["Vraiment ?"]
+    assert not _french_spacing_faults("Statut\u00a0: ouvert. Vraiment\u202f?")
+    assert not _french_spacing_faults('envoyez "skip_invalid": true à 12:30, https://x.org')
+
+
+# Text after a tag, a variable or a closing element, then a colon: a colon no catalog can move.
+# (Inside {% blocktranslate %} the colon is part of the message and translated with it.)
+LOOSE_COLON = re.compile(r"(%\}|\}\}|</(?:strong|a|span|b|em|code)>)[ \t]*:(?=\s|<|$)")
+TRANSLATED_OR_COMMENT = re.compile(
+    r"\{%\s*blocktranslate\b.*?\{%\s*endblocktranslate\s*%\}"
+    r"|\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}|\{#.*?#\}",
+    re.S,
+)
+
+
+def _loose_colons(source):
+    # Blank what is translated or a comment, keeping line breaks for the line numbers.
+    text = TRANSLATED_OR_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), source)
+    return [text.count("\n", 0, m.start()) + 1 for m in LOOSE_COLON.finditer(text)]
+
+
+def test_templates_put_the_colon_of_a_label_in_the_translated_message():
+    faults = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((ROOT / "locus").rglob("*.html"))
+        for line in _loose_colons(path.read_text(encoding="utf-8"))
+    ]
+    assert not faults, f"write 'label: value' as one translated message: {faults}"
+
+
+def test_the_loose_colon_check_can_fail():
+    assert _loose_colons('<p>{% translate "Status" %}: <strong>{{ s }}</strong></p>') == [1]
+    assert _loose_colons("<li>\n{{ label }}: {{ value }}</li>") == [2]
+    assert _loose_colons("<li><strong>{{ label }}</strong>: {{ value }}</li>") == [1]
+    assert not _loose_colons('<p>{% translate "Status:" %} <strong>{{ s }}</strong></p>')
+    assert not _loose_colons('<option value="{{ m.pk }}:{{ p.slug }}">')
+    assert not _loose_colons(
+        "{% blocktranslate trimmed with a=b %}{{ a }}: ok{% endblocktranslate %}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("en", "Status: "), ("fr", "Statut\u00a0: "), ("de", "Status: "), ("sv", "Status: ")],
+)
+def test_a_label_and_its_value_in_each_language(lang, expected):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template(
+        '{% load i18n %}{% translate "Status:" %} {% blocktranslate trimmed '
+        'context "a label and its value" with label=a value=b %}{{ label }}: {{ value }}'
+        "{% endblocktranslate %}"
+    )
+    with translation.override(lang):
+        rendered = template.render(Context({"a": "Area", "b": "North"}))
+    assert rendered.startswith(expected)
+    separator = "\u00a0: " if lang == "fr" else ": "
+    assert rendered.endswith(f"Area{separator}North")

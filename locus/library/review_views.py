@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from locus.core.errors import ValidationFailed
@@ -194,7 +195,11 @@ def review(request, record_id):
                 for error in errors:
                     form.add_error(name if name in form.fields else None, str(error))
         else:
-            messages.success(request, f"{step.get_action_display()}: {record.title}")
+            messages.success(
+                request,
+                pgettext("a label and its value", "%(label)s: %(value)s")
+                % {"label": step.get_action_display(), "value": record.title},
+            )
             return redirect("library:review_queue")
     status = 422 if form.is_bound and form.errors else 200
     context = {
