@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from locus.core.numbers import chart_number
 from locus.directory.models import OrganisationListing
 from locus.places.models import Area
 from locus.reporting.models import Report
@@ -278,6 +279,7 @@ def series_chart(points, *, alarm, width=640, height=260):
             "height": round(plot_h * count / y_max, 1),
             "week": week,
             "count": count,
+            "count_label": chart_number(count),
             "alarm": week == alarm.week,
             "label": (i - marked) % 4 == 0,  # every fourth week, counted from the alarm's
             "label_x": round(left + i * slot + slot / 2, 1),
@@ -292,7 +294,7 @@ def series_chart(points, *, alarm, width=640, height=260):
         "top": top,
         "bottom": top + plot_h,
         "bars": bars,
-        "ticks": [{"at": y(v), "label": v} for v in range(0, y_max + 1, step)],
+        "ticks": [{"at": y(v), "label": chart_number(v)} for v in range(0, y_max + 1, step)],
         "expected_y": y(alarm.expected),
         "upper_y": y(alarm.upper_bound),
         "label_y": top + plot_h + 16,

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.utils.formats import number_format
+from locus.core.numbers import chart_number
 
 WIDTH = 760
 HEIGHT = 260
@@ -29,6 +29,7 @@ class Bar:
     value: int
     label: str
     provisional: bool
+    value_label: str = ""  # the value as the reader writes it ("1 234")
 
 
 @dataclass
@@ -129,6 +130,7 @@ def time_chart(
                 value=value,
                 label=label,
                 provisional=late,
+                value_label=chart_number(value),
             )
         )
     chart.has_provisional = any(provisional)
@@ -156,7 +158,7 @@ def time_chart(
             )
     steps = 4
     chart.y_ticks = [
-        Tick(pos=round(y_of(y_max * i / steps), 2), label=_number(y_max * i / steps))
+        Tick(pos=round(y_of(y_max * i / steps), 2), label=chart_number(y_max * i / steps))
         for i in range(steps + 1)
     ]
     every = max(1, math.ceil(count / 12))
@@ -165,8 +167,3 @@ def time_chart(
         for i in range(0, count, every)
     ]
     return chart
-
-
-def _number(value: float) -> str:
-    """An axis label in the reader's language: "2,5" in French, German and Swedish."""
-    return number_format(int(value)) if float(value).is_integer() else number_format(value, 1)

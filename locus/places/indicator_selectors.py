@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.formats import number_format
 from scipy import stats
 
+from locus.core.numbers import chart_number
 from locus.reporting.models import Report
 
 from .models import Area, AreaIndicator
@@ -188,14 +188,6 @@ def nice_ticks(low, high, count=5):
     return [round(value, 10) for value in ticks]
 
 
-def _label(value):
-    """An axis label in the reader's language (grouped thousands, decimal comma or point)."""
-    if abs(value) >= 100:
-        return number_format(round(value), force_grouping=True)
-    text = f"{value:.4g}"
-    return text if "e" in text else number_format(float(text))
-
-
 def scatter_chart(pairs):
     """Geometry for the SVG scatter of (indicator value, rate, area name) points: scaled
     points and axis ticks, all in the SVG's own units."""
@@ -224,8 +216,8 @@ def scatter_chart(pairs):
             {"x": round(sx(x), 1), "y": round(sy(y), 1), "name": name, "value": x, "rate": y}
             for x, y, name in pairs
         ],
-        "x_ticks": [{"at": round(sx(t), 1), "label": _label(t)} for t in x_ticks],
-        "y_ticks": [{"at": round(sy(t), 1), "label": _label(t)} for t in y_ticks],
+        "x_ticks": [{"at": round(sx(t), 1), "label": chart_number(t)} for t in x_ticks],
+        "y_ticks": [{"at": round(sy(t), 1), "label": chart_number(t)} for t in y_ticks],
         "x_label_y": HEIGHT - 10,
         "centre_x": LEFT + plot_w / 2,
         "centre_y": TOP + plot_h / 2,

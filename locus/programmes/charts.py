@@ -6,12 +6,12 @@ and its text is the same as the table's."""
 import textwrap
 from decimal import Decimal
 
-from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from locus.core.dates import short_month_year
+from locus.core.numbers import chart_number
 
 BOX_W, BOX_GAP, COL_GAP, LINE_H, PAD = 176, 10, 34, 15, 8
 WRAP = 24
@@ -97,14 +97,6 @@ def toc_svg(programme, *, title_id="toc-title"):
     return mark_safe(svg)  # noqa: S308 - every text above is escaped
 
 
-def _fmt(value):
-    """A figure written in the reader's language ("62,50" in French, German and Swedish)."""
-    if value is None:
-        return "—"
-    value = Decimal(value)
-    return number_format(int(value)) if value == value.to_integral() else number_format(value, 2)
-
-
 def progress_svg(indicator, results, *, title_id):
     """Bars of the actual value per period, the target as a line and the baseline dashed."""
     width, height, left, bottom, top = 460, 200, 44, 34, 14
@@ -119,7 +111,7 @@ def progress_svg(indicator, results, *, title_id):
     parts = [
         f'<line class="chart-axis" x1="{left}" y1="{height - bottom}" x2="{width - 8}" '
         f'y2="{height - bottom}"/>',
-        _text(4, y(peak) + 4, [_fmt(peak)], "chart-label"),
+        _text(4, y(peak) + 4, [chart_number(peak)], "chart-label"),
         _text(4, height - bottom + 4, ["0"], "chart-label"),
     ]
     slots = max(len(results), 1)
@@ -133,7 +125,7 @@ def progress_svg(indicator, results, *, title_id):
                 f'<rect class="chart-bar" x="{x:.1f}" y="{top_y}" width="{bar:.1f}" '
                 f'height="{max(0.0, height - bottom - top_y):.1f}"/>'
             )
-            parts.append(_text(round(x, 1), top_y - 4, [_fmt(result.value)], "chart-value"))
+            parts.append(_text(round(x, 1), top_y - 4, [chart_number(result.value)], "chart-value"))
         parts.append(
             _text(
                 round(x, 1),
@@ -147,7 +139,7 @@ def progress_svg(indicator, results, *, title_id):
         parts.append(
             f'<line class="chart-target" x1="{left}" y1="{ty}" x2="{width - 8}" y2="{ty}"/>'
         )
-        label = _("target %(value)s") % {"value": _fmt(indicator.target)}
+        label = _("target %(value)s") % {"value": chart_number(indicator.target)}
         parts.append(_text(width - 90, ty - 4, [label], "chart-label"))
     if indicator.baseline is not None:
         by = y(indicator.baseline)

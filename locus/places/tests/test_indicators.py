@@ -289,7 +289,11 @@ def test_the_context_page_shows_rates_correlation_and_a_chart(world, client, in_
     text = client.get(reverse("indicators:context", kwargs={"place_slug": "alpha"})).content
     text = text.decode()
     assert text.count("<circle") == 4 and not unreadable_svg_numbers(text)
-    assert re.search(r">\d+,\d+</text>", text)  # a tick label such as "0,5"
+    # Its axis reads the Swedish way (here whole numbers: "2", not "2,0" nor "2.0"; the
+    # decimal comma and grouped thousands are in locus/core/tests/test_numbers.py).
+    ticks = re.findall(r'font-size="12" fill="#333">([^<]*)</text>', text)
+    assert ticks[:4] == ["0", "1", "2", "3"], ticks
+    assert not re.search(r">\d+[.,]0</text>", text)
 
 
 def test_the_context_page_without_indicators(world, client):
