@@ -92,11 +92,23 @@ def test_staff_tables_scroll_inside_the_page_on_a_phone(page, world, live_server
     assert box.evaluate("e => e.scrollWidth > e.clientWidth")
 
 
-def test_a_check_box_in_a_staff_form_has_its_label_beside_it(page, world, live_server):
-    """The shared field template's check boxes, outside the report journey's own stylesheet."""
+@pytest.mark.parametrize(
+    ("path", "box_label"),
+    [
+        ("/alpha/staff/routing/new/", "Fallback rule"),
+        # The directory's own stylesheet once restyled these (bold labels): one rule for all.
+        ("/alpha/directory/organisations/{organisation}/services/new/", "Serves the whole place"),
+    ],
+    ids=["routing-rule", "directory-service"],
+)
+def test_a_check_box_in_a_staff_form_has_its_label_beside_it(
+    page, world, live_server, path, box_label
+):
+    """The shared field template's check boxes, outside the report journey's own stylesheet,
+    styled by the shared rule alone (locus.css)."""
     log_in(page, world.a.users["coordinator"], live_server)
-    page.goto("/alpha/staff/routing/new/")
-    box = page.get_by_label("Fallback rule")
+    page.goto(path.format(organisation=world.a.organisation.pk))
+    box = page.get_by_label(box_label, exact=True)
     label = page.locator(f"label[for='{box.get_attribute('id')}']")
     b, t = box.bounding_box(), label.bounding_box()
     assert t["x"] > b["x"] + b["width"]  # to the right of the box…
