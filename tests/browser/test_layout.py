@@ -118,6 +118,18 @@ def test_a_check_box_in_a_staff_form_has_its_label_beside_it(
     assert help_text.evaluate("e => getComputedStyle(e).fontSize") == "14.4px"
 
 
+def test_check_boxes_keep_their_size_beside_a_label_that_wraps(page, world, live_server):
+    """A box in a flex label shrank when its label wrapped onto two lines (the directory's
+    narrow target-group columns): every box of a list is the same size."""
+    page.set_viewport_size({"width": 1000, "height": 900})
+    log_in(page, world.a.users["coordinator"], live_server)
+    page.goto(f"/alpha/directory/organisations/{world.a.organisation.pk}/services/new/")
+    sizes = page.locator("input[name=target_groups]").evaluate_all(
+        "boxes => boxes.map(b => Math.round(b.getBoundingClientRect().width * 10))"
+    )
+    assert len(sizes) > 10 and len(set(sizes)) == 1, sizes
+
+
 def test_the_quick_exit_bar_never_covers_what_a_link_leads_to(page, world, live_server):
     """The bar stays on top of the page as it scrolls: a link to a part of the page (such as a
     follow-up thread, /follow-up/#thread-7) scrolls that part below the bar, not under it."""
