@@ -109,16 +109,20 @@ HIGH_PUNCTUATION = re.compile(r'(?<!")([:;?!])(?=\s|$|[<»”)])')
 CODE = re.compile(r"<code>.*?</code>", re.S)
 
 
+# Guillemets hold their text with no-break spaces too: « texte », never « at a line's end.
+LOOSE_GUILLEMET = re.compile(r"«(?![\u00a0\u202f])|(?<![\u00a0\u202f])»")
+
+
 def _french_spacing_faults(text):
     text = CODE.sub("", text)
     return [
         text[max(0, m.start() - 25) : m.end()]
         for m in HIGH_PUNCTUATION.finditer(text)
         if m.start() == 0 or text[m.start() - 1] not in NO_BREAK_SPACES
-    ]
+    ] + [text[max(0, m.start() - 25) : m.end() + 5] for m in LOOSE_GUILLEMET.finditer(text)]
 
 
-def test_french_has_a_no_break_space_before_high_punctuation():
+def test_french_has_a_no_break_space_before_high_punctuation_and_inside_guillemets():
     faults = {}
     for entry in _catalog("fr"):
         texts = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
