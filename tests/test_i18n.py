@@ -1,6 +1,7 @@
 """The interface is complete in French, German and Swedish: no missing, empty or fuzzy message,
 and the compiled catalogs match the sources."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -111,6 +112,15 @@ CODE = re.compile(r"<code>.*?</code>", re.S)
 
 # Guillemets hold their text with no-break spaces too: « texte », never « at a line's end.
 LOOSE_GUILLEMET = re.compile(r"«(?![\u00a0\u202f])|(?<![\u00a0\u202f])»")
+# One apostrophe throughout: the typographic one (l’alerte), as the catalog and the data agree.
+STRAIGHT_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+# French labels shipped as data rather than messages: taxonomies and vocabularies.
+FRENCH_DATA = [
+    "locus/reporting/taxonomy_data/v1.json",
+    "locus/directory/taxonomy_data/v1.json",
+    "locus/library/vocabulary_data/v1.json",
+    "locus/programmes/data/indicator_bank.json",
+]
 
 
 def _french_spacing_faults(text):
@@ -119,7 +129,11 @@ def _french_spacing_faults(text):
         text[max(0, m.start() - 25) : m.end()]
         for m in HIGH_PUNCTUATION.finditer(text)
         if m.start() == 0 or text[m.start() - 1] not in NO_BREAK_SPACES
-    ] + [text[max(0, m.start() - 25) : m.end() + 5] for m in LOOSE_GUILLEMET.finditer(text)]
+    ] + [
+        text[max(0, m.start() - 25) : m.end() + 5]
+        for pattern in (LOOSE_GUILLEMET, STRAIGHT_APOSTROPHE)
+        for m in pattern.finditer(text)
+    ]
 
 
 def test_french_has_a_no_break_space_before_high_punctuation_and_inside_guillemets():
@@ -132,7 +146,31 @@ def test_french_has_a_no_break_space_before_high_punctuation_and_inside_guilleme
     assert not faults, f"{len(faults)} French messages, e.g. {list(faults.items())[:5]}"
 
 
+def _french_texts(value):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "fr" and isinstance(inner, str):
+                yield inner
+            elif key == "fr" and isinstance(inner, dict):  # the indicator bank's i18n
+                yield from (text for text in inner.values() if isinstance(text, str))
+            else:
+                yield from _french_texts(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _french_texts(inner)
+
+
+@pytest.mark.parametrize("path", FRENCH_DATA)
+def test_french_labels_in_data_files_follow_the_same_typography(path):
+    data = json.loads((ROOT / path).read_text(encoding="utf-8"))
+    texts = list(_french_texts(data))
+    assert texts
+    faults = [found for text in texts if (found := _french_spacing_faults(text))]
+    assert not faults, f"{len(faults)} French labels in {path}, e.g. {faults[:5]}"
+
+
 def test_the_french_spacing_check_can_fail():
+    assert _french_spacing_faults("l'alerte") == ["l'alert"]
     assert _french_spacing_faults("Statut : ouvert") == ["Statut :"]
     assert _french_spacing_faults("Statut: ouvert") == ["Statut:"]
     assert _french_spacing_faults("Vraiment ?") == ["Vraiment ?"]

@@ -741,7 +741,7 @@ def test_label_falls_back_to_english_and_understands_regional_tags():
     assert t.label("setting", "online", "sv_SE") == "På nätet"
     assert t.description("bias", "not_sure", "fr").startswith("Vous avez le sentiment")
     assert t.description("ideology", "far_right", "en") is None
-    assert t.axis_label("setting", "fr") == "Où cela s'est passé"
+    assert t.axis_label("setting", "fr") == "Où cela s’est passé"
     assert t.is_multiple("bias") and not t.is_multiple("incident_type")
 
 
