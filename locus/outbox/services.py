@@ -182,11 +182,24 @@ def _kick(message):
 
 
 def _flush_kicks(connection):
+    """Enqueue the first attempts of the committed messages. Never raises: the messages (and
+    the change they announce) are committed, and the sweep (`deliver_outbox`) makes the first
+    attempt of any message whose task could not be queued. Raising here, after the commit,
+    would answer a saved report, message or erasure with an error page."""
     from .tasks import deliver_messages
 
     _outermost, pending = connection.__dict__.pop(KICKS, None) or (None, {})
     for place_id, message_ids in pending.items():
-        deliver_messages.enqueue(place_id=place_id, message_ids=message_ids)
+        try:
+            deliver_messages.enqueue(place_id=place_id, message_ids=message_ids)
+        except Exception:
+            logger.warning(
+                "outbox: could not queue the first attempt of %s message(s) place=%s; "
+                "the sweep delivers them",
+                len(message_ids),
+                place_id,
+                exc_info=True,
+            )
 
 
 def _insert_once(message, existing):

@@ -13,7 +13,7 @@ from locus.core.choices import AuditAction
 from locus.core.models import AuditEvent
 from locus.reporting.models import Evidence, Report
 
-from .conftest import ACCOUNT, EMAIL, POLICE_REFERENCE, text_file
+from .conftest import ACCOUNT, EMAIL, INBOX, POLICE_REFERENCE, text_file
 
 
 def url(place, name="followup"):
@@ -114,6 +114,49 @@ def test_a_message_is_sent_once_to_the_chosen_organisation(client, followed, in_
     shown = client.get(url(followed.place)).content.decode()
     assert "Your message has been sent to Hope Support." in shown
     assert "I saw two more posts like it." in shown
+
+
+def test_a_message_is_kept_and_delivered_when_its_delivery_task_cannot_be_queued(
+    client, followed, in_place, monkeypatch, django_capture_on_commit_callbacks, mailoutbox
+):
+    """The task that makes the first attempt is queued after the commit; when that fails (the
+    queue's table locked, the database gone for a moment) the message is already saved: the
+    reporter is told it was sent, and the sweep delivers it."""
+    from django.db import OperationalError
+    from django.utils import timezone
+
+    from locus.outbox import tasks
+    from locus.outbox.models import OutboxMessage
+    from locus.outbox.services import outbox_deliver
+    from locus.outbox.sweep import due_messages
+
+    class Unavailable:
+        def enqueue(self, **kwargs):
+            raise OperationalError("database is locked")
+
+    monkeypatch.setattr(tasks, "deliver_messages", Unavailable())
+    support_case = followed.case_of(followed.support)
+    page = open_report(client, followed)
+    data = {
+        "action": "message",
+        "thread": support_case.pk,
+        f"thread-{support_case.pk}-body": "I saw two more posts like it.",
+        "idempotency_token": thread_token(page, support_case),
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(url(followed.place), data)
+
+    assert sent.status_code == 303
+    with in_place(followed.place):
+        assert CaseMessage.objects.get().body == "I saw two more posts like it."
+        email = OutboxMessage.objects.get(event_type="report.message_received")
+    assert email.status == "pending" and mailoutbox == []
+    # The sweep finds it due (it is not run whole here: the fixture's webhook is not local).
+    assert (email.place_id, email.pk) in due_messages(now=timezone.now(), limit=100)
+    with in_place(followed.place):
+        assert outbox_deliver(message=email).status == "delivered"
+    assert [m.to for m in mailoutbox] == [[INBOX]]
 
 
 def test_an_empty_message_is_refused_next_to_its_field(client, followed, in_place):
