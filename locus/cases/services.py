@@ -237,9 +237,12 @@ def report_consent_applied(*, report) -> list[Case]:
         )
     for case in opened:
         case_notify_received(place=place, case=case)
-    if opened and report.status == ReportStatus.RECEIVED:
+    if opened and report.status != ReportStatus.WITH_ORGANISATIONS:
+        # A report whose cases were all closed is open again: an organisation now works on
+        # it (and retention, counted from its closure, must not strip it).
         report.status = ReportStatus.WITH_ORGANISATIONS
-        report.save(update_fields=["status"])
+        report.closed_at = None
+        report.save(update_fields=["status", "closed_at"])
     if opened or changed:
         audit_record(
             action=AuditAction.REPORT_REROUTED,

@@ -1,7 +1,8 @@
 """Retention: what happens to closed reports and their files once a place's periods have run.
 
 Per place (Place.report_retention_days, Place.evidence_retention_days), measured from
-`Report.closed_at`; a report that is not closed (closed_at empty) is never touched:
+`Report.closed_at`; a report that is not closed (closed_at empty), or that has an open case,
+is never touched:
 
 - **Anonymise** a report closed longer ago than `report_retention_days`: the reporter's words
   (account, location_text), contact details, police reference and the follow-up code hash are
@@ -31,6 +32,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .models import Evidence, Report
@@ -58,26 +60,45 @@ class PurgeResult:
         )
 
 
+def _open_case(*, place, report):
+    """An open case of the report (`report`: an OuterRef to it). A report some organisation
+    still works on is never stripped, whatever its `closed_at` says: a case opened after the
+    report was closed (the reporter widened consent) once left it marked closed."""
+    from locus.cases.choices import OPEN_STATUSES
+    from locus.cases.models import Case
+
+    return Exists(Case.objects.filter(place=place, report=report, status__in=OPEN_STATUSES))
+
+
 def reports_to_anonymise(*, place, now=None):
-    """Closed reports of the place past `report_retention_days` and not yet anonymised."""
+    """Closed reports of the place past `report_retention_days`, not yet anonymised, with no
+    open case."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=place.report_retention_days)
-    return Report.objects.filter(
-        place=place, closed_at__isnull=False, closed_at__lt=cutoff, anonymised_at__isnull=True
-    ).order_by("closed_at", "pk")
+    return (
+        Report.objects.filter(
+            place=place, closed_at__isnull=False, closed_at__lt=cutoff, anonymised_at__isnull=True
+        )
+        .filter(~_open_case(place=place, report=OuterRef("pk")))
+        .order_by("closed_at", "pk")
+    )
 
 
 def evidence_past_retention(*, place, now=None):
     """Evidence attached to reports of the place closed longer ago than
-    `evidence_retention_days`."""
+    `evidence_retention_days` and with no open case."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=place.evidence_retention_days)
-    return Evidence.objects.filter(
-        place=place,
-        report__isnull=False,
-        report__closed_at__isnull=False,
-        report__closed_at__lt=cutoff,
-    ).order_by("pk")
+    return (
+        Evidence.objects.filter(
+            place=place,
+            report__isnull=False,
+            report__closed_at__isnull=False,
+            report__closed_at__lt=cutoff,
+        )
+        .filter(~_open_case(place=place, report=OuterRef("report")))
+        .order_by("pk")
+    )
 
 
 def _delete_evidence(evidence):
@@ -105,6 +126,7 @@ def report_anonymise(*, place, report, now=None) -> int | None:
             closed_at__lt=cutoff,
             anonymised_at__isnull=True,
         )
+        .filter(~_open_case(place=place, report=OuterRef("pk")))
         .first()
     )
     if report is None:

@@ -68,3 +68,38 @@ def test_a_consent_change_before_routing_leaves_routing_to_read_it(world, in_pla
         report = report_submit(place=world.a.place, data=NO_POLICE).report
         assert report_consent_applied(report=report) == []
         assert not RoutingDecision.objects.filter(report=report).exists()
+
+
+def test_widening_consent_after_every_case_closed_opens_the_report_again(
+    world, in_place, partners, rule_in
+):
+    """A case opened by a widened consent is open work: the report is with the organisations
+    again, not closed — else retention, counted from the old closure, would erase the account
+    and files of a report the police have just received."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from locus.cases.choices import CaseStatus
+    from locus.reporting.choices import ReportStatus
+    from locus.reporting.models import Report
+
+    _everyone(partners, world, rule_in)
+    report = _submit(world, in_place, NO_POLICE)
+    closed = timezone.now() - timedelta(days=400)
+    with in_place(world.a.place):
+        Case.objects.filter(report=report).update(
+            status=CaseStatus.CLOSED, outcome="no_further_action", closed_at=closed
+        )
+        Report.objects.filter(pk=report.pk).update(status=ReportStatus.CLOSED, closed_at=closed)
+        report.refresh_from_db()
+
+        report_change_consent(
+            report=report, police_anonymised=True, police_with_contact=False, support_contact=False
+        )
+
+        police = Case.objects.get(report=report, organisation=partners.police)
+        assert police.status == CaseStatus.NEW
+        report.refresh_from_db()
+        assert report.status == ReportStatus.WITH_ORGANISATIONS
+        assert report.closed_at is None

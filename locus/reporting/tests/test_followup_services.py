@@ -345,10 +345,14 @@ def test_retention_also_empties_the_messages(followed, in_place):
     from locus.reporting.retention import purge_expired
 
     with in_place(followed.place):
+        from locus.cases.models import Case
+
         staff_message(followed.case_of(followed.support), "Call us.")
-        Report.objects.filter(pk=followed.report.pk).update(
-            closed_at=timezone.now() - timedelta(days=followed.place.report_retention_days + 1)
+        closed = timezone.now() - timedelta(days=followed.place.report_retention_days + 1)
+        Case.objects.filter(report=followed.report).update(
+            status="closed", outcome="no_further_action", closed_at=closed
         )
+        Report.objects.filter(pk=followed.report.pk).update(status="closed", closed_at=closed)
         purge_expired(place=followed.place)
         assert set(CaseMessage.objects.values_list("body", flat=True)) == {""}
         # Anonymised by retention, the report can no longer be opened at all.

@@ -404,9 +404,43 @@ def test_case_notes_go_with_the_report(routed):
             membership=side.memberships["caseworker"],
             body="Spoke to her brother Ali at 12 Elm Street.",
         )
-        Report.objects.filter(pk=report.pk).update(
-            closed_at=timezone.now() - timedelta(days=side.place.report_retention_days + 1)
+        closed = timezone.now() - timedelta(days=side.place.report_retention_days + 1)
+        Case.objects.filter(pk=case.pk).update(
+            status="closed", outcome="no_further_action", closed_at=closed
         )
+        Report.objects.filter(pk=report.pk).update(status="closed", closed_at=closed)
     run(side)
     with side_scope(side):
         assert [n.body for n in CaseNote.objects.filter(case=case)] == [""]
+
+
+def test_a_report_with_an_open_case_keeps_its_account_and_files_whatever_its_closure_says(
+    periods,
+):
+    """A report marked closed long ago but with a case still open (a consent widened after
+    the closure opened one, before that reopened the report) is still being worked on."""
+    from locus.cases.models import Case
+    from locus.cases.services import routing_rule_save
+
+    world = periods
+    side = world.a
+    with side_scope(side):
+        routing_rule_save(
+            place=side.place,
+            actor=side.users["coordinator"],
+            name="Antisemitism",
+            conditions={"bias": ["antisemitism"]},
+            destinations=[side.organisation],
+        )
+    report = submit(side, files=1, closed_days_ago=REPORT_DAYS + 1)
+    with side_scope(side):
+        assert Case.objects.filter(report=report, status="new").count() == 1
+    names = stored_names(side, report)
+
+    assert run(side, dry_run=True).reports_anonymised == 0
+    result = run(side)
+
+    assert result.reports_anonymised == 0 and result.evidence_deleted_retention == 0
+    after = reload(side, report)
+    assert after.anonymised_at is None and after.account == ACCOUNT
+    assert names and all(storage_has(name) for name in names)
