@@ -1,21 +1,26 @@
 """The one NinjaAPI: error shape, auth, and the routers of each app's api.py."""
 
 import inspect
+import logging
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.urls import re_path
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.operation import PathView
 
-from locus.core.errors import ApplicationError
+from locus.core.errors import ApplicationError, ServiceUnavailable
 from locus.core.middleware import mark_public_api
 
 from .unpaired import refuse_unpaired_surrogates
+
+logger = logging.getLogger(__name__)
 
 
 def _json_error_response(status, message, code):
@@ -117,6 +122,26 @@ def on_application_error(request, exc):
     if getattr(exc, "retry_after", None):
         response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request, exc):
+    """The database was locked past its busy timeout or could not be reached: 503 with
+    `Retry-After` (QUALITY.md: never a 500 under load). The transaction rolled back; a
+    submission sent again with its Idempotency-Key is processed once."""
+    logger.warning(
+        "api: database unavailable for %s %s", request.method, request.path, exc_info=exc
+    )
+    return on_application_error(
+        request,
+        ServiceUnavailable(
+            _(
+                "The service is very busy or briefly unavailable. Try again in a moment; a "
+                "request sent again with the same Idempotency-Key is not processed twice."
+            )
+        ),
+    )
 
 
 @api.exception_handler(AuthenticationError)

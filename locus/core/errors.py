@@ -43,3 +43,21 @@ class RateLimited(ApplicationError):
     def __init__(self, message, *, retry_after):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(ApplicationError):
+    """The database is busy or briefly unreachable: 503 with `Retry-After`. Nothing about the
+    request was wrong; the same request (with the same idempotency key) may be sent again."""
+
+    status = 503
+    code = "service_unavailable"
+    retry_after = 5
+
+
+def database_unavailable(exc) -> bool:
+    """Whether `exc` says the database could not be used just now (locked past the busy
+    timeout, a dropped or refused connection, a server restarting), rather than that the
+    request or the code is wrong: such a request is answered 503, not 500."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError)

@@ -399,8 +399,19 @@ class IdempotencyTokenInput(forms.HiddenInput):
     errors, or after a changed payload was refused, carries a new token, so the corrected
     submission is a new request."""
 
+    kept_token = None  # see keep_idempotency_token()
+
     def get_context(self, name, value, attrs):
-        return super().get_context(name, new_idempotency_token(), attrs)
+        return super().get_context(name, self.kept_token or new_idempotency_token(), attrs)
+
+
+def keep_idempotency_token(form, token):
+    """Render `form`'s idempotency token as `token`, the one just sent, instead of a fresh one:
+    after a failure whose outcome is not known for sure (the database went away, perhaps
+    during the COMMIT), sending the form again must carry the same key, so that it goes ahead
+    once if nothing was saved and replays the first result if it was. Returns the form."""
+    form.fields[FORM_FIELD].widget.kept_token = normalize_key(token, field=FORM_FIELD)
+    return form
 
 
 def idempotency_token_field():

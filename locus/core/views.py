@@ -1,6 +1,12 @@
 """Error pages rendered in the Locus layout."""
 
+import sys
+
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from .errors import ServiceUnavailable, database_unavailable
 
 
 def permission_denied(request, exception=None):
@@ -12,4 +18,24 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    return render(request, "errors/500.html", status=500)
+    """500, or 503 with `Retry-After` when the database was busy or unreachable (QUALITY.md:
+    overload degrades to 429/503, never to a 500). The API's addresses answer in its JSON
+    error shape. Neither page reads the database."""
+    unavailable = database_unavailable(sys.exc_info()[1])
+    if unavailable:
+        status, code = ServiceUnavailable.status, ServiceUnavailable.code
+        message = _(
+            "The service is very busy or briefly unavailable. Try again in a moment; a request "
+            "sent again with the same Idempotency-Key is not processed twice."
+        )
+    else:
+        status, code = 500, "server_error"
+        message = _("An unexpected error stopped this request.")
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"message": message, "code": code, "fields": {}}, status=status)
+    else:
+        template = "errors/503.html" if unavailable else "errors/500.html"
+        response = render(request, template, status=status)
+    if unavailable:
+        response["Retry-After"] = str(ServiceUnavailable.retry_after)
+    return response

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.forms import FileInput
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -26,14 +26,22 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from locus.core.errors import ApplicationError, ValidationFailed
+from locus.core.errors import (
+    ApplicationError,
+    ServiceUnavailable,
+    ValidationFailed,
+    database_unavailable,
+)
 from locus.core.idempotency import (
+    FORM_FIELD,
     IdempotencyKeyReused,
     RequestInFlight,
     form_idempotency,
     form_key_reused,
     in_flight_page,
     inline_form_claim,
+    keep_idempotency_token,
+    normalize_key,
     wait_while_in_flight,
 )
 from locus.core.ids import parse_id
@@ -247,7 +255,7 @@ class Journey:
         """Re-show a step with its errors next to the fields and everything typed kept."""
         return self.show(step, form=self.bound(step), review=self.review, status=422)
 
-    def show_check(self, *, errors=()):
+    def show_check(self, *, errors=(), not_saved=False, token_form=None):
         """The check page, or the first step with an error (all answers validated again)."""
         invalid = self.first_invalid()
         if invalid is not None:
@@ -262,11 +270,25 @@ class Journey:
             "sections": sections,
             "carried": self.carried(CHECK),
             "staged_token": self.staged_token,
-            "token_form": forms.JourneyForm(),
+            "token_form": token_form or forms.JourneyForm(),
             "staged": self.staged(),
             "errors": errors,
+            "not_saved": not_saved,
         }
         return render(self.request, "reporting/report.html", context, status=422 if errors else 200)
+
+    def show_not_saved(self, *, token=None):
+        """The check page again after the database could not save the report (busy or briefly
+        unreachable): everything is kept, the page says that nothing was sent yet, and its
+        token is `token` (the one just sent), so pressing Send again cannot send it twice."""
+        token_form = forms.JourneyForm()
+        if token:
+            keep_idempotency_token(token_form, token)
+        response = self.show_check(not_saved=True, token_form=token_form)
+        if response.status_code == 200:
+            response.status_code = ServiceUnavailable.status
+            response["Retry-After"] = str(ServiceUnavailable.retry_after)
+        return response
 
     def show_service_errors(self, exc):
         """Put an error raised by the service next to its field, or on the check page."""
@@ -359,6 +381,14 @@ def send(request, journey):
         return journey.show_service_errors(form_key_reused())
     except ValidationFailed as exc:
         return journey.show_service_errors(exc)
+    except DatabaseError as exc:
+        if not database_unavailable(exc):
+            raise
+        # The transaction rolled back (or, if the connection broke during its COMMIT, may
+        # have committed): show the check page again with every answer and file, and the
+        # same token, so that sending again goes ahead once, or lands on the receipt.
+        logger.warning("report submission: database unavailable; the check page is shown again")
+        return journey.show_not_saved(token=claim.key if claim is not None else None)
     if submitted.replay is not None:
         body = submitted.replay.body if isinstance(submitted.replay.body, dict) else {}
         return _see_other(body.get("location") or request.path)
@@ -616,6 +646,19 @@ def _send_message(request, report):
                     response = submission.redirect(f"{request.path}#thread-{thread.case.pk}")
     except ValidationFailed as exc:
         _add_errors(form, exc)
+    except DatabaseError as exc:
+        _not_saved_yet(
+            request,
+            form,
+            exc,
+            _(
+                "Your message has not been sent yet: Locus is very busy and could not save it "
+                "just now. It is kept below: send it again in a moment."
+            ),
+        )
+        return _status_page(
+            request, report, message_forms={thread.case.pk: form}, status=ServiceUnavailable.status
+        )
     if response is not None and response.status_code == 303:
         messages.success(
             request,
@@ -626,6 +669,20 @@ def _send_message(request, report):
     if response is not None:
         return response
     return _status_page(request, report, message_forms={thread.case.pk: form}, status=422)
+
+
+def _not_saved_yet(request, form, exc, message):
+    """After the database could not save a reporter's message or addition (busy or briefly
+    unreachable; anything else is re-raised): the message above the form, which keeps what was
+    typed and the token just sent (`form.kept_token`), so sending again cannot save it twice."""
+    if not database_unavailable(exc):
+        raise exc
+    logger.warning("follow-up: database unavailable; the form is shown again", exc_info=exc)
+    form.add_error(None, message)
+    try:
+        form.kept_token = normalize_key(request.POST.get(FORM_FIELD, ""), field=FORM_FIELD)
+    except ValidationFailed:  # no valid token was sent: the page gets a fresh one
+        form.kept_token = None
 
 
 def _staged_token(data):
@@ -677,6 +734,23 @@ def _add_information(request, report):
                     response = submission.redirect(f"{request.path}#add-heading")
     except ValidationFailed as exc:
         _add_errors(form, exc)
+    except DatabaseError as exc:
+        _not_saved_yet(
+            request,
+            form,
+            exc,
+            _(
+                "What you added has not been saved yet: Locus is very busy and could not save it "
+                "just now. Your text and files are kept below: send them again in a moment."
+            ),
+        )
+        return _status_page(
+            request,
+            report,
+            addition_form=form,
+            staged_token=token,
+            status=ServiceUnavailable.status,
+        )
     if response is not None and response.status_code == 303:
         messages.success(request, _("What you added has been saved with your report."))
         return response
@@ -732,7 +806,10 @@ def _status_page(
         report=report, messages=[m for thread in threads for m in thread.messages]
     )
     services.report_record_followup(report=report, channel="web")
-    return render(request, "reporting/followup_status.html", context, status=status)
+    response = render(request, "reporting/followup_status.html", context, status=status)
+    if status == ServiceUnavailable.status:
+        response["Retry-After"] = str(ServiceUnavailable.retry_after)
+    return response
 
 
 def _erased_page(request, report, *, status=200):

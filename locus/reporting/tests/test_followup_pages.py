@@ -205,6 +205,94 @@ def test_a_message_to_another_reports_case_or_a_content_only_one_is_refused(
         assert not CaseMessage.objects.exists()
 
 
+def _fails_once(monkeypatch, name):
+    """Make `services.<name>` fail once as the database does when it is locked past its busy
+    timeout or briefly unreachable."""
+    from django.db import OperationalError
+
+    from locus.reporting import services
+
+    original, calls = getattr(services, name), []
+
+    def failing(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, name, failing)
+
+
+def test_a_message_the_database_cannot_take_is_kept_with_its_token(
+    client, followed, in_place, monkeypatch
+):
+    support_case = followed.case_of(followed.support)
+    page = open_report(client, followed)
+    sent_token = thread_token(page, support_case)
+    data = {
+        "action": "message",
+        "thread": support_case.pk,
+        f"thread-{support_case.pk}-body": "They came back this morning.",
+        "idempotency_token": sent_token,
+    }
+    _fails_once(monkeypatch, "report_message_send")
+
+    busy = client.post(url(followed.place), data)
+
+    assert busy.status_code == 503 and busy["Retry-After"] == "5"
+    content = busy.content.decode()
+    assert "Your message has not been sent yet" in content
+    assert "They came back this morning.</textarea>" in content
+    assert thread_token(busy, support_case) == sent_token
+    with in_place(followed.place):
+        assert not CaseMessage.objects.exists()
+    again = client.post(url(followed.place), data)
+    assert again.status_code == 303
+    assert client.post(url(followed.place), data).status_code == 303  # replayed, not resent
+    with in_place(followed.place):
+        assert CaseMessage.objects.get().body == "They came back this morning."
+
+
+def test_an_addition_the_database_cannot_take_keeps_the_text_and_the_files(
+    client, followed, in_place, monkeypatch
+):
+    page = open_report(client, followed)
+    staged_token = token(page, "add-staged_token")
+    add_token = token(page, index=-1)  # the addition form's is the last token on the page
+    _fails_once(monkeypatch, "report_add_information")
+
+    busy = client.post(
+        url(followed.place),
+        {
+            "action": "add",
+            "add-text": "A second photo of the wall.",
+            "add-staged_token": staged_token,
+            "add-files": [text_file("wall.txt")],
+            "idempotency_token": add_token,
+        },
+    )
+
+    assert busy.status_code == 503 and busy["Retry-After"] == "5"
+    content = busy.content.decode()
+    assert "What you added has not been saved yet" in content
+    assert "A second photo of the wall.</textarea>" in content and "wall.txt" in content
+    assert token(busy, "add-staged_token") == staged_token
+    assert token(busy, index=-1) == add_token
+    again = client.post(
+        url(followed.place),
+        {
+            "action": "add",
+            "add-text": "A second photo of the wall.",
+            "add-staged_token": staged_token,
+            "idempotency_token": add_token,
+        },
+    )
+    assert again.status_code == 303
+    with in_place(followed.place):
+        names = {e.original_name for e in Evidence.objects.filter(report=followed.report)}
+    assert names == {"photo.jpg", "wall.txt"}
+
+
 # --- adding information --------------------------------------------------------------------
 
 

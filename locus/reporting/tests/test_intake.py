@@ -394,3 +394,100 @@ def test_on_postgresql_a_key_being_written_by_another_transaction_is_409(client,
     assert_error(response, 409, "request_in_flight")
     assert response["Retry-After"] == "1"
     assert not reports(in_place, world.a.place)
+
+
+# --- the database busy or briefly unreachable ---------------------------------------------
+
+
+def _failing_once(monkeypatch, message="database is locked"):
+    """Make the report's INSERT fail once as SQLite does past its busy timeout (PostgreSQL
+    raises the same class when its server restarts)."""
+    from django.db import OperationalError
+
+    original = intake.REPORT.insert
+    calls = []
+
+    def insert(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError(message)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(intake.REPORT, "insert", insert)
+
+
+def test_an_api_submission_the_database_cannot_take_is_503_and_its_retry_goes_through_once(
+    client, world, in_place, monkeypatch
+):
+    _failing_once(monkeypatch)
+    busy = send(client, key="busy")
+    assert_error(busy, 503, "service_unavailable")
+    assert busy["Retry-After"] == "5"
+    with in_place(world.a.place):
+        assert not Report.objects.exists() and not IdempotencyKey.objects.exists()
+    retried = send(client, key="busy")
+    assert retried.status_code == 201, retried.content
+    again = send(client, key="busy")  # the answer to the retry was lost: replayed
+    assert again.json()["reference"] == retried.json()["reference"]
+    assert len(reports(in_place, world.a.place)) == 1
+
+
+def test_a_web_submission_the_database_cannot_take_keeps_everything_and_its_token(
+    client, world, in_place, monkeypatch
+):
+    from locus.reporting.models import Evidence
+    from locus.reporting.tests.test_journey import text_file
+
+    place = world.a.place
+    check = walk_to_check(client, place, world.a.areas[0], files=[text_file()])
+    sent = hidden(check) | {"action": "send"}
+    _failing_once(monkeypatch)
+
+    busy = client.post(f"/{place.slug}/report/", sent)
+
+    assert busy.status_code == 503 and busy["Retry-After"] == "5"
+    content = busy.content.decode()
+    assert "Your report has not been sent yet" in content and "Step 6 of 6" in content
+    shown = hidden(busy)
+    # Every answer, the staged files and the very token just sent are on the page again.
+    for name, values in hidden(check).items():
+        if name != "csrfmiddlewaretoken":  # masked afresh on every page
+            assert shown[name] == values, name
+    with in_place(place):
+        assert not Report.objects.exists()
+        assert Evidence.objects.filter(report=None).count() == 1  # still staged
+
+    again = client.post(f"/{place.slug}/report/", shown | {"action": "send"})
+    assert again.status_code == 303 and "/receipt/" in again["Location"]
+    # Had the first answer been lost after all, the same page sent once more lands there too.
+    once_more = client.post(f"/{place.slug}/report/", shown | {"action": "send"})
+    assert once_more.status_code == 303 and once_more["Location"] == again["Location"]
+    with in_place(place):
+        (report,) = Report.objects.all()
+        assert Evidence.objects.get().report_id == report.pk
+
+
+def test_a_page_or_address_the_database_cannot_serve_is_503_not_500(client, world, monkeypatch):
+    """Anywhere else (any page, the API before its operation runs): 503 with Retry-After, the
+    API in its JSON error shape; the pages read nothing from the database to say so."""
+    from django.db import InterfaceError
+
+    from locus.places import selectors
+
+    def unreachable(slug):
+        raise InterfaceError("connection already closed")
+
+    monkeypatch.setattr(selectors, "place_for_url", unreachable)
+    client.raise_request_exception = False
+
+    page = client.get(f"/{world.a.place.slug}/follow-up/")
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    assert "may not have been saved" in page.content.decode()
+    api = client.get(f"/api/v1/places/{world.a.place.slug}/taxonomy")
+    assert_error(api, 503, "service_unavailable")
+    assert api["Retry-After"] == "5"
+
+    monkeypatch.undo()
+    monkeypatch.setattr(selectors, "place_for_url", lambda slug: 1 / 0)
+    assert client.get(f"/{world.a.place.slug}/follow-up/").status_code == 500
+    assert_error(client.get(f"/api/v1/places/{world.a.place.slug}/taxonomy"), 500, "server_error")
