@@ -14,6 +14,9 @@ is never touched:
   report itself is still kept.
 - **Delete staged evidence** never attached to a report, older than
   LOCUS_STAGED_EVIDENCE_TTL (`evidence_purge_stale`).
+- **Delete files without a record**: a file of the place in the evidence storage that no row
+  names, older than the same TTL (`evidence_purge_orphans`; a process killed between writing
+  a file and committing its row leaves one).
 
 What "anonymise" strips is one function, `strip_personal_data`, shared with the reporter's own
 request for erasure (`services.report_erase`, docs/reporting.md): the report's personal fields,
@@ -30,8 +33,9 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -40,6 +44,8 @@ from .services import evidence_purge_stale
 
 logger = logging.getLogger(__name__)
 
+ORPHAN_BATCH = 500
+
 
 @dataclass
 class PurgeResult:
@@ -47,6 +53,7 @@ class PurgeResult:
     evidence_deleted_with_report: int = 0
     evidence_deleted_retention: int = 0
     staged_evidence_deleted: int = 0
+    orphan_files_deleted: int = 0
 
     def as_dict(self):
         return asdict(self)
@@ -56,7 +63,8 @@ class PurgeResult:
             f"{self.reports_anonymised} report(s) anonymised "
             f"({self.evidence_deleted_with_report} file(s) deleted with them), "
             f"{self.evidence_deleted_retention} evidence file(s) past retention deleted, "
-            f"{self.staged_evidence_deleted} abandoned staged file(s) deleted"
+            f"{self.staged_evidence_deleted} abandoned staged file(s) deleted, "
+            f"{self.orphan_files_deleted} file(s) without a record deleted"
         )
 
 
@@ -234,5 +242,70 @@ def purge_expired(*, place, now=None, dry_run=False) -> PurgeResult:
             place=place, older_than=ttl + (timezone.now() - now)
         )
 
+    result.orphan_files_deleted = evidence_purge_orphans(
+        place=place, older_than=ttl, now=now, dry_run=dry_run
+    )
+
     logger.info("retention place=%s dry_run=%s %s", place.pk, dry_run, result.as_dict())
     return result
+
+
+def evidence_file_fields():
+    """[(model, file field)] of every model whose files are kept in the evidence storage
+    (reports' evidence, programmes' evidence files, …), found by the field's storage."""
+    location = Evidence._meta.get_field("file").storage.location
+    return [
+        (model, field)
+        for model in apps.get_models()
+        for field in model._meta.local_concrete_fields
+        if isinstance(field, models.FileField)
+        and getattr(field.storage, "location", None) == location
+    ]
+
+
+def evidence_purge_orphans(*, place, older_than=None, now=None, dry_run=False) -> int:
+    """Delete the place's files in the evidence storage that no record names and that are
+    older than `older_than` (default LOCUS_STAGED_EVIDENCE_TTL). A file is written before the
+    row that names it is committed; a process killed in between (or a removal whose file was
+    kept) leaves a file nobody can reach — personal data that retention would otherwise never
+    delete. Younger files are left alone: their row may be about to commit. Returns how many
+    (with `dry_run`, how many would be)."""
+    storage = Evidence._meta.get_field("file").storage
+    directory = f"place-{place.pk}"
+    cutoff = (now or timezone.now()) - (older_than or settings.LOCUS_STAGED_EVIDENCE_TTL)
+    try:
+        _dirs, names = storage.listdir(directory)
+    except FileNotFoundError:
+        return 0
+    old = []
+    for name in names:
+        path = f"{directory}/{name}"
+        try:
+            if storage.get_modified_time(path) < cutoff:
+                old.append(path)
+        except FileNotFoundError:  # deleted meanwhile
+            continue
+    fields = evidence_file_fields()
+    deleted = 0
+    for start in range(0, len(old), ORPHAN_BATCH):
+        batch = old[start : start + ORPHAN_BATCH]
+        named = set()
+        for model, field in fields:
+            lookup = {f"{field.name}__in": batch}
+            if any(f.name == "place" for f in model._meta.concrete_fields):
+                lookup["place"] = place
+            named.update(model._default_manager.filter(**lookup).values_list(field.name, flat=True))
+        for path in batch:
+            if path in named:
+                continue
+            if not dry_run:
+                storage.delete(path)
+            deleted += 1
+    if deleted:
+        logger.warning(
+            "retention place=%s: %s evidence file(s) without a record %s",
+            place.pk,
+            deleted,
+            "found" if dry_run else "deleted",
+        )
+    return deleted

@@ -57,19 +57,31 @@ def content_key(url):
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@transaction.atomic
 def evidence_stage(*, place, uploaded, staged_token):
     """Check and store one uploaded file before the report exists, so it survives a form
-    error. Raises ValidationFailed with a message for the person."""
-    staged = Evidence.objects.filter(place=place, staged_token=staged_token, report=None)
-    if staged.count() >= MAX_FILES_PER_REPORT:
-        raise ValidationFailed(
-            _("A report can carry at most %(count)s files.") % {"count": MAX_FILES_PER_REPORT},
-            fields={"files": [_("Too many files.")]},
-        )
+    error. Raises ValidationFailed with a message for the person.
+
+    The file is checked (images re-encoded: a fifth of a second for a phone photo, more for
+    HEIC) and written before any transaction: on SQLite a transaction holds the writers'
+    queue, which every report submission waits for. Only the caps and the row are written in
+    one (`_store_staged`)."""
+
+    def check_caps(new):
+        staged = Evidence.objects.filter(place=place, staged_token=staged_token, report=None)
+        sizes = list(staged.values_list("size", flat=True))
+        if len(sizes) + len(new) > MAX_FILES_PER_REPORT:
+            raise ValidationFailed(
+                _("A report can carry at most %(count)s files.") % {"count": MAX_FILES_PER_REPORT},
+                fields={"files": [_("Too many files.")]},
+            )
+        check_total([*sizes, *new])
+
+    check_caps([0])
     checked = inspect_upload(uploaded)
-    check_total([*staged.values_list("size", flat=True), checked.size])
-    return _store_staged(place=place, staged_token=staged_token, checked=checked)
+    check_caps([checked.size])
+    return _store_staged(
+        place=place, staged_token=staged_token, checked=checked, check_caps=check_caps
+    )
 
 
 def evidence_staged(*, place, staged_token):
@@ -80,13 +92,15 @@ def evidence_staged(*, place, staged_token):
 
 @transaction.atomic
 def evidence_unstage(*, place, staged_token, evidence_id):
-    """Remove a staged file the person no longer wants to send."""
+    """Remove a staged file the person no longer wants to send: the row now, the stored file
+    once that is committed (a rolled-back removal never leaves a row without its file)."""
     evidence = (
         evidence_staged(place=place, staged_token=staged_token).filter(pk=evidence_id).first()
     )
     if evidence is not None:
-        evidence.file.delete(save=False)
+        storage, name = evidence.file.storage, evidence.file.name
         evidence.delete()
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 def _validate_codes(data, vocabulary):
@@ -416,7 +430,12 @@ def report_messages_mark_read(*, report, messages, now=None) -> int:
     ).update(read_at=now or timezone.now())
 
 
-def _store_staged(*, place, staged_token, checked):
+def _store_staged(*, place, staged_token, checked, check_caps):
+    """Write the checked file (encrypted), then, in one short transaction, check the caps
+    again (`check_caps([size])`: other files may have been staged meanwhile) and insert its
+    row. If the row is not committed the file is deleted again, so a refusal or a failed write
+    leaves no file behind (a process killed in between leaves one, which `purge_expired`
+    deletes: `retention.evidence_purge_orphans`)."""
     evidence = Evidence(
         place=place,
         staged_token=staged_token,
@@ -432,7 +451,13 @@ def _store_staged(*, place, staged_token, checked):
         ContentFile(checked.content),
         save=False,
     )
-    evidence.save()
+    try:
+        with transaction.atomic():
+            check_caps([checked.size])
+            evidence.save()
+    except BaseException:
+        evidence.file.storage.delete(evidence.file.name)
+        raise
     return evidence
 
 
@@ -447,22 +472,28 @@ def _check_caps(*, attached, staged, new=()):
     check_total([*attached, *staged, *new])
 
 
-@transaction.atomic
 def report_evidence_stage(*, report, uploaded, staged_token):
     """Check and stage one file the reporter adds after sending, so that a form error never
-    loses it. The per-report caps count the files the report already has."""
+    loses it. The per-report caps count the files the report already has. As at submission
+    (`evidence_stage`), the file is checked and written outside any transaction."""
     _check_not_erased(report)
     place = report.place
-    attached = list(
-        Evidence.objects.filter(place=place, report=report).values_list("size", flat=True)
-    )
-    staged = list(
-        evidence_staged(place=place, staged_token=staged_token).values_list("size", flat=True)
-    )
-    _check_caps(attached=attached, staged=staged, new=[0])
+
+    def check_caps(new):
+        attached = list(
+            Evidence.objects.filter(place=place, report=report).values_list("size", flat=True)
+        )
+        staged = list(
+            evidence_staged(place=place, staged_token=staged_token).values_list("size", flat=True)
+        )
+        _check_caps(attached=attached, staged=staged, new=new)
+
+    check_caps([0])
     checked = inspect_upload(uploaded)
-    _check_caps(attached=attached, staged=staged, new=[checked.size])
-    return _store_staged(place=place, staged_token=staged_token, checked=checked)
+    check_caps([checked.size])
+    return _store_staged(
+        place=place, staged_token=staged_token, checked=checked, check_caps=check_caps
+    )
 
 
 @dataclass(frozen=True)

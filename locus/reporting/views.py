@@ -225,6 +225,18 @@ class Journey:
                 refusals.append(
                     _("%(name)s: %(reason)s") % {"name": uploaded.name, "reason": exc.message}
                 )
+            except DatabaseError as exc:
+                if not database_unavailable(exc):
+                    raise
+                # The step is shown again with what was typed (the account can be long).
+                logger.warning("staging a file: database unavailable", exc_info=exc)
+                refusals.append(
+                    _(
+                        "%(name)s: Locus is very busy and could not keep this file just now. "
+                        "Choose it again in a moment."
+                    )
+                    % {"name": uploaded.name}
+                )
         self._staged = None
         self._bound.pop(3, None)
         return refusals

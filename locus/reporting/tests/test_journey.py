@@ -189,6 +189,89 @@ def test_a_refused_file_is_named_next_to_the_files_field_and_the_rest_is_kept(cl
     assert ACCOUNT.split("\n")[0] in content
 
 
+def _stored_files():
+    root = Evidence._meta.get_field("file").storage.location
+    from pathlib import Path
+
+    return sorted(p for p in Path(root).rglob("*") if p.is_file())
+
+
+def test_a_file_is_checked_and_written_outside_any_transaction(client, world, monkeypatch):
+    """Re-encoding a phone photo takes a fifth of a second or more, and encrypting and writing
+    it more: on SQLite a transaction holds the writers' queue, which every submission waits
+    for, so only the caps and the row are written in one."""
+    from locus.core import storage
+    from locus.reporting import services
+
+    depth = []
+
+    def noting(step, function):
+        def wrapper(*args, **kwargs):
+            depth.append((step, len(connection.atomic_blocks)))
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(services, "inspect_upload", noting("check", services.inspect_upload))
+    monkeypatch.setattr(storage, "encrypt_bytes", noting("write", storage.encrypt_bytes))
+    monkeypatch.setattr(Evidence, "save", noting("row", Evidence.save))
+    place = world.a.place
+    page = post(client, place, client.get(report_url(place)), WHAT)
+    page = post(client, place, page, {"where-setting": "street"})
+    outside = len(connection.atomic_blocks)  # the test's own transaction
+
+    page = post(client, place, page, WHO, files=[text_file("wall.txt")])
+
+    assert b"Step 4 of 6" in page.content
+    assert depth == [("check", outside), ("write", outside), ("row", outside + 1)]
+
+
+def test_a_file_whose_row_cannot_be_written_is_deleted_and_the_step_keeps_what_was_typed(
+    client, world, in_place, monkeypatch
+):
+    from django.db import OperationalError
+
+    def locked(self, *args, **kwargs):
+        raise OperationalError("database is locked")
+
+    place = world.a.place
+    page = post(client, place, client.get(report_url(place)), WHAT)
+    page = post(client, place, page, {"where-setting": "street"})
+    before = _stored_files()
+    monkeypatch.setattr(Evidence, "save", locked)
+
+    page = post(client, place, page, WHO, files=[text_file("wall.txt")])
+
+    assert page.status_code == 422
+    content = page.content.decode()
+    assert "wall.txt: Locus is very busy and could not keep this file just now." in content
+    assert ACCOUNT.split("\n")[0] in content and b"Step 3 of 6" in page.content
+    assert _stored_files() == before  # no file without its row
+    monkeypatch.undo()
+    page = post(client, place, page, WHO, files=[text_file("wall.txt")])
+    assert b"Step 4 of 6" in page.content
+    with in_place(place):
+        assert Evidence.objects.get().original_name == "wall.txt"
+
+
+def test_a_removal_that_is_not_committed_keeps_the_file(world, in_place):
+    from django.db import transaction
+
+    from locus.reporting import services
+
+    place = world.a.place
+    with in_place(place):
+        evidence = services.evidence_stage(
+            place=place, uploaded=text_file("a.txt"), staged_token="t" * 32
+        )
+        name = evidence.file.name
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.evidence_unstage(place=place, staged_token="t" * 32, evidence_id=evidence.pk)
+            raise RuntimeError("the removal is rolled back")
+        assert Evidence.objects.filter(pk=evidence.pk).exists()
+        assert evidence.file.storage.exists(name)  # the row still names a file that is there
+
+
 def test_files_staged_before_sending_are_limited_per_client(client, world, in_place, settings):
     """Staged files are stored before any report exists: without a limit per client, anyone
     could fill the disk with uploads and never send. Past the limit a file is refused next to

@@ -175,6 +175,46 @@ def test_abandoned_staged_files_are_deleted_after_the_ttl(periods, settings):
         assert list(Evidence.objects.values_list("pk", flat=True)) == [fresh.pk]
 
 
+def test_files_no_record_names_are_deleted_once_older_than_the_ttl(periods, settings):
+    """A process killed between writing an evidence file and committing its row leaves a file
+    nobody can reach: personal data retention would never delete. Old ones go; young ones
+    (their row may be about to commit), named ones and other places' stay."""
+    import os
+
+    from django.core.files.base import ContentFile
+
+    from locus.reporting.retention import evidence_file_fields
+
+    world = periods
+    storage = Evidence._meta.get_field("file").storage
+    old = timezone.now() - settings.LOCUS_STAGED_EVIDENCE_TTL - timedelta(hours=1)
+
+    def written(place, *, aged):
+        name = storage.save(f"place-{place.pk}/orphan.txt", ContentFile(b"the account"))
+        if aged:
+            os.utime(storage.path(name), (old.timestamp(), old.timestamp()))
+        return name
+
+    orphan = written(world.a.place, aged=True)
+    young = written(world.a.place, aged=False)
+    elsewhere = written(world.b.place, aged=True)
+    report = submit(world.a, files=1)  # open, its file named by its row
+    (named,) = stored_names(world.a, report)
+    os.utime(storage.path(named), (old.timestamp(), old.timestamp()))
+
+    assert run(world.a, dry_run=True).orphan_files_deleted == 1
+    assert storage.exists(orphan)
+    assert run(world.a).orphan_files_deleted == 1
+
+    assert not storage.exists(orphan)
+    assert storage.exists(young) and storage.exists(named) and storage.exists(elsewhere)
+    # Every model keeping files in that storage is consulted, not only reports' evidence.
+    labels = {model._meta.label for model, _field in evidence_file_fields()}
+    assert labels == {"reporting.Evidence", "programmes.EvidenceFile"}
+    for name in (young, elsewhere, named):  # files outlive the test's rolled-back rows
+        storage.delete(name)
+
+
 def test_purging_twice_changes_nothing_the_second_time(periods):
     world = periods
     report = submit(world.a, files=1, closed_days_ago=REPORT_DAYS + 1, staged="r1")
@@ -216,6 +256,7 @@ def test_a_dry_run_counts_the_same_and_changes_nothing(periods, settings):
         "evidence_deleted_with_report": 2,
         "evidence_deleted_retention": 1,
         "staged_evidence_deleted": 1,
+        "orphan_files_deleted": 0,
     }
     assert run(world.a).as_dict() == planned.as_dict()
 
