@@ -1,5 +1,8 @@
 """A reporter's consent change reaches where their report went (report_consent_applied)."""
 
+import pytest
+from django.db import connection
+
 from locus.cases.choices import CaseEventKind, ShareLevel, ShareReason
 from locus.cases.models import Case, CaseEvent, RoutingDecision
 from locus.cases.tests.test_services import THREAT, _everyone, _submit
@@ -103,3 +106,71 @@ def test_widening_consent_after_every_case_closed_opens_the_report_again(
         report.refresh_from_db()
         assert report.status == ReportStatus.WITH_ORGANISATIONS
         assert report.closed_at is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers: PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_widenings_at_once_open_one_case_and_neither_fails(
+    world, in_place, partners, rule_in, monkeypatch
+):
+    """A double click on "Save my choices" (the consent form has no token) on PostgreSQL: the
+    second change waits for the first (its UPDATE of the report row) and then finds the police
+    decision sent, so it opens no second case (which the unique case per decision would refuse
+    with an IntegrityError, a 500)."""
+    import threading
+
+    from django.db import connections
+
+    from locus.cases import services as case_services
+    from locus.reporting.models import Report
+
+    _everyone(partners, world, rule_in)
+    report = _submit(world, in_place, NO_POLICE)
+    inside, release = threading.Event(), threading.Event()
+    original = case_services.case_notify_received
+
+    def held_open(**kwargs):
+        if not inside.is_set():
+            inside.set()
+            release.wait(30)  # the first change's transaction stays open meanwhile
+        return original(**kwargs)
+
+    monkeypatch.setattr(case_services, "case_notify_received", held_open)
+    errors = []
+
+    def widen():
+        try:
+            with in_place(world.a.place):
+                report_change_consent(
+                    report=Report.objects.get(pk=report.pk),
+                    police_anonymised=True,
+                    police_with_contact=False,
+                    support_contact=False,
+                )
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=widen)
+    first.start()
+    assert inside.wait(30)
+    second = threading.Thread(target=widen)
+    second.start()
+    try:
+        with connection.cursor() as cursor:  # until the second change waits for the first
+            for _ in range(3000):
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                threading.Event().wait(0.01)
+    finally:
+        release.set()
+        first.join(30)
+        second.join(30)
+    assert errors == []
+    with in_place(world.a.place):
+        assert Case.objects.filter(report=report, organisation=partners.police).count() == 1
