@@ -340,6 +340,67 @@ def test_rotation_to_a_new_key_then_dropping_the_old_one(rotation_world):
                 assert PlaceSecret.objects.get().account == f"in {place.slug}"
 
 
+@pytest.mark.parametrize("stop_at", ["second batch", "second file"])
+def test_a_rotation_stopped_halfway_leaves_everything_readable_and_a_rerun_finishes(
+    rotation_world, monkeypatch, stop_at
+):
+    """Killed (here: interrupted) between two batches, or between two files: every value and
+    file is still readable with the keys in place (new first, old kept), none is left half
+    written, and running it again finishes the job."""
+    storage = rotation_world
+    with override_settings(LOCUS_FIELD_KEYS=[K1]):
+        rows = [Secret.objects.create(account=f"account {i}") for i in range(4)]
+        names = [
+            storage.save(opaque_name(prefix="p"), ContentFile(f"file {i}".encode()))
+            for i in range(3)
+        ]
+
+    calls, real_replace_file = [], rotate_keys._replace_file
+    if stop_at == "second batch":
+        real = rotate_keys.rotate_token
+
+        def rotate_token(token):
+            calls.append(token)
+            if len(calls) == 3:  # the first value of the second batch of two
+                raise KeyboardInterrupt
+            return real(token)
+
+        monkeypatch.setattr(rotate_keys, "rotate_token", rotate_token)
+    else:
+        real = rotate_keys._replace_file
+
+        def replace_file(path, content):
+            calls.append(path)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return real(path, content)
+
+        monkeypatch.setattr(rotate_keys, "_replace_file", replace_file)
+
+    with override_settings(LOCUS_FIELD_KEYS=[K2, K1]):
+        with pytest.raises(KeyboardInterrupt):
+            run_rotate("--batch-size", "2")
+        assert [Secret.objects.get(pk=r.pk).account for r in rows] == [
+            f"account {i}" for i in range(4)
+        ]
+        assert [storage.open(name).read() for name in names] == [b"file 0", b"file 1", b"file 2"]
+        assert not any(p.name.startswith(rotate_keys.TEMP_PREFIX) for p in storage_files(storage))
+        # Run again (the fixture's own patches stay: it shows the test models and storage).
+        monkeypatch.setattr(rotate_keys, "rotate_token", crypto.rotate_token)
+        monkeypatch.setattr(rotate_keys, "_replace_file", real_replace_file)
+        run_rotate()
+
+    with override_settings(LOCUS_FIELD_KEYS=[K2]):  # the old key can go now
+        assert [Secret.objects.get(pk=r.pk).account for r in rows] == [
+            f"account {i}" for i in range(4)
+        ]
+        assert [storage.open(name).read() for name in names] == [b"file 0", b"file 1", b"file 2"]
+
+
+def storage_files(storage):
+    return [p for p in Path(storage.location).rglob("*") if p.is_file()]
+
+
 def test_rotation_reports_what_no_key_decrypts_and_fails(rotation_world):
     good = Secret.objects.create(account="fine")
     lost = Secret.objects.create(account="lost")
