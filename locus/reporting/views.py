@@ -21,7 +21,7 @@ from django.db import DatabaseError, transaction
 from django.forms import FileInput
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -287,6 +287,7 @@ class Journey:
             "errors": errors,
             "not_saved": not_saved,
         }
+        _hold_session(self.request, self.place)
         return render(self.request, "reporting/report.html", context, status=422 if errors else 200)
 
     def show_not_saved(self, *, token=None):
@@ -367,7 +368,7 @@ def send(request, journey):
         # the report, so a report of files only no longer validates. Land on its receipt.
         replay = _earlier_submission(claim)
         if replay is not None:
-            return _see_other(replay.body.get("location") or request.path)
+            return _replayed_receipt(request, place, replay.body.get("location"))
         return journey.show_errors(invalid)
     idempotency = None
     if claim is not None:
@@ -403,11 +404,63 @@ def send(request, journey):
         return journey.show_not_saved(token=claim.key if claim is not None else None)
     if submitted.replay is not None:
         body = submitted.replay.body if isinstance(submitted.replay.body, dict) else {}
-        return _see_other(body.get("location") or request.path)
+        return _replayed_receipt(request, place, body.get("location"))
     # Committed: remember the code for one showing, and route before the receipt is read.
     _remember_receipt(request, place, submitted.report.reference, submitted.followup_code)
     _route_now(submitted)
     return _see_other(_receipt_url(place, submitted.report))
+
+
+def _hold_session(request, place):
+    """Give the browser its session on the check page, before Send, so that both clicks of a
+    double click carry the same one: otherwise the first click's answer — which sets the
+    session cookie holding the receipt and the follow-up code — is dropped by the browser for
+    the second, whose replay then leads to a receipt this browser cannot open (404) and the
+    code is never seen. Like the receipt, it lasts the browser session for an anonymous
+    reporter."""
+    key = f"reporting.journey.{place.pk}"
+    if key not in request.session:
+        request.session[key] = 1
+        if not request.user.is_authenticated:
+            request.session.set_expiry(0)
+
+
+def _replayed_receipt(request, place, location):
+    """The answer to a Send that the first click already sent: its receipt, once the first
+    click's request has saved the session that shows it (see `_wait_for_receipt`)."""
+    if not location:
+        return _see_other(request.path)
+    _wait_for_receipt(request, place, location)
+    return _see_other(location)
+
+
+def _wait_for_receipt(request, place, location, wait=None):
+    """A double click: the first click's report is committed, but its request may still be
+    routing and saving the session that lets this browser see the receipt and the code (shown
+    once). Wait for that, at most `wait` seconds (FORM_WAIT_SECONDS), reading the session's
+    stored copy; this request's own session is not changed (saving it could overwrite the
+    first's)."""
+    from locus.core import idempotency
+
+    try:
+        reference = resolve(location).kwargs.get("reference")
+    except Resolver404:
+        return
+    session_key = request.session.session_key
+    if not reference or session_key is None:
+        return
+    receipts_key = _receipts_key(place)
+    if reference in request.session.get(receipts_key, []):
+        return
+    deadline = idempotency.monotonic() + (idempotency.FORM_WAIT_SECONDS if wait is None else wait)
+    delay = 0.05
+    while idempotency.monotonic() < deadline:
+        idempotency.sleep(delay)
+        stored = type(request.session)(session_key=session_key).load()
+        if reference in stored.get(receipts_key, []):
+            return
+        delay = min(delay * 2, 0.5)
+    logger.warning("report submission: a replayed receipt is not in this browser's session")
 
 
 def _earlier_submission(claim):

@@ -129,16 +129,17 @@ def test_the_web_journey_s_last_step_has_a_fixed_budget(client, world, in_place)
     ]
     start = found.index(submission[0])
     assert found[start : start + len(submission)] == submission
-    # Before: the place, the area and the staged files the form checks (the session is read
-    # when the receipt is remembered); after: routing at once (the receipt shows it) and the
-    # session holding the code.
+    # Before: the browser's session (given on the check page, so that both clicks of a double
+    # click share it), the place, the area and the staged files the form checks; after:
+    # routing at once (the receipt shows it) and the session holding the code.
     assert found[:start] == [
+        "SELECT django_session",
         "SELECT places_place",
         "SELECT places_area",
         "SELECT reporting_evidence",
     ]
     assert len(found) <= 15 + len(KEY_LOCK), found
-    assert found[-1] == "INSERT django_session", found  # the first thing it keeps
+    assert found[-1] == "UPDATE django_session", found  # the first thing it keeps
 
 
 # --- idempotency in the submission's transaction ---------------------------------------------
@@ -251,6 +252,76 @@ def test_a_double_click_on_send_makes_one_report_and_both_land_on_its_receipt(
     assert refused.status_code == 422
     assert "already sent with different details" in refused.content.decode()
     assert len(reports(in_place, place)) == 1
+
+
+def test_a_double_click_whose_first_answer_the_browser_dropped_still_shows_receipt_and_code(
+    client, world, in_place
+):
+    """On a double click the browser drops the first click's answer, which set the session
+    cookie holding the receipt and the code: the check page gives the browser its session
+    first, so the second click's replay leads to a receipt this browser can open, with the
+    code shown once."""
+    from django.test import Client
+
+    place = world.a.place
+    check = walk_to_check(client, place, world.a.areas[0])
+    data = hidden(check) | {"action": "send"}
+    browser = Client()  # the same browser, which never saw the first click's answer
+    browser.cookies = client.cookies.__class__(client.cookies)
+
+    first = client.post(f"/{place.slug}/report/", data)
+    second = browser.post(f"/{place.slug}/report/", data)
+
+    assert second.status_code == 303 and second["Location"] == first["Location"]
+    receipt = browser.get(second["Location"])
+    assert receipt.status_code == 200
+    (report,) = reports(in_place, place)
+    assert report.reference in receipt.content.decode()
+    assert 'id="followup-code"' in receipt.content.decode()
+
+
+def test_a_replay_waits_for_the_first_click_to_save_the_receipt_in_the_session(world, monkeypatch):
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.urls import reverse
+
+    from locus.core import idempotency
+    from locus.reporting import views
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    place = world.a.place
+    session = store_class()
+    session[f"reporting.journey.{place.pk}"] = 1
+    session.create()
+    location = reverse(
+        "reporting:receipt", kwargs={"place_slug": place.slug, "reference": "K7QD-3MXA"}
+    )
+    request = RequestFactory().post(f"/{place.slug}/report/")
+    request.session = store_class(session_key=session.session_key)
+    clock, polls = [0.0], []
+
+    def sleep(seconds):  # meanwhile the first click's request saves the session
+        polls.append(seconds)
+        clock[0] += seconds
+        if len(polls) == 3:
+            first = store_class(session_key=session.session_key)
+            first[f"reporting.receipts.{place.pk}"] = ["K7QD-3MXA"]
+            first.save()
+
+    monkeypatch.setattr(idempotency, "sleep", sleep)
+    monkeypatch.setattr(idempotency, "monotonic", lambda: clock[0])
+
+    views._wait_for_receipt(request, place, location)
+    assert len(polls) == 3  # it returned as soon as the receipt was there
+    assert not request.session.modified  # its own session is not saved over the first's
+
+    polls.clear()
+    other = reverse(
+        "reporting:receipt", kwargs={"place_slug": place.slug, "reference": "ZZZZ-ZZZZ"}
+    )
+    views._wait_for_receipt(request, place, other)  # never there: gives up after the wait
+    assert clock[0] >= idempotency.FORM_WAIT_SECONDS and polls
 
 
 # --- the prepared inserts ------------------------------------------------------------------
