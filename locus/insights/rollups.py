@@ -10,8 +10,11 @@ and `rollup_refresh` keeps it current incrementally, recomputing only the *dirty
   figures (a case created, classified, merged or split) dirties its report's periods;
 - a report of online content already reported dirties the periods of every report of that
   content, because the group's first report (where its one incident is counted) may move;
-- the dirty periods are deleted and recomputed from the raw rows, in one transaction under a
-  lock on the state row, so two refreshes never double count.
+- the dirty periods are recomputed from the raw rows, then deleted and written again in one
+  short transaction under a lock on the state row, which first checks that no other refresh
+  moved the marks meanwhile (else it counts again), so two refreshes never double count. The
+  reading and counting stay out of the transaction: on SQLite it holds the writers' queue,
+  which every report submission waits for.
 
 Nothing is added to the report submission: the refresh runs when the dashboard (page or API)
 is read, and from the task worker (`tasks.refresh_rollup`). Reports erased or deleted after
@@ -347,11 +350,14 @@ def _global_max(model):
         return cursor.fetchone()[0] or 0
 
 
-@transaction.atomic
 def rollup_rebuild(*, place) -> int:
     """Recompute the whole roll-up of the place from its reports and cases. Returns the number
-    of roll-up rows."""
-    state, _ = RollupState.objects.select_for_update().get_or_create(place=place)
+    of roll-up rows.
+
+    Reading and counting (minutes for a million reports) happen before the write transaction,
+    which on SQLite holds the writers' queue that every report submission waits for; only the
+    swap (delete, insert, marks) is in it. Reports and events after the marks read first are
+    counted again by the next refresh, which recomputes their periods from scratch."""
     report_mark, event_mark = _global_max(Report), _global_max(CaseEvent)
     tz = place_tz(place)
     verified = _verified(place)
@@ -371,12 +377,15 @@ def rollup_rebuild(*, place) -> int:
             head[Basis.VERIFIED] = verified_rows[0]
         heads[key] = head
     counts = _compute(place, reports, verified, heads, lambda grain, period: True)
-    PeriodCount.objects.filter(place=place).delete()
-    _write(place, counts)
-    now = timezone.now()
-    state.report_mark, state.event_mark = report_mark, event_mark
-    state.built_at = state.refreshed_at = now
-    state.save()
+    del reports, members
+    with transaction.atomic():
+        state, _ = RollupState.objects.select_for_update().get_or_create(place=place)
+        PeriodCount.objects.filter(place=place).delete()
+        _write(place, counts)
+        now = timezone.now()
+        state.report_mark, state.event_mark = report_mark, event_mark
+        state.built_at = state.refreshed_at = now
+        state.save()
     return len(counts)
 
 
@@ -388,13 +397,45 @@ def rollup_is_current(place) -> bool:
     return _global_max(Report) <= state.report_mark and _global_max(CaseEvent) <= state.event_mark
 
 
-@transaction.atomic
-def _refresh_locked(place) -> dict:
-    state, _ = RollupState.objects.select_for_update().get_or_create(place=place)
-    if state.built_at is None:
-        rows = rollup_rebuild(place=place)
-        return {"rebuilt": True, "rows": rows, "weeks": None, "months": None}
-    report_mark, event_mark = _global_max(Report), _global_max(CaseEvent)
+# A refresh that finds another one (or a rebuild) wrote meanwhile starts again from its marks.
+REFRESH_ATTEMPTS = 3
+
+
+def _refresh(place) -> dict:
+    """Recompute the dirty periods. Reading and counting happen before the write transaction
+    (on SQLite it holds the writers' queue, which every report submission waits for); the
+    transaction only swaps the periods and moves the marks, under a lock on the state row,
+    after checking that no other refresh or rebuild moved them meanwhile — its periods may be
+    newer than ours (then we start again from its marks), so two refreshes never write stale
+    or double counts."""
+    for _attempt in range(REFRESH_ATTEMPTS):
+        state = RollupState.objects.filter(place=place).first()
+        if state is None or state.built_at is None:
+            rows = rollup_rebuild(place=place)
+            return {"rebuilt": True, "rows": rows, "weeks": None, "months": None}
+        seen = (state.report_mark, state.event_mark, state.built_at)
+        report_mark, event_mark = _global_max(Report), _global_max(CaseEvent)
+        weeks, months, tz = _dirty_periods(place, state, report_mark, event_mark)
+        counts = _recompute(place, weeks, months, tz) if weeks or months else None
+        with transaction.atomic():
+            state = RollupState.objects.select_for_update().get(place=place)
+            if (state.report_mark, state.event_mark, state.built_at) != seen:
+                continue  # written meanwhile: count again from the new marks
+            if counts is not None:
+                _swap_periods(place, weeks, months, counts)
+            state.report_mark = max(state.report_mark, report_mark)
+            state.event_mark = max(state.event_mark, event_mark)
+            state.refreshed_at = timezone.now()
+            state.save(update_fields=["report_mark", "event_mark", "refreshed_at"])
+            return {"rebuilt": False, "rows": None, "weeks": len(weeks), "months": len(months)}
+    # Others kept refreshing meanwhile: what is left is newer than their marks, and the next
+    # refresh counts it.
+    return {"rebuilt": False, "rows": None, "weeks": 0, "months": 0}
+
+
+def _dirty_periods(place, state, report_mark, event_mark):
+    """The weeks and months that reports and case events after the state's marks (up to
+    `report_mark`, `event_mark`) make dirty, and the place's time zone."""
     tz = place_tz(place)
     days, touched = set(), {}  # touched: report id → content key, for reports of content
     for rid, occurred, submitted, key in Report.objects.filter(
@@ -420,15 +461,7 @@ def _refresh_locked(place) -> dict:
         if key:
             touched[rid] = key
     days |= _moved_heads(place, touched, tz)
-    weeks = {week_start(day) for day in days}
-    months = {month_start(day) for day in days}
-    if weeks or months:
-        _recompute(place, weeks, months, tz)
-    state.report_mark = max(state.report_mark, report_mark)
-    state.event_mark = max(state.event_mark, event_mark)
-    state.refreshed_at = timezone.now()
-    state.save(update_fields=["report_mark", "event_mark", "refreshed_at"])
-    return {"rebuilt": False, "rows": None, "weeks": len(weeks), "months": len(months)}
+    return {week_start(day) for day in days}, {month_start(day) for day in days}, tz
 
 
 def _moved_heads(place, touched, tz) -> set:
@@ -461,7 +494,8 @@ def _moved_heads(place, touched, tz) -> set:
 
 
 def _recompute(place, weeks, months, tz):
-    """Delete and recompute the roll-up of the given weeks and months."""
+    """The roll-up rows of the given weeks and months, recomputed from the raw rows (read
+    only: `_swap_periods` writes them)."""
     condition = Q(pk__in=[])
     reports = []
     for start, end in _spans(weeks, months):
@@ -480,6 +514,12 @@ def _recompute(place, weeks, months, tz):
         heads,
         lambda grain, period: period in (weeks if grain == Grain.WEEK else months),
     )
+    return counts
+
+
+def _swap_periods(place, weeks, months, counts):
+    """Replace the rows of the given weeks and months by `counts` (in the caller's
+    transaction)."""
     PeriodCount.objects.filter(
         Q(grain=Grain.WEEK, period__in=sorted(weeks))
         | Q(grain=Grain.MONTH, period__in=sorted(months)),
@@ -494,4 +534,4 @@ def rollup_refresh(*, place) -> dict | None:
     time). Returns what was done."""
     if rollup_is_current(place):
         return None
-    return _refresh_locked(place)
+    return _refresh(place)

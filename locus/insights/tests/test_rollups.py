@@ -329,3 +329,58 @@ def test_the_command_refreshes_every_place_with_all(world):
     for side in (world.a, world.b):
         with place_scope(side.place):
             assert _count(side.place) == (1, 1)
+
+
+def test_counting_happens_before_the_write_transaction(world, in_place, monkeypatch):
+    """A rebuild reads and counts every report of the place (minutes for a million): on SQLite
+    a transaction holds the writers' queue, which every report submission waits for, so only
+    the swap of the rows is in one — for a rebuild and for a refresh."""
+    from django.db import connection
+
+    depth = []
+
+    def noting(step, function):
+        def wrapper(*args, **kwargs):
+            depth.append((step, len(connection.atomic_blocks)))
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(rollups, "_overlap", lambda: 0)
+    monkeypatch.setattr(rollups, "_compute", noting("count", rollups._compute))
+    monkeypatch.setattr(rollups, "_write", noting("write", rollups._write))
+    place, area = world.a.place, world.a.areas[0]
+    outside = len(connection.atomic_blocks)  # the test's own transaction
+    with in_place(place):
+        add_report(place, MONDAY, area=area)
+        rollup_rebuild(place=place)
+        add_report(place, MONDAY - timedelta(weeks=1), area=area)
+        assert rollup_refresh(place=place)["weeks"] == 1
+    assert depth == [("count", outside), ("write", outside + 1)] * 2
+
+
+def test_a_refresh_that_another_one_overtook_counts_again(world, in_place, monkeypatch):
+    """Counting runs outside the lock: when another refresh writes meanwhile (with newer
+    reports), this one does not write its older counts over it but counts again."""
+    monkeypatch.setattr(rollups, "_overlap", lambda: 0)
+    place, area = world.a.place, world.a.areas[0]
+    real = rollups._recompute
+    overtaken = []
+
+    def recompute(*args, **kwargs):
+        counts = real(*args, **kwargs)
+        if not overtaken:  # meanwhile another process adds a report and refreshes
+            overtaken.append(add_report(place, MONDAY, area=area, bias=("antisemitism",)))
+            rollup_refresh(place=place)
+        return counts
+
+    with in_place(place):
+        add_report(place, MONDAY - timedelta(weeks=2), area=area)
+        rollup_rebuild(place=place)
+        add_report(place, MONDAY, area=area)
+        monkeypatch.setattr(rollups, "_recompute", recompute)
+        rollup_refresh(place=place)
+        refreshed = _table(place)
+        rollup_rebuild(place=place)
+        assert refreshed == _table(place)
+        assert _count(place, period=MONDAY) == (2, 2)
