@@ -2,8 +2,9 @@
 
 import sys
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
 
 from .errors import ServiceUnavailable, database_unavailable
@@ -34,8 +35,10 @@ def server_error(request):
     if request.path.startswith("/api/"):
         response = JsonResponse({"message": message, "code": code, "fields": {}}, status=status)
     else:
+        # Without the request's context: its processors read the session and the user, which
+        # need the database that may be the very thing failing.
         template = "errors/503.html" if unavailable else "errors/500.html"
-        response = render(request, template, status=status)
+        response = HttpResponse(loader.render_to_string(template), status=status)
     if unavailable:
         response["Retry-After"] = str(ServiceUnavailable.retry_after)
     return response

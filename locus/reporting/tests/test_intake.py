@@ -558,6 +558,14 @@ def test_a_page_or_address_the_database_cannot_serve_is_503_not_500(client, worl
     assert_error(api, 503, "service_unavailable")
     assert api["Retry-After"] == "5"
 
+    # Signed in, with the session store failing too: the error page itself reads nothing.
+    from django.contrib.sessions.backends.db import SessionStore
+
+    client.force_login(world.a.users["caseworker"])
+    monkeypatch.setattr(SessionStore, "_get_session_from_db", unreachable)
+    page = client.get(f"/{world.a.place.slug}/follow-up/")
+    assert page.status_code == 503 and "may not have been saved" in page.content.decode()
+
     monkeypatch.undo()
     monkeypatch.setattr(selectors, "place_for_url", lambda slug: 1 / 0)
     assert client.get(f"/{world.a.place.slug}/follow-up/").status_code == 500
