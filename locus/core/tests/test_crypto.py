@@ -340,11 +340,16 @@ def test_rotation_to_a_new_key_then_dropping_the_old_one(rotation_world):
                 assert PlaceSecret.objects.get().account == f"in {place.slug}"
 
 
+class Stopped(BaseException):
+    """The process stopped there (a kill or ^C): not an Exception, so nothing in the command
+    catches it. Not KeyboardInterrupt itself, which pytest and its plugins treat as the user's."""
+
+
 @pytest.mark.parametrize("stop_at", ["second batch", "second file"])
 def test_a_rotation_stopped_halfway_leaves_everything_readable_and_a_rerun_finishes(
     rotation_world, monkeypatch, stop_at
 ):
-    """Killed (here: interrupted) between two batches, or between two files: every value and
+    """Killed (here: a BaseException) between two batches, or between two files: every value and
     file is still readable with the keys in place (new first, old kept), none is left half
     written, and running it again finishes the job."""
     storage = rotation_world
@@ -362,7 +367,7 @@ def test_a_rotation_stopped_halfway_leaves_everything_readable_and_a_rerun_finis
         def rotate_token(token):
             calls.append(token)
             if len(calls) == 3:  # the first value of the second batch of two
-                raise KeyboardInterrupt
+                raise Stopped
             return real(token)
 
         monkeypatch.setattr(rotate_keys, "rotate_token", rotate_token)
@@ -372,13 +377,13 @@ def test_a_rotation_stopped_halfway_leaves_everything_readable_and_a_rerun_finis
         def replace_file(path, content):
             calls.append(path)
             if len(calls) == 2:
-                raise KeyboardInterrupt
+                raise Stopped
             return real(path, content)
 
         monkeypatch.setattr(rotate_keys, "_replace_file", replace_file)
 
     with override_settings(LOCUS_FIELD_KEYS=[K2, K1]):
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(Stopped):
             run_rotate("--batch-size", "2")
         assert [Secret.objects.get(pk=r.pk).account for r in rows] == [
             f"account {i}" for i in range(4)
