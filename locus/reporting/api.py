@@ -1055,7 +1055,11 @@ def report_addition_add(
         if refusals:
             raise ValidationFailed(_("Some files were refused."), fields={"files": refusals})
         addition = services.report_add_information(
-            report=report, text=payload.text, staged_token=token, base_url=_base_url(request)
+            report=report,
+            text=payload.text,
+            staged_token=token,
+            staged_ids=[evidence.pk for evidence in staged],
+            base_url=_base_url(request),
         )
     except ApplicationError:
         for evidence in staged:  # nothing is added: the staged files go

@@ -14,15 +14,38 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from locus.core.idempotency import idempotency_token_field
+from locus.core.ids import parse_id
 from locus.places.selectors import area_list
 
 from .choices import ReporterRole, SupportWanted
-from .services import ADDITION_MAX_LENGTH, MESSAGE_MAX_LENGTH
+from .services import ADDITION_MAX_LENGTH, MAX_FILES_PER_REPORT, MESSAGE_MAX_LENGTH
 from .taxonomy import INDENT, taxonomy
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{5,40}$")
 ACCOUNT_MAX_LENGTH = 20_000
+
+
+def listed_files(data, name):
+    """The ids of the staged files a page listed when the person sent it (its hidden input
+    `name`: "12,15", or "" for none), so that a file deleted for its age since then is noticed
+    (services.StagedEvidenceExpired) rather than left out without a word. None when the page
+    carried no such input or a damaged one: then the files staged now are taken."""
+    if data is None or name not in data:
+        return None
+    value = data.get(name, "")
+    if not value:
+        return []
+    parts = value.split(",")
+    if len(parts) > MAX_FILES_PER_REPORT * 2:
+        return None
+    ids = [parse_id(part) for part in parts]
+    return None if None in ids else ids
+
+
+def listed_value(staged):
+    """The value of that hidden input for the staged files shown."""
+    return ",".join(str(evidence.pk) for evidence in staged)
 
 
 # --- widgets -------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ is never touched:
 - **Delete evidence** of a report closed longer ago than `evidence_retention_days`, even when the
   report itself is still kept.
 - **Delete staged evidence** never attached to a report, older than
-  LOCUS_STAGED_EVIDENCE_TTL (`evidence_purge_stale`).
+  LOCUS_STAGED_EVIDENCE_TTL (`evidence_purge_stale`: the row first, only while it is still
+  staged, so a late Send attaching it keeps it; then its file).
 - **Delete files without a record**: a file of the place in the evidence storage that no row
   names, older than the same TTL (`evidence_purge_orphans`; a process killed between writing
   a file and committing its row leaves one).
@@ -24,8 +25,10 @@ its evidence files, the bodies of the messages between the reporter and the orga
 the organisations' internal notes about it (which often repeat what the reporter said).
 
 Idempotent: anonymised reports are skipped and deleted files are gone, so a second run finds
-nothing. Files are deleted before their rows, so a run that fails halfway leaves rows that the
-next run deletes (deleting an already missing file is not an error), never orphaned files.
+nothing. Attached files are deleted before their rows, so a run that fails halfway leaves rows
+that the next run deletes (deleting an already missing file is not an error); a staged file's
+row goes first (see above), and a run killed before its file leaves a file no record names,
+which the next run deletes (`evidence_purge_orphans`).
 The result holds counts only: no personal data, no references.
 """
 

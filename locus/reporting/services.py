@@ -84,6 +84,46 @@ def evidence_stage(*, place, uploaded, staged_token):
     )
 
 
+class StagedEvidenceExpired(ValidationFailed):
+    """A staged file the person chose was deleted before it could be attached: it waited past
+    LOCUS_STAGED_EVIDENCE_TTL and `evidence_purge_stale` removed it. Raised inside the
+    attaching transaction, so nothing of the submission or addition is saved; the person is
+    asked to choose the file again, with everything else they entered kept."""
+
+    code = "evidence_expired"
+
+    def __init__(self):
+        super().__init__(
+            _("A file you chose earlier was deleted before it was sent."),
+            fields={
+                "files": [
+                    _(
+                        "A file you chose earlier was deleted because it was not sent in time "
+                        "(for your privacy, files are kept only for a while before they are "
+                        "sent). Choose it again: everything else you entered is kept."
+                    )
+                ]
+            },
+        )
+
+
+def _attach_staged(*, place, staged_token, evidence_ids, report):
+    """Attach the staged files `evidence_ids` to `report`, in the caller's transaction, with
+    one UPDATE that still requires each to be staged. `evidence_purge_stale` deletes a row
+    only while it is staged, so whichever comes first wins: a file attached first stays with
+    the report; a file purged first is missing here, and StagedEvidenceExpired rolls the
+    caller's transaction back instead of the report silently going without it."""
+    ids = set(evidence_ids)
+    if not ids:
+        return 0
+    attached = Evidence.objects.filter(
+        place=place, staged_token=staged_token, report=None, pk__in=ids
+    ).update(report=report, staged_token="")
+    if attached != len(ids):
+        raise StagedEvidenceExpired()
+    return attached
+
+
 def evidence_staged(*, place, staged_token):
     if not staged_token:
         return Evidence.objects.none()
@@ -128,8 +168,13 @@ class IdempotentResponse:
     respond: object
 
 
-def report_submit(*, place, data, staged_token="", language="en", idempotency=None):
-    """Create a report from cleaned data (see forms/API schema) and attach its staged files.
+def report_submit(
+    *, place, data, staged_token="", staged_ids=None, language="en", idempotency=None
+):
+    """Create a report from cleaned data (see forms/API schema) and attach its staged files:
+    those of `staged_ids` (the files the person saw listed when they pressed Send), or when it
+    is None every file staged under `staged_token`. A listed file that is no longer staged
+    (deleted for its age) raises StagedEvidenceExpired and nothing is saved.
 
     `data` keys: incident_type, occurred_on, occurred_approx, ongoing, area (Area or None),
     location_text, setting, platform, content_url, bias, account, reporter_role,
@@ -206,7 +251,14 @@ def report_submit(*, place, data, staged_token="", language="en", idempotency=No
                 intake.REPORT.insert(report, values=values)
                 consent.report_id = report.pk
                 intake.CONSENT.insert(consent, returning=False)
-                if staged_token:
+                if staged_ids is not None:
+                    _attach_staged(
+                        place=place,
+                        staged_token=staged_token,
+                        evidence_ids=staged_ids,
+                        report=report,
+                    )
+                elif staged_token:
                     Evidence.objects.filter(
                         place=place, staged_token=staged_token, report=None
                     ).update(report=report, staged_token="")
@@ -261,14 +313,24 @@ def report_change_consent(*, report, police_anonymised, police_with_contact, sup
 
 
 def evidence_purge_stale(*, place, older_than=None):
-    """Delete staged files never attached to a report (the form was abandoned)."""
+    """Delete staged files never attached to a report (the form was abandoned).
+
+    A late Send may attach one at this very moment, so each row goes first, by a DELETE that
+    still requires it to be staged (one statement, committed on its own): if the Send's
+    UPDATE (`_attach_staged`) came first, the DELETE removes nothing and the file stays with
+    the report; if the DELETE came first, the Send finds the file missing and asks for it
+    again. The file is deleted only when its row was: a process killed in between leaves a
+    file no record names, which `retention.evidence_purge_orphans` deletes."""
     cutoff = timezone.now() - (older_than or settings.LOCUS_STAGED_EVIDENCE_TTL)
     stale = Evidence.objects.filter(place=place, report=None, received_at__lt=cutoff)
     count = 0
-    for evidence in stale:
-        evidence.file.delete(save=False)
-        evidence.delete()
-        count += 1
+    for evidence in stale.only("pk", "file"):
+        removed, _kinds = Evidence.objects.filter(
+            place=place, pk=evidence.pk, report=None, received_at__lt=cutoff
+        ).delete()
+        if removed:
+            evidence.file.storage.delete(evidence.file.name)
+            count += 1
     return count
 
 
@@ -504,14 +566,19 @@ class Addition:
 
 
 @transaction.atomic
-def report_add_information(*, report, text="", staged_token="", base_url="") -> Addition:
+def report_add_information(
+    *, report, text="", staged_token="", staged_ids=None, base_url=""
+) -> Addition:
     """The reporter adds to their report after sending it: a text and/or files.
 
-    Files (staged with `report_evidence_stage`) are attached to the report, with their SHA-256
-    and time of receipt (chain of custody), within the per-report caps. The text goes, as a
-    message from the reporter, to every handling organisation that was sent the report itself
-    (not to those that received only public online content: the reporter did not agree to
-    share their words with them). Every handling case gets an INFO_ADDED event (ids only) and
+    Files (staged with `report_evidence_stage`: those of `staged_ids`, the ones the person
+    saw listed or just sent, or when it is None every file staged under `staged_token`) are
+    attached to the report, with their SHA-256 and time of receipt (chain of custody), within
+    the per-report caps. A listed file that is no longer staged (deleted for its age) raises
+    StagedEvidenceExpired and nothing is added. The text goes, as a message from the reporter,
+    to every handling organisation that was sent the report itself (not to those that
+    received only public online content: the reporter did not agree to share their words
+    with them). Every handling case gets an INFO_ADDED event (ids only) and
     those organisations an e-mail with a link."""
     from locus.cases.choices import CaseEventKind, MessageDirection
     from locus.cases.models import CaseEvent, CaseMessage
@@ -521,6 +588,11 @@ def report_add_information(*, report, text="", staged_token="", base_url="") -> 
     place = report.place
     text = _clean_text(text, field="text", max_length=ADDITION_MAX_LENGTH, required=False)
     staged = list(evidence_staged(place=place, staged_token=staged_token))
+    if staged_ids is not None:
+        wanted = set(staged_ids)
+        staged = [evidence for evidence in staged if evidence.pk in wanted]
+        if len(staged) != len(wanted):
+            raise StagedEvidenceExpired()
     if not text and not staged:
         raise ValidationFailed(
             _("Write what you want to add, or choose a file."),
@@ -544,10 +616,16 @@ def report_add_information(*, report, text="", staged_token="", base_url="") -> 
         Evidence.objects.filter(place=place, report=report).values_list("size", flat=True)
     )
     _check_caps(attached=attached, staged=[e.size for e in staged])
+    # Conditional: a file purged since it was read above is noticed, not lost silently.
+    _attach_staged(
+        place=place,
+        staged_token=staged_token,
+        evidence_ids=[e.pk for e in staged],
+        report=report,
+    )
     for evidence in staged:
         evidence.report = report
         evidence.staged_token = ""
-    Evidence.objects.bulk_update(staged, ["report", "staged_token"])
 
     now = timezone.now()
     messages = {}

@@ -128,6 +128,8 @@ class Journey:
         self.step = STEPS[(cleaned.get("step") or 1) - 1]
         self.staged_token = cleaned.get("staged_token") or secrets.token_hex(16)
         self.review = bool(cleaned.get("review"))
+        # The files the check page listed, when this is its Send (forms.listed_files).
+        self.listed_files = forms.listed_files(self.data, "staged_files")
         self._bound = {}
         self._staged = None
 
@@ -237,14 +239,17 @@ class Journey:
                     )
                     % {"name": uploaded.name}
                 )
-        self._staged = None
-        self._bound.pop(3, None)
+        self.forget_staged()
         return refusals
 
     def unstage(self, evidence_id):
         services.evidence_unstage(
             place=self.place, staged_token=self.staged_token, evidence_id=evidence_id
         )
+        self.forget_staged()
+
+    def forget_staged(self):
+        """The staged files changed: read them again (and the step that shows them)."""
         self._staged = None
         self._bound.pop(3, None)
 
@@ -284,6 +289,7 @@ class Journey:
             "staged_token": self.staged_token,
             "token_form": token_form or forms.JourneyForm(),
             "staged": self.staged(),
+            "listed_files": forms.listed_value(self.staged()),
             "errors": errors,
             "not_saved": not_saved,
         }
@@ -376,12 +382,19 @@ def send(request, journey):
             claim=claim, respond=lambda report: (303, {"location": _receipt_url(place, report)})
         )
 
+    # The files the check page listed, each of which must still be there (one deleted for its
+    # age since is asked for again); from a page without that list, the files staged now.
+    listed = journey.listed_files
+    if listed is None:
+        listed = [evidence.pk for evidence in journey.staged()]
+
     def submit():
         return services.report_submit(
             place=place,
             data=journey.report_data(),
-            # The files were listed to check the form: no statement when there are none.
-            staged_token=journey.staged_token if journey.staged() else "",
+            # No statement when there are no files.
+            staged_token=journey.staged_token if listed else "",
+            staged_ids=listed,
             language=journey.language,
             idempotency=idempotency,
         )
@@ -392,6 +405,10 @@ def send(request, journey):
         return in_flight_page(request)
     except IdempotencyKeyReused:
         return journey.show_service_errors(form_key_reused())
+    except services.StagedEvidenceExpired as exc:
+        # Nothing was sent: the files step again, listing the files still kept.
+        journey.forget_staged()
+        return journey.show_service_errors(exc)
     except ValidationFailed as exc:
         return journey.show_service_errors(exc)
     except DatabaseError as exc:
@@ -774,6 +791,8 @@ def _add_information(request, report):
         return _status_page(request, report, addition_form=form, staged_token=token)
     # Files travel in request.FILES and are staged one by one below, not through the form.
     form = forms.AdditionForm(data, prefix="add")
+    # The files the page listed (each must still be there) and those sent with it.
+    listed = forms.listed_files(data, "add-staged_files")
     refusals, response = [], None
     try:
         with form_idempotency(request, scope="followup.addition") as submission:
@@ -781,9 +800,11 @@ def _add_information(request, report):
                 return submission.response
             for uploaded in request.FILES.getlist("add-files"):
                 try:
-                    services.report_evidence_stage(
+                    evidence = services.report_evidence_stage(
                         report=report, uploaded=uploaded, staged_token=token
                     )
+                    if listed is not None:
+                        listed.append(evidence.pk)
                 except ValidationFailed as exc:
                     refusals.append(
                         _("%(name)s: %(reason)s") % {"name": uploaded.name, "reason": exc.message}
@@ -794,6 +815,7 @@ def _add_information(request, report):
                         report=report,
                         text=form.cleaned_data["text"],
                         staged_token=token,
+                        staged_ids=listed,
                         base_url=_base_url(request),
                     )
                     response = submission.redirect(f"{request.path}#add-heading")
@@ -844,6 +866,7 @@ def _status_page(
     message_forms = message_forms or {}
     unread = {m.pk for thread in threads for m in thread.unread}
     staged_token = staged_token or secrets.token_hex(16)
+    staged = list(services.evidence_staged(place=request.place, staged_token=staged_token))
     context = {
         "report": report,
         "consent_form": consent_form
@@ -864,7 +887,8 @@ def _status_page(
         "readers": [thread.organisation.name for thread in threads if thread.reads_report],
         "addition_form": addition_form
         or forms.AdditionForm(initial={"staged_token": staged_token}, prefix="add"),
-        "staged": list(services.evidence_staged(place=request.place, staged_token=staged_token)),
+        "staged": staged,
+        "listed_files": forms.listed_value(staged),
         "errors": errors,
     }
     services.report_messages_mark_read(

@@ -354,6 +354,68 @@ def test_a_refused_file_keeps_the_text_and_the_accepted_files(client, followed, 
     assert names == {"photo.jpg", "good.txt"}
 
 
+def test_a_file_deleted_for_its_age_before_adding_is_asked_for_again(
+    client, followed, in_place, settings
+):
+    """A file staged on the follow-up page and left past LOCUS_STAGED_EVIDENCE_HOURS is
+    purged; adding then sends nothing (not the text alone), says why, and keeps the text."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from locus.reporting.retention import purge_expired
+
+    page = open_report(client, followed)
+    staged_token = token(page, "add-staged_token")
+    staged = client.post(
+        url(followed.place),
+        {
+            "action": "add",
+            "add-staged_token": staged_token,
+            "add-files": [text_file("first.txt"), SimpleUploadedFile("x.svg", b"<svg/>")],
+        },
+    )
+    assert staged.status_code == 422 and "first.txt" in staged.content.decode()
+    with in_place(followed.place):
+        Evidence.objects.filter(staged_token=staged_token).update(
+            received_at=timezone.now() - settings.LOCUS_STAGED_EVIDENCE_TTL - timedelta(hours=1)
+        )
+        assert purge_expired(place=followed.place).staged_evidence_deleted == 1
+
+    added = client.post(
+        url(followed.place),
+        {
+            "action": "add",
+            "add-text": "Here is what I remembered.",
+            "add-staged_token": staged_token,
+            "add-staged_files": token(staged, "add-staged_files"),
+            "add-files": [text_file("second.txt")],
+        },
+    )
+
+    assert added.status_code == 422
+    content = added.content.decode()
+    assert "A file you chose earlier was deleted because it was not sent in time" in content
+    assert "Here is what I remembered.</textarea>" in content
+    assert "second.txt" in content and "first.txt" not in content
+    with in_place(followed.place):
+        assert not CaseMessage.objects.exists()
+        assert Evidence.objects.filter(report=followed.report).count() == 1  # nothing added
+    sent = client.post(
+        url(followed.place),
+        {
+            "action": "add",
+            "add-text": "Here is what I remembered.",
+            "add-staged_token": staged_token,
+            "add-staged_files": token(added, "add-staged_files"),
+        },
+    )
+    assert sent.status_code == 303
+    with in_place(followed.place):
+        names = {e.original_name for e in Evidence.objects.filter(report=followed.report)}
+    assert names == {"photo.jpg", "second.txt"}
+
+
 def test_a_staged_file_can_be_removed_before_adding(client, followed, in_place):
     page = open_report(client, followed)
     staged_token = token(page, "add-staged_token")

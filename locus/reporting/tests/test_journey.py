@@ -272,6 +272,74 @@ def test_a_removal_that_is_not_committed_keeps_the_file(world, in_place):
         assert evidence.file.storage.exists(name)  # the row still names a file that is there
 
 
+def _staged_named(name):
+    return next(e for e in Evidence.objects.filter(report=None) if e.original_name == name)
+
+
+def test_a_file_deleted_for_its_age_before_sending_is_asked_for_again(
+    client, world, in_place, settings
+):
+    """A reporter who leaves the check page open past LOCUS_STAGED_EVIDENCE_HOURS comes back
+    to a file the purge deleted meanwhile. Send used to send the report without it, and the
+    reporter was never told; now nothing is sent, the files step says so and lists the files
+    still kept, with everything typed kept, and the file chosen again goes with the report."""
+    from locus.reporting.retention import purge_expired
+
+    place, area = world.a.place, world.a.areas[0]
+    check = walk_to_check(
+        client, place, area, files=[text_file("wall.txt"), text_file("door.txt", b"door")]
+    )
+    with in_place(place):
+        Evidence.objects.filter(pk=_staged_named("wall.txt").pk).update(
+            received_at=timezone.now() - settings.LOCUS_STAGED_EVIDENCE_TTL - timedelta(hours=1)
+        )
+        assert purge_expired(place=place).staged_evidence_deleted == 1
+
+    sent = post(client, place, check, action="send")
+
+    assert sent.status_code == 422 and b"Step 3 of 6" in sent.content
+    content = sent.content.decode()
+    assert "A file you chose earlier was deleted because it was not sent in time" in content
+    assert 'id="id_who-files_error"' in content
+    assert "door.txt" in content and "wall.txt" not in content
+    assert ACCOUNT.split("\n")[0] in content
+    with in_place(place):
+        assert not Report.objects.exists()
+
+    page = post(client, place, sent, WHO, files=[text_file("wall.txt")])
+    assert b"Step 6 of 6" in page.content
+    assert post(client, place, page, action="send").status_code == 303
+    with in_place(place):
+        report = Report.objects.get()
+        names = sorted(e.original_name for e in Evidence.objects.filter(report=report))
+    assert names == ["door.txt", "wall.txt"]
+
+
+def test_a_send_finding_a_listed_file_gone_saves_nothing(world, in_place):
+    """The file is purged between the page's listing and the report's transaction: the
+    attaching UPDATE finds one row fewer, and the whole report is rolled back."""
+    from locus.reporting import services
+
+    place = world.a.place
+    with in_place(place):
+        kept, purged = (
+            services.evidence_stage(place=place, uploaded=text_file(n), staged_token="t" * 32)
+            for n in ("kept.txt", "purged.txt")
+        )
+        Evidence.objects.filter(pk=purged.pk).delete()
+        data = {"incident_type": "abusive_behaviour", "reporter_role": "victim"}
+        data |= {"account": ACCOUNT, "setting": "street", "bias": ["not_sure"]}
+
+        with pytest.raises(services.StagedEvidenceExpired) as refused:
+            services.report_submit(
+                place=place, data=data, staged_token="t" * 32, staged_ids=[kept.pk, purged.pk]
+            )
+
+        assert refused.value.fields["files"] and refused.value.status == 422
+        assert not Report.objects.exists()
+        assert Evidence.objects.get().pk == kept.pk and Evidence.objects.get().report is None
+
+
 def test_files_staged_before_sending_are_limited_per_client(client, world, in_place, settings):
     """Staged files are stored before any report exists: without a limit per client, anyone
     could fill the disk with uploads and never send. Past the limit a file is refused next to

@@ -175,6 +175,44 @@ def test_abandoned_staged_files_are_deleted_after_the_ttl(periods, settings):
         assert list(Evidence.objects.values_list("pk", flat=True)) == [fresh.pk]
 
 
+def test_a_staged_file_attached_while_the_purge_runs_stays_with_its_report(periods, settings):
+    """The purge lists the stale staged files, then deletes each. A late Send attaching one in
+    between used to lose it: the purge deleted its file and then its row, by id, although it
+    now belonged to a report. Now the purge's DELETE still requires the row to be staged, and
+    the file goes only with its row."""
+    from django.db.models.signals import post_init
+
+    world = periods
+    report = submit(world.a, files=0)
+    with side_scope(world.a):
+        late = evidence_stage(place=world.a.place, uploaded=_jpeg(), staged_token="late")
+        Evidence.objects.filter(pk=late.pk).update(
+            received_at=timezone.now() - settings.LOCUS_STAGED_EVIDENCE_TTL - timedelta(hours=1)
+        )
+    attached = []
+
+    def late_send(sender, instance, **kwargs):
+        """The Send's UPDATE, just after the purge read the row."""
+        if instance.pk == late.pk and not attached:
+            attached.append(
+                Evidence.objects.filter(pk=late.pk, report=None).update(
+                    report=report, staged_token=""
+                )
+            )
+
+    post_init.connect(late_send, sender=Evidence)
+    try:
+        result = run(world.a)
+    finally:
+        post_init.disconnect(late_send, sender=Evidence)
+
+    assert attached == [1]
+    assert result.staged_evidence_deleted == 0
+    with side_scope(world.a):
+        assert Evidence.objects.get(pk=late.pk).report_id == report.pk
+    assert storage_has(late.file.name)
+
+
 def test_files_no_record_names_are_deleted_once_older_than_the_ttl(periods, settings):
     """A process killed between writing an evidence file and committing its row leaves a file
     nobody can reach: personal data retention would never delete. Old ones go; young ones
