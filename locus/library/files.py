@@ -189,15 +189,32 @@ def _extension(checked):
     return {"pdf": ".pdf", "text": ".txt"}[checked.kind]
 
 
-@transaction.atomic
+def _check_room(record, *, sha256=None):
+    existing = RecordFile.objects.filter(record=record)
+    if existing.count() >= MAX_FILES_PER_RECORD:
+        _refuse(
+            _("A record has at most %(count)s files; remove one first.")
+            % {"count": MAX_FILES_PER_RECORD}
+        )
+    if sha256 is not None and existing.filter(sha256=sha256).exists():
+        _refuse(_("This file is already attached to the record."))
+
+
 def file_add(*, record, uploaded, actor, rights=None) -> RecordFile:
     """Check and store an uploaded file on a record, and queue its text extraction.
-    Raises ValidationFailed (under `file`) or PermissionDenied."""
+    Raises ValidationFailed (under `file`) or PermissionDenied.
+
+    The file is checked (a PDF of up to 25 MB read for scripts and embedded files) and
+    written before any transaction: on SQLite a transaction holds the writers' queue
+    (locus/core/sqlite), which every report submission waits for. One short transaction then
+    locks the record, checks the caps again and inserts the row; if it fails, the stored file
+    is deleted."""
     rights = rights or Access(record, actor)
     if not rights.can_manage:
         raise PermissionDenied(_("You may not add files to this record."))
     if uploaded is None:
         _refuse(_("Choose a file to upload."))
+    _check_room(record)
     try:
         checked = inspect_upload(uploaded, max_bytes=max_file_bytes())
     except ValidationFailed as exc:
@@ -210,42 +227,37 @@ def file_add(*, record, uploaded, actor, rights=None) -> RecordFile:
             )
             % {"kind": checked.mime}
         )
-    record = Record.objects.select_for_update().get(pk=record.pk)
-    existing = RecordFile.objects.filter(record=record)
-    if existing.count() >= MAX_FILES_PER_RECORD:
-        _refuse(
-            _("A record has at most %(count)s files; remove one first.")
-            % {"count": MAX_FILES_PER_RECORD}
-        )
-    if existing.filter(sha256=checked.sha256).exists():
-        _refuse(_("This file is already attached to the record."))
+    _check_room(record, sha256=checked.sha256)
     name = checked.original_name or (_("document") + _extension(checked))
     stored = default_storage.save(
         opaque_name(prefix=f"library/{record.pk}", suffix=_extension(checked)),
         ContentFile(checked.content),
     )
     try:
-        file = RecordFile.objects.create(
-            record=record,
-            file=stored,
-            original_name=name[:200],
-            mime=checked.mime,
-            size=checked.size,
-            sha256=checked.sha256,
-            status=FileStatus.PENDING,
-            uploaded_by=actor if getattr(actor, "pk", None) else None,
-        )
-        audit_record(
-            action=AuditAction.LIBRARY_FILE_ADDED,
-            actor=actor,
-            target=record,
-            data={"file_id": file.pk, "size": file.size, "mime": file.mime},
-        )
-    except Exception:
+        with transaction.atomic():
+            record = Record.objects.select_for_update().get(pk=record.pk)
+            _check_room(record, sha256=checked.sha256)  # another upload may have come first
+            file = RecordFile.objects.create(
+                record=record,
+                file=stored,
+                original_name=name[:200],
+                mime=checked.mime,
+                size=checked.size,
+                sha256=checked.sha256,
+                status=FileStatus.PENDING,
+                uploaded_by=actor if getattr(actor, "pk", None) else None,
+            )
+            audit_record(
+                action=AuditAction.LIBRARY_FILE_ADDED,
+                actor=actor,
+                target=record,
+                data={"file_id": file.pk, "size": file.size, "mime": file.mime},
+            )
+            _touch(record)
+            _queue_extraction(file)
+    except BaseException:
         default_storage.delete(stored)  # no row, no bytes
         raise
-    _touch(record)
-    _queue_extraction(file)
     return file
 
 

@@ -467,10 +467,7 @@ def results_report(*, period, actor, values, narrative=None, submit=False):
     return period
 
 
-@transaction.atomic
-def evidence_add(*, period, actor, uploaded) -> EvidenceFile:
-    """Store one evidence file of a period, checked by content (locus/core/files.py) and
-    encrypted at rest."""
+def _check_room(period):
     if EvidenceFile.objects.filter(place=period.place_id, period=period).count() >= (
         MAX_FILES_PER_PERIOD
     ):
@@ -478,6 +475,19 @@ def evidence_add(*, period, actor, uploaded) -> EvidenceFile:
             _("A period holds at most %(count)s files.") % {"count": MAX_FILES_PER_PERIOD},
             fields={"files": [_("Remove a file first.")]},
         )
+
+
+def evidence_add(*, period, actor, uploaded) -> EvidenceFile:
+    """Store one evidence file of a period, checked by content (locus/core/files.py) and
+    encrypted at rest.
+
+    As for a report's evidence (reporting.services.evidence_stage), the file is checked
+    (images re-encoded) and written before any transaction: on SQLite a transaction holds the
+    writers' queue (locus/core/sqlite), which every report submission waits for. One short
+    transaction then checks the cap again and inserts the row with its audit event; if it
+    fails, the file is deleted (a process killed in between leaves a file no record names,
+    which reporting.retention.evidence_purge_orphans deletes)."""
+    _check_room(period)
     checked = inspect_upload(uploaded)
     evidence = EvidenceFile(
         place=period.place,
@@ -493,14 +503,24 @@ def evidence_add(*, period, actor, uploaded) -> EvidenceFile:
         ContentFile(checked.content),
         save=False,
     )
-    evidence.save()
-    audit_record(
-        action=AuditAction.RESULTS_REPORTED,
-        actor=actor,
-        place=period.place,
-        target=period,
-        data={"programme": period.programme_id, "file_added": evidence.pk},
-    )
+    try:
+        with transaction.atomic():
+            # The period's row serialises two uploads to it, so the cap holds.
+            ReportingPeriod.objects.select_for_update().filter(
+                place=period.place_id, pk=period.pk
+            ).exists()
+            _check_room(period)
+            evidence.save()
+            audit_record(
+                action=AuditAction.RESULTS_REPORTED,
+                actor=actor,
+                place=period.place,
+                target=period,
+                data={"programme": period.programme_id, "file_added": evidence.pk},
+            )
+    except BaseException:
+        evidence.file.storage.delete(evidence.file.name)
+        raise
     return evidence
 
 

@@ -171,6 +171,85 @@ def test_size_cap_duplicates_and_a_missing_file(client, world, published, settin
 # --- who may do what -------------------------------------------------------------------------
 
 
+def _noting(depth, step, function):
+    """`function`, noting how many transactions are open when it runs."""
+    from django.db import connection
+
+    def wrapper(*args, **kwargs):
+        depth.append((step, len(connection.atomic_blocks)))
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def _media_files(media):
+    return sorted(p for p in media.rglob("*") if p.is_file())
+
+
+def test_a_file_is_checked_and_written_outside_any_transaction(world, published, monkeypatch):
+    """A PDF of up to 25 MB is read for scripts and embedded files: on SQLite a transaction
+    holds the writers' queue, which every report submission waits for, so only the caps and
+    the row are written in one."""
+    from django.core.files.storage import default_storage
+    from django.db import connection
+
+    depth = []
+
+    class Storage:
+        def __getattr__(self, name):
+            return getattr(default_storage, name)
+
+        save = staticmethod(_noting(depth, "write", default_storage.save))
+
+    monkeypatch.setattr(files, "inspect_upload", _noting(depth, "check", files.inspect_upload))
+    monkeypatch.setattr(files, "default_storage", Storage())
+    monkeypatch.setattr(RecordFile, "save", _noting(depth, "row", RecordFile.save))
+    outside = len(connection.atomic_blocks)  # the test's own transaction
+
+    files.file_add(
+        record=published, uploaded=pdf_upload(), actor=world.a.users["editor"], rights=None
+    )
+
+    assert depth == [("check", outside), ("write", outside), ("row", outside + 1)]
+
+
+def test_a_file_whose_row_fails_leaves_no_file(world, published, monkeypatch, media):
+    from django.db import OperationalError
+
+    def locked(self, *args, **kwargs):
+        raise OperationalError("database is locked")
+
+    before = _media_files(media)
+    monkeypatch.setattr(RecordFile, "save", locked)
+    with pytest.raises(OperationalError):
+        files.file_add(record=published, uploaded=pdf_upload(), actor=world.a.users["editor"])
+    assert _media_files(media) == before
+    assert not RecordFile.objects.exists()
+
+
+def test_the_same_file_added_meanwhile_is_refused_with_the_row_and_not_kept(
+    world, published, monkeypatch, media
+):
+    """Two uploads of one file at once: both pass the first check; the one that comes second
+    to the row's transaction is refused there, and its stored copy deleted."""
+    editor = world.a.users["editor"]
+    check = files.inspect_upload
+    first = []
+
+    def meanwhile(uploaded, **kwargs):
+        checked = check(uploaded, **kwargs)
+        monkeypatch.setattr(files, "inspect_upload", check)  # the other upload, all through
+        first.append(files.file_add(record=published, uploaded=pdf_upload(), actor=editor))
+        return checked
+
+    monkeypatch.setattr(files, "inspect_upload", meanwhile)
+    with pytest.raises(files.ValidationFailed) as refused:
+        files.file_add(record=published, uploaded=pdf_upload(), actor=editor)
+    assert "already attached" in refused.value.fields["file"][0]
+    assert _media_files(media) == [media / first[0].file.name]
+    assert RecordFile.objects.get() == first[0]
+
+
 def _add_file(record, user, captured, text="Public words"):
     with captured(execute=True):
         return files.file_add(record=record, uploaded=pdf_upload(text, name="a.pdf"), actor=user)

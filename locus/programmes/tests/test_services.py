@@ -155,6 +155,98 @@ def test_evidence_is_checked_by_content(world, active):
         )
 
 
+def _noting(depth, step, function):
+    """`function`, noting how many transactions are open when it runs."""
+    from django.db import connection
+
+    def wrapper(*args, **kwargs):
+        depth.append((step, len(connection.atomic_blocks)))
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def _stored_files():
+    from pathlib import Path
+
+    from locus.programmes.models import EvidenceFile
+
+    root = Path(EvidenceFile._meta.get_field("file").storage.location)
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def test_evidence_is_checked_and_written_outside_any_transaction(world, active, monkeypatch):
+    """Re-encoding a photo and encrypting it takes a fifth of a second or more: on SQLite a
+    transaction holds the writers' queue, which every report submission waits for, so only
+    the cap and the row are written in one."""
+    from django.db import connection
+
+    from locus.core import storage
+    from locus.programmes.models import EvidenceFile
+
+    q = period(programme(world.a))
+    depth = []
+    monkeypatch.setattr(
+        services, "inspect_upload", _noting(depth, "check", services.inspect_upload)
+    )
+    monkeypatch.setattr(storage, "encrypt_bytes", _noting(depth, "write", storage.encrypt_bytes))
+    monkeypatch.setattr(EvidenceFile, "save", _noting(depth, "row", EvidenceFile.save))
+    outside = len(connection.atomic_blocks)  # the test's own transaction
+
+    services.evidence_add(
+        period=q, actor=None, uploaded=SimpleUploadedFile("a.txt", b"12 came", "text/plain")
+    )
+
+    assert depth == [("check", outside), ("write", outside), ("row", outside + 1)]
+
+
+def test_an_evidence_file_whose_row_fails_leaves_no_file(world, active, monkeypatch):
+    from django.db import OperationalError
+
+    from locus.programmes.models import EvidenceFile
+
+    q = period(programme(world.a))
+    before = _stored_files()
+
+    def locked(self, *args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(EvidenceFile, "save", locked)
+    with pytest.raises(OperationalError):
+        services.evidence_add(
+            period=q, actor=None, uploaded=SimpleUploadedFile("a.txt", b"12 came", "text/plain")
+        )
+    assert _stored_files() == before
+
+
+def test_the_cap_is_checked_again_with_the_row_and_a_refused_file_is_deleted(
+    world, active, monkeypatch
+):
+    """Another file may be added while this one is being checked: the cap is checked again in
+    the transaction that inserts the row, and the file refused then is not kept."""
+    from locus.programmes.models import EvidenceFile
+
+    q = period(programme(world.a))
+    monkeypatch.setattr(services, "MAX_FILES_PER_PERIOD", 1)
+    check = services.inspect_upload
+
+    def meanwhile(uploaded):
+        EvidenceFile.objects.create(
+            place=q.place, period=q, file="place-x/other.txt", mime="text/plain", size=1, sha256=""
+        )
+        return check(uploaded)
+
+    monkeypatch.setattr(services, "inspect_upload", meanwhile)
+    before = _stored_files()
+    with pytest.raises(ValidationFailed) as refused:
+        services.evidence_add(
+            period=q, actor=None, uploaded=SimpleUploadedFile("a.txt", b"12 came", "text/plain")
+        )
+    assert "files" in refused.value.fields
+    assert _stored_files() == before
+    assert EvidenceFile.objects.filter(period=q).count() == 1
+
+
 def _answers(survey, value, gender="female"):
     answers = {}
     for q in survey.questions.all():
