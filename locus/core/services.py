@@ -1,6 +1,7 @@
 """Writes for plumbing shared by every app: audit events and jobs."""
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -9,6 +10,10 @@ from .choices import JobStatus
 from .models import AuditEvent, Job
 
 logger = logging.getLogger(__name__)
+
+# A job still queued this long after it was created has no task that will run it (or one far
+# behind in the queue): the sweep starts it (`jobs_start_stalled`).
+JOB_STALL = timedelta(minutes=5)
 
 
 def audit_record(*, action, actor=None, place=None, target=None, data=None):
@@ -38,10 +43,18 @@ def job_create(*, place, kind, title, created_by=None, params=None, payload=""):
     )
 
 
-def job_start(*, job):
-    job.status = JobStatus.RUNNING
-    job.started_at = timezone.now()
-    job.save(update_fields=["status", "started_at"])
+def job_start(*, job) -> bool:
+    """Claim a queued job for this run: QUEUED → RUNNING by a conditional UPDATE. Its task and
+    the sweep (`jobs_start_stalled`) may both try to run a job; only the one that claims it
+    goes on. Returns False (and the caller stops) when the job was claimed already."""
+    now = timezone.now()
+    claimed = Job.objects.filter(place=job.place_id, pk=job.pk, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=now
+    )
+    if not claimed:
+        return False
+    job.status, job.started_at = JobStatus.RUNNING, now
+    return True
 
 
 def job_log(*, job, message, level="info"):
@@ -67,3 +80,30 @@ def job_finish(*, job, result=None, failed=False):
     job.payload = ""  # the input is no longer needed once the job has run
     job.save(update_fields=["payload"])
     return job
+
+
+def jobs_start_stalled(*, place, now=None) -> int:
+    """Run the place's jobs still queued JOB_STALL after they were created: their task was
+    lost (a crash right after the commit) or could not be queued. Each runs here, through the
+    task declared for its kind; a task that turns up later finds the job claimed and does
+    nothing. Returns how many were started. Call it with the place active."""
+    from django.utils.module_loading import autodiscover_modules
+
+    from .tasks import JOB_TASKS
+
+    autodiscover_modules("tasks")  # every app's job_task declarations
+    cutoff = (now or timezone.now()) - JOB_STALL
+    stalled = Job.objects.filter(place=place, status=JobStatus.QUEUED, created_at__lt=cutoff)
+    started = 0
+    for job_id, kind in stalled.order_by("created_at", "id").values_list("pk", "kind"):
+        runner = JOB_TASKS.get(kind)
+        if runner is None:
+            logger.warning("jobs: no task runs jobs of kind %s (job %s)", kind, job_id)
+            continue
+        logger.warning("jobs: job %s of place %s waited without a task; started", job_id, place.pk)
+        try:
+            runner.call(place_id=place.pk, job_id=job_id)
+        except Exception:  # one broken job must not stop the others
+            logger.exception("jobs: job %s of place %s failed in the sweep", job_id, place.pk)
+        started += 1
+    return started

@@ -1,9 +1,12 @@
 from django.tasks import task
 
 from locus.core.models import Job
-from locus.core.tasks import in_place
+from locus.core.tasks import in_place, job_task
+
+from .hsds.apply import IMPORT_JOB as HSDS_IMPORT_JOB
 
 
+@job_task(HSDS_IMPORT_JOB)
 @task()
 @in_place
 def run_hsds_import(*, place, job_id):

@@ -141,7 +141,8 @@ def indicators_import_job_start(*, place, raw, skip_invalid=False, actor=None, f
 def indicator_import_job_run(*, place, job):
     """Body of the import task: import, log every skipped row with its line, record the
     result."""
-    job_start(job=job)
+    if not job_start(job=job):  # its task and the sweep both tried: the other one runs it
+        return None
     job_log(job=job, message=_("Reading the file."))
     try:
         job_progress(job=job, progress=10)

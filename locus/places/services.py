@@ -156,7 +156,8 @@ def areas_import_job_start(
 
 def area_import_job_run(*, place, job):
     """Body of the area-import task: validate, import, record progress and every problem."""
-    job_start(job=job)
+    if not job_start(job=job):  # its task and the sweep both tried: the other one runs it
+        return None
     job_log(job=job, message=_("Reading the file."))
 
     def log(message, level="info"):

@@ -1,9 +1,13 @@
 from django.tasks import task
 
 from locus.core.models import Job
-from locus.core.tasks import in_place
+from locus.core.tasks import in_place, job_task
+
+from .indicator_services import INDICATOR_IMPORT_JOB
+from .services import AREA_IMPORT_JOB
 
 
+@job_task(AREA_IMPORT_JOB)
 @task()
 @in_place
 def run_area_import(*, place, job_id):
@@ -13,6 +17,7 @@ def run_area_import(*, place, job_id):
     area_import_job_run(place=place, job=job)
 
 
+@job_task(INDICATOR_IMPORT_JOB)
 @task()
 @in_place
 def run_indicator_import(*, place, job_id):

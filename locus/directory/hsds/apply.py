@@ -277,7 +277,8 @@ def hsds_import_job_start(*, place, raw: bytes, filename="", mode="good_rows", a
 
 
 def hsds_import_job_run(*, place, job):
-    job_start(job=job)
+    if not job_start(job=job):  # its task and the sweep both tried: the other one runs it
+        return None
     job_log(job=job, message=_("Reading the data."))
     try:
         parsed = parse_payload(job.payload)

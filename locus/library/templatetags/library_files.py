@@ -2,7 +2,9 @@
 who sees what), so that the record view itself needs no change."""
 
 from django import template
+from django.utils import timezone
 
+from locus.core.services import JOB_STALL
 from locus.library import files
 from locus.library.models import FileStatus
 
@@ -14,13 +16,18 @@ def record_files_section(context, record):
     request = context.get("request")
     rights = files.Access(record, getattr(request, "user", None))
     rows = []
+    # A file still waiting this long may have no task (it could not be queued after the
+    # upload was saved, core.tasks.enqueue_on_commit): it can be read again by hand.
+    stalled_before = timezone.now() - JOB_STALL
     if rights.can_view:
         for file in files.record_files(record):
+            pending = file.status == FileStatus.PENDING
             rows.append(
                 {
                     "file": file,
                     "failed": file.status == FileStatus.FAILED,
-                    "pending": file.status == FileStatus.PENDING,
+                    "pending": pending,
+                    "stalled": pending and file.uploaded_at < stalled_before,
                     "problem": files.error_message(file) if file.error else "",
                 }
             )

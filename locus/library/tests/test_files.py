@@ -250,6 +250,52 @@ def test_the_same_file_added_meanwhile_is_refused_with_the_row_and_not_kept(
     assert RecordFile.objects.get() == first[0]
 
 
+def test_a_file_whose_extraction_cannot_be_queued_is_saved_and_can_be_read_again(
+    client, world, published, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    """Queuing the extraction runs after the upload's commit: when it fails the file is saved
+    (no error page), waits for extraction, and once it has waited JOB_STALL its managers get
+    "Read the text again", which queues it anew."""
+    import logging
+    from datetime import timedelta
+
+    from django.db import OperationalError
+    from django.utils import timezone
+
+    from locus.core.services import JOB_STALL
+    from locus.library import file_tasks
+
+    class Unavailable:
+        name = "extract_record_file"
+
+        def enqueue(self, **kwargs):
+            raise OperationalError("database is locked")
+
+    monkeypatch.setattr(file_tasks, "extract_record_file", Unavailable())
+    client.force_login(world.a.users["editor"])
+    with (
+        caplog.at_level(logging.WARNING, logger="locus.core.tasks"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(add_url(published), {"file": pdf_upload()})
+    assert response.status_code == 302
+    assert "could not queue extract_record_file" in caplog.text
+    stored = RecordFile.objects.get(record=published)
+    assert stored.status == FileStatus.PENDING
+    retry = f"/library/{published.pk}/files/{stored.pk}/retry/"
+    assert retry not in client.get(f"/library/{published.pk}/").content.decode()  # young
+    monkeypatch.undo()
+
+    RecordFile.objects.filter(pk=stored.pk).update(
+        uploaded_at=timezone.now() - JOB_STALL - timedelta(seconds=1)
+    )
+    assert retry in client.get(f"/library/{published.pk}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(retry).status_code == 302
+    stored.refresh_from_db()
+    assert stored.status == FileStatus.EXTRACTED and WORD in stored.text
+
+
 def _add_file(record, user, captured, text="Public words"):
     with captured(execute=True):
         return files.file_add(record=record, uploaded=pdf_upload(text, name="a.pdf"), actor=user)

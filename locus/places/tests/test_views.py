@@ -145,6 +145,65 @@ def test_a_valid_upload_redirects_to_the_job_that_imported_the_areas(
     assert "hx-get" not in html  # a finished job is not polled
 
 
+def test_an_import_whose_task_cannot_be_queued_is_saved_shown_queued_and_swept(
+    admin_a, post_upload, world, in_place, monkeypatch, caplog
+):
+    """The job's task is queued after the commit; when that fails (the queue's table locked,
+    the database gone for a moment) the job is already saved: the person is taken to its page,
+    which says it is queued, and the sweep (deliver_outbox) starts it once it has waited
+    JOB_STALL. The task, if it turns up after all, finds the job claimed and does nothing."""
+    import io
+    import logging
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.db import OperationalError
+    from django.utils import timezone
+
+    from locus.core.services import JOB_STALL, jobs_start_stalled
+    from locus.places import tasks
+
+    real = tasks.run_area_import
+
+    class Unavailable:
+        name = "run_area_import"
+
+        def enqueue(self, **kwargs):
+            raise OperationalError("database is locked")
+
+    monkeypatch.setattr(tasks, "run_area_import", Unavailable())
+    with caplog.at_level(logging.WARNING, logger="locus.core.tasks"):
+        response, callbacks = post_upload(form_data(collection(*boroughs(2))))
+
+    assert response.status_code == 302 and len(callbacks) == 1
+    assert "could not queue run_area_import" in caplog.text
+    job = finished_job(response, world.a.place, in_place)
+    assert job.status == JobStatus.QUEUED
+    page = admin_a.get(response["Location"]).content.decode()
+    assert "Queued" in page and "Waiting for the worker" in page
+    monkeypatch.undo()
+
+    with in_place(world.a.place):  # not before it has waited JOB_STALL
+        assert jobs_start_stalled(place=world.a.place) == 0
+    with in_place(world.a.place):
+        Job.objects.filter(pk=job.pk).update(
+            created_at=timezone.now() - JOB_STALL - timedelta(seconds=1)
+        )
+    out = io.StringIO()
+    call_command("deliver_outbox", stdout=out)
+    assert f"Jobs started late: {world.a.place.slug} 1" in out.getvalue()
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.result["created"] == 2
+    assert {"Borough 0", "Borough 1"} <= area_names(world.a.place, in_place)
+    log = list(job.log)
+    real.call(place_id=world.a.place.pk, job_id=job.pk)  # the lost task, late after all
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.log == log
+    with in_place(world.a.place):
+        assert jobs_start_stalled(place=world.a.place) == 0
+
+
 def test_a_reupload_updates_the_existing_areas(post_upload, world, in_place):
     raw = collection(feature("alphaville north", square(0.5, 51.0)), *boroughs(1))
     response, _callbacks = post_upload(form_data(raw))

@@ -1,6 +1,7 @@
 """Deliver every due outbox message of every place: once (for cron) or in a loop (a sidecar).
 Each sweep first routes any report whose routing task was lost or failed, so that its
-messages exist before delivery.
+messages exist before delivery, and starts any watched job (an import) whose task was lost or
+could not be queued.
 
 manage.py deliver_outbox              # one sweep, then exit
 manage.py deliver_outbox --loop 15    # sweep every 15 seconds until SIGTERM/SIGINT
@@ -51,10 +52,16 @@ class Command(BaseCommand):
 
     def _sweep(self, batch_size, *, quiet):
         from locus.cases.tasks import route_pending_everywhere
+        from locus.core.tasks import start_stalled_jobs_everywhere
 
         routed = route_pending_everywhere.call()
         if routed:
             self.stdout.write(f"Routed late: {', '.join(f'{s} {n}' for s, n in routed.items())}")
+        started = start_stalled_jobs_everywhere.call()
+        if started:
+            self.stdout.write(
+                f"Jobs started late: {', '.join(f'{s} {n}' for s, n in started.items())}"
+            )
         counts = outbox_deliver_due(batch_size=batch_size)
         if counts or not quiet:
             summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
