@@ -1,7 +1,13 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from .models import ApiToken, Invitation, Membership, NetworkMembership, User
+from .selectors import is_active_member
+from .services import invitation_send
 
 
 class MembershipInline(admin.TabularInline):
@@ -25,10 +31,84 @@ class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
 
 
+class InvitationAddForm(forms.ModelForm):
+    """The platform admin invites a person to an organisation, typically the first
+    administrator of a new place's team, who then invites everyone else from Locus itself."""
+
+    class Meta:
+        model = Invitation
+        fields = ["organisation", "email", "role"]
+
+    def clean(self):
+        data = super().clean()
+        organisation, email = data.get("organisation"), data.get("email")
+        if organisation and email and is_active_member(organisation=organisation, email=email):
+            self.add_error(
+                "email",
+                _("This person is already a member of %(org)s.") % {"org": organisation},
+            )
+        return data
+
+
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
+    """Adding an invitation sends it (the e-mail, and its link shown once here in case the
+    e-mail does not arrive). An invitation is never edited: delete it to withdraw it."""
+
     list_display = ["email", "organisation", "role", "created_at", "expires_at", "accepted_at"]
-    readonly_fields = ["secret_hash"]
+    list_filter = ["role"]
+    search_fields = ["email", "organisation__name"]
+    add_form = InvitationAddForm
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+            kwargs["fields"] = InvitationAddForm.Meta.fields
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return InvitationAddForm.Meta.fields
+        return super().get_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        invitation, link = invitation_send(
+            organisation=obj.organisation,
+            email=obj.email,
+            role=obj.role,
+            invited_by=request.user,
+            language=_organisation_language(obj.organisation),
+            accept_url_builder=lambda secret: request.build_absolute_uri(
+                reverse("accounts:invitation_accept", args=[secret])
+            ),
+        )
+        # The admin goes on with the instance its form built: make it the saved invitation.
+        for field in Invitation._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(invitation, field.attname))
+        obj._state.adding = False
+        messages.info(
+            request,
+            format_html(
+                "{} <code>{}</code>",
+                _("If the e-mail does not arrive, send this link yourself:"),
+                link,
+            ),
+        )
+
+
+def _organisation_language(organisation):
+    """The default language of a place the organisation works in (its own place first): the
+    language its people read Locus in, not necessarily the platform admin's."""
+    listing = (
+        organisation.listings.filter(is_active=True)
+        .select_related("place")
+        .order_by("-manages_place", "listed_at")
+        .first()
+    )
+    return listing.place.default_language if listing else None
 
 
 @admin.register(ApiToken)

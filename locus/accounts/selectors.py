@@ -62,6 +62,13 @@ def network_memberships(*, user):
     return NetworkMembership.objects.filter(user=user).select_related("network")
 
 
+def is_active_member(*, organisation, email):
+    """Whether the address already belongs to an active member of the organisation."""
+    return Membership.objects.filter(
+        organisation=organisation, user__email__iexact=email.strip(), is_active=True
+    ).exists()
+
+
 def organisation_members(*, organisation):
     return (
         Membership.objects.filter(organisation=organisation)

@@ -7,13 +7,14 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from locus.core.choices import AuditAction
 from locus.core.errors import PermissionDenied, ValidationFailed
 from locus.core.services import audit_record
 
+from . import selectors
 from .models import ApiToken, Invitation, Membership, User
 from .policies import Capability, can_manage_membership, role_can
 
@@ -69,14 +70,29 @@ def membership_change_role(*, actor_membership, membership, role, place=None):
 
 @transaction.atomic
 def invitation_create(*, actor_membership, email, role, place=None, accept_url_builder):
-    """Create an invitation and e-mail its link. Returns (invitation, link)."""
+    """An administrator invites someone to their own organisation. Returns (invitation, link)."""
     if not role_can(actor_membership.role, Capability.MANAGE_MEMBERS):
         raise PermissionDenied(_("You cannot invite people to this organisation."))
+    return invitation_send(
+        organisation=actor_membership.organisation,
+        email=email,
+        role=role,
+        invited_by=actor_membership.user,
+        place=place,
+        accept_url_builder=accept_url_builder,
+    )
+
+
+@transaction.atomic
+def invitation_send(
+    *, organisation, email, role, invited_by, place=None, language=None, accept_url_builder
+):
+    """Create an invitation to `organisation` and e-mail its link; returns (invitation, link).
+    Callers check who may invite: `invitation_create` (an organisation's administrator) and the
+    platform admin, which invites an organisation's first administrator (it has no membership
+    to invite through). `language`: the e-mail's language (default: the active one)."""
     email = email.strip().lower()
-    organisation = actor_membership.organisation
-    if Membership.objects.filter(
-        organisation=organisation, user__email=email, is_active=True
-    ).exists():
+    if selectors.is_active_member(organisation=organisation, email=email):
         raise ValidationFailed(
             _("This person is already a member."),
             fields={
@@ -89,22 +105,20 @@ def invitation_create(*, actor_membership, email, role, place=None, accept_url_b
         email=email,
         role=role,
         secret_hash=Invitation.hash_secret(secret),
-        invited_by=actor_membership.user,
+        invited_by=invited_by,
         expires_at=timezone.now() + timedelta(days=settings.LOCUS_INVITATION_DAYS),
     )
     link = accept_url_builder(secret)
     context = {"invitation": invitation, "link": link, "days": settings.LOCUS_INVITATION_DAYS}
+    with translation.override(language or translation.get_language()):
+        subject = _("You are invited to join %(org)s on Locus") % {"org": organisation}
+        message = render_to_string("accounts/email/invitation.txt", context)
     transaction.on_commit(
-        lambda: send_mail(
-            subject=_("You are invited to join %(org)s on Locus") % {"org": organisation},
-            message=render_to_string("accounts/email/invitation.txt", context),
-            from_email=None,
-            recipient_list=[email],
-        )
+        lambda: send_mail(subject=subject, message=message, from_email=None, recipient_list=[email])
     )
     audit_record(
         action=AuditAction.INVITATION_SENT,
-        actor=actor_membership.user,
+        actor=invited_by,
         place=place,
         target=invitation,
         data={"role": role},

@@ -1,0 +1,110 @@
+"""Platform admin: how a new place gets its first administrator (docs/getting-started.md)."""
+
+import re
+
+import pytest
+from django.core import mail
+
+from locus.accounts.models import Invitation, Membership
+from locus.core.testing.factories import OrganisationFactory, PlaceFactory
+from locus.core.testing.world import enable_totp
+from locus.directory.choices import OrganisationType
+from locus.directory.models import OrganisationListing
+
+ADD = "/admin/accounts/invitation/add/"
+
+
+@pytest.fixture
+def platform_admin(client, django_user_model):
+    user = django_user_model.objects.create_superuser(
+        email="platform@example.org", password="platform-password-1"
+    )
+    enable_totp(user)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def new_team(db):
+    """A new place's own team, listed there, with nobody in it yet."""
+    place = PlaceFactory(slug="lyon", name="Lyon", country="FR", default_language="fr")
+    organisation = OrganisationFactory(name="Ville de Lyon", type=OrganisationType.LOCAL_AUTHORITY)
+    OrganisationListing.objects.create(place=place, organisation=organisation, manages_place=True)
+    return organisation
+
+
+def _link(message):
+    return re.search(r"http://testserver(/invitations/[^/\s]+/)", message.body).group(1)
+
+
+def test_adding_an_invitation_sends_one_that_works(
+    platform_admin, new_team, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = platform_admin.post(
+            ADD,
+            {"organisation": new_team.pk, "email": "Admin@Lyon.example", "role": "admin"},
+            follow=True,
+        )
+    assert response.status_code == 200
+    invitation = Invitation.objects.get()
+    assert invitation.email == "admin@lyon.example"
+    assert invitation.invited_by.email == "platform@example.org"
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["admin@lyon.example"]
+    # In the language of the place the team runs Locus for, not the platform admin's.
+    assert message.subject == "Invitation à rejoindre Ville de Lyon sur Locus"
+    link = _link(message)
+    assert Invitation.hash_secret(link.split("/")[2]) == invitation.secret_hash
+    # The link is also shown once to the platform admin, in case the e-mail does not arrive.
+    assert link in response.content.decode()
+
+    client.logout()
+    accepted = client.post(
+        link, {"name": "Claire", "password1": "Lyon-admin-2026!", "password2": "Lyon-admin-2026!"}
+    )
+    assert accepted.status_code == 302
+    membership = Membership.objects.get(user__email="admin@lyon.example")
+    assert (membership.organisation, membership.role) == (new_team, "admin")
+
+
+def test_every_invitation_gets_its_own_secret(
+    platform_admin, new_team, django_capture_on_commit_callbacks
+):
+    for email in ("one@lyon.example", "two@lyon.example"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = platform_admin.post(
+                ADD, {"organisation": new_team.pk, "email": email, "role": "coordinator"}
+            )
+        assert response.status_code == 302
+    hashes = set(Invitation.objects.values_list("secret_hash", flat=True))
+    assert len(hashes) == 2 and "" not in hashes
+
+
+def test_an_existing_member_is_refused_next_to_the_field(platform_admin, new_team, world):
+    member = world.a.users["admin"]
+    Membership.objects.create(user=member, organisation=new_team, role="admin")
+    response = platform_admin.post(
+        ADD, {"organisation": new_team.pk, "email": member.email.upper(), "role": "admin"}
+    )
+    assert response.status_code == 200
+    assert "already a member" in str(response.context["adminform"].form.errors["email"])
+    assert not Invitation.objects.exists()
+
+
+def test_an_invitation_is_not_edited_in_the_admin(
+    platform_admin, new_team, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        platform_admin.post(
+            ADD, {"organisation": new_team.pk, "email": "a@b.example", "role": "admin"}
+        )
+    invitation = Invitation.objects.get()
+    url = f"/admin/accounts/invitation/{invitation.pk}/change/"
+    assert platform_admin.get(url).status_code == 200  # view only
+    platform_admin.post(
+        url, {"organisation": new_team.pk, "email": "x@y.example", "role": "member"}
+    )
+    invitation.refresh_from_db()
+    assert (invitation.email, invitation.role) == ("a@b.example", "admin")
