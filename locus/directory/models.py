@@ -78,7 +78,9 @@ class OrganisationListing(models.Model):
         return f"{self.organisation} @ {self.place_id}"
 
     def clean(self):
-        if self.organisation_id is None:
+        # An organisation not saved yet counts (the admin adds one with its listings): its id
+        # comes when it is saved, just before the listing is.
+        if self.organisation_id is None and not OrganisationListing.organisation.is_cached(self):
             raise ValidationError({"organisation": _("Choose an organisation.")})
 
 
