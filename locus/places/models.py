@@ -87,10 +87,22 @@ class Place(models.Model):
         return self.name
 
     def clean(self):
+        import zoneinfo
+
+        from django.conf import settings
         from django.core.exceptions import ValidationError
 
+        errors = {}
         if self.slug in RESERVED_SLUGS:
-            raise ValidationError({"slug": _("This address is reserved; choose another.")})
+            errors["slug"] = _("This address is reserved; choose another.")
+        # Both are read on every page of the place (its language, its dates): a value Locus
+        # does not know would break the place's pages rather than be ignored.
+        if self.default_language not in dict(settings.LANGUAGES):
+            errors["default_language"] = _("Choose one of the languages Locus speaks.")
+        if self.timezone not in zoneinfo.available_timezones():
+            errors["timezone"] = _("Choose a time zone from the list, e.g. Europe/Paris.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Area(TenantModel):

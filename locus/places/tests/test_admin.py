@@ -1,0 +1,66 @@
+"""Platform admin: a new place is created with a language and a time zone Locus knows."""
+
+import pytest
+
+from locus.core.testing.factories import NetworkFactory
+from locus.core.testing.world import enable_totp
+from locus.places.models import Place
+
+
+@pytest.fixture
+def platform_admin(client, django_user_model):
+    user = django_user_model.objects.create_superuser(
+        email="platform@example.org", password="platform-password-1"
+    )
+    enable_totp(user)
+    client.force_login(user)
+    return client
+
+
+def _form(network, **changes):
+    return {
+        "network": network.pk,
+        "slug": "lyon",
+        "name": "Lyon",
+        "country": "FR",
+        "default_language": "fr",
+        "timezone": "Europe/Paris",
+        "suppression_threshold": "10",
+        "publication_delay_days": "0",
+        "report_retention_days": "2190",
+        "evidence_retention_days": "730",
+        "is_active": "on",
+        **changes,
+    }
+
+
+def test_a_place_is_added_with_its_language_and_time_zone(platform_admin, db):
+    network = NetworkFactory(slug="france", name="France", country="FR")
+    page = platform_admin.get("/admin/places/place/add/").content.decode()
+    assert '<option value="Europe/Paris">' in page and '<option value="fr">' in page
+    response = platform_admin.post("/admin/places/place/add/", _form(network))
+    assert response.status_code == 302
+    place = Place.objects.get(slug="lyon")
+    assert (place.default_language, place.timezone) == ("fr", "Europe/Paris")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("default_language", "french"), ("timezone", "Europe/Lyon")]
+)
+def test_an_unknown_language_or_time_zone_is_refused(platform_admin, db, field, value):
+    network = NetworkFactory(slug="france", name="France", country="FR")
+    response = platform_admin.post("/admin/places/place/add/", _form(network, **{field: value}))
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not Place.objects.exists()
+
+
+def test_the_model_refuses_them_too(db):
+    from django.core.exceptions import ValidationError
+
+    network = NetworkFactory(slug="france", name="France", country="FR")
+    place = Place(network=network, slug="lyon", name="Lyon", country="FR")
+    place.default_language, place.timezone = "fr-FR", "CET+1"
+    with pytest.raises(ValidationError) as error:
+        place.full_clean()
+    assert {"default_language", "timezone"} <= set(error.value.message_dict)
