@@ -578,6 +578,32 @@ def test_the_journey_speaks_the_visitors_language(client, world):
     assert "Injures ou harcèlement" in page.content.decode()  # the taxonomy's French label
 
 
+@pytest.mark.parametrize(
+    ("language", "button"),
+    [("en", "Change"), ("fr", "Modifier"), ("de", "Ändern"), ("sv", "Ändra")],
+)
+def test_the_check_step_offers_to_change_each_answer_in_the_visitors_language(
+    client, world, language, button
+):
+    """ "Change" is a verb on this page (change your answers), not the noun of the dashboard's
+    "Change" column (évolution, Veränderung, förändring)."""
+    client.cookies["django_language"] = language
+    place, area = world.a.place, world.a.areas[0]
+    page = client.get(report_url(place))
+    for answers in (
+        WHAT,
+        {"where-setting": "public_transport", "where-area": area.pk},
+        WHO,
+        YOU,
+        SHARE,
+    ):
+        page = post(client, place, page, answers)
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert 'value="change-5"' in content
+    assert content.count(f">{button}<span") == 5
+
+
 def test_the_place_home_links_to_the_journey(client, world):
     content = client.get(f"/{world.a.place.slug}/").content.decode()
     assert report_url(world.a.place) in content and followup_url(world.a.place) in content
