@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from locus.accounts.models import Invitation, Membership
 from locus.core.testing.factories import OrganisationFactory, PlaceFactory
@@ -108,3 +109,18 @@ def test_an_invitation_is_not_edited_in_the_admin(
     )
     invitation.refresh_from_db()
     assert (invitation.email, invitation.role) == ("a@b.example", "admin")
+
+
+def test_after_sign_in_the_platform_admin_is_shown_the_way_to_the_admin(platform_admin):
+    """A platform admin belongs to no organisation: the workspaces page would otherwise only
+    say "ask an administrator of your organisation to invite you"."""
+    content = platform_admin.get(reverse("accounts:home")).content.decode()
+    assert 'href="/admin/"' in content
+    assert "Ask an administrator of your organisation" not in content
+
+
+def test_other_people_without_a_workspace_are_not_shown_the_admin(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("nobody@example.org", "pw-12345678"))
+    content = client.get(reverse("accounts:home")).content.decode()
+    assert "/admin/" not in content
+    assert "Ask an administrator of your organisation" in content
