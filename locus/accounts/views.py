@@ -11,6 +11,7 @@ from locus.core.errors import ApplicationError
 from locus.places.selectors import place_get_by_slug
 
 from . import selectors, services
+from .adapters import password_just_typed
 from .decorators import SESSION_ORG_KEY, staff_view
 from .forms import AcceptInvitationForm, InvitationForm, RoleForm, SwitchForm, TokenForm
 from .policies import Capability
@@ -169,6 +170,9 @@ def invitation_accept(request, secret):
             if user is None:
                 new_user = selectors.invitation_by_secret(secret=secret).accepted_by
                 login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
+                # They chose their password on this page: setting up two-factor authentication
+                # next does not ask for it again.
+                password_just_typed(request, new_user)
             request.session[SESSION_ORG_KEY] = invitation.organisation_id
             messages.success(request, _("Welcome to %(org)s.") % {"org": invitation.organisation})
             return redirect("accounts:home")

@@ -33,6 +33,34 @@ class TestMfaRequirement:
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("mfa_activate_totp"))
 
+    def test_signing_in_then_setting_up_mfa_asks_for_the_password_once(self, world, client):
+        """A new caseworker signs in and is sent to the two-factor set-up: allauth's "confirm
+        access" page (the password again, a moment after typing it) is not shown."""
+        user = UserFactory(email="new.caseworker@alpha.test")
+        user.set_password("a-long-passphrase-1")
+        user.save()
+        MembershipFactory(user=user, organisation=world.a.organisation, role="caseworker")
+        response = client.post(
+            reverse("account_login"),
+            {"login": user.email, "password": "a-long-passphrase-1"},
+            follow=True,
+        )
+        assert response.redirect_chain[-1][0].startswith(reverse("mfa_activate_totp"))
+        assert response.status_code == 200
+
+    def test_confirming_the_password_is_still_asked_later(self, world, client, settings):
+        settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0
+        user = UserFactory(email="slow.caseworker@alpha.test")
+        user.set_password("a-long-passphrase-1")
+        user.save()
+        MembershipFactory(user=user, organisation=world.a.organisation, role="caseworker")
+        response = client.post(
+            reverse("account_login"),
+            {"login": user.email, "password": "a-long-passphrase-1"},
+            follow=True,
+        )
+        assert "/accounts/reauthenticate/" in response.redirect_chain[-1][0]
+
     def test_roles_without_personal_data_need_no_mfa(self, world, client):
         user = UserFactory()
         MembershipFactory(user=user, organisation=world.a.organisation, role="analyst")
@@ -142,6 +170,21 @@ class TestInvitations:
         invitation.refresh_from_db()
         assert invitation.accepted_at is not None
         assert AuditEvent.objects.filter(action="invitation_accepted").exists()
+
+    def test_a_new_person_sets_up_two_factor_without_typing_the_password_again(self, world, client):
+        """They chose the password a moment ago on the invitation page: that sign-in counts
+        for the two-factor set-up, which otherwise asks for the password once more."""
+        _invitation, link = _invite(world)
+        secret = link.rstrip("/").rsplit("/", 1)[1]
+        accepted = client.post(
+            reverse("accounts:invitation_accept", args=[secret]),
+            {"name": "New", "password1": "a-long-passphrase-1", "password2": "a-long-passphrase-1"},
+            follow=True,
+        )
+        # A caseworker sees personal data: sent straight on to the authenticator app's set-up.
+        assert accepted.redirect_chain[-1][0].startswith(reverse("mfa_activate_totp"))
+        assert accepted.status_code == 200
+        assert "reauthenticate" not in accepted.redirect_chain[-1][0]
 
     def test_invitation_form_keeps_input_and_shows_errors(self, world, client):
         with place_scope(world.a.place):
