@@ -739,6 +739,21 @@ CASES += [
     ),
     # Place-wide (MANAGE_DIRECTORY): an editor, who may edit its own entry, gets 403.
     ViewCase(
+        "directory:organisation_new",
+        allowed_role="coordinator",
+        denied_role="editor",
+        place_team_only=True,
+    ),
+    ViewCase(
+        "directory:organisation_new",
+        allowed_role="admin",
+        denied_role="caseworker",
+        method="post",
+        data={"name": "Battery partner", "type": "cso"},
+        ok_status=(302,),
+        place_team_only=True,
+    ),
+    ViewCase(
         "directory:coverage", allowed_role="coordinator", denied_role="editor", place_team_only=True
     ),
     ViewCase(

@@ -25,15 +25,43 @@ def _limit_length(field, limit):
     field.widget.attrs["maxlength"] = str(limit)
 
 
+def _inbox_field():
+    return forms.EmailField(
+        label=_("Inbox e-mail address"),
+        required=False,
+        help_text=_(
+            "Where Locus says that a report reached this organisation here (a link, never the "
+            "report). Not shown to the public."
+        ),
+    )
+
+
 class OrganisationEntryForm(forms.ModelForm):
     class Meta:
         model = Organisation
         fields = ["name", "description", "website", "email", "phone"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
+    def __init__(self, *args, listing=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _limit_length(self.fields["description"], DESCRIPTION_MAX_LENGTH)
+        self.fields["inbox_email"] = _inbox_field()
+        if listing is not None:
+            self.fields["inbox_email"].initial = listing.inbox_email
+
+
+class OrganisationNewForm(forms.ModelForm):
+    """A partner organisation added to the place's directory by its coordinators."""
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "type", "description", "website", "email", "phone"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _limit_length(self.fields["description"], DESCRIPTION_MAX_LENGTH)
+        self.fields["inbox_email"] = _inbox_field()
 
 
 class ServiceForm(forms.ModelForm):

@@ -84,6 +84,60 @@ def organisation_list_in_place(*, organisation, place, manages_place=None):
     return listing
 
 
+@transaction.atomic
+def organisation_add_to_place(*, place, actor, inbox_email="", **fields):
+    """A new organisation (a partner the coordinator works with) listed in `place`, its entry
+    checked today. It has no members: the platform administrator invites its first
+    administrator (docs/getting-started.md). An organisation of the same name already listed
+    here is refused, so that a partner is not entered twice."""
+    name = (fields.get("name") or "").strip()
+    if OrganisationListing.objects.filter(
+        place=place, is_active=True, organisation__name__iexact=name
+    ).exists():
+        raise ValidationFailed(
+            _("An organisation of this name is already listed here."),
+            fields={"name": [_("An organisation of this name is already listed here.")]},
+        )
+    organisation = organisation_create(**{**fields, "name": name})
+    listing = OrganisationListing(
+        place=place,
+        organisation=organisation,
+        inbox_email=inbox_email,
+        last_checked_on=timezone.localdate(),
+    )
+    try:
+        listing.full_clean(exclude=["place", "organisation"])
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    listing.save()
+    _audit(place=place, actor=actor, target=organisation, record="organisation", fields=["created"])
+    return organisation
+
+
+@transaction.atomic
+def listing_inbox_set(*, place, actor, organisation, inbox_email):
+    """Where "a report reached you" e-mails for `organisation` go in `place` (blank: none; its
+    cases still reach it in Locus and by webhook). Audited without the address."""
+    listing = _listing(place, organisation)
+    inbox_email = (inbox_email or "").strip()
+    if listing.inbox_email == inbox_email:
+        return listing
+    listing.inbox_email = inbox_email
+    try:
+        listing.full_clean(exclude=["place", "organisation"])
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    listing.save(update_fields=["inbox_email"])
+    _audit(
+        place=place,
+        actor=actor,
+        target=listing,
+        record="organisationlisting",
+        fields=["inbox_email"],
+    )
+    return listing
+
+
 def _listing(place, organisation):
     listing = OrganisationListing.objects.filter(
         place=place, organisation=organisation, is_active=True

@@ -9,6 +9,7 @@ D = P + "directory/"
 
 urlpatterns = [
     path(D, views.index, name="index"),
+    path(D + "organisations/new/", views.organisation_new, name="organisation_new"),
     path(D + "organisations/<int:organisation_id>/", views.organisation, name="organisation"),
     path(
         D + "organisations/<int:organisation_id>/check/",

@@ -26,6 +26,7 @@ from .forms import (
     DirectorySettingsForm,
     ImportForm,
     OrganisationEntryForm,
+    OrganisationNewForm,
     PartnershipForm,
     ServiceForm,
     ServiceSearchForm,
@@ -100,8 +101,11 @@ def organisation(request, organisation_id):
     place, language = request.place, get_language()
     organisation = _organisation_or_404(request, organisation_id)
     may_edit = can_edit_organisation(request.membership, organisation.pk)
+    listing = selectors.listing_get(place=place, organisation=organisation)
     form = OrganisationEntryForm(
-        request.POST if request.method == "POST" else None, instance=copy.copy(organisation)
+        request.POST if request.method == "POST" else None,
+        instance=copy.copy(organisation),
+        listing=listing,
     )
     status = 200
     if request.method == "POST":
@@ -115,6 +119,13 @@ def organisation(request, organisation_id):
                     organisation=organisation,
                     **{k: form.cleaned_data[k] for k in form.Meta.fields},
                 )
+                if "inbox_email" in request.POST:
+                    services.listing_inbox_set(
+                        place=place,
+                        actor=request.user,
+                        organisation=organisation,
+                        inbox_email=form.cleaned_data["inbox_email"],
+                    )
             except ApplicationError as exc:
                 _add_errors(form, exc)
                 status = 422
@@ -125,7 +136,7 @@ def organisation(request, organisation_id):
             status = 422
     context = {
         "organisation": organisation,
-        "listing": selectors.listing_get(place=place, organisation=organisation),
+        "listing": listing,
         "services": selectors.service_list(place=place, organisation=organisation),
         "partnerships": selectors.partnership_list(place=place, organisation=organisation),
         "form": form,
@@ -133,6 +144,34 @@ def organisation(request, organisation_id):
         "labels": _labels(language),
     }
     return render(request, "directory/organisation.html", context, status=status)
+
+
+@staff_view(Capability.MANAGE_DIRECTORY)
+def organisation_new(request):
+    """Add a partner organisation to the place's directory (a routing destination, a provider
+    of services). Its people are invited by the platform administrator."""
+    place = request.place
+    form = OrganisationNewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisation = services.organisation_add_to_place(
+                place=place,
+                actor=request.user,
+                **{k: form.cleaned_data[k] for k in [*form.Meta.fields, "inbox_email"]},
+            )
+        except ApplicationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("%(name)s is now listed in the directory.") % {"name": organisation}
+            )
+            return redirect("directory:organisation", place.slug, organisation.pk)
+    return render(
+        request,
+        "directory/organisation_new.html",
+        {"form": form},
+        status=422 if form.errors else 200,
+    )
 
 
 @staff_view(Capability.MANAGE_OWN_DIRECTORY)

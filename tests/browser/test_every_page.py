@@ -387,6 +387,11 @@ def test_directory_pages(page, world, pages, live_server):
     expect(page.locator("svg.network-svg line")).to_have_count(2)
     pages.visit(page, "/alpha/directory/import/", "directory_import")
     pages.visit(page, "/alpha/directory/settings/", "directory_settings")
+    pages.visit(page, "/alpha/directory/organisations/new/", "directory_organisation_new")
+    page.get_by_label("Inbox e-mail address").fill("not an address")
+    submit(page.get_by_role("button", name="Add the organisation"))
+    expect(page.locator(".field-invalid")).not_to_have_count(0)
+    pages.check(page, "directory_organisation_new_error")
 
 
 # --- Programmes and M&E (locus/programmes) ---------------------------------------------------
