@@ -51,6 +51,7 @@ def test_check_deploy_with_production_settings_is_clean(tmp_path):
         "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789abcdef",
         "ALLOWED_HOSTS": "locus.example.org",
         "LOCUS_FIELD_KEYS": Fernet.generate_key().decode(),
+        "LOCUS_BASE_URL": "https://locus.example.org",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "LOCUS_VAR_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -65,6 +66,31 @@ def test_check_deploy_with_production_settings_is_clean(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_links_in_e_mails_would_have_no_host(tmp_path):
+    """The worker's e-mails ("a report reached your organisation") carry links built from
+    LOCUS_BASE_URL; production has no default for it."""
+    env = os.environ | {
+        "LOCUS_ENV": "production",
+        "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789abcdef",
+        "ALLOWED_HOSTS": "locus.example.org",
+        "LOCUS_FIELD_KEYS": Fernet.generate_key().decode(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "LOCUS_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    env.pop("LOCUS_BASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "locus.W001" in result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):

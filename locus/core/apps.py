@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
         from django.db.models import fields
         from django.utils.translation import gettext_lazy as _
 
-        from . import signals  # noqa: F401
+        from . import checks, signals  # noqa: F401
 
         # The empty choice of a select (Django 6.1's hook for it): Django has no German or
         # Swedish for it yet, so Locus's own catalogues carry it.
