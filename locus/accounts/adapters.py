@@ -3,13 +3,15 @@ import time
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records, record_authentication
+from allauth.mfa.models import Authenticator
 
 
 def password_just_typed(request, user):
     """Record that `user` typed their password in this request or a moment ago, as allauth
-    records a confirmed password ("reauthenticated"): the account pages that ask for the
-    password again before a sensitive change (setting up two-factor authentication) then do
-    not ask a person who has just typed it, for allauth's usual few minutes."""
+    records a confirmed password ("reauthenticated"), so that setting up two-factor
+    authentication right after does not ask for it a second time. Only for a person with no
+    second factor yet: with one, allauth's rule stands (sensitive changes, such as showing the
+    recovery codes, always ask for the password again)."""
     record_authentication(request, user, method="password", email=user.email, reauthenticated=True)
 
 
@@ -24,8 +26,10 @@ class AccountAdapter(DefaultAccountAdapter):
         # after signing in; without this allauth would ask for the password a second time.
         records = get_authentication_records(request, user)
         passwords = [r for r in records if r.get("method") == "password"]
-        if passwords and time.time() - passwords[-1]["at"] < (
-            account_settings.REAUTHENTICATION_TIMEOUT
+        if (
+            passwords
+            and time.time() - passwords[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT
+            and not Authenticator.objects.filter(user=user).exists()
         ):
             password_just_typed(request, user)
         return super().post_login(request, user, **kwargs)

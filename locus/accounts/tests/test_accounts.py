@@ -48,6 +48,33 @@ class TestMfaRequirement:
         assert response.redirect_chain[-1][0].startswith(reverse("mfa_activate_totp"))
         assert response.status_code == 200
 
+    def test_with_two_factor_set_up_sensitive_changes_still_ask_for_the_password(
+        self, world, client
+    ):
+        from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+        user = world.a.users["caseworker"]  # has an authenticator app
+        RecoveryCodes.activate(user)
+        user.set_password("a-long-passphrase-1")
+        user.save()
+        import time
+
+        from allauth.mfa import app_settings
+        from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+        step = client.post(
+            reverse("account_login"), {"login": user.email, "password": "a-long-passphrase-1"}
+        )
+        assert step["Location"] == reverse("mfa_authenticate")
+        counter = int(time.time()) // app_settings.TOTP_PERIOD
+        signed_in = client.post(
+            reverse("mfa_authenticate"),
+            {"code": format_hotp_value(hotp_value("JBSWY3DPEHPK3PXP", counter))},
+        )
+        assert signed_in.status_code == 302 and "2fa" not in signed_in["Location"]
+        response = client.get(reverse("mfa_view_recovery_codes"))
+        assert response.status_code == 302 and "/accounts/reauthenticate/" in response["Location"]
+
     def test_confirming_the_password_is_still_asked_later(self, world, client, settings):
         settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0
         user = UserFactory(email="slow.caseworker@alpha.test")
@@ -60,6 +87,29 @@ class TestMfaRequirement:
             follow=True,
         )
         assert "/accounts/reauthenticate/" in response.redirect_chain[-1][0]
+
+    def test_after_setting_up_mfa_the_recovery_codes_lead_on_to_the_staff_area(self, world, client):
+        """allauth shows the new recovery codes after the authenticator app is set up, and drops
+        the page the person was going to: the codes page links on to the staff area."""
+        import time
+
+        from allauth.mfa import app_settings
+        from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+        user = UserFactory(email="fresh@alpha.test")
+        user.set_password("a-long-passphrase-1")
+        user.save()
+        MembershipFactory(user=user, organisation=world.a.organisation, role="caseworker")
+        client.post(
+            reverse("account_login"), {"login": user.email, "password": "a-long-passphrase-1"}
+        )
+        page = client.get(reverse("mfa_activate_totp"))
+        secret = page.context["form"].secret
+        code = format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
+        response = client.post(reverse("mfa_activate_totp"), {"code": code}, follow=True)
+        assert response.redirect_chain[-1][0] == reverse("mfa_view_recovery_codes")
+        assert f'href="{reverse("accounts:home")}"' in response.content.decode()
+        assert "Continue to the staff area" in response.content.decode()
 
     def test_roles_without_personal_data_need_no_mfa(self, world, client):
         user = UserFactory()
