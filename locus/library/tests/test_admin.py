@@ -5,6 +5,7 @@ import json
 import pytest
 
 from locus.accounts.models import User
+from locus.core.testing.world import enable_totp
 from locus.library.models import Record
 from locus.library.selectors import SearchParams, record_search
 from locus.library.services import FIELDS, record_values
@@ -16,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(User.objects.create_superuser("root@example.org", "pw-for-tests-only"))
+    user = User.objects.create_superuser("root@example.org", "pw-for-tests-only")
+    enable_totp(user)  # the platform administration asks for a second factor
+    client.force_login(user)
     return client
 
 

@@ -1,0 +1,61 @@
+"""The platform administration (/admin/) signs people in through Locus's own page (its rate
+limits and second factor) and asks platform administrators for two-factor authentication."""
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.urls import reverse
+
+from locus.core.testing.world import enable_totp
+
+PASSWORD = "platform-password-1"
+
+
+@pytest.fixture
+def platform_user(django_user_model, db):
+    return django_user_model.objects.create_superuser(
+        email="platform@example.org", password=PASSWORD
+    )
+
+
+def test_the_admin_sign_in_form_is_locus_s_sign_in(client, platform_user):
+    response = client.get("/admin/login/?next=/admin/outbox/outboxmessage/")
+    assert response.status_code == 302
+    assert response["Location"] == (reverse("account_login") + "?next=/admin/outbox/outboxmessage/")
+
+
+def test_a_password_alone_does_not_open_the_admin(client, platform_user):
+    """Django admin's form took the password and skipped the second factor."""
+    enable_totp(platform_user)
+    client.post(
+        "/admin/login/?next=/admin/",
+        {"username": platform_user.email, "password": PASSWORD, "next": "/admin/"},
+    )
+    assert SESSION_KEY not in client.session
+    assert client.get("/admin/").status_code == 302
+
+
+def test_without_a_second_factor_the_admin_sends_to_its_set_up(client, platform_user):
+    client.force_login(platform_user)
+    response = client.get("/admin/places/place/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("mfa_activate_totp"))
+    assert "next=%2Fadmin%2Fplaces%2Fplace%2F" in response["Location"]
+    enable_totp(platform_user)
+    assert client.get("/admin/places/place/").status_code == 200
+
+
+def test_the_demo_platform_account_is_waived_in_demo_mode_only(client, platform_user, settings):
+    platform_user.is_demo = True
+    platform_user.save()
+    client.force_login(platform_user)
+    settings.LOCUS_DEMO_MODE = True
+    assert client.get("/admin/").status_code == 200
+    settings.LOCUS_DEMO_MODE = False
+    assert client.get("/admin/").status_code == 302
+
+
+def test_staff_of_places_still_do_not_enter(client, world):
+    client.force_login(world.a.users["admin"])  # a place's administrator, not platform staff
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 403
+    assert len(response.redirect_chain) == 1  # /admin/login/, then no loop
