@@ -85,3 +85,36 @@ def areas_feature_collection(*, place):
             for area in area_list(place=place, with_geometry=True)
         ],
     }
+
+
+def place_setup_steps(*, place, membership, area_count):
+    """What a new place's own team has still to do before Locus works for it, for the staff
+    home of a person who may do it: names of the steps not done yet, in the order of
+    docs/getting-started.md. Empty once the place is set up (one query per step a person may
+    do, none for the others)."""
+    from locus.accounts.policies import Capability, membership_can
+    from locus.accounts.selectors import organisation_members
+    from locus.cases.selectors import routing_rule_list
+    from locus.directory.selectors import organisation_list
+
+    steps = []
+    if membership_can(membership, Capability.MANAGE_AREAS) and not area_count:
+        steps.append("areas")
+    if membership_can(membership, Capability.MANAGE_MEMBERS) and not (
+        organisation_members(organisation=membership.organisation)
+        .filter(is_active=True)
+        .exclude(pk=membership.pk)
+        .exists()
+    ):
+        steps.append("members")
+    if (
+        membership_can(membership, Capability.MANAGE_DIRECTORY)
+        and not organisation_list(place=place).exclude(pk=membership.organisation_id).exists()
+    ):
+        steps.append("partners")
+    if (
+        membership_can(membership, Capability.MANAGE_ROUTING)
+        and not routing_rule_list(place, active_only=True).exists()
+    ):
+        steps.append("routing")
+    return steps

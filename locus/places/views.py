@@ -31,9 +31,13 @@ def place_home(request, place_slug):
 
 @staff_view()
 def staff_home(request):
+    area_count = selectors.area_list(place=request.place).count()
     context = {
         "jobs": core_selectors.job_list(place=request.place, limit=5),
-        "area_count": selectors.area_list(place=request.place).count(),
+        "area_count": area_count,
+        "setup_steps": selectors.place_setup_steps(
+            place=request.place, membership=request.membership, area_count=area_count
+        ),
     }
     return render(request, "places/staff_home.html", context)
 
