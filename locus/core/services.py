@@ -3,8 +3,9 @@
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .choices import JobStatus
 from .models import AuditEvent, Job
@@ -31,6 +32,11 @@ def audit_record(*, action, actor=None, place=None, target=None, data=None):
     return event
 
 
+# The language of the person who started a job, kept with its parameters: the worker writes
+# the job's log in it (`job_language`), as the page that started the job speaks it.
+JOB_LANGUAGE_PARAM = "_language"
+
+
 @transaction.atomic
 def job_create(*, place, kind, title, created_by=None, params=None, payload=""):
     return Job.objects.create(
@@ -38,9 +44,23 @@ def job_create(*, place, kind, title, created_by=None, params=None, payload=""):
         kind=kind,
         title=title,
         created_by=created_by,
-        params=params or {},
+        params={**(params or {}), JOB_LANGUAGE_PARAM: translation.get_language()},
         payload=payload,
     )
+
+
+def job_params(job):
+    """The job's own parameters, without what Locus keeps beside them."""
+    return {key: value for key, value in job.params.items() if key != JOB_LANGUAGE_PARAM}
+
+
+def job_language(job, place):
+    """Run a job's body in the language of the person who started it (else the place's), so
+    that its log reads like the page they watch it on."""
+    language = job.params.get(JOB_LANGUAGE_PARAM) or place.default_language
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    return translation.override(language)
 
 
 def job_start(*, job) -> bool:

@@ -1,6 +1,7 @@
 from django.tasks import task
 
 from locus.core.models import Job
+from locus.core.services import job_language
 from locus.core.tasks import in_place, job_task
 
 from .hsds.apply import IMPORT_JOB as HSDS_IMPORT_JOB
@@ -13,7 +14,8 @@ def run_hsds_import(*, place, job_id):
     from .hsds.apply import hsds_import_job_run
 
     job = Job.objects.get(pk=job_id, place=place)
-    hsds_import_job_run(place=place, job=job)
+    with job_language(job, place):
+        hsds_import_job_run(place=place, job=job)
 
 
 @task()

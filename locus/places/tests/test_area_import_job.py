@@ -103,3 +103,32 @@ def test_an_error_midway_through_the_import_rolls_every_area_back(
     assert calls["n"] == 3
     assert job.status == JobStatus.FAILED
     assert area_names(world.a.place, in_place) == before  # all or nothing, even on a crash
+
+
+@pytest.mark.parametrize(("language", "line"), [("fr", "Lecture du fichier."), ("en", None)])
+def test_the_log_speaks_the_language_of_the_person_who_started_it(
+    world, in_place, django_capture_on_commit_callbacks, language, line
+):
+    """The worker has no request (nor its language): the log was in English under a French
+    title, on a French page."""
+    from django.utils import translation
+
+    place = world.a.place  # its default language is English
+    with (
+        translation.override(language),
+        in_place(place),
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+    ):
+        job = services.areas_import_job_start(
+            place=place,
+            raw=collection(*boroughs(2)),
+            name_property="name",
+            actor=world.a.users["admin"],
+            filename="wards.geojson",
+        )
+    with translation.override("de"):  # whatever the worker's own language is
+        for callback in callbacks:
+            callback()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.log[0]["message"] == (line or "Reading the file.")
