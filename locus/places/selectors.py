@@ -90,10 +90,10 @@ def areas_feature_collection(*, place):
 def place_setup_steps(*, place, membership, area_count):
     """What a new place's own team has still to do before Locus works for it, for the staff
     home of a person who may do it: names of the steps not done yet, in the order of
-    docs/getting-started.md. Empty once the place is set up (one query per step a person may
-    do, none for the others)."""
+    docs/getting-started.md. Empty once the place is set up (a colleague invited counts). One
+    or two queries per step a person may take, none for the others."""
     from locus.accounts.policies import Capability, membership_can
-    from locus.accounts.selectors import organisation_members
+    from locus.accounts.selectors import organisation_members, pending_invitations
     from locus.cases.selectors import routing_rule_list
     from locus.directory.selectors import organisation_list
 
@@ -105,6 +105,7 @@ def place_setup_steps(*, place, membership, area_count):
         .filter(is_active=True)
         .exclude(pk=membership.pk)
         .exists()
+        or pending_invitations(organisation=membership.organisation).exists()
     ):
         steps.append("members")
     if (

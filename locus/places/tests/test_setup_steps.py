@@ -49,13 +49,18 @@ def _panel(client, user):
 
 
 def test_a_new_place_lists_every_step_and_none_once_done(client, lyon):
+    """Importing areas, inviting a colleague, listing a partner and writing a rule each take
+    their step away."""
     place, team, admin = lyon
     assert _panel(client, admin) == {"areas", "members", "partners", "routing"}
     with place_scope(place):
         AreaFactory(place=place, name="1er arrondissement", geometry=square(4.83, 45.76))
-    colleague = UserFactory()
-    MembershipFactory(user=colleague, organisation=team, role=Role.CASEWORKER)
-    assert _panel(client, admin) == {"partners", "routing"}
+    invited = client.post(
+        reverse("accounts:members", args=["lyon"]),
+        {"email": "coord@lyon.example", "role": "coordinator"},
+    )
+    assert invited.status_code == 200
+    assert _panel(client, admin) == {"partners", "routing"}  # an invitation is on its way
     partner = OrganisationFactory(name="Aide aux victimes", type=OrganisationType.VICTIM_SUPPORT)
     with place_scope(place):
         organisation_list_in_place(organisation=partner, place=place)
