@@ -124,3 +124,13 @@ def test_other_people_without_a_workspace_are_not_shown_the_admin(client, django
     content = client.get(reverse("accounts:home")).content.decode()
     assert "/admin/" not in content
     assert "Ask an administrator of your organisation" in content
+
+
+def test_an_installation_without_places_shows_the_platform_admin_where_to_start(
+    platform_admin, client, db
+):
+    content = platform_admin.get("/").content.decode()
+    assert "No place has been set up yet." in content
+    assert 'href="/admin/places/place/add/"' in content
+    platform_admin.logout()
+    assert "/admin/" not in client.get("/").content.decode()
