@@ -48,6 +48,8 @@ class Job(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The language of the person who started it: the worker writes the log in it.
+    language = models.CharField(max_length=15, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

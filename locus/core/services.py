@@ -32,11 +32,6 @@ def audit_record(*, action, actor=None, place=None, target=None, data=None):
     return event
 
 
-# The language of the person who started a job, kept with its parameters: the worker writes
-# the job's log in it (`job_language`), as the page that started the job speaks it.
-JOB_LANGUAGE_PARAM = "_language"
-
-
 @transaction.atomic
 def job_create(*, place, kind, title, created_by=None, params=None, payload=""):
     return Job.objects.create(
@@ -44,20 +39,16 @@ def job_create(*, place, kind, title, created_by=None, params=None, payload=""):
         kind=kind,
         title=title,
         created_by=created_by,
-        params={**(params or {}), JOB_LANGUAGE_PARAM: translation.get_language()},
+        params=params or {},
         payload=payload,
+        language=translation.get_language() or "",
     )
 
 
-def job_params(job):
-    """The job's own parameters, without what Locus keeps beside them."""
-    return {key: value for key, value in job.params.items() if key != JOB_LANGUAGE_PARAM}
-
-
-def job_language(job, place):
-    """Run a job's body in the language of the person who started it (else the place's), so
-    that its log reads like the page they watch it on."""
-    language = job.params.get(JOB_LANGUAGE_PARAM) or place.default_language
+def job_language(*, job, place):
+    """Speak the language of the person who started the job (its log is theirs to read): the
+    worker has no request, so it would otherwise write in the site's default language."""
+    language = job.language or place.default_language
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
     return translation.override(language)

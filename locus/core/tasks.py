@@ -38,7 +38,9 @@ def in_place(func):
 def job_task(kind):
     """Declare the task that runs jobs of `kind` (above `@task()`), so the sweep can start a
     job whose task was never queued. The task's body must claim the job with
-    `core.services.job_start` and stop when that fails: the task and the sweep may both try."""
+    `core.services.job_start` and stop when that fails: the task and the sweep may both try.
+    It runs in the language of the person who started the job (`core.services.job_language`),
+    who reads its log."""
 
     def register(job_runner):
         JOB_TASKS[kind] = job_runner

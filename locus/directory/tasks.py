@@ -14,7 +14,7 @@ def run_hsds_import(*, place, job_id):
     from .hsds.apply import hsds_import_job_run
 
     job = Job.objects.get(pk=job_id, place=place)
-    with job_language(job, place):
+    with job_language(job=job, place=place):
         hsds_import_job_run(place=place, job=job)
 
 

@@ -14,7 +14,6 @@ from locus.core.services import (
     job_create,
     job_finish,
     job_log,
-    job_params,
     job_progress,
     job_start,
 )
@@ -171,7 +170,7 @@ def area_import_job_run(*, place, job):
             raw=job.payload,
             actor=job.created_by,
             log=log,
-            **job_params(job),
+            **job.params,
         )
     except ValidationFailed as exc:
         log(exc.message, "error")

@@ -15,7 +15,7 @@ def run_area_import(*, place, job_id):
     from .services import area_import_job_run
 
     job = Job.objects.get(pk=job_id, place=place)
-    with job_language(job, place):
+    with job_language(job=job, place=place):
         area_import_job_run(place=place, job=job)
 
 
@@ -26,5 +26,5 @@ def run_indicator_import(*, place, job_id):
     from .indicator_services import indicator_import_job_run
 
     job = Job.objects.get(pk=job_id, place=place)
-    with job_language(job, place):
+    with job_language(job=job, place=place):
         indicator_import_job_run(place=place, job=job)

@@ -1,10 +1,11 @@
 """Watched jobs and their tasks: a job is run once even when its task and the sweep both try,
-and every kind of job has a task the sweep can start (`core.services.jobs_start_stalled`)."""
+every kind of job has a task the sweep can start (`core.services.jobs_start_stalled`), and the
+worker writes the log in the language of the person who started the job."""
 
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import autodiscover_modules
 
 from locus.core.choices import JobStatus
@@ -69,3 +70,19 @@ def test_the_sweep_starts_only_jobs_queued_too_long_of_its_place(world, in_place
     assert statuses["young"] == JobStatus.QUEUED and statuses["running"] == JobStatus.RUNNING
     with in_place(b):
         assert Job.objects.get(pk=made["other"].pk).status == JobStatus.QUEUED
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_worker_writes_the_log_in_the_language_of_who_started_the_job(world, in_place, kind):
+    """The worker has no request (its language is the site's default): without the job's
+    language a French-speaking person would read an English log."""
+    autodiscover_modules("tasks")
+    place = world.a.place
+    with in_place(place), translation.override("fr"):
+        job = job_create(place=place, kind=kind, title="Import", payload="x", params={})
+    with translation.override("en"):  # the worker's
+        JOB_TASKS[kind].call(place_id=place.pk, job_id=job.pk)
+    with in_place(place):
+        job.refresh_from_db()
+    assert job.log[0]["message"] in {"Lecture du fichier.", "Lecture des données."}
+    assert translation.get_language() == "en"
