@@ -48,6 +48,9 @@ class Job(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Its last sign of life (created, started, a log line, progress, finished): a running job
+    # silent for JOB_SILENCE lost its worker and is failed by the sweep (`jobs_fail_abandoned`).
+    updated_at = models.DateTimeField(default=timezone.now)
     # The language of the person who started it: the worker writes the log in it.
     language = models.CharField(max_length=15, blank=True)
 

@@ -4,7 +4,8 @@ A task is queued after the commit of the rows it reads (`enqueue_on_commit`). Qu
 fail (the queue's table locked, the database gone for a moment) when the change is already
 committed: that is logged, never raised, and a sweep does the work instead — for a watched
 `Job`, `start_stalled_jobs_everywhere` (run by `manage.py deliver_outbox`) starts it through
-the task declared for its kind (`job_task`).
+the task declared for its kind (`job_task`). A job whose worker died while running it is failed
+by `fail_abandoned_jobs_everywhere`, in the same sweep.
 """
 
 import functools
@@ -86,3 +87,20 @@ def start_stalled_jobs_everywhere():
         if count:
             started[place.slug] = count
     return started
+
+
+@django.tasks.task()
+def fail_abandoned_jobs_everywhere():
+    """The sweep's net for jobs whose worker died mid-run (`core.services.jobs_fail_abandoned`).
+    Returns {slug: count failed} for places with any."""
+    from locus.places.selectors import place_list
+
+    from .services import jobs_fail_abandoned
+
+    failed = {}
+    for place in place_list().order_by("slug"):
+        with place_scope(place):
+            count = jobs_fail_abandoned(place=place)
+        if count:
+            failed[place.slug] = count
+    return failed

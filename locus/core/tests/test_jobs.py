@@ -1,16 +1,34 @@
 """Watched jobs and their tasks: a job is run once even when its task and the sweep both try,
-every kind of job has a task the sweep can start (`core.services.jobs_start_stalled`), and the
-worker writes the log in the language of the person who started the job."""
+every kind of job has a task the sweep can start (`core.services.jobs_start_stalled`), a job
+whose worker died is failed by the sweep (`jobs_fail_abandoned`), and the worker writes the log
+in the language of the person who started the job."""
 
+import io
+import threading
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.module_loading import autodiscover_modules
 
 from locus.core.choices import JobStatus
 from locus.core.models import Job
-from locus.core.services import JOB_STALL, job_create, job_start, jobs_start_stalled
+from locus.core.services import (
+    JOB_SILENCE,
+    JOB_STALL,
+    job_create,
+    job_fail_abandoned,
+    job_finish,
+    job_log,
+    job_progress,
+    job_start,
+    jobs_fail_abandoned,
+    jobs_start_stalled,
+)
 from locus.core.tasks import JOB_TASKS
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +90,203 @@ def test_the_sweep_starts_only_jobs_queued_too_long_of_its_place(world, in_place
         assert Job.objects.get(pk=made["other"].pk).status == JobStatus.QUEUED
 
 
+# --- a job whose worker died ---
+
+
+def running_job(place, in_place, *, silent_for, title="Import", language="en"):
+    """A job that started, logged a line and then showed no sign of life for `silent_for`."""
+    with in_place(place), translation.override(language):
+        job = job_create(
+            place=place, kind="areas.import", title=title, payload="{}", params={"a": 1}
+        )
+        assert job_start(job=job)
+        job_log(job=job, message="Reading the file.")
+        job_progress(job=job, progress=10)
+        Job.objects.filter(pk=job.pk).update(updated_at=timezone.now() - silent_for)
+        job.refresh_from_db()
+    return job
+
+
+def test_every_write_to_a_job_is_a_sign_of_life(world, in_place):
+    place = world.a.place
+    with in_place(place):
+        job = job_create(place=place, kind="areas.import", title="t")
+        marks = [job.updated_at]
+        for write in (
+            lambda: job_start(job=job),
+            lambda: job_log(job=job, message="m"),
+            lambda: job_progress(job=job, progress=50),
+            lambda: job_finish(job=job, result={}),
+        ):
+            write()
+            stored = Job.objects.get(pk=job.pk).updated_at
+            assert stored == job.updated_at and stored > marks[-1]
+            marks.append(stored)
+
+
+def test_a_running_job_silent_past_the_limit_is_failed_with_a_message(world, in_place):
+    place = world.a.place
+    job = running_job(place, in_place, silent_for=JOB_SILENCE + timedelta(seconds=1))
+    with in_place(place):
+        assert jobs_fail_abandoned(place=place) == 1
+        job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.finished_at is not None
+    assert job.progress == 10 and job.payload == ""
+    assert job.result["code"] == "worker_stopped"
+    message = job.result["message"]
+    assert "worker running it was shut down or restarted" in message
+    assert "import the file again" in message
+    assert [line["message"] for line in job.log] == ["Reading the file.", message]
+    assert job.log[-1]["level"] == "error"
+    with in_place(place):  # once is enough
+        assert jobs_fail_abandoned(place=place) == 0
+
+
+def test_the_failure_is_written_in_the_language_of_who_started_the_job(world, in_place):
+    """The sweep has no request: it writes in the job's language, else the place's."""
+    place = world.a.place
+    job = running_job(place, in_place, silent_for=JOB_SILENCE * 2, language="fr")
+    assert job.language == "fr"
+    with in_place(place):
+        jobs_fail_abandoned(place=place)
+        job.refresh_from_db()
+    assert "importez à nouveau le fichier" in job.result["message"]
+    assert job.log[-1]["message"] == job.result["message"]
+
+
+def test_a_job_with_recent_activity_is_not_failed(world, in_place):
+    """Started long ago, but it logged or reported progress within the limit: still alive."""
+    place = world.a.place
+    job = running_job(place, in_place, silent_for=JOB_SILENCE - timedelta(minutes=1))
+    with in_place(place):
+        Job.objects.filter(pk=job.pk).update(started_at=timezone.now() - 10 * JOB_SILENCE)
+        assert jobs_fail_abandoned(place=place) == 0
+        job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING and len(job.log) == 1
+
+
+def test_finished_and_queued_jobs_and_other_places_are_untouched(world, in_place):
+    a, b = world.a.place, world.b.place
+    long_ago = timezone.now() - 10 * JOB_SILENCE
+    with in_place(a):
+        done = job_create(place=a, kind="areas.import", title="done")
+        job_start(job=done)
+        job_finish(job=done, result={"created": 1})
+        failed = job_create(place=a, kind="areas.import", title="failed")
+        job_start(job=failed)
+        job_finish(job=failed, result={"message": "bad"}, failed=True)
+        queued = job_create(place=a, kind="areas.import", title="queued")  # jobs_start_stalled's
+        Job.objects.filter(pk__in=[done.pk, failed.pk, queued.pk]).update(updated_at=long_ago)
+    other = running_job(b, in_place, silent_for=JOB_SILENCE * 2)
+
+    with in_place(a):
+        assert jobs_fail_abandoned(place=a) == 0
+        after = {job.pk: job for job in Job.objects.all()}
+    assert after[done.pk].status == JobStatus.SUCCEEDED and after[done.pk].result == {"created": 1}
+    assert after[failed.pk].result == {"message": "bad"}
+    assert after[queued.pk].status == JobStatus.QUEUED
+    for job in (done, failed, queued):
+        assert after[job.pk].updated_at == long_ago and after[job.pk].log == job.log
+    with in_place(b):
+        assert Job.objects.get(pk=other.pk).status == JobStatus.RUNNING
+
+
+def test_a_job_that_finishes_between_the_read_and_the_update_keeps_its_result(world, in_place):
+    """The sweep read the job as silent; its worker, slow rather than gone, finished it just
+    then. The conditional UPDATE finds it finished and leaves it."""
+    place = world.a.place
+    read = running_job(place, in_place, silent_for=JOB_SILENCE * 2)
+    with in_place(place):
+        worker_copy = Job.objects.get(pk=read.pk)
+        job_log(job=worker_copy, message="Imported: 2 new.")
+        job_finish(job=worker_copy, result={"created": 2})
+
+        assert job_fail_abandoned(job=read, place=place) is False
+        job = Job.objects.get(pk=read.pk)
+    assert job.status == JobStatus.SUCCEEDED and job.result == {"created": 2}
+    assert [line["message"] for line in job.log] == ["Reading the file.", "Imported: 2 new."]
+
+
+def test_a_job_that_shows_life_between_the_read_and_the_update_is_not_failed(world, in_place):
+    """Its log line is not lost under the sweep's either: the sweep writes nothing."""
+    place = world.a.place
+    read = running_job(place, in_place, silent_for=JOB_SILENCE * 2)
+    with in_place(place):
+        job_progress(job=Job.objects.get(pk=read.pk), progress=60)
+        assert job_fail_abandoned(job=read, place=place) is False
+        job = Job.objects.get(pk=read.pk)
+    assert job.status == JobStatus.RUNNING and job.progress == 60
+
+
+def test_a_slow_worker_that_finishes_after_the_sweep_failed_its_job_has_the_last_word(
+    world, in_place
+):
+    """Its import committed, so the job says what it did (docs/architecture.md, "Jobs")."""
+    place = world.a.place
+    job = running_job(place, in_place, silent_for=JOB_SILENCE * 2)
+    with in_place(place):
+        assert jobs_fail_abandoned(place=place) == 1
+        job_log(job=job, message="Imported: 2 new.")
+        job_finish(job=job, result={"created": 2})
+        job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.result == {"created": 2}
+
+
+def test_the_sweep_command_fails_abandoned_jobs_and_the_job_page_shows_it(
+    world, in_place, client_for
+):
+    place = world.a.place
+    job = running_job(place, in_place, silent_for=JOB_SILENCE * 2, title="Import wards")
+    out = io.StringIO()
+    call_command("deliver_outbox", stdout=out)
+    assert f"Jobs failed, their worker stopped: {place.slug} 1" in out.getvalue()
+
+    client = client_for(world.a.users["admin"])
+    url = reverse("places:job", kwargs={"place_slug": place.slug, "job_id": job.pk})
+    html = client.get(url).content.decode()
+    assert "Failed" in html and 'role="alert"' in html
+    assert "the worker running it was shut down or restarted" in html
+    assert "hx-get" not in html  # no longer polled: the page ends
+    jobs = client.get(reverse("places:jobs", kwargs={"place_slug": place.slug}))
+    assert "Import wards" in jobs.content.decode() and "Failed" in jobs.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_locked_by_a_live_transaction_is_skipped_not_waited_for(world, in_place):
+    """An import writes its progress inside its own transaction (HSDS): the row is locked by a
+    worker that is alive. On PostgreSQL the sweep skips it at once (SKIP LOCKED) rather than
+    waiting for the import, which would hold up the whole sweep (and the outbox behind it)."""
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("SQLite has one writer at a time: the sweep waits its turn")
+    place = world.a.place
+    job = running_job(place, in_place, silent_for=JOB_SILENCE * 2)
+    locked, release = threading.Event(), threading.Event()
+
+    def importing():
+        try:
+            with transaction.atomic(), in_place(place):
+                job_progress(job=Job.objects.select_for_update().get(pk=job.pk), progress=50)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=importing)
+    worker.start()
+    try:
+        assert locked.wait(10)
+        with transaction.atomic(), in_place(place):
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")  # waiting would raise
+            assert jobs_fail_abandoned(place=place) == 0
+    finally:
+        release.set()
+        worker.join()
+    with in_place(place):
+        job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING and job.progress == 50
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_worker_writes_the_log_in_the_language_of_who_started_the_job(world, in_place, kind):
     """The worker has no request (its language is the site's default): without the job's
@@ -86,3 +301,58 @@ def test_the_worker_writes_the_log_in_the_language_of_who_started_the_job(world,
         job.refresh_from_db()
     assert job.log[0]["message"] in {"Lecture du fichier.", "Lecture des données."}
     assert translation.get_language() == "en"
+
+
+def test_a_job_of_no_language_is_written_in_the_place_language(world, in_place):
+    place = world.a.place
+    place.default_language = "de"
+    place.save(update_fields=["default_language"])
+    job = running_job(place, in_place, silent_for=JOB_SILENCE * 2)
+    with in_place(place):
+        Job.objects.filter(pk=job.pk).update(language="")
+        job.refresh_from_db()
+        jobs_fail_abandoned(place=place)
+        job.refresh_from_db()
+    assert "Datei" in job.result["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migrations_date_existing_jobs_by_their_last_known_moment(world):
+    """A job left running before the upgrade is dated by its start, so the first sweep fails
+    it; a finished one by its end. Runs on SQLite and PostgreSQL alike."""
+    executor = MigrationExecutor(connection)
+    before, after = (
+        [("core", "0007_shared_additions_s3")],
+        [("core", "0009_job_updated_at")],
+    )
+    executor.migrate(before)
+    executor.loader.build_graph()
+    old_job = executor.loader.project_state(before).apps.get_model("core", "Job")
+    long_ago = timezone.now() - timedelta(days=3)
+    started = old_job._base_manager.create(
+        place_id=world.a.place.pk,
+        kind="areas.import",
+        title="t",
+        status="running",
+        started_at=long_ago,
+    )
+    finished = old_job._base_manager.create(
+        place_id=world.a.place.pk,
+        kind="areas.import",
+        title="t",
+        status="succeeded",
+        started_at=long_ago,
+        finished_at=long_ago + timedelta(hours=1),
+    )
+    queued = old_job._base_manager.create(place_id=world.a.place.pk, kind="areas.import", title="t")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new_job = executor.loader.project_state(after).apps.get_model("core", "Job")
+    rows = {j.pk: j for j in new_job._base_manager.all()}
+    assert rows[started.pk].updated_at == long_ago
+    assert rows[finished.pk].updated_at == long_ago + timedelta(hours=1)
+    assert rows[queued.pk].updated_at == rows[queued.pk].created_at
+    assert rows[started.pk].language == ""
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

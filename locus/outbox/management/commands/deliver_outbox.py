@@ -1,7 +1,7 @@
 """Deliver every due outbox message of every place: once (for cron) or in a loop (a sidecar).
 Each sweep first routes any report whose routing task was lost or failed, so that its
-messages exist before delivery, and starts any watched job (an import) whose task was lost or
-could not be queued.
+messages exist before delivery, fails any watched job (an import) left running by a worker that
+died, and starts any whose task was lost or could not be queued.
 
 manage.py deliver_outbox              # one sweep, then exit
 manage.py deliver_outbox --loop 15    # sweep every 15 seconds until SIGTERM/SIGINT
@@ -52,11 +52,17 @@ class Command(BaseCommand):
 
     def _sweep(self, batch_size, *, quiet):
         from locus.cases.tasks import route_pending_everywhere
-        from locus.core.tasks import start_stalled_jobs_everywhere
+        from locus.core.tasks import fail_abandoned_jobs_everywhere, start_stalled_jobs_everywhere
 
         routed = route_pending_everywhere.call()
         if routed:
             self.stdout.write(f"Routed late: {', '.join(f'{s} {n}' for s, n in routed.items())}")
+        abandoned = fail_abandoned_jobs_everywhere.call()
+        if abandoned:
+            self.stdout.write(
+                "Jobs failed, their worker stopped: "
+                + ", ".join(f"{s} {n}" for s, n in abandoned.items())
+            )
         started = start_stalled_jobs_everywhere.call()
         if started:
             self.stdout.write(
