@@ -5,6 +5,7 @@ from django.urls import include, path
 from locus.api.urls import api
 from locus.library import oai_views
 
+handler400 = "locus.core.views.bad_request"
 handler403 = "locus.core.views.permission_denied"
 handler404 = "locus.core.views.page_not_found"
 handler500 = "locus.core.views.server_error"

@@ -1,4 +1,9 @@
-"""Error pages rendered in the Locus layout."""
+"""Error pages rendered in the Locus layout; under /api/ the API's one error shape instead.
+
+Django calls these for what no view answered itself: an exception nothing caught (500), a
+`SuspiciousOperation` such as too many query parameters (400), a `PermissionDenied` or an
+`Http404` raised outside the API's own handlers. An integrator reading the API must get JSON
+`{"message", "code", "fields"}` there too, never an HTML page."""
 
 import sys
 
@@ -6,15 +11,34 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 from .errors import ServiceUnavailable, database_unavailable
 
 
+def _is_api(request):
+    return request.path_info.startswith("/api/")
+
+
+def _api_error(status, message, code):
+    return JsonResponse({"message": message, "code": code, "fields": {}}, status=status)
+
+
+def bad_request(request, exception=None):
+    if _is_api(request):
+        return _api_error(400, _("The request could not be read."), "bad_request")
+    return defaults.bad_request(request, exception)
+
+
 def permission_denied(request, exception=None):
+    if _is_api(request):
+        return _api_error(403, _("Your role does not allow this."), "forbidden")
     return render(request, "errors/403.html", status=403)
 
 
 def page_not_found(request, exception=None):
+    if _is_api(request):
+        return _api_error(404, "Not found.", "not_found")
     return render(request, "errors/404.html", status=404)
 
 
@@ -32,8 +56,8 @@ def server_error(request):
     else:
         status, code = 500, "server_error"
         message = _("An unexpected error stopped this request.")
-    if request.path.startswith("/api/"):
-        response = JsonResponse({"message": message, "code": code, "fields": {}}, status=status)
+    if _is_api(request):
+        response = _api_error(status, message, code)
     else:
         # Without the request's context: its processors read the session and the user, which
         # need the database that may be the very thing failing.

@@ -1,6 +1,7 @@
 """The JSON API at /api/v1/: each endpoint's happy path, its one error shape, who may call it,
 and that a place never sees another place's objects through it."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -585,6 +586,46 @@ def test_post_to_an_unknown_api_address_is_a_json_404_not_a_csrf_403(world):
     client = Client(enforce_csrf_checks=True)
     response = client.post(f"{API}/places/Not%20a%20slug/areas/import", {}, "application/json")
     assert_error(response, 404, "not_found")
+
+
+# --- what Django answers itself is in the error shape too ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/places/alpha/services", "/library/records", "/places/alpha/cases"]
+)
+def test_too_many_query_parameters_is_a_json_400(client, world, alpha_admin, path):
+    """Django refuses more than DATA_UPLOAD_MAX_NUMBER_FIELDS parameters (SuspiciousOperation):
+    its HTML 400 page before; the API's error shape now."""
+    query = "&".join(f"p{i}=1" for i in range(1200))
+    assert_error(client.get(f"{API}{path}?{query}", headers=alpha_admin), 400, "bad_request")
+
+
+def test_an_unexpected_error_is_a_json_500_that_tells_nothing_of_it(
+    world, alpha_admin, monkeypatch
+):
+    def broken(**kwargs):
+        raise RuntimeError("secret detail of the failure")
+
+    monkeypatch.setattr("locus.accounts.api.selectors.user_contexts", broken)
+    client = Client(raise_request_exception=False)
+    response = client.get(f"{API}/me", headers=alpha_admin)
+    body = assert_error(response, 500, "server_error")
+    assert "secret detail" not in response.content.decode()
+    assert body["fields"] == {}
+
+
+@pytest.mark.parametrize("handler", ["bad_request", "permission_denied", "server_error"])
+def test_the_error_pages_stay_pages_outside_the_api(rf, world, handler):
+    from locus.core import views
+
+    call = getattr(views, handler)
+    args = () if handler == "server_error" else (None,)
+    page = call(rf.get("/alpha/"), *args)
+    assert page["Content-Type"].startswith("text/html")
+    api_answer = call(rf.get(f"{API}/places/alpha/cases"), *args)
+    assert api_answer.status_code == page.status_code
+    assert set(json.loads(api_answer.content)) == {"message", "code", "fields"}
 
 
 # --- the isolation battery for every staff endpoint (QUALITY.md) ---------------------------
