@@ -21,6 +21,7 @@ from locus.core.middleware import mark_public_api
 from .unpaired import refuse_unpaired_surrogates
 
 logger = logging.getLogger(__name__)
+AUTH_REALM = "Locus API"
 
 
 def _json_error_response(status, message, code):
@@ -116,11 +117,23 @@ def on_validation_error(request, exc):
     return _error(request, 422, "The request is not valid.", "validation_error", fields)
 
 
+def _challenge(request, response):
+    """RFC 9110 and RFC 6750: a 401 names the scheme that would work. `invalid_token` when a
+    bearer token was sent but is unknown, revoked or cannot be used (`mfa_required`)."""
+    challenge = f'Bearer realm="{AUTH_REALM}"'
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        challenge += ', error="invalid_token"'
+    response["WWW-Authenticate"] = challenge
+    return response
+
+
 @api.exception_handler(ApplicationError)
 def on_application_error(request, exc):
     response = _error(request, exc.status, exc.message, exc.code, exc.fields)
     if getattr(exc, "retry_after", None):
         response["Retry-After"] = str(exc.retry_after)
+    if exc.status == 401:
+        _challenge(request, response)
     return response
 
 
@@ -146,7 +159,12 @@ def on_database_unavailable(request, exc):
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request, exc):
-    return _error(request, 401, "Authentication required.", "unauthorized")
+    message = _(
+        "Authentication required. Send your personal API token in the Authorization header "
+        "(Bearer locus_…); create one under API tokens in your staff area "
+        "(/<place>/staff/tokens/)."
+    )
+    return _challenge(request, _error(request, 401, message, "unauthorized"))
 
 
 @api.exception_handler(Http404)

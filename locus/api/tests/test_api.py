@@ -50,6 +50,8 @@ def assert_error(response, status, code=None):
     assert all(isinstance(v, list) and v for v in body["fields"].values()), body
     if code is not None:
         assert body["code"] == code, body
+    if status == 401:  # RFC 9110: a 401 names the scheme that would work
+        assert response["WWW-Authenticate"].startswith('Bearer realm="Locus API"')
     return body
 
 
@@ -96,6 +98,16 @@ def alpha_admin(world):
 )
 def test_me_without_valid_credentials_is_401(client, world, headers):
     assert_error(client.get(f"{API}/me", headers=headers), 401, "unauthorized")
+
+
+def test_401_tells_how_to_authenticate(client, world):
+    """The challenge names the scheme; a token that was sent but does not work is an
+    `invalid_token` (RFC 6750), and the message says where tokens are made."""
+    body = assert_error(client.get(f"{API}/me"), 401, "unauthorized")
+    assert "Authorization" in body["message"] and "/staff/tokens/" in body["message"]
+    assert client.get(f"{API}/me")["WWW-Authenticate"] == 'Bearer realm="Locus API"'
+    response = client.get(f"{API}/me", headers=bearer("locus_wrong"))
+    assert response["WWW-Authenticate"] == 'Bearer realm="Locus API", error="invalid_token"'
 
 
 def test_revoked_token_is_401(client, world):
