@@ -5,12 +5,12 @@ locus/api/urls.py. The same rules as the alerts page, through the same selectors
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from ninja import Field, Path, Query, Router, Schema
 
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
+from locus.api.pagination import PageOut, PageQuery, paginate
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
 from locus.core.errors import ValidationFailed
 from locus.places.models import Area
@@ -22,7 +22,6 @@ router = Router(tags=["alerts"])
 
 StatusCode = Literal[tuple(AlarmStatus.values)]  # type: ignore[valid-type]
 AxisCode = Literal[tuple(Axis.values)]  # type: ignore[valid-type]
-PAGE_SIZE_MAX = 200
 READ_ERRORS = {422: ErrorOut, **PLACE_ERRORS}
 
 
@@ -67,21 +66,16 @@ class AlarmSeriesOut(Schema):
     )
 
 
-class AlarmPage(Schema):
-    count: int
-    page: int
-    pages: int
+class AlarmPage(PageOut):
     results: list[AlarmOut]
 
 
-class AlarmQuery(Schema):
+class AlarmQuery(PageQuery):
     status: StatusCode | None = None
     area: int | None = Field(None, ge=1, le=DB_ID_MAX, description="Only this area's alarms.")
     axis: AxisCode | None = None
     category: str | None = Field(None, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
     since: date | None = Field(None, description="Only weeks from this date on.")
-    page: int = Field(1, ge=1, le=DB_ID_MAX)
-    page_size: int = Field(50, ge=1, le=PAGE_SIZE_MAX)
 
 
 AreaId = Annotated[int, Field(ge=1, le=DB_ID_MAX)]
@@ -182,17 +176,8 @@ def alarm_list(request, place_slug: str, query: Query[AlarmQuery]):
         category=query.category,
         since=query.since,
     )
-    paginator = Paginator(alarms, query.page_size)
-    if query.page > max(paginator.num_pages, 1):
-        raise ValidationFailed("The request is not valid.", fields={"page": ["No such page."]})
-    page = paginator.page(query.page) if paginator.count else []
     language = request.LANGUAGE_CODE
-    return {
-        "count": paginator.count,
-        "page": query.page,
-        "pages": paginator.num_pages if paginator.count else 0,
-        "results": [_alarm_out(alarm, language) for alarm in page],
-    }
+    return paginate(alarms, query, item=lambda alarm: _alarm_out(alarm, language))
 
 
 def _alarm(request, alarm_id, capability):

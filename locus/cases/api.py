@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -21,6 +20,7 @@ from locus.accounts.models import User
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
 from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotent
+from locus.api.pagination import PageOut, PageQuery, paginate
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
 from locus.core.errors import ValidationFailed
 from locus.directory.selectors import access_organisation
@@ -36,7 +36,6 @@ OutcomeCode = Literal[tuple(CaseOutcome.values)]  # type: ignore[valid-type]
 VerificationCode = Literal[tuple(Verification.values)]  # type: ignore[valid-type]
 LevelCode = Literal[tuple(ShareLevel.values)]  # type: ignore[valid-type]
 DirectionCode = Literal[tuple(MessageDirection.values)]  # type: ignore[valid-type]
-PAGE_SIZE_MAX = 200
 DAYS_MAX = 3660
 
 READ_ERRORS = {422: ErrorOut, **PLACE_ERRORS}
@@ -121,7 +120,7 @@ class CaseOut(Schema):
     handed_on_from: OrganisationRef | None
 
 
-class CaseListQuery(Schema):
+class CaseListQuery(PageQuery):
     status: StatusCode | None = None
     assigned: str | None = Field(
         None,
@@ -136,21 +135,13 @@ class CaseListQuery(Schema):
         "own",
         description="all: every organisation's cases, for the team that runs Locus here.",
     )
-    # Integers in the API are bounded like ids (tests/test_openapi.py); the real upper limits
-    # are checked by the operation, with a 422 naming the parameter.
-    page: int = Field(1, ge=1, le=DB_ID_MAX)
-    page_size: int = Field(50, ge=1, le=DB_ID_MAX, description=f"At most {PAGE_SIZE_MAX}.")
 
 
-class CaseListOut(Schema):
-    count: int
-    page: int
-    pages: int
-    page_size: int
+class CaseListOut(PageOut):
     counts: dict[str, int] = Field(
         ..., description="Cases per status, all, overdue, unread; under the filters but status."
     )
-    items: list[CaseOut]
+    results: list[CaseOut]
 
 
 class VisibilityOut(Schema):
@@ -544,32 +535,17 @@ def case_list(request, place_slug: str, query: Query[CaseListQuery]):
             "Only the team that runs Locus in this place can list every organisation's cases.",
             fields={"scope": ["Use own."]},
         )
-    if query.page_size > PAGE_SIZE_MAX:
-        raise ValidationFailed(
-            "The page is too large.", fields={"page_size": [f"At most {PAGE_SIZE_MAX}."]}
-        )
-    paginator = Paginator(selectors.case_list(place, membership, filters, now=now), query.page_size)
-    if query.page > max(paginator.num_pages, 1):
-        raise ValidationFailed(
-            "There is no such page.",
-            fields={"page": [f"The last page is {max(paginator.num_pages, 1)}."]},
-        )
-    page = paginator.page(query.page)
     targets = selectors.case_targets(
         place, None if filters["scope"] == "all" else [membership.organisation_id]
     )
-    items = [
-        _case_out(case, membership, targets=targets, now=now, group_size=case.group_size)
-        for case in page
-    ]
-    return {
-        "count": paginator.count,
-        "page": query.page,
-        "pages": max(paginator.num_pages, 1),
-        "page_size": query.page_size,
-        "counts": selectors.case_stats(place, membership, filters, now=now),
-        "items": items,
-    }
+    page = paginate(
+        selectors.case_list(place, membership, filters, now=now),
+        query,
+        item=lambda case: _case_out(
+            case, membership, targets=targets, now=now, group_size=case.group_size
+        ),
+    )
+    return {**page, "counts": selectors.case_stats(place, membership, filters, now=now)}
 
 
 @router.get(

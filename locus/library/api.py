@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 from pydantic import ConfigDict
 
+from locus.api.pagination import PageOut, PageQuery, check_page, page_size_field
 from locus.api.schemas import DB_ID_MAX, ErrorOut
 from locus.core.errors import NotFound, ValidationFailed
 
@@ -57,7 +58,7 @@ FacetCode = Annotated[str, Field(min_length=1, max_length=40)]
 # --- schemas -------------------------------------------------------------------------------
 
 
-class LibrarySearchQuery(Schema):
+class LibrarySearchQuery(PageQuery):
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field(
@@ -87,13 +88,7 @@ class LibrarySearchQuery(Schema):
         None,
         description="Default: relevance when `q` has words to rank by, else newest.",
     )
-    page: int = Field(1, ge=1, le=DB_ID_MAX, description="Past the last page: the last page.")
-    page_size: int = Field(
-        PAGE_SIZE,
-        ge=1,
-        le=DB_ID_MAX,
-        description=f"Results per page, at most {MAX_PAGE_SIZE} (more gives {MAX_PAGE_SIZE}).",
-    )
+    page_size: int = page_size_field(PAGE_SIZE, MAX_PAGE_SIZE)
     lang: Language | None = Field(
         None, description="Language of the labels; default: the request's language."
     )
@@ -157,12 +152,8 @@ class LibraryCrossLanguageOut(Schema):
     message: str
 
 
-class LibrarySearchOut(Schema):
+class LibrarySearchOut(PageOut):
     query: str
-    total: int
-    page: int
-    pages: int
-    page_size: int
     sort: Literal[tuple(SearchSort.values)]  # type: ignore[valid-type]
     results: list[LibrarySearchHitOut]
     facets: list[LibraryFacetOut]
@@ -309,7 +300,9 @@ def _check_codes(query):
         "facet's counts apply every filter but its own, so the other values stay visible. "
         "`highlights` are HTML with the matched words in `<mark>`. With cross-language search "
         "(`cross_language.enabled`), the records nearest in meaning in any language join the "
-        "full-text matches and the two rankings are fused."
+        "full-text matches and the two rankings are fused. Ranked by relevance, the pages stop "
+        "at the 2,000th result (`count` still tells every match): refine the query or sort by "
+        "date to go further."
     ),
 )
 def library_search(request, query: Query[LibrarySearchQuery]):
@@ -326,9 +319,10 @@ def library_search(request, query: Query[LibrarySearchQuery]):
     )
     with translation.override(language):
         result = selectors.record_search(params, language=language)
+        check_page(query.page, result.pages)
         return {
             "query": query.q,
-            "total": result.total,
+            "count": result.total,
             "page": result.page,
             "pages": result.pages,
             "page_size": result.page_size,

@@ -6,7 +6,6 @@ also see every other organisation's endpoints, read-only (policies.py, docs/webh
 from datetime import datetime
 from typing import Annotated, Literal
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Path, Query, Router, Schema, Status
@@ -16,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
 from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotent
+from locus.api.pagination import PageOut, PageQuery, paginate
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
 from locus.core.errors import PermissionDenied, ValidationFailed
 
@@ -152,12 +152,12 @@ class OutboxMessageOut(Schema):
     delivery_attempts: list[AttemptOut]
 
 
-LOG_PAGE_SIZE = 50
+class OutboxMessagePage(PageOut):
+    results: list[OutboxMessageOut]
 
 
-class LogQuery(Schema):
+class LogQuery(PageQuery):
     status: Status_ | None = None
-    page: int = Field(1, ge=1, le=DB_ID_MAX, description="50 messages a page, newest first.")
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -374,11 +374,11 @@ def webhooks_rotate_secret(
 
 @router.get(
     ENDPOINT + "/messages",
-    response={200: list[OutboxMessageOut], 422: ErrorOut, **PLACE_ERRORS},
+    response={200: OutboxMessagePage, 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="The delivery log of a webhook endpoint",
     description="Messages, newest first, each with every delivery attempt (time, HTTP status "
-    "or error, duration). Filter by `status`; 50 a page (`page`; past the last: empty).",
+    "or error, duration). Filter by `status`; paged (`page`, `page_size`).",
 )
 def webhooks_messages(
     request, place_slug: str, query: Query[LogQuery], endpoint_id: int = EndpointId
@@ -388,10 +388,7 @@ def webhooks_messages(
     messages = endpoint_selectors.webhook_delivery_log(
         place=request.place, endpoint=endpoint, status=query.status
     )
-    paginator = Paginator(messages, LOG_PAGE_SIZE)
-    if query.page > paginator.num_pages:
-        return []
-    return [_message_out(m) for m in paginator.page(query.page)]
+    return paginate(messages, query, item=_message_out)
 
 
 @router.post(

@@ -77,6 +77,40 @@ def test_integer_ids_are_bounded_to_what_the_database_holds(openapi):
                 assert "minimum" in schema and schema["maximum"] <= 2**63 - 1
 
 
+def _resolve(document, schema):
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+PAGE_ENVELOPE = {"count", "page", "pages", "page_size", "results"}
+
+
+def test_every_paged_list_pages_the_same_way(openapi):
+    """One convention (locus/api/pagination.py, docs/api.md): `page` and a bounded `page_size`
+    in, `{"count", "page", "pages", "page_size", "results"}` out."""
+    paged = []
+    for path, _method, operation in operations(openapi):
+        params = {p["name"]: p["schema"] for p in operation.get("parameters", [])}
+        if "page" not in params and "page_size" not in params:
+            continue
+        paged.append(path)
+        assert {"page", "page_size"} <= set(params), path
+        assert params["page"]["minimum"] == 1 and params["page"]["default"] == 1
+        size = params["page_size"]
+        assert (
+            size["minimum"] == 1 and size["maximum"] <= 200 and size["default"] <= size["maximum"]
+        )
+        body = _resolve(
+            openapi, operation["responses"]["200"]["content"]["application/json"]["schema"]
+        )
+        assert body.get("type") == "object", f"{path} answers a bare list"
+        assert set(body["properties"]) >= PAGE_ENVELOPE, path
+        assert set(body["required"]) >= PAGE_ENVELOPE, path
+        assert body["properties"]["results"]["type"] == "array"
+    assert len(paged) >= 4
+
+
 def test_docs_page_is_self_hosted_under_the_site_csp(client, settings):
     response = client.get(f"{API}/docs")
     assert response.status_code == 200

@@ -79,29 +79,29 @@ def test_list_filters_counts_and_pages(world, everyone, team, client, in_place):
         {"assignee": world.a.users["caseworker"].pk},
     )
     body = get(client, API, team).json()
-    assert body["count"] == 3 and body["pages"] == 1 and len(body["items"]) == 3
+    assert body["count"] == 3 and body["pages"] == 1 and len(body["results"]) == 3
     assert body["counts"]["all"] == 3 and body["counts"]["in_progress"] == 1
     assert body["counts"]["new"] == 2 and body["counts"]["overdue"] == 0
-    item = next(i for i in body["items"] if i["reference"] == threat.reference)
+    item = next(i for i in body["results"] if i["reference"] == threat.reference)
     assert item["status"] == "in_progress" and item["assigned_to"]["id"] == (
         world.a.users["caseworker"].pk
     )
     assert item["level"] == "full" and item["group"] is None
-    grouped = [i for i in body["items"] if i["group"]]
+    grouped = [i for i in body["results"] if i["group"]]
     assert len(grouped) == 2 and {i["group"]["size"] for i in grouped} == {2}
     text = json.dumps(body)
     for secret in (*SECRETS, "burn our house", "scrolling"):
         assert secret not in text
 
     assert [
-        i["reference"] for i in get(client, API, team, status="in_progress").json()["items"]
+        i["reference"] for i in get(client, API, team, status="in_progress").json()["results"]
     ] == [threat.reference]
     assert get(client, API, team, assigned="me").json()["count"] == 1
     assert get(client, API, team, assigned="none").json()["count"] == 2
     group = get(client, API, team, group=posts[0].content_key).json()
-    assert {i["reference"] for i in group["items"]} == {p.reference for p in posts}
+    assert {i["reference"] for i in group["results"]} == {p.reference for p in posts}
     page = get(client, API, team, page_size=2, page=2).json()
-    assert page["pages"] == 2 and len(page["items"]) == 1
+    assert page["pages"] == 2 and len(page["results"]) == 1
     body = error(get(client, API, team, page=3), 422)
     assert "page" in body["fields"]
     assert "page_size" in error(get(client, API, team, page_size=201), 422)["fields"]
@@ -132,7 +132,7 @@ def test_overdue_filter(world, everyone, team, client, in_place):
     )
     assert response.json() == {"acknowledge_target_hours": 24, "close_target_days": None}
     body = get(client, API, team, overdue="true").json()
-    assert [i["id"] for i in body["items"]] == [case.pk] and body["items"][0]["overdue"]
+    assert [i["id"] for i in body["results"]] == [case.pk] and body["results"][0]["overdue"]
     assert body["counts"]["overdue"] == 1
 
 
@@ -299,7 +299,7 @@ def test_merge_and_split(world, everyone, team, client, in_place):
         police_case = cases_of(first)[everyone.police]
     body = post(client, f"{API}/{duplicate.pk}/merge/{primary.pk}", team).json()
     assert body["merged_into"] == primary.pk and body["verification"] == "duplicate"
-    assert [i["id"] for i in get(client, API, team).json()["items"]] == [primary.pk]
+    assert [i["id"] for i in get(client, API, team).json()["results"]] == [primary.pk]
     detail = get(client, f"{API}/{primary.pk}", team).json()
     assert [c["id"] for c in detail["merged_cases"]] == [duplicate.pk]
     error(post(client, f"{API}/{duplicate.pk}/acknowledge", team), 422, "merged")

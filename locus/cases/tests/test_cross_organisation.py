@@ -108,7 +108,7 @@ def test_api_merge_into_another_organisations_case_answers_404(world, setting, c
 
 def test_api_list_never_shows_another_organisations_case(world, setting, client):
     body = client.get(API, headers=setting["headers"]).json()
-    ids = [item["id"] for item in body["items"]]
+    ids = [item["id"] for item in body["results"]]
     assert setting["own"].pk in ids and setting["case"].pk not in ids
     # Every organisation's cases: for the place's own team only.
     response = client.get(API, {"scope": "all"}, headers=setting["headers"])

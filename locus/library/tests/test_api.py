@@ -46,7 +46,7 @@ def test_search_answers_results_facets_and_pages(client, records):
     response = client.get(f"{API}/records", {"q": "mentoring", "page_size": 1})
     assert response.status_code == 200
     body = response.json()
-    assert (body["total"], body["pages"], body["page"], body["sort"]) == (2, 2, 1, "relevance")
+    assert (body["count"], body["pages"], body["page"], body["sort"]) == (2, 2, 1, "relevance")
     hit = body["results"][0]
     assert hit["title"] in {"Mentoring evaluation", "Mentoring guide"}
     assert "<mark>Mentoring</mark>" in hit["highlights"]["title"]
@@ -60,15 +60,21 @@ def test_search_answers_results_facets_and_pages(client, records):
     assert body["cross_language"]["message"]
 
 
-def test_page_size_has_a_ceiling_and_pages_past_the_end_give_the_last(client, records):
-    body = client.get(f"{API}/records", {"page_size": 500, "page": 2**40}).json()
-    assert (body["page_size"], body["page"], body["pages"]) == (100, 1, 1)
+def test_page_size_over_the_ceiling_and_a_page_past_the_end_are_422(client, records):
+    """As every paged list of the API (locus/api/pagination.py): never a silently other page."""
+    response = client.get(f"{API}/records", {"page_size": 101})
+    assert response.status_code == 422 and set(response.json()["fields"]) == {"page_size"}
+    response = client.get(f"{API}/records", {"page": 2})
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"page": ["The last page is 1."]}
+    body = client.get(f"{API}/records", {"page_size": 100}).json()
+    assert (body["page_size"], body["page"], body["pages"], body["count"]) == (100, 1, 1, 2)
     assert len(body["results"]) == 2
 
 
 def test_search_filters_repeat_a_facet_to_or_its_values(client, records):
     body = client.get(f"{API}/records", {"topic": ["gender", "violent_extremism"]}).json()
-    assert body["total"] == 2
+    assert body["count"] == 2
     body = client.get(f"{API}/records", {"topic": "gender", "language": "sv"}).json()
     assert [r["title"] for r in body["results"]] == ["Mentoring guide"]
     selected = [

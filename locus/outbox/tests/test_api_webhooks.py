@@ -233,15 +233,21 @@ def test_delivery_log(client, world, admin, in_place):
     message_for(world.a, endpoint, in_place, status=MessageStatus.DELIVERED, source=2, codes=[200])
     url = hooks(world.a.place, f"/{endpoint.pk}/messages")
     body = client.get(url, headers=admin).json()
-    assert len(body) == 2
+    assert (body["count"], body["page"], body["pages"], body["page_size"]) == (2, 1, 1, 50)
+    assert len(body["results"]) == 2
     body = client.get(url, {"status": "dead"}, headers=admin).json()
-    assert [m["message_id"] for m in body] == [dead.message_id]
-    assert [a["status_code"] for a in body[0]["delivery_attempts"]] == [503, None]
-    assert body[0]["next_attempt_at"] is None
-    assert client.get(url, {"page": 2}, headers=admin).json() == []
-    assert client.get(url, {"page": 2**63 - 1}, headers=admin).json() == []
+    assert [m["message_id"] for m in body["results"]] == [dead.message_id]
+    assert [a["status_code"] for a in body["results"][0]["delivery_attempts"]] == [503, None]
+    assert body["results"][0]["next_attempt_at"] is None
+    page = client.get(url, {"page": 2, "page_size": 1}, headers=admin).json()
+    assert (page["count"], page["pages"], len(page["results"])) == (2, 2, 1)
+    # Past the last page: 422 naming `page`, as every paged list (locus/api/pagination.py).
+    for past in (3, 2**63 - 1):
+        error = assert_error(client.get(url, {"page": past, "page_size": 1}, headers=admin), 422)
+        assert set(error["fields"]) == {"page"}
     assert_error(client.get(url, {"status": "lost"}, headers=admin), 422)
     assert_error(client.get(url, {"page": 0}, headers=admin), 422)
+    assert_error(client.get(url, {"page_size": 201}, headers=admin), 422)
 
 
 def test_retry_a_dead_message(client, world, admin, in_place):
@@ -296,4 +302,6 @@ def test_a_routed_report_reaches_the_partner_signed_with_the_secret_the_api_gave
     log = client.get(
         hooks(world.a.place, f"/{created['id']}/messages"), headers=police_admin
     ).json()
-    assert [(m["message_id"], m["status"]) for m in log] == [(request.webhook_id, "delivered")]
+    assert [(m["message_id"], m["status"]) for m in log["results"]] == [
+        (request.webhook_id, "delivered")
+    ]
