@@ -28,6 +28,12 @@ class MeOut(Schema):
     response={200: MeOut, 401: ErrorOut},
     auth=STAFF_AUTH,
     summary="The current user and where they work",
+    description=(
+        "Who the token or session belongs to, and every place, organisation and role it can "
+        "act in (`contexts`). A token acts only through its own membership: "
+        "`token_membership_id` names it and `contexts` holds that one. Start here to find the"
+        " place slugs to call."
+    ),
 )
 def me(request):
     token = getattr(request, "api_token", None)

@@ -157,6 +157,12 @@ def _subscription_out(membership, subscription):
     response={200: AlarmPage, **READ_ERRORS},
     auth=STAFF_AUTH,
     summary="List spike alarms",
+    description=(
+        "Unusual weekly rises that spike detection flagged (docs/insights.md, Alerts), newest"
+        " week first. Filters: `status`, `area` (an area id of the place; another place's is "
+        "a 422), `axis`, `category`, `since`. For the team that runs Locus in the place "
+        "(administrators, coordinators, caseworkers, analysts)."
+    ),
 )
 def alarm_list(request, place_slug: str, query: Query[AlarmQuery]):
     api_membership(request, Capability.VIEW_INSIGHTS)
@@ -194,6 +200,10 @@ def _alarm(request, alarm_id, capability):
     response={200: AlarmOut, **READ_ERRORS},
     auth=STAFF_AUTH,
     summary="Get a spike alarm",
+    description=(
+        "One alarm with its figures (observed, expected, upper bound, p and q values). For "
+        "the team that runs Locus in the place."
+    ),
 )
 def alarm_get(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB_ID_MAX)):
     alarm = _alarm(request, alarm_id, Capability.VIEW_INSIGHTS)
@@ -205,6 +215,11 @@ def alarm_get(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB_ID
     response={200: AlarmSeriesOut, **READ_ERRORS},
     auth=STAFF_AUTH,
     summary="A spike alarm with its weekly series around it",
+    description=(
+        "The alarm and the weekly counts of its series from 26 weeks before to 8 after its "
+        "week (at most the last week ended), for a chart. For the team that runs Locus in the"
+        " place."
+    ),
 )
 def alarm_series(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB_ID_MAX)):
     alarm = _alarm(request, alarm_id, Capability.VIEW_INSIGHTS)
@@ -220,6 +235,10 @@ def alarm_series(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB
     response={200: AlarmOut, **READ_ERRORS},
     auth=STAFF_AUTH,
     summary="Close a spike alarm (it leaves the list of open alarms)",
+    description=(
+        "Marks the alarm closed (it leaves the list of open alarms); closing a closed one "
+        "changes nothing. For the team's administrators, coordinators and analysts."
+    ),
 )
 def alarm_close(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB_ID_MAX)):
     alarm = _alarm(request, alarm_id, Capability.MANAGE_INSIGHTS)
@@ -232,6 +251,11 @@ def alarm_close(request, place_slug: str, alarm_id: int = Path(..., ge=1, le=DB_
     response={200: SubscriptionOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Your organisation's alert subscription",
+    description=(
+        "Which alarms your organisation is told of (webhook event `insights.alert`, and "
+        "e-mail when it has an inbox). `subscribed: false` when it has none. For "
+        "administrators, coordinators and caseworkers, partners included."
+    ),
 )
 def subscription_get(request, place_slug: str):
     membership = api_membership(request, Capability.SUBSCRIBE_ALERTS)
@@ -246,6 +270,11 @@ def subscription_get(request, place_slug: str):
     response={200: SubscriptionOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Set your organisation's alert subscription",
+    description=(
+        "Creates or replaces the subscription: `areas` (ids; empty: every area), `bias` and "
+        "`incident_types` (codes; both empty: every category), `is_active`. An area of "
+        "another place or an unknown code is a 422 naming the field. Audited."
+    ),
 )
 def subscription_set(request, place_slug: str, payload: SubscriptionIn):
     membership = api_membership(request, Capability.SUBSCRIBE_ALERTS)
@@ -269,6 +298,10 @@ def subscription_set(request, place_slug: str, payload: SubscriptionIn):
     response={200: SubscriptionOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="End your organisation's alert subscription",
+    description=(
+        "Ends the subscription; answers the empty subscription. Deleting none is not an "
+        "error. Audited."
+    ),
 )
 def subscription_delete(request, place_slug: str):
     membership = api_membership(request, Capability.SUBSCRIBE_ALERTS)

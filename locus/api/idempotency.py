@@ -31,7 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import HttpResponseBase, JsonResponse
 from django.http.request import RawPostDataException
-from ninja import Status
+from ninja import Header, Status
 from pydantic import BaseModel
 
 from locus.api.schemas import ErrorOut
@@ -50,6 +50,19 @@ from locus.core.idempotency import (
 
 # Responses an idempotent operation may give besides its own (add them to `response=`).
 IDEMPOTENCY_ERRORS = {409: ErrorOut, 422: ErrorOut}
+
+
+def idempotency_key_header():
+    """The `Idempotency-Key` parameter of an idempotent operation, so that the OpenAPI document
+    shows it (the decorator reads the header itself):
+    `idempotency_key_header: str | None = idempotency_key_header()`."""
+    return Header(
+        None,
+        alias=HEADER,
+        description="Optional: a key of yours (1–255 printable ASCII characters) that makes a "
+        "retry safe. The same key and request again: the first answer; another request: 422; "
+        "while the first is still processed: 409 with `Retry-After`. Kept 24 hours.",
+    )
 
 
 def idempotency_key(request):

@@ -1,9 +1,9 @@
 import re
 
 from django.utils.translation import gettext
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.schema import DjangoGetter
-from pydantic import field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -29,11 +29,32 @@ class BodySchema(Schema):
 
 
 class ErrorOut(Schema):
-    """The one error shape of the API."""
+    """The one error shape of the API: every 4xx and 5xx answer has it."""
 
-    message: str
-    code: str
-    fields: dict[str, list[str]]
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "message": "The request is not valid.",
+                    "code": "validation_error",
+                    "fields": {"page_size": ["Input should be less than or equal to 200"]},
+                }
+            ]
+        }
+    )
+
+    message: str = Field(..., description="What went wrong, for a person to read.")
+    code: str = Field(
+        ...,
+        description="What went wrong, for a program: stable and in English (`not_found`, "
+        "`validation_error`, `rate_limited`, `mfa_required`…).",
+    )
+    fields: dict[str, list[str]] = Field(
+        ...,
+        description="For each parameter or body field at fault (dotted for nested ones, "
+        "`geojson.features.3`; `non_field` for the body as a whole), its messages. Empty when "
+        "no field is at fault.",
+    )
 
 
 # Responses every authenticated place endpoint may give besides its success.

@@ -18,6 +18,7 @@ from ninja.operation import PathView
 from locus.core.errors import ApplicationError, ServiceUnavailable
 from locus.core.middleware import mark_public_api
 
+from . import openapi
 from .unpaired import refuse_unpaired_surrogates
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,9 @@ class LocusAPI(NinjaAPI):
         urls.append(re_path(r"^", _json_errors(_unknown_address), name="unknown"))
         return urls
 
+    def get_openapi_schema(self, **kwargs):
+        return openapi.document(super().get_openapi_schema(**kwargs))
+
 
 api = LocusAPI(
     title="Locus API",
@@ -92,6 +96,9 @@ api = LocusAPI(
         'Errors always have the shape `{"message", "code", "fields"}`.'
     ),
     urls_namespace="api",
+    openapi_extra={
+        "tags": [{"name": name, "description": text} for name, text in openapi.TAGS],
+    },
     # Swagger UI from ninja's static files (no CDN). It runs under the site's strict CSP as is:
     # it sets styles through the CSSOM, which CSP allows, so no 'unsafe-inline' is needed.
     # No online validator: its badge would send the schema's address to swagger.io.

@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 from locus.accounts.models import User
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
-from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotent
+from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotency_key_header, idempotent
 from locus.api.pagination import PageOut, PageQuery, paginate
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
 from locus.core.errors import ValidationFailed
@@ -603,6 +603,10 @@ def _targets_out(place, membership):
     response={200: TargetsOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Your organisation's handling targets",
+    description=(
+        "Hours to acknowledge and days to close a case that your organisation set itself "
+        "(null: no target); `overdue` in the case list follows them. For its administrators."
+    ),
 )
 def case_targets_get(request, place_slug: str):
     place = _place(request)
@@ -844,7 +848,13 @@ def case_classify(request, place_slug: str, case_id: CaseId, payload: ClassifyIn
     ),
 )
 @idempotent("case.note")
-def case_note(request, place_slug: str, case_id: CaseId, payload: NoteIn):
+def case_note(
+    request,
+    place_slug: str,
+    case_id: CaseId,
+    payload: NoteIn,
+    idempotency_key_header: str | None = idempotency_key_header(),
+):
     membership = _membership(request)
     note = services.case_add_note(
         case=_case(request, membership, case_id),
@@ -867,7 +877,13 @@ def case_note(request, place_slug: str, case_id: CaseId, payload: NoteIn):
     ),
 )
 @idempotent("case.message")
-def case_message(request, place_slug: str, case_id: CaseId, payload: MessageIn):
+def case_message(
+    request,
+    place_slug: str,
+    case_id: CaseId,
+    payload: MessageIn,
+    idempotency_key_header: str | None = idempotency_key_header(),
+):
     membership = _membership(request)
     message = services.case_message_send(
         case=_case(request, membership, case_id),
@@ -894,6 +910,7 @@ def case_hand_on(
     place_slug: str,
     case_id: CaseId,
     organisation_id: Annotated[int, Path(..., ge=1, le=DB_ID_MAX)],
+    idempotency_key_header: str | None = idempotency_key_header(),
 ):
     place = _place(request)
     membership = _membership(request)

@@ -14,13 +14,13 @@ from django.conf import settings
 from django.http import Http404
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Path, Router, Schema, Status
+from ninja import Field, Path, Router, Schema, Status
 from pydantic import AfterValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
-from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotent
+from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotency_key_header, idempotent
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
 from locus.core.errors import ValidationFailed
 from locus.directory.selectors import organisation_list
@@ -424,9 +424,7 @@ def rules_create(
     request,
     place_slug: str,
     payload: RuleIn,
-    idempotency_key_header: str | None = Header(
-        None, alias="Idempotency-Key", description="Optional: makes a retry safe."
-    ),
+    idempotency_key_header: str | None = idempotency_key_header(),
 ):
     _membership(request)
     place = request.place
@@ -466,6 +464,11 @@ RULE = RULES + "/{rule_id}"
     response={200: RuleOut, 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Get a routing rule",
+    description=(
+        "One routing rule of the place with its conditions, destinations (organisations and "
+        "levels) and a summary in words. For the team that runs Locus in the place "
+        "(administrators, coordinators)."
+    ),
 )
 def rules_get(request, place_slug: str, rule_id: int = Path(..., ge=1, le=DB_ID_MAX)):
     _membership(request)

@@ -261,6 +261,10 @@ def _check_codes(fields: dict):
     response={200: list[DirectoryOrganisationOut], 404: ErrorOut},
     auth=None,
     summary="Organisations working in a place",
+    description=(
+        "The organisations listed in the place's public directory, with their public contact "
+        "details. Public."
+    ),
 )
 def organisations_list(request, place_slug: str):
     return list(selectors.organisation_list(place=_place(request)))
@@ -271,6 +275,7 @@ def organisations_list(request, place_slug: str):
     response={200: DirectoryOrganisationOut, 404: ErrorOut, 422: ErrorOut},
     auth=None,
     summary="An organisation working in a place",
+    description=("One organisation listed in the place. Public; one not listed here is a 404."),
 )
 def organisation_detail(request, place_slug: str, organisation_id: int = ObjectId):
     organisation = selectors.access_organisation(
@@ -286,6 +291,12 @@ def organisation_detail(request, place_slug: str, organisation_id: int = ObjectI
     response={200: list[DirectoryServiceOut], 404: ErrorOut, 422: ErrorOut},
     auth=None,
     summary="Find active services (the public directory)",
+    description=(
+        "Active services of the place's directory. Filters (all optional, AND-ed): `need` (a "
+        "service type code), `area` (an area id: services there or place-wide), `language`, "
+        "`group` (a target group code), `age` (years). Codes as in the staff coverage view; "
+        "an unknown code is a 422 naming the filter. Public."
+    ),
 )
 def services_search(request, place_slug: str, filters: Query[DirectorySearchQuery]):
     place = _place(request)
@@ -312,6 +323,10 @@ def services_search(request, place_slug: str, filters: Query[DirectorySearchQuer
     response={200: DirectoryServiceOut, 404: ErrorOut, 422: ErrorOut},
     auth=None,
     summary="One active service",
+    description=(
+        "One active service of an organisation listed in the place. Public; inactive, removed"
+        " or another place's: 404."
+    ),
 )
 def service_detail(request, place_slug: str, service_id: int = ObjectId):
     place = _place(request)
@@ -333,6 +348,11 @@ def service_detail(request, place_slug: str, service_id: int = ObjectId):
     response={200: DirectoryCoverageOut, 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Coverage: providers per area and type of service, overlaps and gaps",
+    description=(
+        "For each area and type of service: how many providers serve it, which organisations,"
+        " overlap groups and gaps. Filters `target_group`, `language`, `age`. For the team "
+        "that runs Locus in the place (administrators, coordinators)."
+    ),
 )
 def directory_coverage(request, place_slug: str, filters: Query[DirectoryCoverageQuery]):
     place = _place(request)
@@ -370,6 +390,11 @@ def directory_coverage(request, place_slug: str, filters: Query[DirectoryCoverag
     response={200: DirectoryHsdsOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="The place's directory as HSDS 3.1 JSON",
+    description=(
+        "Every listed organisation and active service of the place as Open Referral HSDS 3.1 "
+        "JSON (`organizations`, `services`), valid against the official schemas. For the team"
+        " that runs Locus in the place (administrators, coordinators)."
+    ),
 )
 def directory_hsds_export(request, place_slug: str):
     from .hsds.export import export_place
@@ -384,6 +409,12 @@ def directory_hsds_export(request, place_slug: str):
     response={202: JobOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Import HSDS 3.1 JSON or the CSV tabular package (as a job)",
+    description=(
+        "Send `data` (HSDS 3.1 JSON) or `csv` (the tabular package: file name → CSV text), "
+        "not both, and `mode`: `good_rows` imports the valid rows, `nothing` imports nothing "
+        "when any row is bad. 202 with the job; its result lists each bad row with its number"
+        " and reasons. For the team that runs Locus in the place. Audited."
+    ),
 )
 def directory_hsds_import(request, place_slug: str, payload: DirectoryHsdsImportIn):
     from .hsds.apply import hsds_import_job_start
@@ -442,6 +473,11 @@ def _editable_organisation(request, place, organisation_id):
     response={200: DirectoryOrganisationOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Change an organisation's directory entry (and mark it checked today)",
+    description=(
+        "Only the fields sent change (null is refused: leave a field out instead); the entry "
+        "is marked checked today. For administrators, coordinators and editors of that "
+        "organisation (403 for another organisation's). Audited."
+    ),
 )
 def directory_organisation_update(
     request, place_slug: str, payload: DirectoryOrganisationPatch, organisation_id: int = ObjectId
@@ -460,6 +496,11 @@ def directory_organisation_update(
     response={201: DirectoryServiceOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Add a service to an organisation's entry",
+    description=(
+        "201 with the service. `areas` are ids of the place's areas (another place's: 422 "
+        "naming `areas`); `whole_place` instead of areas for a place-wide service. For "
+        "administrators, coordinators and editors of that organisation. Audited."
+    ),
 )
 def directory_service_create(
     request, place_slug: str, payload: DirectoryServiceIn, organisation_id: int = ObjectId
@@ -485,6 +526,11 @@ def _editable_service(request, place, service_id):
     response={200: DirectoryServiceOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Change a service (only the fields sent)",
+    description=(
+        "Only the fields sent change (null only for `min_age` and `max_age`); `areas` is "
+        "replaced whole. For administrators, coordinators and editors of the service's "
+        "organisation (403 for another organisation's). Audited."
+    ),
 )
 def directory_service_update(
     request, place_slug: str, payload: DirectoryServicePatch, service_id: int = ObjectId
@@ -503,6 +549,10 @@ def directory_service_update(
     response={200: DirectoryDeletedOut, 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Delete a service",
+    description=(
+        "The service leaves the directory, the coverage view and the public directory. For "
+        "administrators, coordinators and editors of the service's organisation. Audited."
+    ),
 )
 def directory_service_delete(request, place_slug: str, service_id: int = ObjectId):
     place = _place(request)
@@ -517,6 +567,11 @@ def directory_service_delete(request, place_slug: str, service_id: int = ObjectI
     response={200: list[DirectoryPartnershipOut], **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="The place's partnerships",
+    description=(
+        "Every recorded partnership between organisations of the place (who funds, refers to,"
+        " delivers with or shares data with whom). For administrators, coordinators and "
+        "editors."
+    ),
 )
 def directory_partnerships(request, place_slug: str):
     place = _place(request)
@@ -530,6 +585,11 @@ def directory_partnerships(request, place_slug: str):
     auth=STAFF_AUTH,
     summary="Record that an organisation funds, refers to, delivers with or shares data with "
     "another organisation of the place",
+    description=(
+        "201 with the partnership; the same kind between the same two organisations again is "
+        "a 422 naming `target`. For administrators, coordinators and editors of the first "
+        "organisation. Audited."
+    ),
 )
 def directory_partnership_create(
     request,

@@ -348,6 +348,11 @@ def insights_service(request, place_slug: str, query: Query[ServiceQuery]):
     response={200: list[AnnotationOut], **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Trigger-event annotations",
+    description=(
+        "Events the place's team marked on its charts (a trigger event, a campaign), with "
+        "their dates. For the team that runs Locus in the place (administrators, "
+        "coordinators, caseworkers, analysts)."
+    ),
 )
 def insights_annotations(request, place_slug: str):
     place = _place(request)

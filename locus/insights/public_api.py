@@ -94,6 +94,13 @@ def _filtered(payload, month):
     auth=None,
     url_name="open_data",
     summary="Public open data: hate incidents by area × month × bias category (suppressed)",
+    description=(
+        "The place's public statistics: hate incidents by area, month and bias category, with"
+        " cells below the place's threshold shown as fewer than it (`count` null, `status`) "
+        "and secondary suppression so totals reveal no hidden cell; months inside the "
+        "publication delay are left out. `month` (YYYY-MM) narrows to one month. Licence and "
+        "method note included. Public, no authentication."
+    ),
 )
 def open_data_get(request, place_slug: str, query: Query[OpenDataMonthQuery]):
     place = _place_or_404(request)
@@ -185,6 +192,13 @@ def _row(row):
     response={200: OdihrSubmissionOut, 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="OSCE/ODIHR civil-society submission table (bias × type of incident)",
+    description=(
+        "Exact counts (not suppressed, for submission) of hate incidents by the day they "
+        "happened in `start`…`end` (default: the last twelve months), in the OSCE/ODIHR "
+        "civil-society table: bias × type of incident, discrimination and hate speech in "
+        "`outside_odihr_scope`. An `end` before `start` is a 422 naming `end`. For the team "
+        "that runs Locus in the place. Audited."
+    ),
 )
 def export_submission(request, place_slug: str, query: Query[ExportPeriodQuery]):
     place = _place_or_404(request)
@@ -207,6 +221,13 @@ def export_submission(request, place_slug: str, query: Query[ExportPeriodQuery])
     response={200: ExportSchemeOut, 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Counts of hate incidents in a jurisdiction's scheme",
+    description=(
+        "Exact counts of hate incidents by the day they happened in `start`…`end` (default: "
+        "the last twelve months), in the categories of a jurisdiction's scheme (`uk_strands`,"
+        " `osce_odihr`, `de_pmk`, `se_bra`, `fr`); incidents the scheme does not count are in"
+        " `not_in_scheme`. An `end` before `start` is a 422 naming `end`. For the team that "
+        "runs Locus in the place. Audited."
+    ),
 )
 def export_scheme(request, place_slug: str, scheme: SchemeCode, query: Query[ExportPeriodQuery]):
     place = _place_or_404(request)
@@ -247,6 +268,11 @@ def export_scheme(request, place_slug: str, scheme: SchemeCode, query: Query[Exp
     response={200: OpenDataOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     auth=STAFF_AUTH,
     summary="A network's roll-up: hate incidents by place × month × bias category (suppressed)",
+    description=(
+        "The network's places as rows (never their areas or reports), month by month and bias"
+        " category, at the strictest threshold of its places and suppressed as the open data."
+        " For members of the network; anyone else gets 404."
+    ),
 )
 def network_get(request, network_slug: str, query: Query[OpenDataMonthQuery]):
     the_network = network.access_network(user=request.user, network_slug=network_slug)
@@ -263,6 +289,11 @@ class NetworkExportQuery(Schema):
     response={200: OpenDataOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     auth=STAFF_AUTH,
     summary="One month of a scheme across a network: places × categories (suppressed)",
+    description=(
+        "One month (`month`, YYYY-MM) of one scheme across the network: places × the scheme's"
+        " categories, suppressed. A month not published yet is a 422 naming `month`. For "
+        "members of the network; anyone else gets 404. Audited."
+    ),
 )
 def network_export_get(
     request, network_slug: str, scheme: SchemeCode, query: Query[NetworkExportQuery]

@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Path, Router, Schema, Status
+from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict
 
 from locus.api.auth import STAFF_AUTH
-from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotent
+from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotency_key_header, idempotent
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, ErrorOut
 from locus.core.errors import NotFound, PermissionDenied, ValidationFailed
 from locus.core.tenancy import place_scope
@@ -260,9 +260,7 @@ def _in_contributor_place(operation):
 def submission_create(
     request,
     payload: SubmissionIn,
-    idempotency_key_header: str | None = Header(
-        None, alias="Idempotency-Key", description="Optional: makes a retry safe."
-    ),
+    idempotency_key_header: str | None = idempotency_key_header(),
 ):
     organisation = _acting_organisation(request, payload.organisation)
     data = payload.model_dump(exclude={"organisation", "submit"})
@@ -306,6 +304,11 @@ def submission_list(
     },
     auth=STAFF_AUTH,
     summary="Send a draft for review",
+    description=(
+        "Sends one of your organisation's draft records to the library editors for review "
+        "(`status` becomes `in_review`). Another organisation's record, or none, is a 404; a "
+        "record not in draft is a 422 naming `status`."
+    ),
 )
 def submission_submit(request, record_id: int = RecordId):
     ids = _owner_ids(request)
@@ -325,6 +328,10 @@ def submission_submit(request, record_id: int = RecordId):
     response={200: list[QueueItemOut], 401: ErrorOut, 403: ErrorOut},
     auth=STAFF_AUTH,
     summary="The review queue (library editors)",
+    description=(
+        "Records waiting for review (`in_review`), the longest-waiting first. For library "
+        "editors only (403 for anyone else)."
+    ),
 )
 def review_queue(request):
     _editor(request)

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Path, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import AfterValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
-from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotent
+from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotency_key_header, idempotent
 from locus.api.pagination import PageOut, PageQuery, paginate
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
 from locus.core.errors import PermissionDenied, ValidationFailed
@@ -280,9 +280,7 @@ def webhooks_create(
     request,
     place_slug: str,
     payload: EndpointIn,
-    idempotency_key_header: str | None = Header(
-        None, alias="Idempotency-Key", description="Optional: makes a retry safe."
-    ),
+    idempotency_key_header: str | None = idempotency_key_header(),
 ):
     membership = _membership(request)
     endpoint, secret = endpoint_services.webhook_endpoint_add(
@@ -306,6 +304,11 @@ def _replayed_endpoint(request, replay):
     response={200: EndpointOut, 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Get a webhook endpoint",
+    description=(
+        "One webhook endpoint with its delivery counts; never its secret (shown once, at "
+        "creation or rotation). Administrators of its organisation; the place team's "
+        "administrators read others' (`can_manage: false`)."
+    ),
 )
 def webhooks_get(request, place_slug: str, endpoint_id: int = EndpointId):
     membership = _membership(request)
@@ -357,9 +360,7 @@ def webhooks_rotate_secret(
     place_slug: str,
     payload: RotateIn,
     endpoint_id: int = EndpointId,
-    idempotency_key_header: str | None = Header(
-        None, alias="Idempotency-Key", description="Optional: makes a retry safe."
-    ),
+    idempotency_key_header: str | None = idempotency_key_header(),
 ):
     membership = _membership(request)
     endpoint = _managed(request, membership, endpoint_id)

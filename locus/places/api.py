@@ -132,7 +132,17 @@ def _place_or_404(request):
     return request.place
 
 
-@router.get("/places", response=list[PlaceOut], auth=None, summary="List places")
+@router.get(
+    "/places",
+    response=list[PlaceOut],
+    auth=None,
+    summary="List places",
+    description=(
+        "Every active place (a city or local authority running Locus): its slug, which every "
+        "place address of the API takes, its languages, time zone and small-number threshold."
+        " Public."
+    ),
+)
 def places_list(request):
     return list(selectors.place_list())
 
@@ -142,6 +152,7 @@ def places_list(request):
     response={200: PlaceOut, 404: ErrorOut},
     auth=None,
     summary="Get a place",
+    description=("One active place. Public; an unknown or inactive slug is a 404."),
 )
 def place_detail(request, place_slug: str):
     return _place_or_404(request)
@@ -152,6 +163,11 @@ def place_detail(request, place_slug: str):
     response={200: FeatureCollectionOut, 404: ErrorOut},
     auth=None,
     summary="The place's areas as GeoJSON",
+    description=(
+        "The place's areas (boroughs, wards, districts) as a GeoJSON FeatureCollection in "
+        "WGS84; each feature's `id` is the area id other endpoints take (`area`, `areas`). "
+        "Public."
+    ),
 )
 def place_areas(request, place_slug: str):
     # Served as cached JSON text: boundaries are large and change rarely.
@@ -212,6 +228,13 @@ def _check_features(raw, payload):
     response={202: JobOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Import areas from GeoJSON (as a job)",
+    description=(
+        "Checks every feature at once (422 naming each bad one by its JSON path, e.g. "
+        "`geojson.features.3`, unless `skip_invalid`) and queues the import; 202 with the job"
+        " to follow at `GET …/jobs/{job_id}`. An area whose name matches one of the place's "
+        "(ignoring case) is updated, any other created. For administrators of the team that "
+        "runs Locus in the place. Audited."
+    ),
 )
 def place_areas_import(request, place_slug: str, payload: AreaImportIn):
     place = _place_or_404(request)
@@ -236,6 +259,11 @@ def place_areas_import(request, place_slug: str, payload: AreaImportIn):
     response={200: JobOut, 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Follow a job",
+    description=(
+        "A background job of the place (an import, an export): status, progress (0–100), log "
+        "lines and, when finished, its result (counts, skipped rows). Poll until `status` is "
+        "`succeeded` or `failed`. For administrators, coordinators and analysts."
+    ),
 )
 def place_job(request, place_slug: str, job_id: int = Path(..., ge=1, le=DB_ID_MAX)):
     place = _place_or_404(request)

@@ -86,6 +86,11 @@ CAUTION = (
     response={200: list[AreaIndicatorOut], **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="The place's area indicators",
+    description=(
+        "The names of the area indicators imported for the place (a deprivation score, the "
+        "population…) and the periods each has values for. For the team that runs Locus in "
+        "the place."
+    ),
 )
 def indicator_list(request, place_slug: str):
     api_membership(request, Capability.VIEW_INSIGHTS)
@@ -100,6 +105,13 @@ def indicator_list(request, place_slug: str):
     response={200: IndicatorContextOut, 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="An indicator beside incident rates per area, with their correlation",
+    description=(
+        "For each area: the indicator's value (`indicator`, default: the first by name; "
+        "`period`, default: its newest; the answer names the ones used) beside its rate of "
+        "incidents a year per 1,000 residents over the last `days` days, and their Pearson "
+        "and Spearman correlation with `caution`: correlation is not cause. For the team that"
+        " runs Locus in the place."
+    ),
 )
 def indicator_context(request, place_slug: str, query: Query[ContextQuery]):
     api_membership(request, Capability.VIEW_INSIGHTS)
@@ -133,6 +145,12 @@ def indicator_context(request, place_slug: str, query: Query[ContextQuery]):
     response={202: JobOut, **BAD_BODY_ERRORS, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Import area indicators from CSV (as a job)",
+    description=(
+        "CSV text with columns area, indicator, value, year (docs/insights.md). Every row is "
+        "checked first: any bad row is a 422 listing each under `fields.csv` by its line, "
+        "unless `skip_invalid`. 202 with the job. For the team's administrators, coordinators"
+        " and analysts. Audited."
+    ),
 )
 def indicator_import(request, place_slug: str, payload: ImportIn):
     api_membership(request, Capability.MANAGE_INSIGHTS)

@@ -267,6 +267,10 @@ def _detail(programme):
     response={200: list[ProgrammeOut], **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="Your organisation's programmes",
+    description=(
+        "Your organisation's programmes in the place, with their areas and progress. For "
+        "administrators, coordinators and editors."
+    ),
 )
 def programme_list(request, place_slug: str):
     place = _place(request)
@@ -371,6 +375,11 @@ def programme_iati(request, place_slug: str, query: Query[IatiQuery]):
     response={200: ProgrammeDetailOut, 422: ErrorOut, **PLACE_ERRORS},
     auth=STAFF_AUTH,
     summary="A programme with its theory of change, indicators, periods and results",
+    description=(
+        "The programme with its theory of change, indicators, reporting periods and results. "
+        "For the programme's organisation (administrators, coordinators, editors) and, read-"
+        "only, the team that runs Locus in the place (its portfolio)."
+    ),
 )
 def programme_detail(request, place_slug: str, programme_id: ObjectId):
     place = _place(request)

@@ -179,3 +179,71 @@ def test_schema_names_are_unique_across_apps(openapi):
         if len(set(by_module.values())) > 1
     }
     assert not clashes, clashes
+
+
+def test_the_document_is_valid_openapi_3_1(openapi):
+    """Against the OpenAPI 3.1 schema (the official one, which schemathesis ships), each
+    component against JSON Schema 2020-12, and every `$ref` resolves."""
+    import jsonschema
+    from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
+
+    errors = [str(error)[:300] for error in OPENAPI_31_VALIDATOR.iter_errors(openapi)]
+    assert not errors, errors
+    for schema in openapi["components"]["schemas"].values():
+        jsonschema.Draft202012Validator.check_schema(schema)
+    refs = set(re.findall(r'"\$ref": "([^"]+)"', json.dumps(openapi)))
+    assert refs
+    for ref in refs:
+        assert ref.startswith("#/components/schemas/"), ref
+        assert ref.rsplit("/", 1)[1] in openapi["components"]["schemas"], ref
+
+
+def test_every_operation_is_described_and_tagged(openapi):
+    """An integrator reads each operation's summary, a description (who may call it, what it
+    answers) and finds it under a tag the document describes."""
+    tags = {tag["name"]: tag.get("description") for tag in openapi.get("tags", [])}
+    assert all(tags.values()), tags
+    for path, method, operation in operations(openapi):
+        name = f"{method.upper()} {path}"
+        assert operation.get("summary"), name
+        assert len(operation.get("description", "")) >= 40, f"{name} has no description"
+        assert operation.get("tags") and set(operation["tags"]) <= set(tags), name
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and parameter["name"].endswith("_slug"):
+                assert parameter.get("description"), f"{name}: {parameter['name']}"
+
+
+def test_error_responses_say_what_they_mean_and_carry_their_headers(openapi):
+    for path, method, operation in operations(openapi):
+        name = f"{method.upper()} {path}"
+        for status, response in operation["responses"].items():
+            if status.startswith("4"):
+                assert response["description"] not in {"Unauthorized", "Not Found"}, name
+        responses = operation["responses"]
+        if "401" in responses:
+            assert "WWW-Authenticate" in responses["401"]["headers"], name
+        for status in ("409", "429"):
+            if status in responses:
+                header = responses[status]["headers"]["Retry-After"]
+                assert header["schema"]["type"] == "integer", name
+
+
+def test_idempotent_operations_show_the_header(openapi):
+    """An operation that answers 409 (a request with the same key still in flight) takes an
+    `Idempotency-Key`, and the document says so."""
+    for path, method, operation in operations(openapi):
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        in_flight = "409" in operation["responses"]
+        assert in_flight == ("Idempotency-Key" in headers), f"{method.upper()} {path}"
+
+
+def test_the_error_shape_and_the_ways_to_authenticate_are_described(openapi):
+    error = openapi["components"]["schemas"]["ErrorOut"]
+    assert all(field.get("description") for field in error["properties"].values())
+    assert error["examples"][0].keys() == {"message", "code", "fields"}
+    schemes = openapi["components"]["securitySchemes"]
+    assert schemes["TokenAuth"]["scheme"] == "bearer"
+    token = schemes["TokenAuth"]["description"]
+    for promise in ("/staff/tokens/", "expiry", "revoked", "mfa_required"):
+        assert promise in token, promise
+    assert schemes["SessionAuth"]["description"]
