@@ -85,3 +85,104 @@ def test_the_event_types_are_the_ones_the_code_sends():
     from locus.reporting import services as reporting
 
     assert set(EVENT_TYPES) == {ROUTED_EVENT, reporting.ERASED_EVENT, ALERT_EVENT}
+
+
+# --- a partner's verifier, written from the page alone, against a real delivery ------------
+
+
+class Rejected(Exception):
+    pass
+
+
+def partner_verifier(secret, headers, raw_body, now):
+    """What an integrator writes reading only "What Locus sends" and "Verifying a request":
+    the three headers, a ±5 minute window, HMAC-SHA256 over "{id}.{timestamp}.{body}" with the
+    base64 key after `whsec_`, `v1,` signatures separated by spaces, the raw bytes."""
+    import base64
+    import hashlib
+    import hmac
+
+    lower = {name.lower(): value for name, value in headers.items()}
+    if not {"webhook-id", "webhook-timestamp", "webhook-signature"} <= set(lower):
+        raise Rejected("missing header")
+    if abs(now - int(lower["webhook-timestamp"])) > 300:
+        raise Rejected("stale")
+    key = base64.b64decode(secret[len("whsec_") :])
+    signed = b".".join(
+        [lower["webhook-id"].encode(), lower["webhook-timestamp"].encode(), raw_body]
+    )
+    mac = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    offered = [
+        s.split(",", 1)[1] for s in lower["webhook-signature"].split(" ") if s.startswith("v1,")
+    ]
+    if not any(hmac.compare_digest(mac, signature) for signature in offered):
+        raise Rejected("bad signature")
+    return json.loads(raw_body)
+
+
+def _table_row(event_type):
+    """The `data` keys the page's events table promises for one event type."""
+    row = next(
+        line for line in DOC.read_text().splitlines() if line.startswith(f"| `{event_type}` |")
+    )
+    data_cell = row.split("|")[3]
+    return set(re.findall(r"`([a-z_]+)` \(", data_cell)) | set(
+        re.findall(r"^ *`([a-z_]+)`", data_cell)
+    )
+
+
+def test_a_partner_verifies_a_real_delivery_with_only_the_page(
+    client, world, in_place, receivers, django_capture_on_commit_callbacks
+):
+    """A police force's administrator makes an endpoint with the API, a resident reports
+    through the public API, the report is routed to the force and delivered to its receiver:
+    the verifier above accepts it, rejects a tampered or replayed copy, and the envelope is
+    what the page says, down to the `data` keys of `report.routed`."""
+    from locus.api.tests.test_api import bearer, secret_for
+    from locus.cases.tests.factories import REPORT, route_to
+    from locus.core.testing.factories import MembershipFactory, OrganisationFactory, UserFactory
+    from locus.core.testing.world import enable_totp
+    from locus.directory.choices import OrganisationType
+    from locus.directory.services import organisation_list_in_place
+
+    force = OrganisationFactory(name="Alpha Police", type=OrganisationType.POLICE)
+    with in_place(world.a.place):
+        organisation_list_in_place(organisation=force, place=world.a.place)
+    admin = UserFactory()
+    enable_totp(admin)
+    token = bearer(secret_for(MembershipFactory(user=admin, organisation=force, role="admin")))
+    receiver = receivers()
+    created = client.post(
+        f"/api/v1/places/{world.a.place.slug}/webhooks",
+        {"url": receiver.url, "event_types": ["report.routed"]},
+        content_type="application/json",
+        headers=token,
+    ).json()
+    route_to(world.a.place, [force])
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted = client.post(
+            f"/api/v1/places/{world.a.place.slug}/reports",
+            {key: value for key, value in REPORT.items() if key != "police_reference"},
+            content_type="application/json",
+        )
+    assert submitted.status_code == 201, submitted.content
+    [delivery] = receiver.requests
+    now = time.time()
+
+    event = partner_verifier(created["secret"], delivery.headers, delivery.body, now)
+    assert delivery.headers["content-type"] == "application/json"
+    assert delivery.headers["webhook-id"].startswith("msg_")
+    assert set(event) == {"type", "timestamp", "data"} and event["type"] == "report.routed"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", event["timestamp"])
+    assert set(event["data"]) == _table_row("report.routed")
+    assert event["data"]["report"] == submitted.json()["reference"]
+    assert event["data"]["link"] == f"/{world.a.place.slug}/staff/cases/{event['data']['case']}/"
+    taxonomy = client.get(f"/api/v1/places/{world.a.place.slug}/taxonomy").content.decode()
+    assert f'"{event["data"]["incident_type"]}"' in taxonomy
+
+    for forged_body, at in (
+        (delivery.body.replace(b"threat", b"graffiti"), now),
+        (delivery.body, now + 600),
+    ):
+        with pytest.raises(Rejected):
+            partner_verifier(created["secret"], delivery.headers, forged_body, at)
