@@ -99,7 +99,7 @@ class SubscriptionIn(Schema):
 
 class SubscriptionOut(Schema):
     subscribed: bool
-    organisation: int
+    organisation_id: int
     areas: list[AreaRef]
     bias: list[str]
     incident_types: list[str]
@@ -134,7 +134,7 @@ def _subscription_out(membership, subscription):
     if subscription is None:
         return {
             "subscribed": False,
-            "organisation": membership.organisation_id,
+            "organisation_id": membership.organisation_id,
             "areas": [],
             "bias": [],
             "incident_types": [],
@@ -143,7 +143,7 @@ def _subscription_out(membership, subscription):
         }
     return {
         "subscribed": True,
-        "organisation": subscription.organisation_id,
+        "organisation_id": subscription.organisation_id,
         "areas": [{"id": a.pk, "name": a.name} for a in subscription.areas.all()],
         "bias": subscription.bias,
         "incident_types": subscription.incident_types,

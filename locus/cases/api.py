@@ -309,7 +309,7 @@ class MessageIn(Schema):
 
 class CreatedOut(Schema):
     id: int
-    case: int
+    case_id: int
     at: datetime
 
 
@@ -861,7 +861,7 @@ def case_note(
         membership=membership,
         body=_checked_text(payload.body, max_length=services.NOTE_MAX_LENGTH),
     )
-    return Status(201, CreatedOut(id=note.pk, case=note.case_id, at=note.created_at))
+    return Status(201, CreatedOut(id=note.pk, case_id=note.case_id, at=note.created_at))
 
 
 @_step_post(
@@ -891,7 +891,7 @@ def case_message(
         body=_checked_text(payload.body, max_length=services.MESSAGE_MAX_LENGTH),
         base_url=request.build_absolute_uri("/").rstrip("/"),
     )
-    return Status(201, CreatedOut(id=message.pk, case=message.case_id, at=message.at))
+    return Status(201, CreatedOut(id=message.pk, case_id=message.case_id, at=message.at))
 
 
 @_step_post(

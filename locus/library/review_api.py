@@ -94,7 +94,7 @@ class SubmissionOut(Schema):
     id: int
     title: str
     status: str
-    organisation: int | None
+    organisation_id: int | None
     page: str
     updated_at: datetime
     last_checked_at: datetime | None
@@ -197,7 +197,7 @@ def _submission_out(row):
         "id": record.pk,
         "title": record.title,
         "status": record.status,
-        "organisation": record.organisation_id,
+        "organisation_id": record.organisation_id,
         "page": _page(record),
         "updated_at": record.updated_at,
         "last_checked_at": record.last_checked_at,

@@ -22,7 +22,7 @@ class AreaIndicatorOut(Schema):
 
 
 class AreaRowOut(Schema):
-    area: int
+    area_id: int
     name: str
     population: int | None
     incidents: int = Field(..., description="Grouped reports of the same content count once.")
@@ -126,7 +126,7 @@ def indicator_context(request, place_slug: str, query: Query[ContextQuery]):
         "end": view.end,
         "rows": [
             {
-                "area": row.area.pk,
+                "area_id": row.area.pk,
                 "name": row.area.name,
                 "population": row.area.population,
                 "incidents": row.incidents,

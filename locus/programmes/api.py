@@ -60,7 +60,7 @@ class ProgrammeOut(Schema):
 
 
 class ResultOut(Schema):
-    period: int
+    period_id: int
     value: Decimal | None
     disaggregation: dict[str, dict[str, float]]
     source: SourceCode
@@ -109,7 +109,7 @@ class ProgrammeDetailOut(ProgrammeOut):
     theory_of_change: TheoryOfChangeOut
     indicators: list[IndicatorOut]
     periods: list[ProgrammePeriodOut]
-    library_record: int | None
+    library_record_id: int | None
 
 
 class ResultIn(TextBody):
@@ -231,7 +231,7 @@ def _detail(programme):
                 "dimensions": i.dimensions,
                 "results": [
                     {
-                        "period": r.period_id,
+                        "period_id": r.period_id,
                         "value": r.value,
                         "disaggregation": r.disaggregation or {},
                         "source": r.source,
@@ -254,7 +254,7 @@ def _detail(programme):
             }
             for p in selectors.period_list(programme)
         ],
-        "library_record": programme.library_record_id,
+        "library_record_id": programme.library_record_id,
     }
     return out
 

@@ -278,7 +278,9 @@ def test_a_partners_token_keeps_the_subscription_but_not_the_alarms(world, clien
         content_type="application/json",
         headers=headers,
     )
-    assert response.status_code == 200 and response.json()["organisation"] == member.organisation_id
+    assert (
+        response.status_code == 200 and response.json()["organisation_id"] == member.organisation_id
+    )
 
 
 def test_the_service_checks_role_areas_and_codes(world, in_place):

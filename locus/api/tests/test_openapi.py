@@ -247,3 +247,40 @@ def test_the_error_shape_and_the_ways_to_authenticate_are_described(openapi):
     for promise in ("/staff/tokens/", "expiry", "revoked", "mfa_required"):
         assert promise in token, promise
     assert schemes["SessionAuth"]["description"]
+
+
+# A field named after one object holds that object ({id, name}) or its name; a field holding
+# its integer id ends in `_id` (docs/api.md, "Ids and references"). Request bodies keep the
+# names their docs promise: `assignee` (docs/cases.md), `organisation` (library submissions,
+# docs/library.md), `indicator` (programme results).
+REFERENCE_NOUNS = {
+    "alarm",
+    "area",
+    "case",
+    "endpoint",
+    "indicator",
+    "job",
+    "library_record",
+    "membership",
+    "network",
+    "organisation",
+    "period",
+    "person",
+    "place",
+    "programme",
+    "record",
+    "report",
+    "rule",
+    "service",
+    "user",
+}
+
+
+def test_an_integer_reference_in_an_answer_is_named_with_id(openapi):
+    for name, schema in openapi["components"]["schemas"].items():
+        if not name.endswith(("Out", "Page")):
+            continue
+        for field, spec in schema.get("properties", {}).items():
+            types = {spec.get("type")} | {s.get("type") for s in spec.get("anyOf", [])}
+            if "integer" in types and field in REFERENCE_NOUNS:
+                raise AssertionError(f"{name}.{field} holds an id: call it {field}_id")
