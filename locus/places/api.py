@@ -108,7 +108,7 @@ class AreaImportIn(Schema):
 
 
 class JobLogLine(Schema):
-    at: str
+    at: datetime
     level: str
     message: str
 

@@ -2,6 +2,7 @@
 and that a place never sees another place's objects through it."""
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -344,6 +345,24 @@ def test_job_detail(client, world, in_place):
     assert response.status_code == 200
     body = response.json()
     assert (body["id"], body["status"], body["kind"]) == (job.pk, "queued", "test")
+
+
+def test_a_jobs_log_times_are_written_as_every_other_time(client, world, in_place):
+    """ISO 8601 in UTC with `Z`, as `created_at` (ninja's form), and typed date-time in the
+    OpenAPI document: the log line's `at` was a plain string with `+00:00`."""
+    from locus.core.services import job_log
+
+    job = make_job(world.a, in_place)
+    with in_place(world.a.place):
+        job_log(job=job, message="Reading the file.")
+    secret = secret_for(world.a.memberships["analyst"])
+    body = client.get(f"{API}/places/alpha/jobs/{job.pk}", headers=bearer(secret)).json()
+    [line] = body["log"]
+    shape = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z"
+    assert re.fullmatch(shape, body["created_at"]), body["created_at"]
+    assert re.fullmatch(shape, line["at"]), line["at"]
+    schema = client.get(f"{API}/openapi.json").json()["components"]["schemas"]["JobLogLine"]
+    assert schema["properties"]["at"]["format"] == "date-time"
 
 
 @pytest.mark.parametrize("role", ["editor", "caseworker"])
