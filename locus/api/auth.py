@@ -70,6 +70,14 @@ class SessionAuth(APIKeyCookie):
 STAFF_AUTH = [TokenAuth(), SessionAuth()]
 
 
+def token_membership(request):
+    """The membership an API token is bound to, or None for a signed-in session. Where the URL
+    names no place (the library), a token acts through this membership alone and a session
+    through all of the person's, as `api_membership` does in a place."""
+    token = getattr(request, "api_token", None)
+    return token.membership if token is not None else None
+
+
 def api_membership(request, capability):
     """The membership acting in the URL's place: token-bound, or chosen in the session.
     No business in this place → 404; wrong role → 403."""

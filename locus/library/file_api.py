@@ -8,7 +8,7 @@ from datetime import datetime
 from django.urls import reverse
 from ninja import File, Path, Router, Schema, Status, UploadedFile
 
-from locus.api.auth import STAFF_AUTH, SessionAuth, TokenAuth
+from locus.api.auth import STAFF_AUTH, SessionAuth, TokenAuth, token_membership
 from locus.api.schemas import DB_ID_MAX, ErrorOut
 from locus.core.errors import NotFound, PermissionDenied
 
@@ -68,7 +68,9 @@ def _out(file, rights):
 
 def _record(request, record_id):
     user = request.user if getattr(request, "user", None) else None
-    record, rights = files.access(record_id=record_id, user=user)
+    record, rights = files.access(
+        record_id=record_id, user=user, membership=token_membership(request)
+    )
     if record is None:
         raise NotFound("Not found.")
     return record, rights

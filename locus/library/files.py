@@ -105,10 +105,13 @@ def error_message(file):
 # Who may do what (pure predicates; the facts come from `access`)
 
 
-def organisation_ids(user):
-    """Ids of the organisations the person is an active member of."""
+def organisation_ids(user, *, membership=None):
+    """Ids of the organisations the person is an active member of; with `membership` (an API
+    token's), its organisation alone."""
     if user is None or not user.is_authenticated or not user.is_active:
         return frozenset()
+    if membership is not None:
+        return frozenset({membership.organisation_id})
     return frozenset(
         Membership.objects.filter(user=user, is_active=True).values_list(
             "organisation_id", flat=True
@@ -132,25 +135,26 @@ def can_manage_files(record, *, editor, organisations):
 class Access:
     """What one person may do with one record's files (computed once per request)."""
 
-    def __init__(self, record, user):
+    def __init__(self, record, user, *, membership=None):
+        """`membership`: an API token's, which alone the token acts through."""
         from .selectors import library_editor
 
         self.record = record
-        self.editor = library_editor(user)
-        self.organisations = organisation_ids(user)
+        self.editor = library_editor(user, membership=membership)
+        self.organisations = organisation_ids(user, membership=membership)
         self.can_view = can_view_files(record, editor=self.editor, organisations=self.organisations)
         self.can_manage = self.can_view and can_manage_files(
             record, editor=self.editor, organisations=self.organisations
         )
 
 
-def access(*, record_id, user):
+def access(*, record_id, user, membership=None):
     """(record, Access) or (None, None) when the record does not exist or the person may not
-    see it — the same answer, so that drafts stay unknown."""
+    see it — the same answer, so that drafts stay unknown. `membership`: as for `Access`."""
     record = Record.objects.select_related("organisation").filter(pk=record_id).first()
     if record is None:
         return None, None
-    rights = Access(record, user)
+    rights = Access(record, user, membership=membership)
     if not rights.can_view:
         return None, None
     return record, rights

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict
 
-from locus.api.auth import STAFF_AUTH
+from locus.api.auth import STAFF_AUTH, token_membership
 from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotency_key_header, idempotent
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, ErrorOut
 from locus.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -179,14 +179,14 @@ def _acting_organisation(request, wanted):
 
 
 def _owner_ids(request):
-    ids = review_selectors.user_organisation_ids(request.user)
+    ids = review_selectors.user_organisation_ids(request.user, membership=token_membership(request))
     if not ids:
         raise PermissionDenied(_("Only members of an organisation contribute to the library."))
     return ids
 
 
 def _editor(request):
-    if not selectors.library_editor(request.user):
+    if not selectors.library_editor(request.user, membership=token_membership(request)):
         raise PermissionDenied(_("Only library editors review records."))
 
 

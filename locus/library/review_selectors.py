@@ -25,7 +25,10 @@ def user_organisations(user):
     ).order_by("name", "pk")
 
 
-def user_organisation_ids(user):
+def user_organisation_ids(user, *, membership=None):
+    """With `membership` (an API token's), its organisation alone."""
+    if membership is not None:
+        return {membership.organisation_id}
     return set(user_organisations(user).values_list("pk", flat=True))
 
 

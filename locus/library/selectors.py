@@ -387,10 +387,13 @@ def record_search(params: SearchParams, *, language) -> SearchResult:
 # Records
 
 
-def library_editor(user):
-    """Is this person a library editor (policies.is_library_editor)?"""
+def library_editor(user, *, membership=None):
+    """Is this person a library editor (policies.is_library_editor)? With `membership` (an API
+    token's), by that membership's role alone."""
     if user is None or not user.is_authenticated:
         return False
+    if membership is not None:
+        return policies.is_library_editor(user, [membership.role])
     roles = Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True)
     return policies.is_library_editor(user, roles)
 

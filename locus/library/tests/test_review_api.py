@@ -145,6 +145,48 @@ def test_a_token_contributes_for_its_own_organisation(world, client):
     )
 
 
+def test_a_token_acts_only_through_its_own_membership(world, client):
+    """A person who is a library editor for one organisation and an analyst for another: the
+    analyst membership's token may not review (the editor role is the other membership's), and
+    sees, submits and reads the files of none of the other organisation's drafts — as every
+    place endpoint treats a token (docs/api.md, "What a token may do")."""
+    from locus.core.testing.factories import MembershipFactory, OrganisationFactory, UserFactory
+
+    person = UserFactory()
+    MembershipFactory(user=person, organisation=world.a.organisation, role="editor")
+    other = OrganisationFactory(name="Research unit")
+    analyst = MembershipFactory(user=person, organisation=other, role="analyst")
+    _token, secret = token_create(membership=analyst, name="statistics script")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    draft = moderation.record_draft_create(
+        actor=world.a.users["member"],
+        organisation=world.a.organisation,
+        data={"type": "guide", "title": "Draft of the team", "languages": ["en"]},
+    )
+    moderation.record_submit(actor=world.a.users["member"], record=draft)
+    queued = moderation.record_draft_create(
+        actor=world.a.users["member"],
+        organisation=world.a.organisation,
+        data={"type": "guide", "title": "Still a draft", "languages": ["en"]},
+    )
+
+    assert_error(client.get(f"{API}/review", **auth), 403)
+    assert_error(post(client, f"{API}/review/{draft.pk}", {"decision": "approved"}, **auth), 403)
+    assert client.get(f"{API}/submissions", **auth).json() == []
+    assert_error(post(client, f"{API}/submissions/{queued.pk}/submit", {}, **auth), 404)
+    assert_error(client.get(f"{API}/records/{queued.pk}/files", **auth), 404)
+    draft.refresh_from_db()
+    assert draft.status == RecordStatus.IN_REVIEW
+
+    # The same person signed in acts through all their memberships, as on the pages.
+    client.force_login(person)
+    assert [row["id"] for row in client.get(f"{API}/review").json()] == [draft.pk]
+    assert {row["id"] for row in client.get(f"{API}/submissions").json()} == {
+        draft.pk,
+        queued.pk,
+    }
+
+
 def test_similar_is_404_for_drafts(world, client):
     record = moderation.record_draft_create(
         actor=world.a.users["member"],
