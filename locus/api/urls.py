@@ -93,7 +93,9 @@ api = LocusAPI(
         "created on your staff page, or with a signed-in browser session. A token whose owner's "
         "role can see personal data works only while the owner has two-factor authentication "
         "set up (otherwise 401, code `mfa_required`). "
-        'Errors always have the shape `{"message", "code", "fields"}`.'
+        'Errors always have the shape `{"message", "code", "fields"}`; paged lists answer '
+        '`{"count", "page", "pages", "page_size", "results"}`. The conventions, tokens and '
+        "their expiry are in docs/api.md of Locus's source; webhooks in docs/webhooks.md."
     ),
     urls_namespace="api",
     openapi_extra={
