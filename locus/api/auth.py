@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from locus.accounts.decorators import SESSION_ORG_KEY
@@ -57,7 +58,16 @@ class SessionAuth(APIKeyCookie):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
-        return super()._get_key(request)
+        try:
+            return super()._get_key(request)
+        except HttpError:  # ninja's bare "CSRF check Failed"
+            raise PermissionDenied(
+                _(
+                    "A change made from a signed-in browser session needs its CSRF token (the "
+                    "X-CSRFToken header). Scripts and other systems use an API token instead."
+                ),
+                code="csrf_failed",
+            ) from None
 
     def authenticate(self, request, key):
         user = getattr(request, "user", None)

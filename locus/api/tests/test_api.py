@@ -208,7 +208,8 @@ def test_session_write_needs_the_csrf_token(world):
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.a.users["admin"])
     body = collection(feature("New", square(-0.1, 51.4)))
-    assert_error(post_import(client, "alpha", {"geojson": body}), 403, "forbidden")
+    error = assert_error(post_import(client, "alpha", {"geojson": body}), 403, "csrf_failed")
+    assert "X-CSRFToken" in error["message"]  # not ninja's bare "CSRF check Failed"
 
 
 # --- /me -----------------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def test_session_writes_through_the_api_still_need_the_csrf_token(world):
         f"{API}/places/alpha/areas/import", {"geojson": {}}, content_type="application/json"
     )
     assert response.status_code == 403, response.content
-    assert response.json()["code"] == "forbidden"
+    assert response.json()["code"] == "csrf_failed"
     assert not passed_by(response)
 
 
