@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from ninja import Field, Query, Router, Schema
 
 from locus.accounts.policies import Capability
-from locus.api.auth import STAFF_AUTH, api_membership
+from locus.api.auth import STAFF_AUTH, api_membership, token_membership
 from locus.api.schemas import PLACE_ERRORS, ErrorOut
 from locus.core.choices import AuditAction
 from locus.core.errors import ValidationFailed
@@ -263,6 +263,15 @@ def export_scheme(request, place_slug: str, scheme: SchemeCode, query: Query[Exp
     }
 
 
+def _network_of(request, network_slug):
+    """The network the caller is a member of, else 404. A token acts only through the
+    organisation membership it was made in, which holds no network role (docs/api.md): the
+    roll-up answers it as anyone outside the network."""
+    if token_membership(request) is not None:
+        raise Http404
+    return network.access_network(user=request.user, network_slug=network_slug)
+
+
 @router.get(
     "/networks/{slug:network_slug}/insights",
     response={200: OpenDataOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
@@ -271,11 +280,12 @@ def export_scheme(request, place_slug: str, scheme: SchemeCode, query: Query[Exp
     description=(
         "The network's places as rows (never their areas or reports), month by month and bias"
         " category, at the strictest threshold of its places and suppressed as the open data."
-        " For members of the network; anyone else gets 404."
+        " For members of the network, signed in (a token carries no network role); anyone "
+        "else gets 404."
     ),
 )
 def network_get(request, network_slug: str, query: Query[OpenDataMonthQuery]):
-    the_network = network.access_network(user=request.user, network_slug=network_slug)
+    the_network = _network_of(request, network_slug)
     data = network.network_open_data(network=the_network, language=_language())
     return _filtered(open_data.as_json(data), query.month)
 
@@ -292,13 +302,14 @@ class NetworkExportQuery(Schema):
     description=(
         "One month (`month`, YYYY-MM) of one scheme across the network: places × the scheme's"
         " categories, suppressed. A month not published yet is a 422 naming `month`. For "
-        "members of the network; anyone else gets 404. Audited."
+        "members of the network, signed in (a token carries no network role); anyone else "
+        "gets 404. Audited."
     ),
 )
 def network_export_get(
     request, network_slug: str, scheme: SchemeCode, query: Query[NetworkExportQuery]
 ):
-    the_network = network.access_network(user=request.user, network_slug=network_slug)
+    the_network = _network_of(request, network_slug)
     month = date.fromisoformat(query.month + "-01")
     table = network.network_scheme_table(
         network=the_network, scheme=scheme, month=month, language=_language()

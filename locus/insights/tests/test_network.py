@@ -180,3 +180,27 @@ def test_network_export_api(world, client, network_world):
     assert client.get(url, {"month": "03-2025"}).status_code == 422
     assert client.get(url.replace("de_pmk", "nope"), {"month": "2025-03"}).status_code == 422
     assert AuditEvent.objects.filter(action=AuditAction.STATISTICS_EXPORTED).count() == 1
+
+
+def test_a_token_carries_no_network_role(world, client, network_world):
+    """A token acts only through the organisation membership it was made in (docs/api.md):
+    its owner's network role is not that membership's, so the network roll-up answers it as
+    anyone outside the network (404). Signed in, the same person reads it."""
+    from locus.accounts.services import token_create
+
+    network, _town, _viewer, _outsider = network_world
+    person = world.a.users["analyst"]  # the place team's analyst, and a network viewer too
+    NetworkMembership.objects.create(user=person, network=network)
+    _token, secret = token_create(membership=world.a.memberships["analyst"], name="bi")
+    auth = {"Authorization": f"Bearer {secret}"}
+    urls = [
+        (f"/api/v1/networks/{network.slug}/insights", {}),
+        (f"/api/v1/networks/{network.slug}/insights/exports/de_pmk", {"month": "2025-03"}),
+    ]
+    for url, query in urls:
+        response = client.get(url, query, headers=auth)
+        assert response.status_code == 404, (url, response.content)
+    assert not AuditEvent.objects.filter(action=AuditAction.STATISTICS_EXPORTED).exists()
+    client.force_login(person)
+    for url, query in urls:
+        assert client.get(url, query).status_code == 200, url
