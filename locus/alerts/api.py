@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from django.http import Http404
 from ninja import Field, Path, Query, Router, Schema
+from pydantic import ConfigDict
 
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
@@ -83,6 +84,19 @@ Code = Annotated[str, Field(max_length=40)]
 
 
 class SubscriptionIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "areas": [3, 4],
+                    "bias": ["antisemitism", "anti_muslim"],
+                    "incident_types": [],
+                    "is_active": True,
+                }
+            ]
+        }
+    )
+
     areas: list[AreaId] = Field(
         default_factory=list, max_length=500, description="Area ids; empty: every area."
     )

@@ -271,13 +271,15 @@ class CaseDetailOut(CaseOut):
 
 
 class CloseIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"outcome": "referred_to_police"}]}
+    )
 
     outcome: OutcomeCode
 
 
 class AssignIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"assignee": 17}]})
 
     assignee: int | None = Field(
         ..., ge=1, le=DB_ID_MAX, description="A person of the organisation who handles cases."
@@ -285,13 +287,30 @@ class AssignIn(Schema):
 
 
 class NoteIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"body": "Called the school; they will talk to the class on Monday."}]
+        },
+    )
 
     body: Any = _text_field(services.NOTE_MAX_LENGTH, "The note.")
 
 
 class ClassifyIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "verification": "verified",
+                    "incident_type": "threat",
+                    "bias": ["antisemitism"],
+                    "ideology": "",
+                }
+            ]
+        },
+    )
 
     verification: VerificationCode
     incident_type: str = Field("", max_length=40, description="Empty: as reported.")
@@ -302,7 +321,14 @@ class ClassifyIn(Schema):
 
 
 class MessageIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"body": "Thank you for your report. Would a call on Monday morning suit you?"}
+            ]
+        },
+    )
 
     body: Any = _text_field(services.MESSAGE_MAX_LENGTH, "The message to the reporter.")
 
@@ -325,7 +351,10 @@ class TargetsOut(Schema):
 
 
 class TargetsIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"acknowledge_target_hours": 48, "close_target_days": 30}]},
+    )
 
     acknowledge_target_hours: int | None = Field(
         ..., ge=1, le=services.TARGET_HOURS_MAX, description="null: no target."

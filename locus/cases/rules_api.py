@@ -104,7 +104,9 @@ class RuleIn(Schema):
 class RulePatchIn(Schema):
     """Only the fields given change; `conditions` and `destinations` are replaced whole."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"is_active": False}]}
+    )
 
     name: Name | None = None
     is_active: bool | None = None
@@ -149,7 +151,9 @@ class RuleListOut(Schema):
 
 
 class ReorderIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"order": [4, 2, 7]}]}
+    )
 
     order: Annotated[list[Id], Field(max_length=1000)] = Field(
         ..., description="Every rule id of the place, once each, in the new order."

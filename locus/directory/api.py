@@ -89,7 +89,24 @@ class DirectoryServiceOut(Schema):
 
 
 class DirectoryServiceIn(TextBody):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Mentoring for young people",
+                    "service_type": "mentoring",
+                    "target_groups": ["young_people"],
+                    "min_age": 12,
+                    "max_age": 18,
+                    "languages": ["en", "pl"],
+                    "areas": [3, 4],
+                    "how_to_refer": "E-mail us with the young person’s consent.",
+                    "email": "mentoring@riverside-youth.example.org",
+                }
+            ]
+        },
+    )
 
     name: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=DESCRIPTION_MAX_LENGTH)
@@ -111,7 +128,12 @@ class DirectoryServiceIn(TextBody):
 
 
 class DirectoryServicePatch(TextBody):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"status": "temporarily closed", "opening_hours": "Reopens in September"}]
+        },
+    )
 
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=DESCRIPTION_MAX_LENGTH)
@@ -133,7 +155,14 @@ class DirectoryServicePatch(TextBody):
 
 
 class DirectoryOrganisationPatch(TextBody):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"website": "https://riverside-youth.example.org", "phone": "+44 20 7946 0000"}
+            ]
+        },
+    )
 
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=DESCRIPTION_MAX_LENGTH)
@@ -167,7 +196,12 @@ class DirectoryPartnershipOut(Schema):
 
 
 class DirectoryPartnershipIn(TextBody):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"kind": "referral", "description": "Refers young people for mentoring."}]
+        },
+    )
 
     kind: Literal["funding", "referral", "delivery", "data_sharing"]
     description: str = Field("", max_length=300)
@@ -200,7 +234,20 @@ class DirectoryHsdsOut(Schema):
 
 
 class DirectoryHsdsImportIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "csv": {
+                        "organizations.csv": "id,name,description\n…",
+                        "services.csv": "id,organization_id,name,status\n…",
+                    },
+                    "mode": "nothing",
+                }
+            ]
+        },
+    )
 
     data: Any = Field(
         None,

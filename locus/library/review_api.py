@@ -41,7 +41,26 @@ Name = Annotated[str, Field(max_length=200)]
 class SubmissionIn(Schema):
     """A record contributed by a member organisation. Codes as in GET /library/vocabulary."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "toolkit",
+                    "title": "Toolkit for youth workers",
+                    "summary": "Exercises for talking about hate online.",
+                    "authors": ["A. Author"],
+                    "year": 2025,
+                    "languages": ["en"],
+                    "topics": ["online_harms"],
+                    "interventions": ["practitioner_training"],
+                    "licence": "cc_by_4_0",
+                    "url": "https://example.org/toolkit.pdf",
+                    "submit": True,
+                }
+            ]
+        },
+    )
 
     organisation: int | None = Field(
         None,
@@ -102,7 +121,14 @@ class SubmissionOut(Schema):
 
 
 class DecisionIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"decision": "changes_requested", "comment": "Please add the year of publication."}
+            ]
+        },
+    )
 
     decision: Literal[ReviewAction.APPROVED, ReviewAction.CHANGES_REQUESTED, ReviewAction.REJECTED]
     comment: str = Field(

@@ -80,7 +80,12 @@ class EndpointIn(Schema):
 class EndpointPatchIn(Schema):
     """Only the fields given change."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"event_types": ["report.routed", "report.erased"], "is_active": True}]
+        },
+    )
 
     url: Url | None = None
     description: Description | None = None
@@ -89,7 +94,9 @@ class EndpointPatchIn(Schema):
 
 
 class RotateIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"revoke_old": False}]}
+    )
 
     revoke_old: bool = Field(
         False,

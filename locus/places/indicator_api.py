@@ -5,6 +5,7 @@ from datetime import date
 from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
@@ -59,6 +60,18 @@ class ContextQuery(Schema):
 
 
 class ImportIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "csv": "area,indicator,value,year\nE09000012,Deprivation score,31.2,2019\n",
+                    "skip_invalid": False,
+                    "filename": "deprivation.csv",
+                }
+            ]
+        }
+    )
+
     csv: str = Field(
         ...,
         min_length=1,

@@ -122,7 +122,25 @@ class ResultIn(TextBody):
 
 
 class ResultsIn(TextBody):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "results": [
+                        {
+                            "indicator": 5,
+                            "value": "120",
+                            "disaggregation": {"gender": {"female": "64", "male": "56"}},
+                            "comment": "",
+                        }
+                    ],
+                    "narrative": "All six schools took part.",
+                    "submit": False,
+                }
+            ]
+        },
+    )
 
     results: list[ResultIn] = Field(..., max_length=200)
     narrative: str | None = Field(None, max_length=NARRATIVE_MAX_LENGTH)
@@ -130,7 +148,24 @@ class ResultsIn(TextBody):
 
 
 class ProgrammeIn(TextBody):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Bystander training in secondary schools",
+                    "start_date": "2026-09-01",
+                    "end_date": "2027-07-31",
+                    "intervention": "practitioner_training",
+                    "areas": [3],
+                    "target_groups": ["young_people"],
+                    "budget": "25000",
+                    "currency": "GBP",
+                    "funders": ["City Council"],
+                }
+            ]
+        },
+    )
 
     title: str = Field(..., min_length=1, max_length=200)
     summary: str = Field("", max_length=SUMMARY_MAX_LENGTH)

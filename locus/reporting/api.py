@@ -260,11 +260,31 @@ class ReceiptOut(Schema):
 
 
 class FollowUpIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reference": "K7QD-3MXA", "code": "H2ZC-8RTB-W4KQ-N6PE-5YJD"}]
+        }
+    )
+
     reference: str = Field(..., min_length=1, max_length=40, examples=["K7QD-3MXA"])
     code: str = Field(..., min_length=1, max_length=60, examples=["H2ZC-8RTB-W4KQ-N6PE-5YJD"])
 
 
 class ConsentIn(FollowUpIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reference": "K7QD-3MXA",
+                    "code": "H2ZC-8RTB-W4KQ-N6PE-5YJD",
+                    "police_anonymised": True,
+                    "police_with_contact": False,
+                    "support_contact": True,
+                }
+            ]
+        }
+    )
+
     police_anonymised: bool
     police_with_contact: bool = Field(..., description="Needs contact details on the report.")
     support_contact: bool
@@ -772,6 +792,19 @@ class ThreadsOut(Schema):
 
 
 class FollowUpMessageIn(FollowUpIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reference": "K7QD-3MXA",
+                    "code": "H2ZC-8RTB-W4KQ-N6PE-5YJD",
+                    "case_id": 42,
+                    "text": "Monday morning is fine, thank you.",
+                }
+            ]
+        }
+    )
+
     case_id: int = Field(..., ge=1, le=DB_ID_MAX, description="A `case_id` of …/threads.")
     text: Text = Field(..., max_length=services.MESSAGE_MAX_LENGTH, description="The message.")
 
@@ -874,6 +907,14 @@ class ReportCopyOut(Schema):
 
 
 class ErasureIn(FollowUpIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"reference": "K7QD-3MXA", "code": "H2ZC-8RTB-W4KQ-N6PE-5YJD", "confirm": True}
+            ]
+        }
+    )
+
     confirm: bool = Field(
         ...,
         description="Must be true: the erasure cannot be undone (see the description above).",

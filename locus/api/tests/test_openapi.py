@@ -284,3 +284,28 @@ def test_an_integer_reference_in_an_answer_is_named_with_id(openapi):
             types = {spec.get("type")} | {s.get("type") for s in spec.get("anyOf", [])}
             if "integer" in types and field in REFERENCE_NOUNS:
                 raise AssertionError(f"{name}.{field} holds an id: call it {field}_id")
+
+
+def test_every_json_body_has_an_example_that_its_schema_accepts(openapi):
+    """An integrator starts from the example: each request body shows one, and it is valid
+    (a wrong example is worse than none)."""
+    import jsonschema
+
+    checked = set()
+    for path, method, operation in operations(openapi):
+        content = operation.get("requestBody", {}).get("content", {})
+        if "application/json" not in content:
+            continue
+        ref = content["application/json"]["schema"]["$ref"]
+        name = ref.rsplit("/", 1)[1]
+        examples = openapi["components"]["schemas"][name].get("examples")
+        assert examples, f"{method.upper()} {path}: {name} has no example"
+        validator = jsonschema.Draft202012Validator(
+            {"$ref": ref, "components": openapi["components"]},
+            format_checker=jsonschema.FormatChecker(),
+        )
+        for example in examples:
+            errors = [e.message for e in validator.iter_errors(example)]
+            assert not errors, (name, errors)
+        checked.add(name)
+    assert len(checked) >= 25

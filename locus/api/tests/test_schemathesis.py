@@ -84,8 +84,12 @@ KNOWN = {"place_slug": ["alpha", "beta"], "job_id": [], "organisation_id": []}
 
 
 def _known_or(name, value):
-    """Mostly a slug or id that exists (in either place), sometimes what was generated."""
-    existing = st.integers(min_value=0, max_value=1).map(lambda i: KNOWN[name][i])
+    """Mostly a slug or id that exists (in either place), sometimes what was generated. The
+    examples of the OpenAPI document are drawn at collection, before the world exists: they
+    keep what was generated."""
+    existing = st.integers(min_value=0, max_value=1).map(
+        lambda i: KNOWN[name][i] if KNOWN[name] else value
+    )
     return st.one_of(existing, existing, st.just(value))
 
 
