@@ -10,6 +10,7 @@ from pydantic import ConfigDict
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
 from locus.api.schemas import BAD_BODY_ERRORS, PLACE_ERRORS, ErrorOut
+from locus.core.errors import ValidationFailed
 
 from . import indicator_selectors, indicator_services, indicators
 from .api import JobOut
@@ -120,7 +121,8 @@ def indicator_list(request, place_slug: str):
     summary="An indicator beside incident rates per area, with their correlation",
     description=(
         "For each area: the indicator's value (`indicator`, default: the first by name; "
-        "`period`, default: its newest; the answer names the ones used) beside its rate of "
+        "`period`, default: its newest; the answer names the ones used; one the place does not "
+        "have is a 422 naming it) beside its rate of "
         "incidents a year per 1,000 residents over the last `days` days, and their Pearson "
         "and Spearman correlation with `caution`: correlation is not cause. For the team that"
         " runs Locus in the place."
@@ -131,6 +133,7 @@ def indicator_context(request, place_slug: str, query: Query[ContextQuery]):
     view = indicator_selectors.context_view(
         place=request.place, indicator=query.indicator, period=query.period, days=query.days
     )
+    _refuse_unknown(query, view)
     correlation = view.correlation
     return {
         "indicator": view.indicator,
@@ -151,6 +154,19 @@ def indicator_context(request, place_slug: str, query: Query[ContextQuery]):
         "correlation": None if correlation is None else correlation.__dict__,
         "caution": CAUTION,
     }
+
+
+def _refuse_unknown(query, view):
+    """The page falls back to the first indicator and the newest period (its selects offer only
+    those that exist); an integrator asking for one the place lacks gets a 422, not an answer
+    about another indicator that it might read as the one it asked for."""
+    fields = {}
+    if query.indicator and view.indicator != query.indicator:
+        fields["indicator"] = ["The place has no indicator of this name (see /indicators)."]
+    elif query.period and view.period != query.period:
+        fields["period"] = ["The indicator has no value for this period (see /indicators)."]
+    if fields:
+        raise ValidationFailed("The request is not valid.", fields=fields)
 
 
 @router.post(

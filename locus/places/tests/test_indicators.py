@@ -380,6 +380,15 @@ def test_api_import_and_context(world, client, in_place, django_capture_on_commi
     assert body["correlation"]["reason"] == "too_few" and "not cause" in body["caution"]
     response = client.get(f"{address}/context", {"days": 1}, headers=headers)
     assert response.status_code == 422 and "days" in response.json()["fields"]
+    # Named and known: answered; named and unknown: a 422 naming it, never another's figures.
+    known = {"indicator": "Score", "period": "2020"}
+    assert client.get(f"{address}/context", known, headers=headers).status_code == 200
+    for field, query in (
+        ("indicator", {"indicator": "Scroe"}),
+        ("period", {"indicator": "Score", "period": "1999"}),
+    ):
+        response = client.get(f"{address}/context", query, headers=headers)
+        assert response.status_code == 422 and list(response.json()["fields"]) == [field]
     # A caseworker reads but does not import (MANAGE_INSIGHTS).
     caseworker = _bearer(world.a, "caseworker")
     assert client.get(address, headers=caseworker).status_code == 200
