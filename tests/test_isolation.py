@@ -86,6 +86,19 @@ def _token(place_world):
     return {"token_id": token.pk}
 
 
+def _invitation(place_world):
+    from locus.accounts.services import invitation_create
+
+    invitation, _link = invitation_create(
+        actor_membership=place_world.memberships["admin"],
+        email="battery.invitee@example.org",
+        role="member",
+        place=place_world.place,
+        accept_url_builder=lambda secret: f"http://testserver/invitations/{secret}/",
+    )
+    return {"invitation_id": invitation.pk}
+
+
 CASES = [
     ViewCase("places:staff_home", allowed_role="member", denied_role=None),
     ViewCase("places:areas", allowed_role="admin", denied_role="coordinator", place_team_only=True),
@@ -100,6 +113,14 @@ CASES = [
         objects=_membership,
         method="post",
         data={"role": "analyst"},
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "accounts:invitation_withdraw",
+        allowed_role="admin",
+        denied_role="coordinator",
+        objects=_invitation,
+        method="post",
         ok_status=(302,),
     ),
     ViewCase("accounts:tokens", allowed_role="caseworker", denied_role="member"),

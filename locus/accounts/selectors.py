@@ -93,6 +93,11 @@ def pending_invitations(*, organisation):
     ).select_related("invited_by")
 
 
+def access_pending_invitation(*, organisation, invitation_id):
+    """One of the organisation's pending invitations, or None (another's, used or expired)."""
+    return pending_invitations(organisation=organisation).filter(pk=invitation_id).first()
+
+
 def invitation_by_secret(*, secret):
     return (
         Invitation.objects.filter(secret_hash=Invitation.hash_secret(secret))

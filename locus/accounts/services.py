@@ -127,6 +127,29 @@ def invitation_send(
 
 
 @transaction.atomic
+def invitation_withdraw(*, actor_membership, invitation, place=None):
+    """Take back a pending invitation (sent to a wrong address, or the person left): its link
+    stops working at once, as if it had expired; the audit log keeps who withdrew it."""
+    if not role_can(actor_membership.role, Capability.MANAGE_MEMBERS):
+        raise PermissionDenied(_("You cannot withdraw invitations of this organisation."))
+    if invitation.organisation_id != actor_membership.organisation_id:
+        raise PermissionDenied(_("You cannot withdraw invitations of this organisation."))
+    now = timezone.now()
+    withdrawn = Invitation.objects.filter(
+        pk=invitation.pk, accepted_at__isnull=True, expires_at__gt=now
+    ).update(expires_at=now)
+    if withdrawn:
+        audit_record(
+            action=AuditAction.INVITATION_WITHDRAWN,
+            actor=actor_membership.user,
+            place=place,
+            target=invitation,
+            data={"role": invitation.role},
+        )
+    return bool(withdrawn)
+
+
+@transaction.atomic
 def invitation_accept(*, invitation, user=None, password=None, name=""):
     """Accept an invitation: an existing account joins; otherwise one is created."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)

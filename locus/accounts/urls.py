@@ -12,6 +12,11 @@ urlpatterns = [
     path("invitations/<str:secret>/", views.invitation_accept, name="invitation_accept"),
     path(P + "staff/members/", views.members, name="members"),
     path(P + "staff/members/<int:membership_id>/role/", views.member_role, name="member_role"),
+    path(
+        P + "staff/members/invitations/<int:invitation_id>/withdraw/",
+        views.invitation_withdraw,
+        name="invitation_withdraw",
+    ),
     path(P + "staff/tokens/", views.tokens, name="tokens"),
     path(P + "staff/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -111,6 +111,25 @@ def member_role(request, membership_id):
     return redirect("accounts:members", place_slug=request.place.slug)
 
 
+@staff_view(Capability.MANAGE_MEMBERS)
+@require_POST
+def invitation_withdraw(request, invitation_id):
+    invitation = selectors.access_pending_invitation(
+        organisation=request.membership.organisation, invitation_id=invitation_id
+    )
+    if invitation is None:
+        raise Http404
+    services.invitation_withdraw(
+        actor_membership=request.membership, invitation=invitation, place=request.place
+    )
+    messages.success(
+        request,
+        _("The invitation to %(email)s is withdrawn; its link no longer works.")
+        % {"email": invitation.email},
+    )
+    return redirect("accounts:members", place_slug=request.place.slug)
+
+
 @staff_view(Capability.USE_API)
 def tokens(request):
     form = TokenForm(request.POST or None)

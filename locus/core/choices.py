@@ -18,6 +18,7 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_ENDED = "membership_ended", _("Membership ended")
     INVITATION_SENT = "invitation_sent", _("Invitation sent")
     INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+    INVITATION_WITHDRAWN = "invitation_withdrawn", _("Invitation withdrawn")
     TOKEN_CREATED = "token_created", _("API token created")
     TOKEN_REVOKED = "token_revoked", _("API token revoked")
     TOKEN_USED = "token_used", _("API token used")

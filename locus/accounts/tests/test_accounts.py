@@ -264,6 +264,31 @@ class TestInvitations:
             client.get(reverse("accounts:invitation_accept", args=["nonsense"])).status_code == 404
         )
 
+    def test_an_administrator_withdraws_a_pending_invitation(self, world, client):
+        invitation, link = _invite(world)
+        secret = link.rstrip("/").rsplit("/", 1)[1]
+        members = reverse("accounts:members", args=["alpha"])
+        withdraw = reverse("accounts:invitation_withdraw", args=["alpha", invitation.pk])
+        client.force_login(world.a.users["admin"])
+        assert withdraw in client.get(members).content.decode()
+        # Another place's administrator cannot reach it; a member of the same one may not.
+        client.force_login(world.b.users["admin"])
+        assert client.post(withdraw.replace("/alpha/", "/beta/")).status_code == 404
+        client.force_login(world.a.users["member"])
+        assert client.post(withdraw).status_code == 403
+        client.force_login(world.a.users["admin"])
+        response = client.post(withdraw, follow=True)
+        assert "its link no longer works" in response.content.decode()
+        assert withdraw not in response.content.decode()  # no longer pending
+        event = AuditEvent.objects.get(action="invitation_withdrawn")
+        assert event.actor == world.a.users["admin"] and event.target_id == str(invitation.pk)
+        client.logout()
+        assert client.get(reverse("accounts:invitation_accept", args=[secret])).status_code == 410
+        # Withdrawn already: nothing to withdraw, and no second audit line.
+        client.force_login(world.a.users["admin"])
+        assert client.post(withdraw).status_code == 404
+        assert AuditEvent.objects.filter(action="invitation_withdrawn").count() == 1
+
     def test_only_the_hash_of_the_link_is_stored(self, world):
         invitation, link = _invite(world)
         assert link.rstrip("/").rsplit("/", 1)[1] not in invitation.secret_hash
