@@ -3,6 +3,7 @@ import time
 import pytest
 from django.core import mail
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 from locus.accounts.decorators import SESSION_ORG_KEY
 from locus.accounts.middleware import LAST_SEEN_KEY
@@ -413,6 +414,9 @@ class TestNetwork:
         response = client.get(url)
         assert response.status_code == 200
         assert response.context["rows"][0]["areas"] == 2
+        # The roll-up of incidents is reached from here (it was linked from nowhere).
+        roll_up = reverse("insights_data:network", args=[world.a.place.network.slug])
+        assertContains(response, f'href="{roll_up}"')
         client.force_login(world.b.users["admin"])
         assert client.get(url).status_code == 404
         client.logout()
