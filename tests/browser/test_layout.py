@@ -140,3 +140,25 @@ def test_the_quick_exit_bar_never_covers_what_a_link_leads_to(page, world, live_
     assert page.evaluate("scrollY") > 0
     bar = page.locator(".quick-exit").bounding_box()
     assert target.bounding_box()["y"] >= bar["y"] + bar["height"]
+
+
+def test_the_network_roll_up_and_its_exports_fit_a_phone(page, world, live_server):
+    """The scheme list's longest name (90 characters, longer in German) widened its row of
+    fields, and the page, to twice the screen: a field now shrinks to the row."""
+    from datetime import date
+
+    from locus.accounts.models import NetworkMembership
+    from locus.core.testing.factories import UserFactory
+    from locus.insights.tests.open_data_helpers import make_many
+
+    north, _south = world.a.areas
+    make_many(world.a.place, [(date(2025, 3, 10), north, "threat", ["antisemitism"], 12)])
+    viewer = UserFactory(email="hub@network.test", name="National Hub")
+    NetworkMembership.objects.create(user=viewer, network=world.a.place.network)
+    log_in(page, viewer, live_server)
+    on_phone_in_german(page, live_server)
+    page.goto(f"/network/{world.a.place.network.slug}/insights/?month=2025-03")
+    scheme = page.locator("select[name=scheme]")
+    assert scheme.is_visible()
+    assert page_overflow(page) == 0
+    assert scheme.bounding_box()["width"] <= PHONE["width"]
