@@ -3,8 +3,9 @@ call one selector, render. Editors (policies.py) also see drafts and the private
 
 from urllib.parse import urlencode
 
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -75,8 +76,24 @@ def search(request):
         "evidence_levels": [
             (level, EVIDENCE_DESCRIPTIONS[level], EVIDENCE_RANK[level]) for level in EvidenceLevel
         ],
+        "api_search_url": _api_search_url(request, form)
+        if valid
+        else reverse("api:library_search"),
     }
     return render(request, "library/search.html", context, status=200 if valid else 422)
+
+
+def _api_search_url(request, form):
+    """The same search in the JSON API, for a researcher who wants to reuse it: the form's
+    parameters are the API's, less the empty fields a submitted form sends (which the API,
+    rightly, refuses as numbers) and anything the form does not read."""
+    query = QueryDict(mutable=True)
+    for key in form.fields:
+        kept = [value for value in request.GET.getlist(key) if value.strip()]
+        if kept:
+            query.setlist(key, kept)
+    url = reverse("api:library_search")
+    return f"{url}?{query.urlencode()}" if query else url
 
 
 def _labels(record, field, axis, language):

@@ -185,3 +185,24 @@ def test_seed_notes_never_reach_public_pages(client):
         assert marker not in html
     for notes in Record.objects.values_list("private_notes", flat=True):
         assert notes and notes not in html
+
+
+def test_the_search_page_leads_harvesters_to_oai_pmh_and_the_same_search_as_json(client, guide):
+    """A researcher who wants to reuse the catalogue finds the OAI-PMH endpoint and the API from
+    the page (neither was linked from anywhere), and the JSON link answers the very search on
+    the screen, though the submitted form carries empty year fields that the API refuses."""
+    make_record(title="Gender toolkit", topics=["gender"], year=2020)
+    response = client.get(
+        SEARCH,
+        {"q": "", "sort": "newest", "topic": ["gender"], "year_from": "", "year_to": "", "x": "1"},
+    )
+    html = response.content.decode()
+    assert 'href="/oai?verb=Identify"' in html
+    assert 'href="/api/v1/docs"' in html
+    json_url = re.search(r'href="(/api/v1/library/records[^"]*)">This search as JSON', html)
+    json_url = json_url.group(1).replace("&amp;", "&")
+    assert json_url == "/api/v1/library/records?sort=newest&topic=gender"
+    answer = client.get(json_url)
+    assert answer.status_code == 200
+    assert [hit["title"] for hit in answer.json()["results"]] == ["Gender toolkit"]
+    assert client.get("/oai?verb=Identify").status_code == 200
