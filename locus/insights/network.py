@@ -81,6 +81,7 @@ def network_open_data(*, network, language: str = "en") -> OpenData:
     threshold = network_threshold(places)
     return OpenData(
         title=network.name,
+        total_label=gettext("All places"),
         threshold=threshold,
         delay_days=max((p.publication_delay_days for p in places), default=0),
         latest_month=latest,
@@ -131,6 +132,7 @@ def network_scheme_table(*, network, scheme: str, month: date, language: str = "
     return OpenData(
         title=gettext("%(network)s: %(scheme)s")
         % {"network": network.name, "scheme": t.scheme(scheme).label(language)},
+        total_label=gettext("All places"),
         threshold=threshold,
         delay_days=0,
         latest_month=latest,

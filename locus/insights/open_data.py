@@ -240,6 +240,11 @@ class OpenData:
     rows: list[Row]
     columns: list[tuple[str, str]]
     months: list[MonthTable] = field(default_factory=list)
+    # The totals row's name: "All areas" for a place; a network's rows are places.
+    total_label: str = ""
+
+    def total_row_label(self) -> str:
+        return self.total_label or gettext("All areas")
 
     def columns_for(self, month: MonthTable) -> list[tuple[str, str]]:
         """The month's columns: the categories, with any combined ones as one column last."""
@@ -470,7 +475,7 @@ def records(data: OpenData) -> Iterator[dict]:
                 yield {
                     "month": month.label,
                     "area_code": (row.code or row.key) if row else ALL,
-                    "area": row.label if row else gettext("All areas"),
+                    "area": row.label if row else data.total_row_label(),
                     "category_code": code or ALL,
                     "category": label,
                     "count": f.count,
@@ -505,7 +510,7 @@ def as_json(data: OpenData) -> dict:
             rows.append(
                 {
                     "area_code": (row.code or row.key) if row else ALL,
-                    "area": row.label if row else gettext("All areas"),
+                    "area": row.label if row else data.total_row_label(),
                     "figures": [
                         {"category": code, "count": f.count, "status": f.status}
                         for (code, _l), f in zip(data.columns_for(month), cells, strict=True)

@@ -204,3 +204,29 @@ def test_a_token_carries_no_network_role(world, client, network_world):
     client.force_login(person)
     for url, query in urls:
         assert client.get(url, query).status_code == 200, url
+
+
+def test_the_network_totals_are_named_all_places(world, client, network_world):
+    """A network's rows are places, so its totals row is "All places" in the CSV and the API
+    (it read "All areas", as a place's open data does, though no area is in the table)."""
+    network, _town, viewer, _outsider = network_world
+    client.force_login(viewer)
+    url = reverse("insights_data:network_export", args=[network.slug])
+    records = parse_csv(
+        client.get(url, {"scheme": "uk_strands", "month": "2025-03"}).content.decode()
+    )
+    assert {r["place"] for r in records if r["place_code"] == "all"} == {"All places"}
+    answer = client.get(f"/api/v1/networks/{network.slug}/insights", {"month": "2025-03"})
+    rows = answer.json()["months"][0]["rows"]
+    assert [row["area"] for row in rows if row["area_code"] == "all"] == ["All places"]
+    french = client.get(
+        url, {"scheme": "uk_strands", "month": "2025-03"}, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert {r["place"] for r in parse_csv(french.content.decode()) if r["place_code"] == "all"} == {
+        "Tous les territoires"
+    }
+    # A place's own open data keeps "All areas".
+    place = client.get(f"/{world.a.place.slug}/open-data/incidents.csv")
+    assert {r["area"] for r in parse_csv(place.content.decode()) if r["area_code"] == "all"} == {
+        "All areas"
+    }
