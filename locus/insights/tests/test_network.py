@@ -230,3 +230,19 @@ def test_the_network_totals_are_named_all_places(world, client, network_world):
     assert {r["area"] for r in parse_csv(place.content.decode()) if r["area_code"] == "all"} == {
         "All areas"
     }
+
+
+def test_french_names_the_network_without_an_article_it_would_need(world, client, network_world):
+    """A network is named as its members wrote it ("United Kingdom"): French cannot put "de" or
+    "à" before a country's name ("de United Kingdom", "à United Kingdom"), so the pages say
+    "du réseau <name>" and give the table's title after a dash."""
+    network, _town, viewer, _outsider = network_world
+    client.force_login(viewer)
+    url = reverse("insights_data:network", args=[network.slug])
+    html = client.get(url, {"month": "2025-03"}, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    export = reverse("insights_data:network_export", args=[network.slug])
+    error = client.get(export, {"scheme": "nope"}, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    for page in (html, error):
+        assert f"du réseau {network.name}" in page
+        assert f" de {network.name}" not in page and f" à {network.name}" not in page
+    assert f"Incidents de haine — {network.name}, mars 2025" in html

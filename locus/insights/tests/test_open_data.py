@@ -281,7 +281,7 @@ def test_public_page_without_login(world, client):
     client.cookies["django_language"] = "fr"  # the month is named, not "2025-03"
     html = client.get(url, {"month": "2025-03"}).content.decode()
     assert '<option value="2025-03" selected>mars 2025</option>' in html
-    assert "à Alphaville, mars 2025, par" in html
+    assert "Incidents de haine — Alphaville, mars 2025, par" in html
 
 
 def test_bad_month_is_refused_next_to_the_field(world, client):
