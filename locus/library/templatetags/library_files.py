@@ -31,10 +31,13 @@ def record_files_section(context, record):
                     "problem": files.error_message(file) if file.error else "",
                 }
             )
+    # Neither a file nor a web address: the page says where to look instead of ending there.
+    no_copy = not rows and not record.url
     return {
         "record": record,
         "rows": rows,
         "can_manage": rights.can_manage,
-        "show": bool(rows) or rights.can_manage,
+        "no_copy": no_copy,
+        "show": bool(rows) or rights.can_manage or no_copy,
         "request": request,
     }

@@ -206,3 +206,16 @@ def test_the_search_page_leads_harvesters_to_oai_pmh_and_the_same_search_as_json
     assert answer.status_code == 200
     assert [hit["title"] for hit in answer.json()["results"]] == ["Gender toolkit"]
     assert client.get("/oai?verb=Identify").status_code == 200
+
+
+def test_a_record_with_neither_file_nor_address_says_where_to_look(client, guide):
+    """Nineteen seed records have no web address and no file: their page ended at the metadata,
+    with no next step. It now says where to look; a record with an address does not."""
+    paper = make_record(title="A paper without a link", publisher="Strong Cities Network")
+    nameless = make_record(title="A paper with no publisher")
+    html = client.get(record_url(paper)).content.decode()
+    assert "The library holds no copy of this resource and has no web address for it." in html
+    assert "with its publisher, Strong Cities Network, or in a library catalogue" in html
+    html = client.get(record_url(nameless)).content.decode()
+    assert "Look for its title in a search engine or a library catalogue." in html
+    assert "holds no copy" not in client.get(record_url(guide)).content.decode()
