@@ -64,6 +64,10 @@ def test_members_see_protected_aggregates(world, client, network_world):
     assert "fewer than 12" in html  # the strictest threshold of the network's places
     assert "Alphaville North" not in html  # places, not their areas: no drill-down
     assert "/staff/" not in html and "/cases/" not in html
+    # The same figures for a program: the API is linked (it was reachable only by its address).
+    api = f"/api/v1/networks/{network.slug}/insights"
+    assert f'href="{api}"' in html
+    assert client.get(api, {"month": "2025-03"}).json()["months"][0]["month"] == "2025-03"
 
 
 def test_isolation(world, client, network_world):
