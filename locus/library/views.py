@@ -73,6 +73,10 @@ def search(request):
         "facets": facets,
         "active_filters": _active_filters(request, result),
         "sort_choices": SearchSort.choices,
+        # The sort the person chose, else relevance: pre-selecting the order actually used
+        # (newest first while the box is empty) sent every search typed on the first page
+        # sorted by date, its best matches anywhere in the list.
+        "chosen_sort": result.params.sort or SearchSort.RELEVANCE,
         "evidence_levels": [
             (level, EVIDENCE_DESCRIPTIONS[level], EVIDENCE_RANK[level]) for level in EvidenceLevel
         ],

@@ -219,3 +219,17 @@ def test_a_record_with_neither_file_nor_address_says_where_to_look(client, guide
     html = client.get(record_url(nameless)).content.decode()
     assert "Look for its title in a search engine or a library catalogue." in html
     assert "holds no copy" not in client.get(record_url(guide)).content.decode()
+
+
+def test_a_search_typed_on_the_first_page_is_ranked_by_relevance(client, guide):
+    """The first page (no words) lists the newest first, but its sort box must not say so: the
+    form sent "newest" with the words typed next, so every search begun there came back in
+    date order. The box offers relevance unless the person chose another order."""
+    news = make_record(title="Prevention news", summary="A measure in passing.", year=2024)
+    landing = client.get(SEARCH).content.decode()
+    chosen = re.search(r'<option value="(\w+)" selected>', landing).group(1)
+    assert chosen == "relevance"
+    html = client.get(SEARCH, {"q": "measure", "sort": chosen}).content.decode()
+    assert html.index(f'href="{record_url(guide)}"') < html.index(f'href="{record_url(news)}"')
+    kept = client.get(SEARCH, {"q": "measure", "sort": "newest"}).content.decode()
+    assert '<option value="newest" selected>' in kept
