@@ -33,7 +33,11 @@ def bad_request(request, exception=None):
 def permission_denied(request, exception=None):
     if _is_api(request):
         return _api_error(403, _("Your role does not allow this."), "forbidden")
-    return render(request, "errors/403.html", status=403)
+    # The reason a view gave ("Only members of an organisation contribute to the library."),
+    # else the page's general one, which speaks of a role in an organisation the person may
+    # not have (a network's member, a library reader).
+    reason = str(exception) if isinstance(exception, Exception) else ""
+    return render(request, "errors/403.html", {"reason": reason}, status=403)
 
 
 def page_not_found(request, exception=None):

@@ -404,6 +404,27 @@ class TestSwitcher:
 
 
 class TestNetwork:
+    def test_a_refusal_gives_the_views_own_reason(self, world, client):
+        """A network's member opening "Contribute a resource" was told their "role in this
+        organisation" forbids it, though they have none: the 403 page gives the reason the view
+        raised, and the general one only when there is none."""
+        from locus.accounts.models import NetworkMembership
+
+        viewer = UserFactory()
+        NetworkMembership.objects.create(user=viewer, network=world.a.place.network)
+        client.force_login(viewer)
+        response = client.get(reverse("library:contribute"), HTTP_ACCEPT_LANGUAGE="fr")
+        assert response.status_code == 403
+        assertContains(
+            response,
+            "Seuls les membres d’une organisation peuvent contribuer à la bibliothèque.",
+            status_code=403,
+        )
+        assert "Votre rôle dans cette organisation" not in response.content.decode()
+        client.force_login(world.a.users["member"])
+        response = client.get(f"/{world.a.place.slug}/staff/areas/")
+        assertContains(response, "Your role in this organisation", status_code=403)
+
     def test_network_member_sees_counts_and_others_get_404(self, world, client):
         from locus.accounts.models import NetworkMembership
 
