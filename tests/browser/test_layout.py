@@ -162,3 +162,23 @@ def test_the_network_roll_up_and_its_exports_fit_a_phone(page, world, live_serve
     assert scheme.is_visible()
     assert page_overflow(page) == 0
     assert scheme.bounding_box()["width"] <= PHONE["width"]
+
+
+def test_visually_hidden_text_stays_inside_its_scrolling_box(page, world, live_server):
+    """A visually hidden span is positioned absolutely: inside a box that scrolls but is not
+    positioned itself it escaped the box, widening the page on a phone (the programme's
+    reporting periods, whose report links name their period for screen readers) and lengthening
+    it far below the footer (the indicator bank's list, which scrolls within 40rem)."""
+    from locus.programmes.tests.factories import full_programme
+
+    p = full_programme(world.a)["programme"]
+    log_in(page, world.a.users["editor"], live_server)
+    on_phone_in_german(page, live_server)
+    page.goto(f"/alpha/programmes/{p.pk}/")
+    assert page_overflow(page) == 0
+    page.goto(f"/alpha/programmes/{p.pk}/indicators/new/")
+    below_footer = page.evaluate(
+        "() => document.documentElement.scrollHeight"
+        " - (document.querySelector('footer').getBoundingClientRect().bottom + window.scrollY)"
+    )
+    assert below_footer <= 1
