@@ -1,7 +1,10 @@
 """The progress report of a programme for one period (web page, PDF, library summary): one
 context built from the selectors, so the three always say the same."""
 
+from django.template.defaultfilters import floatformat
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from locus.library.vocabulary import label_in
 
@@ -74,6 +77,13 @@ def report_context(programme, period, *, language):
     }
 
 
+def _figure(value):
+    """A figure as the report page writes it (`floatformat:"-2g"`): at most two decimals, the
+    reader's decimal mark, thousands grouped; a dash for none. The stored Decimal read "1200.00"
+    in every language."""
+    return "—" if value is None else str(floatformat(value, "-2g"))
+
+
 def results_summary(programme, *, language):
     """Plain-text summary of the theory of change and the latest results, for the library."""
     indicators = selectors.indicators_with_results(programme)
@@ -83,7 +93,11 @@ def results_summary(programme, *, language):
     for name in TOC_FIELDS:
         items = programme.toc_items(name)
         if items:
-            lines.append(f"{programme._meta.get_field(name).verbose_name}: " + "; ".join(items))
+            label = capfirst(programme._meta.get_field(name).verbose_name)
+            lines.append(
+                pgettext("a label and its value", "%(label)s: %(value)s")
+                % {"label": label, "value": "; ".join(items)}
+            )
     lines.append("")
     lines.append(_("Results"))
     for indicator in indicators:
@@ -94,9 +108,9 @@ def results_summary(programme, *, language):
             _("%(indicator)s — baseline %(baseline)s, target %(target)s, latest %(latest)s")
             % {
                 "indicator": indicator.title,
-                "baseline": indicator.baseline if indicator.baseline is not None else "—",
-                "target": indicator.target,
-                "latest": value if value is not None else "—",
+                "baseline": _figure(indicator.baseline),
+                "target": _figure(indicator.target),
+                "latest": _figure(value),
             }
         )
     return "\n".join(lines).strip()

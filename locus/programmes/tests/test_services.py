@@ -413,3 +413,27 @@ def test_next_period_follows_the_most_frequent_indicator(world, active):
     assert next_period(p, [monthly]) == {"start": date(2026, 4, 1), "end": date(2026, 4, 30)}
     period(p, start=date(2026, 4, 1), end=date(2026, 12, 31))
     assert next_period(p, [monthly]) == {}
+
+
+def test_the_evaluation_summary_writes_labels_and_figures_as_the_report_does(world, data):
+    """The library record is what others read: each part of the theory of change labelled as its
+    language writes a label ("Le problème : …", not "le problème: …") and figures as on the report
+    page ("1 200", "55", not "1200.00", "55.00")."""
+    from django.utils import translation
+
+    from locus.core.tenancy import place_scope
+    from locus.programmes.models import Indicator
+    from locus.programmes.reports import results_summary
+
+    p = data["programme"]
+    with place_scope(world.a.place):
+        Indicator.objects.filter(pk=data["output"].pk).update(target=Decimal("1200"))
+        english = results_summary(p, language="en")
+        with translation.override("fr"):
+            french = results_summary(p, language="fr")
+    assert "The problem: Young people rarely meet" in english
+    assert "People taking part — baseline 0, target 1,200, latest 40" in english
+    assert ".00" not in english
+    assert "Le problème\u00a0: Young people rarely meet" in french
+    assert "cible 1\u202f200, dernière valeur 40" in french
+    assert "55" in french and ".00" not in french
