@@ -464,3 +464,27 @@ def test_a_period_is_named_with_dates_in_the_readers_language(world):
         assert str(q) == "1 jan. 2026 – 31 mars 2026"
     with translation.override("de"):
         assert str(q) == "1. Jan. 2026 – 31. März 2026"
+
+
+def test_figures_are_grouped_and_carry_their_unit_as_the_chart_writes_them(world, client, data):
+    """The pages wrote a budget of 12,500.50 as "12500.50" and a target of 1,200 as "1200" beside
+    a chart labelled "1,200", and a percentage's baseline without its "%": a funder reads the
+    figures the reader's way, the same on the page, in the report and in its PDF."""
+    from locus.programmes.models import Indicator
+
+    p, q = data["programme"], data["period"]
+    with place_scope(world.a.place):
+        Programme.objects.filter(pk=p.pk).update(budget=Decimal("12500.50"))
+        Indicator.objects.filter(pk=data["output"].pk).update(target=Decimal("1200"))
+    client.force_login(world.a.users["editor"])
+    detail = client.get(f"/alpha/programmes/{p.pk}/").content.decode()
+    assert "12,500.50 GBP" in detail
+    assert "Target 1,200 ·" in detail
+    assert "Baseline 50 % · Target 70 %" in detail  # the outcome, a percentage
+    report = client.get(f"/alpha/programmes/{p.pk}/periods/{q.pk}/report/").content.decode()
+    assert "<dd>12,500.50 GBP</dd>" in report
+    assert "<dd>1,200 — " in report
+    assert "<dd>50 % (2025)</dd>" in report
+    client.cookies["django_language"] = "fr"
+    french = client.get(f"/alpha/programmes/{p.pk}/periods/{q.pk}/report/").content.decode()
+    assert "<dd>12\u202f500,50 GBP</dd>" in french
