@@ -488,3 +488,18 @@ def test_figures_are_grouped_and_carry_their_unit_as_the_chart_writes_them(world
     client.cookies["django_language"] = "fr"
     french = client.get(f"/alpha/programmes/{p.pk}/periods/{q.pk}/report/").content.decode()
     assert "<dd>12\u202f500,50 GBP</dd>" in french
+
+
+def test_after_publishing_the_programme_links_to_its_library_record(world, client, data):
+    """Once sent for review the card only named the record: the organisation could not open it,
+    nor find where the library editors' comments come back. It now links to the record (which
+    the organisation may read while in review) and to the organisation's library records."""
+    p = data["programme"]
+    client.force_login(world.a.users["editor"])
+    assert client.post(f"/alpha/programmes/{p.pk}/publish/").status_code == 302
+    p.refresh_from_db()
+    body = client.get(f"/alpha/programmes/{p.pk}/").content.decode()
+    assert f'href="/library/{p.library_record_id}/"' in body
+    assert 'href="/library/mine/"' in body
+    assert client.get(f"/library/{p.library_record_id}/").status_code == 200
+    assert client.get("/library/mine/").status_code == 200
