@@ -1,6 +1,8 @@
 """Forms: parse and show what was typed; the services hold the rules and raise errors that the
 views put back next to the fields."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -188,6 +190,17 @@ class PeriodForm(forms.Form):
     )
 
 
+def _as_typed(value):
+    """A stored figure as a person types it ("180", "61.5"): the field showed the column's two
+    decimal places ("180.00") for a count of people."""
+    if value is None:
+        return None
+    value = Decimal(str(value))
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
 class ResultsForm(forms.Form):
     """One value (and its breakdowns and comment) per indicator, the narrative, and whether the
     period is now reported. Field names: value_<id>, comment_<id>, b_<id>_<dimension>_<group>."""
@@ -214,7 +227,7 @@ class ResultsForm(forms.Form):
                 required=False,
                 decimal_places=2,
                 max_digits=14,
-                initial=result.value if result else None,
+                initial=_as_typed(result.value) if result else None,
                 disabled=locked,
             )
             self.fields[f"value_{indicator.pk}"] = value
@@ -241,7 +254,7 @@ class ResultsForm(forms.Form):
                         min_value=0,
                         decimal_places=2,
                         max_digits=14,
-                        initial=stored.get(str(group)),
+                        initial=_as_typed(stored.get(str(group))),
                         disabled=locked,
                     )
                     names.append(name)

@@ -503,3 +503,20 @@ def test_after_publishing_the_programme_links_to_its_library_record(world, clien
     assert 'href="/library/mine/"' in body
     assert client.get(f"/library/{p.library_record_id}/").status_code == 200
     assert client.get("/library/mine/").status_code == 200
+
+
+def test_the_results_page_shows_figures_as_they_were_typed(world, client, data):
+    """A count of 40 people came back in its field as "40.00" (the column's two decimals)."""
+    p, q, output = data["programme"], data["period"], data["output"]
+    client.force_login(world.a.users["editor"])
+    url = f"/alpha/programmes/{p.pk}/periods/{q.pk}/"
+    response = client.post(
+        url, {f"value_{output.pk}": "40", f"b_{output.pk}_gender_female": "20", "narrative": ""}
+    )
+    assert response.status_code == 302
+    body = client.get(url).content.decode()
+    assert f'name="value_{output.pk}" value="40"' in body
+    assert f'name="b_{output.pk}_gender_female" value="20"' in body
+    outcome = data["outcome"]
+    assert client.post(url, {f"value_{outcome.pk}": "62.5", "narrative": ""}).status_code == 302
+    assert f'name="value_{outcome.pk}" value="62.5"' in client.get(url).content.decode()
