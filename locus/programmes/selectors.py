@@ -227,6 +227,28 @@ def programme_progress(indicators):
 # --- the place's portfolio -----------------------------------------------------------------
 
 
+def _report_period(programme):
+    """The period whose report the portfolio opens: the latest marked as reported, else the
+    latest with a value, else the latest. The newest period is often still open (the demo's
+    third quarter), and its report said "Not reported" for every indicator. Uses the
+    prefetched `period_list` and `indicator_list` (no query)."""
+    periods = programme.period_list
+    with_values = {
+        result.period_id
+        for indicator in programme.indicator_list
+        for result in indicator.result_list
+        if result.value is not None
+    }
+    for chosen in (
+        [p for p in periods if p.submitted_at],
+        [p for p in periods if p.pk in with_values],
+        periods,
+    ):
+        if chosen:
+            return chosen[-1]
+    return None
+
+
 def portfolio(place, language):
     """Every programme of the place with its organisation, areas and progress, and the same
     programmes grouped by area, target group and type of intervention. A fixed number of
@@ -268,7 +290,7 @@ def portfolio(place, language):
                 label_in("target_group", code, language) for code in programme.target_groups
             ],
             "progress": programme_progress(programme.indicator_list),
-            "latest_period": programme.period_list[-1] if programme.period_list else None,
+            "latest_period": _report_period(programme),
             "outcomes": sum(
                 1 for i in programme.indicator_list if i.level == IndicatorLevel.OUTCOME
             ),

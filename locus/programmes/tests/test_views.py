@@ -520,3 +520,17 @@ def test_the_results_page_shows_figures_as_they_were_typed(world, client, data):
     outcome = data["outcome"]
     assert client.post(url, {f"value_{outcome.pk}": "62.5", "narrative": ""}).status_code == 302
     assert f'name="value_{outcome.pk}" value="62.5"' in client.get(url).content.decode()
+
+
+def test_the_portfolio_opens_the_latest_report_with_results(world, client, data):
+    """The portfolio linked each programme to its newest period, usually one still open: the
+    coordinator opened a report saying "Not reported" for every indicator. It opens the latest
+    period reported (else the latest with a value)."""
+    from .factories import period
+
+    p, q1 = data["programme"], data["period"]
+    q2 = period(p, start=date(2026, 4, 1), end=date(2026, 6, 30))
+    client.force_login(world.a.users["coordinator"])
+    body = client.get("/alpha/programmes/portfolio/").content.decode()
+    assert f"/alpha/programmes/{p.pk}/periods/{q1.pk}/report/" in body
+    assert f"/periods/{q2.pk}/report/" not in body
