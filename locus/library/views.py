@@ -165,6 +165,8 @@ def record_detail(request, record_id):
     context = {
         "record": record,
         "editor": editor,
+        # An editor of the contributing organisation is told its organisation sees it too.
+        "owner": record.organisation_id is not None and record.organisation_id in owner_ids,
         "is_published": record.status == RecordStatus.PUBLISHED,
         "type_label": value_label("type", record.type, language),
         "languages": [language_name(code) for code in record.languages],

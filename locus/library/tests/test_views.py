@@ -233,3 +233,17 @@ def test_a_search_typed_on_the_first_page_is_ranked_by_relevance(client, guide):
     assert html.index(f'href="{record_url(guide)}"') < html.index(f'href="{record_url(news)}"')
     kept = client.get(SEARCH, {"q": "measure", "sort": "newest"}).content.decode()
     assert '<option value="newest" selected>' in kept
+
+
+def test_an_editor_of_the_contributing_organisation_is_told_it_sees_its_record(client, world):
+    """Every organisation's editor is a library editor: a charity's editor opening its own
+    evaluation in review read "only library editors see it", as if its organisation could not."""
+    from locus.library.models import Record
+
+    editor = world.a.users["editor"]
+    draft = make_record(title="Our evaluation", status=RecordStatus.IN_REVIEW)
+    Record.objects.filter(pk=draft.pk).update(organisation=world.a.organisation)
+    client.force_login(editor)
+    html = client.get(record_url(draft)).content.decode()
+    assert "only your organisation and the library editors see it" in html
+    assert "only library editors see it" not in html
