@@ -534,3 +534,18 @@ def test_the_portfolio_opens_the_latest_report_with_results(world, client, data)
     body = client.get("/alpha/programmes/portfolio/").content.decode()
     assert f"/alpha/programmes/{p.pk}/periods/{q1.pk}/report/" in body
     assert f"/periods/{q2.pk}/report/" not in body
+
+
+def test_when_the_periods_reach_the_end_date_the_page_says_what_to_do(world, client, data):
+    """With every day of the programme in a period the form offered two empty dates, and adding
+    a period answered only "This field is required.": the page now says why there is no
+    suggestion and what to change."""
+    from .factories import period
+
+    p = data["programme"]
+    client.force_login(world.a.users["editor"])
+    url = f"/alpha/programmes/{p.pk}/"
+    assert "already reach the programme" not in client.get(url).content.decode()
+    period(p, start=date(2026, 4, 1), end=p.end_date)
+    body = client.get(url).content.decode()
+    assert "The periods already reach the programme's end date, 31 December 2026." in body
