@@ -177,6 +177,8 @@ class IndicatorForm(forms.Form):
         self.fields["bank_code"].choices = [("", _("— write a new indicator —"))] + [
             (m.code, m.title) for m in bank()
         ]
+        for name in ("baseline", "target"):  # "70", not the column's "70.00"
+            self.initial[name] = _as_typed(self.initial.get(name))
 
 
 class PeriodForm(forms.Form):

@@ -549,3 +549,11 @@ def test_when_the_periods_reach_the_end_date_the_page_says_what_to_do(world, cli
     period(p, start=date(2026, 4, 1), end=p.end_date)
     body = client.get(url).content.decode()
     assert "The periods already reach the programme's end date, 31 December 2026." in body
+
+
+def test_the_indicator_form_shows_its_figures_as_they_were_typed(world, client, data):
+    """Editing an indicator gave its target 70 back as "70.00" and its baseline as "50.00"."""
+    p, outcome = data["programme"], data["outcome"]
+    client.force_login(world.a.users["editor"])
+    body = client.get(f"/alpha/programmes/{p.pk}/indicators/{outcome.pk}/").content.decode()
+    assert 'name="target" value="70"' in body and 'name="baseline" value="50"' in body
