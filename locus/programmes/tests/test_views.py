@@ -557,3 +557,19 @@ def test_the_indicator_form_shows_its_figures_as_they_were_typed(world, client, 
     client.force_login(world.a.users["editor"])
     body = client.get(f"/alpha/programmes/{p.pk}/indicators/{outcome.pk}/").content.decode()
     assert 'name="target" value="70"' in body and 'name="baseline" value="50"' in body
+
+
+def test_a_survey_without_any_period_says_to_add_one_first(world, client):
+    """With no reporting period the new-survey form offered an empty "Period" list and answered
+    "This field is required.": a dead end. It now says to add a period and links to the form."""
+    from .factories import indicator
+
+    p = programme(world.a)
+    outcome = indicator(p)
+    client.force_login(world.a.users["editor"])
+    body = client.get(f"/alpha/programmes/{p.pk}/indicators/{outcome.pk}/survey/new/")
+    html = body.content.decode()
+    assert "the programme has none yet: add a period first" in html
+    assert f'href="/alpha/programmes/{p.pk}/#periods"' in html
+    assert "Create the survey" not in html
+    assert 'id="periods"' in client.get(f"/alpha/programmes/{p.pk}/").content.decode()
