@@ -43,6 +43,21 @@ def client_for(client):
 
 
 @pytest.fixture
+def platform_admin(client, django_user_model):
+    """A client signed in as the platform's administrator (a superuser with a second factor:
+    /admin/ asks for one)."""
+    from locus.core.testing.world import enable_totp
+
+    user = django_user_model.objects.create_superuser(
+        email="platform@example.org",
+        password="platform-password-1",  # noqa: S106 (a test account)
+    )
+    enable_totp(user)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def in_place():
     """`with in_place(place): …` — activate a place inside a test."""
     from locus.core.tenancy import place_scope

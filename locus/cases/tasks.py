@@ -1,6 +1,6 @@
 from django.tasks import task
 
-from locus.core.tasks import in_place
+from locus.core.tasks import counts_per_place, in_place
 
 
 @task()
@@ -23,15 +23,6 @@ def route_report(*, place, report_id):
 def route_pending_everywhere():
     """The sweep's safety net across places: route every report whose routing task was lost
     or failed (see `reports_route_pending`). Returns {slug: count routed} for places with any."""
-    from locus.core.tenancy import place_scope
-    from locus.places.selectors import place_list
-
     from .services import reports_route_pending
 
-    routed = {}
-    for place in place_list().order_by("slug"):
-        with place_scope(place):
-            count = reports_route_pending(place=place)
-        if count:
-            routed[place.slug] = count
-    return routed
+    return counts_per_place(reports_route_pending)

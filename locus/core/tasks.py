@@ -72,35 +72,33 @@ def enqueue_on_commit(task, **kwargs):
     transaction.on_commit(enqueue)
 
 
+def counts_per_place(sweep):
+    """Run `sweep(place=…)` for every place, that place active: {slug: count} for the places
+    where it did something (what the sweeps report)."""
+    from locus.places.selectors import place_list
+
+    counts = {}
+    for place in place_list().order_by("slug"):
+        with place_scope(place):
+            count = sweep(place=place)
+        if count:
+            counts[place.slug] = count
+    return counts
+
+
 @django.tasks.task()
 def start_stalled_jobs_everywhere():
     """The sweep's safety net for jobs across places (`core.services.jobs_start_stalled`).
     Returns {slug: count started} for places with any."""
-    from locus.places.selectors import place_list
-
     from .services import jobs_start_stalled
 
-    started = {}
-    for place in place_list().order_by("slug"):
-        with place_scope(place):
-            count = jobs_start_stalled(place=place)
-        if count:
-            started[place.slug] = count
-    return started
+    return counts_per_place(jobs_start_stalled)
 
 
 @django.tasks.task()
 def fail_abandoned_jobs_everywhere():
     """The sweep's net for jobs whose worker died mid-run (`core.services.jobs_fail_abandoned`).
     Returns {slug: count failed} for places with any."""
-    from locus.places.selectors import place_list
-
     from .services import jobs_fail_abandoned
 
-    failed = {}
-    for place in place_list().order_by("slug"):
-        with place_scope(place):
-            count = jobs_fail_abandoned(place=place)
-        if count:
-            failed[place.slug] = count
-    return failed
+    return counts_per_place(jobs_fail_abandoned)

@@ -8,21 +8,10 @@ from django.urls import reverse
 
 from locus.accounts.models import Invitation, Membership
 from locus.core.testing.factories import OrganisationFactory, PlaceFactory
-from locus.core.testing.world import enable_totp
 from locus.directory.choices import OrganisationType
 from locus.directory.models import OrganisationListing
 
 ADD = "/admin/accounts/invitation/add/"
-
-
-@pytest.fixture
-def platform_admin(client, django_user_model):
-    user = django_user_model.objects.create_superuser(
-        email="platform@example.org", password="platform-password-1"
-    )
-    enable_totp(user)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

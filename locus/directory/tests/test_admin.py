@@ -3,18 +3,7 @@
 import pytest
 
 from locus.core.testing.factories import PlaceFactory
-from locus.core.testing.world import enable_totp
 from locus.directory.models import Organisation, OrganisationListing
-
-
-@pytest.fixture
-def platform_admin(client, django_user_model):
-    user = django_user_model.objects.create_superuser(
-        email="platform@example.org", password="platform-password-1"
-    )
-    enable_totp(user)
-    client.force_login(user)
-    return client
 
 
 def _form(place, **listing):

@@ -3,18 +3,7 @@
 import pytest
 
 from locus.core.testing.factories import NetworkFactory
-from locus.core.testing.world import enable_totp
 from locus.places.models import Place
-
-
-@pytest.fixture
-def platform_admin(client, django_user_model):
-    user = django_user_model.objects.create_superuser(
-        email="platform@example.org", password="platform-password-1"
-    )
-    enable_totp(user)
-    client.force_login(user)
-    return client
 
 
 def _form(network, **changes):
