@@ -6,7 +6,7 @@ from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.urls import re_path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -15,7 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.operation import PathView
 
-from locus.core.errors import ApplicationError, ServiceUnavailable
+from locus.core.errors import ApplicationError, ServiceUnavailable, json_error
 from locus.core.middleware import mark_public_api
 
 from . import openapi
@@ -23,10 +23,6 @@ from .unpaired import refuse_unpaired_surrogates
 
 logger = logging.getLogger(__name__)
 AUTH_REALM = "Locus API"
-
-
-def _json_error_response(status, message, code):
-    return JsonResponse({"message": message, "code": code, "fields": {}}, status=status)
 
 
 def _json_errors(view):
@@ -38,10 +34,10 @@ def _json_errors(view):
         try:
             response = view(request, *args, **kwargs)
         except Http404:
-            return _json_error_response(404, "Not found.", "not_found")
+            return json_error(404, "Not found.", "not_found")
         if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
             allow = response.get("Allow", "")
-            response = _json_error_response(405, "Method not allowed.", "method_not_allowed")
+            response = json_error(405, "Method not allowed.", "method_not_allowed")
             response["Allow"] = allow
         return response
 

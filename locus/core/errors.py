@@ -2,6 +2,16 @@
 `{"message", "code", "fields"}`."""
 
 
+def json_error(status, message, code, fields=None):
+    """That shape as a response, for what answers outside django-ninja's handlers: the place
+    middleware, the rate limit, Django's own error handlers, the API's unmatched addresses."""
+    from django.http import JsonResponse
+
+    return JsonResponse(
+        {"message": str(message), "code": code, "fields": fields or {}}, status=status
+    )
+
+
 class ApplicationError(Exception):
     status = 400
     code = "invalid"

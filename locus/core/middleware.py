@@ -6,13 +6,14 @@ from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import middleware as messages_middleware
 from django.contrib.sessions import middleware as sessions_middleware
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from .errors import json_error
 from .tenancy import place_scope
 
 PLACE_URL_KWARG = "place_slug"
@@ -134,9 +135,7 @@ class PlaceMiddleware:
         place = place_for_url(slug)
         if place is None:
             if request.path_info.startswith("/api/"):
-                return JsonResponse(
-                    {"message": "No such place.", "code": "not_found", "fields": {}}, status=404
-                )
+                return json_error(404, "No such place.", "not_found")
             raise Http404("No such place")
         request.place = place
         _use_place_language(request, place)

@@ -32,10 +32,11 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
-from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
+
+from .errors import json_error
 
 logger = logging.getLogger(__name__)
 
@@ -197,9 +198,7 @@ def too_many_requests(request, retry_after, *, json=None):
             "Too many requests. Try again in %(seconds)s seconds.",
             retry_after,
         ) % {"seconds": retry_after}
-        response = JsonResponse(
-            {"message": message, "code": "rate_limited", "fields": {}}, status=429
-        )
+        response = json_error(429, message, "rate_limited")
     else:
         context = {
             "retry_after": retry_after,

@@ -7,32 +7,28 @@ Django calls these for what no view answered itself: an exception nothing caught
 
 import sys
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from .errors import ServiceUnavailable, database_unavailable
+from .errors import ServiceUnavailable, database_unavailable, json_error
 
 
 def _is_api(request):
     return request.path_info.startswith("/api/")
 
 
-def _api_error(status, message, code):
-    return JsonResponse({"message": message, "code": code, "fields": {}}, status=status)
-
-
 def bad_request(request, exception=None):
     if _is_api(request):
-        return _api_error(400, _("The request could not be read."), "bad_request")
+        return json_error(400, _("The request could not be read."), "bad_request")
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception=None):
     if _is_api(request):
-        return _api_error(403, _("Your role does not allow this."), "forbidden")
+        return json_error(403, _("Your role does not allow this."), "forbidden")
     # The reason a view gave ("Only members of an organisation contribute to the library."),
     # else the page's general one, which speaks of a role in an organisation the person may
     # not have (a network's member, a library reader).
@@ -42,7 +38,7 @@ def permission_denied(request, exception=None):
 
 def page_not_found(request, exception=None):
     if _is_api(request):
-        return _api_error(404, "Not found.", "not_found")
+        return json_error(404, "Not found.", "not_found")
     return render(request, "errors/404.html", status=404)
 
 
@@ -61,7 +57,7 @@ def server_error(request):
         status, code = 500, "server_error"
         message = _("An unexpected error stopped this request.")
     if _is_api(request):
-        response = _api_error(status, message, code)
+        response = json_error(status, message, code)
     else:
         # Without the request's context: its processors read the session and the user, which
         # need the database that may be the very thing failing.
