@@ -126,9 +126,11 @@ def _retry_after(*, previous, current, limit, elapsed, period):
     return max(1, math.ceil(wait + 1e-6))
 
 
-def rate_limit(request, *, scope, limit, period, client=None):
+def rate_limit(request, *, scope, limit, period, client=None, count=True):
     """Count one request of `client` (default: the request's client key) in `scope`, allowing
-    at most `limit` per `period` seconds. Returns a `Decision`; never raises on cache failure."""
+    at most `limit` per `period` seconds. Returns a `Decision`; never raises on cache failure.
+    `count=False` only asks whether one more would be allowed: for a limit on failures, counted
+    afterwards (a wrong follow-up code) with `count=True`."""
     if limit < 1 or period < 1:
         raise ValueError("limit and period must be positive")
     client = client or client_key(request)
@@ -147,6 +149,8 @@ def rate_limit(request, *, scope, limit, period, client=None):
                 previous=previous, current=current, limit=limit, elapsed=elapsed, period=period
             )
             return Decision(allowed=False, retry_after=retry_after)
+        if not count:
+            return Decision(allowed=True)
         # Kept until the end of the next window, where it is the "previous" count.
         timeout = max(1, math.ceil((window + 2) * period - now))
         if not cache.add(current_key, 1, timeout=timeout):
@@ -176,16 +180,17 @@ def _configured_rate(scope, default):
         return parse_rate(default) if default is not None else None
 
 
-def rate_check(request, scope, default, *, client=None):
+def rate_check(request, scope, default, *, client=None, count=True):
     """Count one request of the client in `scope` at its configured rate (`default` unless
     `settings.LOCUS_RATE_LIMITS` overrides it; None there: no limit). For a limit that is not
     a whole view, e.g. per uploaded file; `client` counts for another subject than the
-    requesting client (e.g. one report's reference). Returns a `Decision`."""
+    requesting client (e.g. one report's reference); `count=False` asks without counting.
+    Returns a `Decision`."""
     rate = _configured_rate(scope, default)
     if rate is None:
         return Decision(allowed=True)
-    count, period = rate
-    return rate_limit(request, scope=scope, limit=count, period=period, client=client)
+    limit, period = rate
+    return rate_limit(request, scope=scope, limit=limit, period=period, client=client, count=count)
 
 
 def too_many_requests(request, retry_after, *, json=None):

@@ -132,6 +132,20 @@ def test_different_clients_and_scopes_are_independent():
     assert hit(ip="203.0.113.7", scope="other").allowed
 
 
+def test_asking_without_counting_counts_nothing():
+    """`count=False` (a limit on failures: ask first, count a failure afterwards)."""
+    request = request_from()
+
+    def ask():
+        return rate_limit(request, scope="s", limit=3, period=60, count=False)
+
+    assert all(ask().allowed for _ in range(10))  # nothing was counted
+    assert all(hit().allowed for _ in range(3))
+    refused = ask()
+    assert not refused.allowed and refused.retry_after >= 1
+    assert not hit().allowed
+
+
 def test_an_ipv6_client_is_one_slash_64():
     assert client_key(request_from("2001:db8:1:2::1")) == client_key(
         request_from("2001:db8:1:2:ffff::9")
