@@ -231,6 +231,9 @@ LOCUS_STAFF_IDLE_TIMEOUT = int(env("LOCUS_STAFF_IDLE_TIMEOUT", "1800"))
 # A report opened on the follow-up page is closed again after this many seconds without a
 # request (a reporter on a shared device); the cookie also ends with the browser session.
 LOCUS_FOLLOWUP_IDLE_TIMEOUT = int(env("LOCUS_FOLLOWUP_IDLE_TIMEOUT", "3600"))
+# The device cookie of a reporter's browser (locus/reporting/devices.py) lasts this many days
+# after it was last given (at the receipt, or on opening the report with its code).
+LOCUS_FOLLOWUP_DEVICE_DAYS = int(env("LOCUS_FOLLOWUP_DEVICE_DAYS", "30"))
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -346,6 +349,9 @@ LOCUS_RATE_LIMITS = {
     "followup.open": "20/h",
     # Attempts on one report's reference from any client (locus/reporting/references.py).
     "followup.reference": "20/h",
+    # Wrong codes from one browser holding the report's device cookie, which counts here
+    # instead of the two limits above (locus/reporting/devices.py).
+    "followup.device": "10/h",
 }
 
 # Webhooks go to public internet addresses only (locus.outbox.transport: no loopback, private,

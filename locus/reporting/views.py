@@ -48,7 +48,7 @@ from locus.core.ids import parse_id
 from locus.core.ratelimit import rate_check, rate_limited, too_many_requests
 from locus.core.sessions import idle_for_too_long
 
-from . import forms, references, selectors, services
+from . import devices, forms, references, selectors, services
 from .choices import ConsentLevel
 from .models import Report
 from .taxonomy import taxonomy
@@ -537,8 +537,14 @@ def receipt(request, place_slug, reference):
         "code": code,
         "routing": _routing_sentences(report),
         "routing_pending": report is not None and not selectors.report_is_routed(report),
+        "device_days": settings.LOCUS_FOLLOWUP_DEVICE_DAYS,
     }
-    return render(request, "reporting/receipt.html", context)
+    response = render(request, "reporting/receipt.html", context)
+    # This browser sent the report: nobody else's wrong codes may keep it out (devices.py).
+    # Given here rather than on Send, so that the click whose answer the browser kept (a
+    # double click) gets it too.
+    devices.remember(request, response, place=place, reference=reference)
+    return response
 
 
 def _routing_sentences(report):
@@ -604,6 +610,13 @@ def followup(request, place_slug):
     if action == "close":
         _forget_followup(request)
         return _see_other(request.path)
+    if action == "forget":
+        # On a device others use: close the report and delete the device cookie, the one
+        # trace the follow-up leaves that outlives the browser session.
+        _forget_followup(request)
+        response = _see_other(request.path)
+        devices.forget(response, place=request.place)
+        return response
     if action == "open":
         return _open(request)
     report = _followed_report(request)
@@ -624,29 +637,48 @@ def followup(request, place_slug):
     return _status_page(request, report)
 
 
-@rate_limited("followup.open", "20/h", methods=("POST",))
 def _open(request):
+    """Open a report with its reference and code. A browser holding the report's device cookie
+    is counted on its own limit of wrong codes (`followup.device`): someone else's wrong codes
+    on the reference, or on the shared address, do not keep it out. Any other client meets the
+    limits per client (`followup.open`) and per reference (`followup.reference`)."""
+    place = request.place
     form = forms.FollowUpForm(request.POST)
-    if form.is_valid():
-        attempt = references.followup_attempt(
-            request, place=request.place, reference=form.cleaned_data["reference"]
+    valid = form.is_valid()
+    device = None
+    if valid:
+        device = devices.trusted_device(
+            request, place=place, reference=form.cleaned_data["reference"]
         )
-        if not attempt.allowed:
-            return too_many_requests(request, attempt.retry_after)
+    if device is not None:
+        decision = devices.wrong_code_allowed(request, device)
+    else:
+        decision = rate_check(request, "followup.open", "20/h")
+        if decision.allowed and valid:
+            decision = references.followup_attempt(
+                request, place=place, reference=form.cleaned_data["reference"]
+            )
+    if not decision.allowed:
+        return too_many_requests(request, decision.retry_after)
+    if valid:
         report = selectors.report_for_followup(
-            place=request.place,
+            place=place,
             reference=form.cleaned_data["reference"],
             code=form.cleaned_data["code"],
         )
         if report is not None:
             request.session.cycle_key()
-            request.session[_followup_key(request.place)] = report.pk
-            request.session[_followup_seen_key(request.place)] = int(time.time())
+            request.session[_followup_key(place)] = report.pk
+            request.session[_followup_seen_key(place)] = int(time.time())
             if not request.user.is_authenticated:
                 # For this browser session only: the cookie goes when the browser closes
                 # (a signed-in person's session keeps its own lifetime).
                 request.session.set_expiry(0)
-            return _see_other(request.path)
+            response = _see_other(request.path)
+            devices.remember(request, response, place=place, reference=report.reference)
+            return response
+        if device is not None:
+            devices.count_wrong_code(request, device)
         form.add_error(
             None,
             _(
