@@ -225,3 +225,17 @@ def test_the_api_keeps_both_limits_whatever_the_cookie(client, world, tight):
     )
     assert refused.status_code == 429
     assert try_open(client, place, reference, code).status_code == 303
+
+
+def test_the_receipt_says_so_and_an_erased_report_offers_to_forget_the_device(client, world):
+    place = world.a.place
+    reference, code = send_report(client, world)
+    receipt = client.get(reverse("reporting:receipt", args=[place.slug, reference]))
+    assert "This browser now keeps a cookie for 30 days" in receipt.content.decode()
+    assert try_open(client, place, reference, code).status_code == 303
+    erase = reverse("reporting:followup_erase", kwargs={"place_slug": place.slug})
+    assert client.post(erase, {"confirm": "on"}).status_code == 303
+    page = client.get(url(place)).content.decode()
+    assert "Your personal data has been erased" in page and 'value="forget"' in page
+    forgotten = client.post(url(place), {"action": "forget"})
+    assert forgotten.cookies[devices.COOKIE_NAME].value == ""
