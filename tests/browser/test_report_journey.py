@@ -281,8 +281,20 @@ def test_report_with_javascript_switched_off(browser, live_server, world, axe, t
         page.get_by_text("Show what you wrote").click()  # <details> works without JavaScript
         expect(page.get_by_text(ACCOUNT)).to_be_visible()
         check("follow-up")
-        submit(page.get_by_role("button", name="Close"))
+        # The browser that sent the report holds its device cookie, out of scripts' reach.
+        device = [c for c in context.cookies() if c["name"] == "locus_followup_device"]
+        assert device and device[0]["httpOnly"] and device[0]["sameSite"] == "Lax"
+        assert device[0]["path"] == "/alpha/" and reference not in device[0]["value"]
+        submit(page.get_by_role("button", name="Close", exact=True))
         expect(page.get_by_role("heading", level=1)).to_have_text("Follow up a report")
+        assert any(c["name"] == "locus_followup_device" for c in context.cookies())
+        # On a shared device: close and forget it.
+        page.get_by_label("Reference").fill(reference)
+        page.get_by_label("Follow-up code").fill(code)
+        submit(page.get_by_role("button", name="Open my report"))
+        submit(page.get_by_role("button", name="Close and forget this device"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Follow up a report")
+        assert not any(c["name"] == "locus_followup_device" for c in context.cookies())
     finally:
         context.close()
         checker_context.close()
