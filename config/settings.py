@@ -349,6 +349,8 @@ LOCUS_RATE_LIMITS = {
     "followup.open": "20/h",
     # Attempts on one report's reference from any client (locus/reporting/references.py).
     "followup.reference": "20/h",
+    # Erasure requests per report, from the browser that opened it.
+    "followup.erase": "10/h",
     # Wrong codes from one browser holding the report's device cookie, which counts here
     # instead of the two limits above (locus/reporting/devices.py).
     "followup.device": "10/h",

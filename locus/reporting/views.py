@@ -983,9 +983,12 @@ def followup_erase(request, place_slug):
     return _erase_page(request, report, forms.ErasureForm())
 
 
-# The same budget as opening a report: the erasure is a follow-up request like the others.
-@rate_limited("followup.open", "20/h", methods=("POST",))
 def _erase(request, report):
+    """Counted per report, not per client: only a browser that opened the report gets here, so
+    nobody else's requests from the same address (`followup.open`) can hold up its erasure."""
+    decision = rate_check(request, "followup.erase", "10/h", client=f"report:{report.pk}")
+    if not decision.allowed:
+        return too_many_requests(request, decision.retry_after)
     form = forms.ErasureForm(request.POST)
     if form.is_valid():
         # Erased meanwhile (a double click): the follow-up page says so.

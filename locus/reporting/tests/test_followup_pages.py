@@ -5,6 +5,7 @@ import json
 import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from locus.cases.choices import MessageDirection
@@ -539,12 +540,29 @@ def test_erasure_explains_asks_for_confirmation_then_leaves_only_the_fact(
     assert "Your personal data has been erased" in again.content.decode()
 
 
-def test_erasure_is_throttled_like_opening_a_report(client, followed, settings):
-    settings.LOCUS_RATE_LIMITS = {"followup.open": "2/h"}
-    open_report(client, followed)  # 1
+def test_erasure_is_throttled_per_report(client, followed, settings):
+    settings.LOCUS_RATE_LIMITS = {"followup.erase": "2/h"}
+    open_report(client, followed)
+    assert client.post(url(followed.place, "followup_erase"), {}).status_code == 422  # 1
     assert client.post(url(followed.place, "followup_erase"), {}).status_code == 422  # 2
     limited = client.post(url(followed.place, "followup_erase"), {"confirm": "on"})
     assert limited.status_code == 429 and limited["Retry-After"]
+
+
+def test_others_wrong_codes_from_the_same_address_do_not_hold_up_an_erasure(
+    client, followed, settings
+):
+    """A harasser on the reporter's connection uses up the per-client budget for opening
+    reports; the reporter, who opened theirs, can still erase it."""
+    settings.LOCUS_RATE_LIMITS = {"followup.open": "2/h"}
+    open_report(client, followed)  # 1
+    harasser = Client()
+    wrong = {"reference": followed.report.reference, "code": "WRONG-CODE", "action": "open"}
+    harasser.post(url(followed.place), wrong)  # 2
+    assert harasser.post(url(followed.place), wrong).status_code == 429
+    erased = client.post(url(followed.place, "followup_erase"), {"confirm": "on"})
+    assert erased.status_code == 303
+    assert "Your personal data has been erased" in client.get(url(followed.place)).content.decode()
 
 
 def test_after_erasure_the_case_page_says_why_the_account_is_gone(client, followed, in_place):
