@@ -218,8 +218,14 @@ class ResultsForm(forms.Form):
         label=_("These results are complete: mark the period as reported"), required=False
     )
 
-    def __init__(self, *args, indicators, areas, results, **kwargs):
+    def __init__(self, *args, indicators, areas, results, reported=False, **kwargs):
         super().__init__(*args, **kwargs)
+        # The box shows whether the period is reported; unticking it reopens the period.
+        self.fields["submit"].initial = reported
+        if reported:
+            self.fields["submit"].help_text = _(
+                "The period is reported. Untick the box to reopen it for changes."
+            )
         self.rows = []
         for indicator in indicators:
             result = results.get(indicator.pk)

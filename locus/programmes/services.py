@@ -393,10 +393,13 @@ def _clean_breakdown(indicator, raw, area_ids, errors, key):
 
 
 @transaction.atomic
-def results_report(*, period, actor, values, narrative=None, submit=False):
+def results_report(*, period, actor, values, narrative=None, submit=False, reopen=False):
     """Save the period's results: `values` is {indicator id: {"value", "disaggregation",
     "comment"}}; a blank value clears an entered result (a survey's result is kept).
-    `submit` marks the period as reported. Audited as RESULTS_REPORTED."""
+    `submit` marks the period as reported (a period already reported keeps the date it was
+    first reported); `reopen` takes a reported period back to open, for a correction the
+    charity still has to finish (the results page's box, unticked). Audited as
+    RESULTS_REPORTED."""
     programme = period.programme
     indicators = {
         i.pk: i for i in Indicator.objects.filter(place=period.place_id, programme=programme)
@@ -452,9 +455,14 @@ def results_report(*, period, actor, values, narrative=None, submit=False):
     fields = ["narrative"]
     if narrative is not None:
         period.narrative = str(narrative).strip()[:20000]
-    if submit:
+    reopened = bool(reopen and not submit and period.submitted_at is not None)
+    if submit and period.submitted_at is None:
         period.submitted_at = timezone.now()
         period.submitted_by = actor if getattr(actor, "pk", None) else None
+        fields += ["submitted_at", "submitted_by"]
+    elif reopened:
+        period.submitted_at = None
+        period.submitted_by = None
         fields += ["submitted_at", "submitted_by"]
     period.save(update_fields=fields)
     audit_record(
@@ -462,7 +470,12 @@ def results_report(*, period, actor, values, narrative=None, submit=False):
         actor=actor,
         place=period.place,
         target=period,
-        data={"programme": programme.pk, "results": saved, "submitted": bool(submit)},
+        data={
+            "programme": programme.pk,
+            "results": saved,
+            "submitted": bool(submit),
+            "reopened": reopened,
+        },
     )
     return period
 

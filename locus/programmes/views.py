@@ -368,6 +368,7 @@ def results(request, programme_id, period_id):
         indicators=indicators,
         areas=areas,
         results=current,
+        reported=period.submitted_at is not None,
         initial={"narrative": period.narrative},
     )
     evidence_form = forms.EvidenceForm(
@@ -395,6 +396,8 @@ def results(request, programme_id, period_id):
                     values=form.values(),
                     narrative=form.cleaned_data["narrative"],
                     submit=form.cleaned_data["submit"],
+                    # The box shows the period's state: unticking it reopens a reported period.
+                    reopen=not form.cleaned_data["submit"],
                 )
             except ApplicationError as exc:
                 for field, msgs in exc.fields.items():

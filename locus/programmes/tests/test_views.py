@@ -1,3 +1,4 @@
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -105,6 +106,38 @@ def test_results_page_saves_values_and_keeps_bad_input(world, client, data):
     with place_scope(world.a.place):
         result = output.results.get(period=q)
         assert result.value == 44 and result.disaggregation == {"gender": {"male": 20.0}}
+
+
+def test_the_reported_box_shows_the_periods_state_and_unticking_reopens(world, client, data):
+    """After a period was reported, its results page showed "mark as reported" unticked, so
+    a later save looked as if it had taken the report back (and ticking it again moved the
+    reported date): the box now shows the state, keeps the first date, and unticks to reopen."""
+    client.force_login(world.a.users["editor"])
+    p, q, output = data["programme"], data["period"], data["output"]
+    url = f"/alpha/programmes/{p.pk}/periods/{q.pk}/"
+
+    def ticked():
+        box = re.search(
+            r'<input type="checkbox" name="submit"[^>]*>', client.get(url).content.decode()
+        )
+        return " checked" in box.group(0)
+
+    assert not ticked()
+    posted = {"narrative": "Story", f"value_{output.pk}": "44", "submit": "on"}
+    assert client.post(url, posted).status_code == 302
+    q.refresh_from_db()
+    first = q.submitted_at
+    assert first is not None
+    assert ticked()
+    assert "Untick the box to reopen it for changes." in client.get(url).content.decode()
+    assert client.post(url, posted).status_code == 302
+    q.refresh_from_db()
+    assert q.submitted_at == first
+    del posted["submit"]
+    assert client.post(url, posted).status_code == 302
+    q.refresh_from_db()
+    assert q.submitted_at is None and q.submitted_by is None
+    assert not ticked()
 
 
 def test_evidence_upload_refuses_html_next_to_the_field(world, client, data):
