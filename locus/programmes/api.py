@@ -20,7 +20,7 @@ from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
 from locus.core.errors import PermissionDenied, ValidationFailed
 
 from . import iati, policies, selectors, services
-from .choices import IndicatorLevel, Measure, ProgrammeStatus, ResultSource
+from .choices import IndicatorLevel, Measure, ProgrammeStatus, ResultSource, ordered_breakdown
 from .models import FUNDER_MAX_LENGTH, FUNDERS_MAX, NARRATIVE_MAX_LENGTH, SUMMARY_MAX_LENGTH
 
 router = Router(tags=["programmes"])
@@ -242,9 +242,9 @@ def _programme_out(programme, areas, progress):
 
 def _detail(programme):
     indicators = selectors.indicators_with_results(programme)
-    out = _programme_out(
-        programme, list(programme.areas.all()), selectors.programme_progress(indicators)
-    )
+    areas = list(programme.areas.all())
+    area_ids = [a.pk for a in areas]
+    out = _programme_out(programme, areas, selectors.programme_progress(indicators))
     out |= {
         "summary": programme.summary,
         "funders": programme.funder_list,
@@ -268,7 +268,10 @@ def _detail(programme):
                     {
                         "period_id": r.period_id,
                         "value": r.value,
-                        "disaggregation": r.disaggregation or {},
+                        "disaggregation": {
+                            dimension: dict(groups)
+                            for dimension, groups in ordered_breakdown(r.disaggregation, area_ids)
+                        },
                         "source": r.source,
                         "respondents": r.respondents,
                         "comment": r.comment,

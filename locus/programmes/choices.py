@@ -81,3 +81,30 @@ LIKERT_CHOICES = [
 
 # Disaggregation dimensions: the key in Result.disaggregation and their values.
 DIMENSIONS = {"gender": Gender, "age": AgeBand}
+# The order breakdowns are read in: as the results form asks for them.
+DIMENSION_ORDER = ("gender", "age", "area")
+
+
+def ordered_breakdown(disaggregation, area_ids=()):
+    """[(dimension, [(group, value), …]), …] in the order people read them: gender, age band,
+    area; groups in their choices' order ("Under 18" before "18–24"), areas in `area_ids`'
+    order, anything unknown last by key. A stored breakdown keeps no order of its own
+    (PostgreSQL's jsonb sorts keys by length, a survey's breakdown comes sorted by key), so
+    every page, chart and export that lists groups orders them here."""
+
+    def rank(order, key):
+        return (0, order.index(key), "") if key in order else (1, 0, str(key))
+
+    rows = []
+    for dimension, groups in sorted(
+        (disaggregation or {}).items(), key=lambda item: rank(DIMENSION_ORDER, item[0])
+    ):
+        if dimension == "area":
+            order = [str(pk) for pk in area_ids]
+        elif dimension in DIMENSIONS:
+            order = list(DIMENSIONS[dimension].values)
+        else:
+            order = []
+        items = sorted((groups or {}).items(), key=lambda item: rank(order, str(item[0])))
+        rows.append((dimension, items))
+    return rows

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from locus.library.vocabulary import label_in
 
-from .choices import IndicatorLevel, Measure, ProgrammeStatus
+from .choices import IndicatorLevel, Measure, ProgrammeStatus, ordered_breakdown
 
 IATI_VERSION = "2.03"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -89,8 +89,8 @@ def _number(value):
 
 
 def _dimensions(parent, result, areas):
-    for dimension, groups in sorted((result.disaggregation or {}).items()):
-        for group, value in sorted(groups.items()):
+    for dimension, groups in ordered_breakdown(result.disaggregation, list(areas)):
+        for group, value in groups:
             name = areas.get(group, group) if dimension == "area" else group
             ET.SubElement(
                 parent,

@@ -10,13 +10,14 @@ from locus.library.vocabulary import label_in
 
 from . import charts, selectors
 from .bank import bank_measure
-from .choices import DIMENSIONS
+from .choices import DIMENSIONS, ordered_breakdown
 from .models import TOC_FIELDS
 
 
 def _breakdown_rows(indicator, result, areas):
     rows = []
-    for dimension, groups in (result.disaggregation or {}).items() if result else []:
+    ordered = ordered_breakdown(result.disaggregation, [a.pk for a in areas]) if result else []
+    for dimension, groups in ordered:
         labels = (
             {str(a.pk): a.name for a in areas}
             if dimension == "area"
@@ -27,7 +28,7 @@ def _breakdown_rows(indicator, result, areas):
         rows.append(
             {
                 "dimension": dimension,
-                "groups": [(labels.get(group, group), value) for group, value in groups.items()],
+                "groups": [(labels.get(group, group), value) for group, value in groups],
             }
         )
     return rows

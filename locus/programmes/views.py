@@ -23,7 +23,7 @@ from locus.library.vocabulary import label_in
 
 from . import charts, forms, iati, policies, reports, scoring, selectors, services
 from .bank import bank, bank_measure
-from .choices import DIMENSIONS, IndicatorLevel, SurveyPhase
+from .choices import DIMENSIONS, IndicatorLevel, SurveyPhase, ordered_breakdown
 from .forms import TOC_PROMPTS
 from .models import TOC_FIELDS
 
@@ -673,9 +673,9 @@ def survey_detail(request, programme_id, survey_id):
     labelled = {
         dimension: [
             (dict(DIMENSIONS[dimension].choices).get(group, group), value)
-            for group, value in groups.items()
+            for group, value in groups
         ]
-        for dimension, groups in computed["disaggregation"].items()
+        for dimension, groups in ordered_breakdown(computed["disaggregation"])
     }
     link = request.build_absolute_uri(
         reverse("programmes:survey_public", args=[request.place.slug, survey.token])

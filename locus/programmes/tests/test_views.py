@@ -606,3 +606,57 @@ def test_a_survey_without_any_period_says_to_add_one_first(world, client):
     assert f'href="/alpha/programmes/{p.pk}/#periods"' in html
     assert "Create the survey" not in html
     assert 'id="periods"' in client.get(f"/alpha/programmes/{p.pk}/").content.decode()
+
+
+def test_age_bands_and_genders_are_listed_in_their_natural_order(world, client, data):
+    """A survey's breakdown came sorted by code and PostgreSQL's jsonb sorts keys by length,
+    so pages and exports listed "18–24" before "Under 18" (and "Men and boys" before "Women
+    and girls"): the survey page, the report, the IATI file and the API now follow the
+    choices' order."""
+    from locus.accounts.services import token_create
+    from locus.programmes import iati, services
+
+    client.force_login(world.a.users["editor"])
+    p, q, outcome, survey = data["programme"], data["period"], data["outcome"], data["survey"]
+    with place_scope(world.a.place):
+        questions = {x.dimension: x.pk for x in survey.questions.all()}
+        likert = survey.questions.get(kind="likert").pk
+        for age, gender in [("18_24", "male")] * 5 + [("under_18", "female")] * 5:
+            answers = {str(likert): "4", str(questions["age"]): age}
+            answers[str(questions["gender"])] = gender
+            services.survey_submit(survey=survey, answers=answers)
+    page = client.get(f"/alpha/programmes/{p.pk}/surveys/{survey.pk}/").content.decode()
+    assert page.index("Under 18") < page.index("18–24")
+    assert page.index("Women and girls") < page.index("Men and boys")
+    assert page.index("By gender") < page.index("By age band")
+    with place_scope(world.a.place):
+        services.survey_compute(survey=survey, actor=None)
+        outcome.results.filter(period=q).update(
+            disaggregation={"age": {"18_24": 80.0, "under_18": 90.0}}
+        )
+        content = iati.export_place(world.a.place).decode()
+    report = client.get(f"/alpha/programmes/{p.pk}/periods/{q.pk}/report/").content.decode()
+    assert report.index("Under 18") < report.index("18–24")
+    assert content.index('value="under_18: 90"') < content.index('value="18_24: 80"')
+    _token, secret = token_create(membership=world.a.memberships["editor"], name="t")
+    detail = client.get(
+        f"/api/v1/places/alpha/programmes/{p.pk}", headers={"Authorization": f"Bearer {secret}"}
+    ).json()
+    results = next(i for i in detail["indicators"] if i["id"] == outcome.pk)["results"]
+    assert list(results[0]["disaggregation"]["age"]) == ["under_18", "18_24"]
+
+
+def test_ordered_breakdown_orders_dimensions_groups_and_areas():
+    from locus.programmes.choices import ordered_breakdown
+
+    stored = {
+        "area": {"7": 1, "3": 2},
+        "age": {"65_plus": 1, "18_24": 2, "under_18": 3, "odd": 4},
+        "gender": {"not_stated": 1, "male": 2, "female": 3},
+    }
+    assert ordered_breakdown(stored, [3, 7]) == [
+        ("gender", [("female", 3), ("male", 2), ("not_stated", 1)]),
+        ("age", [("under_18", 3), ("18_24", 2), ("65_plus", 1), ("odd", 4)]),
+        ("area", [("3", 2), ("7", 1)]),
+    ]
+    assert ordered_breakdown(None) == []
