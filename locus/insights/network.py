@@ -80,7 +80,7 @@ def network_open_data(*, network, language: str = "en") -> OpenData:
     columns = public_categories(language, t)
     threshold = network_threshold(places)
     return OpenData(
-        title=network.name,
+        title=network.label(language),
         total_label=gettext("All places"),
         threshold=threshold,
         delay_days=max((p.publication_delay_days for p in places), default=0),
@@ -131,7 +131,7 @@ def network_scheme_table(*, network, scheme: str, month: date, language: str = "
     labelled = [(c, exports.leaf_label(scheme, c, language)) for c in columns]
     return OpenData(
         title=gettext("%(network)s: %(scheme)s")
-        % {"network": network.name, "scheme": t.scheme(scheme).label(language)},
+        % {"network": network.label(language), "scheme": t.scheme(scheme).label(language)},
         total_label=gettext("All places"),
         threshold=threshold,
         delay_days=0,

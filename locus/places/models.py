@@ -1,5 +1,6 @@
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from locus.core.tenancy import TenantModel
@@ -26,10 +27,13 @@ RESERVED_SLUGS = {
 
 
 class Network(models.Model):
-    """A country or region that rolls its places up (global)."""
+    """A country or region that rolls its places up (global). Its name is shown in every
+    language: `name` is the English one and `names` holds the others ({"fr": "Royaume-Uni",
+    …}, like the taxonomy's labels); `label()` picks the one for the language."""
 
     slug = models.SlugField(unique=True)
     name = models.CharField(_("name"), max_length=120)
+    names = models.JSONField(_("name in other languages"), default=dict, blank=True)
     country = models.CharField(
         _("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2")
     )
@@ -38,7 +42,12 @@ class Network(models.Model):
         ordering = ["name"]
 
     def __str__(self):
-        return self.name
+        return self.label()
+
+    def label(self, language=None):
+        """The name in `language` (default: the active language), else the English name."""
+        code = (language or get_language() or "en").split("-")[0].split("_")[0].lower()
+        return (self.names or {}).get(code) or self.name
 
 
 class Place(models.Model):

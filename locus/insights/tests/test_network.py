@@ -250,3 +250,24 @@ def test_french_names_the_network_without_an_article_it_would_need(world, client
         assert f"du réseau {network.name}" in page
         assert f" de {network.name}" not in page and f" à {network.name}" not in page
     assert f"Incidents de haine — {network.name}, mars 2025" in html
+
+
+def test_the_network_is_named_in_the_readers_language(world, client, network_world):
+    """The network's pages and its open data named it in English in every language."""
+    network, _town, viewer, _outsider = network_world
+    network.names = {"fr": "Réseau du Royaume-Uni"}
+    network.save()
+    client.force_login(viewer)
+    client.cookies["django_language"] = "fr"
+    for url in (
+        reverse("places:network", args=[network.slug]),
+        reverse("insights_data:network", args=[network.slug]),
+    ):
+        html = client.get(url).content.decode()
+        assert "Réseau du Royaume-Uni</h1>" in html
+        assert network.name not in html
+    api = client.get(f"/api/v1/networks/{network.slug}/insights", {"month": "2025-03"})
+    assert api.json()["title"] == "Réseau du Royaume-Uni"
+    client.cookies["django_language"] = "de"
+    html = client.get(reverse("places:network", args=[network.slug])).content.decode()
+    assert f"<h1>{network.name}</h1>" in html

@@ -2,7 +2,7 @@
 
 import pytest
 
-from locus.core.testing.factories import NetworkFactory
+from locus.core.testing.factories import NetworkFactory, PlaceFactory
 from locus.places.models import Place
 
 
@@ -53,3 +53,36 @@ def test_the_model_refuses_them_too(db):
     with pytest.raises(ValidationError) as error:
         place.full_clean()
     assert {"default_language", "timezone"} <= set(error.value.message_dict)
+
+
+def test_a_network_is_named_in_each_language(platform_admin, db):
+    """A network was shown in English in every language ("United Kingdom" on a French page):
+    the admin takes its name in French, German and Swedish, and the pages show the one for
+    the reader's language, else the English name."""
+    from locus.places.models import Network
+
+    response = platform_admin.post(
+        "/admin/places/network/add/",
+        {
+            "name": "United Kingdom",
+            "name_fr": " Royaume-Uni ",
+            "name_de": "Vereinigtes  Königreich",
+            "name_sv": "",
+            "slug": "united-kingdom",
+            "country": "GB",
+        },
+    )
+    assert response.status_code == 302
+    network = Network.objects.get(slug="united-kingdom")
+    assert network.names == {"fr": "Royaume-Uni", "de": "Vereinigtes Königreich"}
+    assert (
+        network.label("fr") == "Royaume-Uni" and network.label("de-at") == "Vereinigtes Königreich"
+    )
+    assert network.label("sv") == "United Kingdom" and network.label("en") == "United Kingdom"
+    page = platform_admin.get(f"/admin/places/network/{network.pk}/change/").content.decode()
+    assert 'value="Royaume-Uni"' in page
+    PlaceFactory(slug="leeds", name="Leeds", network=network)
+    french = platform_admin.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Royaume-Uni" in french and "United Kingdom" not in french
+    swedish = platform_admin.get("/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "United Kingdom" in swedish

@@ -25,8 +25,18 @@ DEMO_PASSWORD = "locus-demo-2026"  # noqa: S105 - published demo credential, dem
 DATA = Path(__file__).resolve().parents[3] / "places" / "demo_data"
 
 NETWORKS = [
-    {"slug": "united-kingdom", "name": "United Kingdom", "country": "GB"},
-    {"slug": "sweden", "name": "Sweden", "country": "SE"},
+    {
+        "slug": "united-kingdom",
+        "name": "United Kingdom",
+        "names": {"fr": "Royaume-Uni", "de": "Vereinigtes Königreich", "sv": "Storbritannien"},
+        "country": "GB",
+    },
+    {
+        "slug": "sweden",
+        "name": "Sweden",
+        "names": {"fr": "Suède", "de": "Schweden", "sv": "Sverige"},
+        "country": "SE",
+    },
 ]
 
 PLACES = [
@@ -235,7 +245,8 @@ class Command(BaseCommand):
     def handle(self, *args, scale=1.0, **options):
         networks = {
             n["slug"]: Network.objects.update_or_create(
-                slug=n["slug"], defaults={"name": n["name"], "country": n["country"]}
+                slug=n["slug"],
+                defaults={"name": n["name"], "names": n["names"], "country": n["country"]},
             )[0]
             for n in NETWORKS
         }
