@@ -7,6 +7,8 @@ from django import forms
 from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext_lazy as _
 
+from locus.core.ids import parse_id
+
 from .choices import EVIDENCE_NOT_RATED, EvidenceLevel, ResourceType, SearchSort
 from .models import YEAR_MIN
 from .search import MAX_QUERY_LENGTH
@@ -61,12 +63,19 @@ class SearchForm(forms.Form):
     year_to = forms.IntegerField(
         label=_("To year"), required=False, min_value=YEAR_MIN, max_value=2100
     )
-    page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+    # Not a field the person fills in: a page number that is not one (a hand-edited or stale
+    # link) shows the first page, and one past the end the last (record_search clamps it),
+    # as Django's Paginator.get_page does on the other paged lists. It answered 422 with no
+    # message to see. The JSON API keeps its 422 naming `page`.
+    page = forms.CharField(required=False, max_length=20)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in FACET_NAMES:
             self.fields[name] = FacetField(name)
+
+    def clean_page(self):
+        return parse_id(self.cleaned_data.get("page")) or 1
 
     def clean(self):
         cleaned = super().clean()

@@ -80,20 +80,22 @@ def search(request):
         "evidence_levels": [
             (level, EVIDENCE_DESCRIPTIONS[level], EVIDENCE_RANK[level]) for level in EvidenceLevel
         ],
-        "api_search_url": _api_search_url(request, form)
+        "api_search_url": _api_search_url(request, form, result.page)
         if valid
         else reverse("api:library_search"),
     }
     return render(request, "library/search.html", context, status=200 if valid else 422)
 
 
-def _api_search_url(request, form):
+def _api_search_url(request, form, page):
     """The same search in the JSON API, for a researcher who wants to reuse it: the form's
     parameters are the API's, less the empty fields a submitted form sends (which the API,
     rightly, refuses as numbers) and anything the form does not read."""
     query = QueryDict(mutable=True)
     for key in form.fields:
         kept = [value for value in request.GET.getlist(key) if value.strip()]
+        if key == "page":  # the page shown, not the number asked for ("abc", past the end)
+            kept = [str(page)] if page > 1 else []
         if kept:
             query.setlist(key, kept)
     url = reverse("api:library_search")

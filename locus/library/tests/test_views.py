@@ -89,6 +89,22 @@ def test_search_pages_with_page_links(client):
     assert "Guide number 0" in html and 'rel="prev"' in html
 
 
+def test_a_page_number_that_is_not_one_shows_a_page_not_an_error(client):
+    """`/library/?page=abc` answered 422 with no message anywhere on the page: like the other
+    paged lists (Paginator.get_page), a page number that is not one shows the first page and
+    one past the end the last; the link to the same search in the API carries the page shown."""
+    for number in range(23):
+        make_record(title=f"Guide number {number}", year=2000 + number)
+    for value, shown in [("abc", 1), ("0", 1), ("-2", 1), ("２", 1), ("", 1), ("99999", 2)]:
+        response = client.get(SEARCH, {"page": value})
+        assert response.status_code == 200, value
+        html = response.content.decode()
+        assert f"Page {shown} of 2" in html, value
+        api = response.context["api_search_url"]
+        assert ("page=2" in api) == (shown == 2) and "abc" not in api, value
+    assert client.get(response.context["api_search_url"]).status_code == 200
+
+
 def test_search_page_queries_do_not_grow_with_the_records(client, guide):
     client.get(SEARCH, {"q": "prevention"})
     with CaptureQueriesContext(connection) as few:
