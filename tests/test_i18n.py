@@ -232,3 +232,76 @@ def test_a_label_and_its_value_in_each_language(lang, expected):
     assert rendered.startswith(expected)
     separator = "\u00a0: " if lang == "fr" else ": "
     assert rendered.endswith(f"Area{separator}North")
+
+
+# allauth's own pages and e-mails that Locus shows (sign-in, two-factor authentication, password
+# reset and change, e-mail addresses and their confirmation, sign-out) read in Locus's voice.
+# Locus's catalogs override allauth's messages where they break its conventions: the messages
+# are listed in locus/accounts/allauth_messages.py. Pages Locus does not offer are left out.
+ALLAUTH_SHOWN = re.compile(r"^(templates/(account|mfa)/|account/|mfa/)")
+ALLAUTH_NOT_SHOWN = re.compile(
+    r"signup|phone|login_code|username|passkey|unknown_account|account_already_exists"
+    r"|admin\.py|models\.py|verification_code|templates/account/login\.html"
+)
+ALLAUTH_NOT_SHOWN_MESSAGE = re.compile(r"[Uu]sername|[Pp]hone")
+FRENCH_EMAIL = re.compile(r"(?<![(\w-])[Ee]mails?\b(?!\))")  # "e-mail", not "email"
+GERMAN_DU = re.compile(r"\b(du|dich|dir|dein\w*|Du|Dich|Dir|Dein\w*|Bist)\b")  # Locus says "Sie"
+SWEDISH_EPOST = re.compile(r"\b[Ee]post|\bmail(?:et)?\b")  # Locus writes "e-post"
+
+
+def _allauth_messages_shown():
+    import allauth
+
+    path = Path(allauth.__file__).parent / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+    for entry in polib.pofile(str(path)):
+        paths = [p for p, _line in entry.occurrences if ALLAUTH_SHOWN.match(p)]
+        if (
+            not entry.obsolete
+            and paths
+            and not all(ALLAUTH_NOT_SHOWN.search(p) for p in paths)
+            and not ALLAUTH_NOT_SHOWN_MESSAGE.search(entry.msgid)
+        ):
+            yield entry
+
+
+def test_allauths_messages_on_locus_pages_follow_locus_conventions():
+    """allauth's French used straight apostrophes, no no-break space before "?" or ":" and
+    "email"; its German says "du" where Locus says "Sie"; its Swedish writes "epost"."""
+    from django.utils import translation
+
+    entries = list(_allauth_messages_shown())
+    assert len(entries) > 150
+    faults = []
+    for entry in entries:
+        for lang, check in [
+            ("fr", lambda t: _french_spacing_faults(t) or FRENCH_EMAIL.findall(t)),
+            ("de", GERMAN_DU.findall),
+            ("sv", SWEDISH_EPOST.findall),
+        ]:
+            with translation.override(lang):
+                if entry.msgid_plural:
+                    forms = [entry.msgid, entry.msgid_plural]
+                    text = " ".join(translation.ngettext(*forms, n) for n in (1, 5))
+                elif entry.msgctxt:
+                    text = translation.pgettext(entry.msgctxt, entry.msgid)
+                else:
+                    text = translation.gettext(entry.msgid)
+            if found := check(text):
+                faults.append((lang, entry.msgid[:60], found))
+    assert not faults, (
+        f"{len(faults)} allauth messages to override in locus/accounts/allauth_messages.py, "
+        f"e.g. {faults[:5]}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("fr", "Mot de passe oublié\u00a0? Indiquez votre adresse e-mail"),
+        ("de", "Passwort vergessen? Geben Sie unten Ihre E-Mail-Adresse ein"),
+        ("sv", "Glömt ditt lösenord? Ange din e-postadress nedan"),
+    ],
+)
+def test_allauths_password_reset_page_reads_in_locus_voice(client, db, lang, expected):
+    client.cookies["django_language"] = lang
+    assert expected in client.get("/accounts/password/reset/").content.decode()
