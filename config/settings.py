@@ -309,6 +309,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 MEDIA_ROOT = TEST_FILES_DIR / "media" if TESTING else VAR_DIR / "media"
+# With SQLite, the progress of a job whose work runs in one long transaction (an import) is
+# written here while it runs, outside the database (locus/core/pulse.py).
+LOCUS_JOB_PULSE_DIR = TEST_FILES_DIR / "job-pulse" if TESTING else VAR_DIR / "job-pulse"
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -7,16 +7,19 @@ from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
+from . import pulse
 from .models import AuditEvent, Job
 
 
 def access_job(*, place, job_id):
-    """The job of this place with this id, or None (same answer for missing and not yours)."""
-    return Job.objects.filter(place=place, pk=job_id).first()
+    """The job of this place with this id, or None (same answer for missing and not yours),
+    with the progress its work wrote outside the row while it runs (`core.pulse`)."""
+    job = Job.objects.filter(place=place, pk=job_id).first()
+    return None if job is None else pulse.overlay([job])[0]
 
 
 def job_list(*, place, limit=50):
-    return Job.objects.filter(place=place).select_related("created_by")[:limit]
+    return pulse.overlay(Job.objects.filter(place=place).select_related("created_by")[:limit])
 
 
 def audit_event_list(*, place=None, actor=None, limit=200):

@@ -1,6 +1,7 @@
 """Writes for plumbing shared by every app: audit events and jobs."""
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from . import pulse
 from .choices import JobStatus
 from .models import AuditEvent, Job
 
@@ -16,9 +18,9 @@ logger = logging.getLogger(__name__)
 # A job still queued this long after it was created has no task that will run it (or one far
 # behind in the queue): the sweep starts it (`jobs_start_stalled`).
 JOB_STALL = timedelta(minutes=5)
-# A running job silent this long (no log line, no progress) lost its worker — killed, or the
-# machine restarted — and the sweep fails it (`jobs_fail_abandoned`). The imports' longest
-# silence is their one transaction: seconds at their size limits (docs/architecture.md).
+# A running job silent this long (no log line, no progress step) lost its worker — killed, or
+# the machine restarted — and the sweep fails it (`jobs_fail_abandoned`). An import's steps
+# inside its one transaction count too (`job_pulse`): a long import is not silent.
 JOB_SILENCE = timedelta(minutes=30)
 
 
@@ -74,29 +76,119 @@ def job_start(*, job) -> bool:
 
 
 def job_log(*, job, message, level="info"):
-    """Append one line to the job's log (visible to the person watching). No personal data."""
+    """Append one line to the job's log (visible to the person watching). No personal data.
+    Appended to the log as stored, under the row's lock, never over it: the sweep may have
+    failed the job meanwhile (`job_fail_abandoned`), and its line stays."""
     job.updated_at = timezone.now()
-    job.log = [
-        *job.log,
-        {"at": job.updated_at.isoformat(), "level": level, "message": str(message)},
-    ]
-    job.save(update_fields=["log", "updated_at"])
+    line = {"at": job.updated_at.isoformat(), "level": level, "message": str(message)}
+    with transaction.atomic():
+        stored = Job.objects.select_for_update().filter(place=job.place_id, pk=job.pk)
+        job.log = [*(stored.values_list("log", flat=True).first() or []), line]
+        stored.update(log=job.log, updated_at=job.updated_at)
 
 
 def job_progress(*, job, progress):
+    """Record progress of a running job (a conditional UPDATE: a job the sweep failed
+    meanwhile stays as it is). Work inside one long transaction uses `job_pulse`."""
     job.progress = max(0, min(100, int(progress)))
     job.updated_at = timezone.now()
-    job.save(update_fields=["progress", "updated_at"])
+    Job.objects.filter(place=job.place_id, pk=job.pk, status=JobStatus.RUNNING).update(
+        progress=job.progress, updated_at=job.updated_at
+    )
+
+
+# The shortest time between two steps `job_pulse` writes: the job page polls every second.
+PULSE_EVERY = 1.0
+
+
+def job_pulse(*, job, progress):
+    """Progress of work that runs inside one long transaction (an import saved whole or not
+    at all): written outside it (`core.pulse`), so the person watching sees it while it runs
+    and the sweep counts it as a sign of life, instead of both seeing nothing until the
+    commit. At most one step every PULSE_EVERY seconds is written."""
+    job.progress = max(0, min(100, int(progress)))
+    job.updated_at = timezone.now()
+    tick = time.monotonic()
+    last = getattr(job, "_pulsed_at", None)
+    if last is not None and tick - last < PULSE_EVERY:
+        return
+    job._pulsed_at = tick
+    pulse.write(job=job, progress=job.progress, at=job.updated_at)
 
 
 def job_finish(*, job, result=None, failed=False):
-    job.status = JobStatus.FAILED if failed else JobStatus.SUCCEEDED
-    job.progress = 100 if not failed else job.progress
-    job.result = result or {}
-    job.finished_at = job.updated_at = timezone.now()
-    job.payload = ""  # the input is no longer needed once the job has run
-    job.save(update_fields=["status", "progress", "result", "finished_at", "updated_at", "payload"])
+    """Finish a job that is still queued or running, by a conditional UPDATE under the row's
+    lock. A finished job's state is final — the person watching and API clients stop polling
+    at it — so when the sweep failed this job meanwhile (its worker was silent for
+    JOB_SILENCE but only slow, not gone), its status and result stay, and the late outcome is
+    recorded truthfully: a log line saying what the late run did (its import was saved, or not),
+    repeated with the run's own status and result under `result["late"]`, which the job page
+    shows."""
+    status = JobStatus.FAILED if failed else JobStatus.SUCCEEDED
+    result = result or {}
+    now = timezone.now()
+    with transaction.atomic():
+        stored = Job.objects.select_for_update().filter(place=job.place_id, pk=job.pk)
+        current = stored.values("status", "log", "result").first()
+        if current is None:  # deleted meanwhile: nothing to record
+            return job
+        if current["status"] in {JobStatus.QUEUED, JobStatus.RUNNING}:
+            job.status, job.result = status, result
+            job.progress = 100 if not failed else job.progress
+            job.finished_at = job.updated_at = now
+            job.payload = ""  # the input is no longer needed once the job has run
+            stored.update(
+                status=job.status,
+                progress=job.progress,
+                result=job.result,
+                finished_at=now,
+                updated_at=now,
+                payload="",
+            )
+        else:
+            line = _late_line(status=status, result=result, now=now)
+            job.log = [*current["log"], line]
+            job.status, job.updated_at, job.payload = current["status"], now, ""
+            late = {"status": status, "message": line["message"], "result": result}
+            job.result = {**current["result"], "late": late}
+            stored.update(log=job.log, result=job.result, updated_at=now, payload="")
+            logger.warning(
+                "jobs: job %s of place %s finished (%s) after it had been marked %s; its state "
+                "is kept and the late outcome logged",
+                job.pk,
+                job.place_id,
+                status,
+                current["status"],
+            )
+    pulse.clear(job)
     return job
+
+
+def _late_line(*, status, result, now):
+    """The log line of a run that finished after its job had been failed (the caller runs in
+    the language of the job's starter)."""
+    if status == JobStatus.SUCCEEDED:
+        if result.get("created") is not None:
+            message = _(
+                "The worker was only slow: it finished after this job had been marked as "
+                "stopped, and the import was saved after all (%(created)s new, %(updated)s "
+                "updated, %(skipped)s skipped). There is no need to import the file again."
+            ) % {
+                "created": result.get("created", 0),
+                "updated": result.get("updated", 0),
+                "skipped": result.get("skipped", 0),
+            }
+        else:
+            message = _(
+                "The worker was only slow: it finished after this job had been marked as "
+                "stopped, and its work was saved after all."
+            )
+    else:
+        message = _(
+            "The worker was only slow: it finished after this job had been marked as stopped, "
+            "and failed too: %(message)s"
+        ) % {"message": result.get("message") or _("Nothing was imported.")}
+    return {"at": now.isoformat(), "level": "warning", "message": str(message)}
 
 
 def jobs_start_stalled(*, place, now=None) -> int:
@@ -157,9 +249,10 @@ def jobs_fail_abandoned(*, place, now=None) -> int:
 def job_fail_abandoned(*, job, place, now=None) -> bool:
     """Fail one abandoned job, with a log line saying so in its starter's language, by a
     conditional UPDATE: only if it is still running and still silent, so a job that finished
-    or showed life since it was read (its worker was slow, not gone) is left as it is. On
-    PostgreSQL a row locked by a live transaction (an import writing its progress) is skipped,
-    never waited for. Every import is one transaction, so nothing was left half-imported."""
+    or showed life since it was read (its worker was slow, not gone) is left as it is — life
+    written outside the row included (an import's steps on file with SQLite, `core.pulse`). On
+    PostgreSQL a row locked by a live transaction is skipped, never waited for. Every import is
+    one transaction, so nothing was left half-imported."""
     now = now or timezone.now()
     still_silent = Job.objects.filter(
         place=place, pk=job.pk, status=JobStatus.RUNNING, updated_at__lt=now - JOB_SILENCE
@@ -168,19 +261,25 @@ def job_fail_abandoned(*, job, place, now=None) -> bool:
         still_silent.select_for_update(skip_locked=True).values_list("pk")
     ):
         return False
+    # With SQLite this transaction holds the write lock: an import still running cannot
+    # commit now, and its last step on file says whether it is alive.
+    sign = pulse.last_sign(job)
+    if sign is not None and sign >= now - JOB_SILENCE:
+        return False
     with job_language(job=job, place=place):
         message = _(
             "The job stopped: the worker running it was shut down or restarted. An import is "
             "saved whole or not at all, so nothing was left half-imported: import the file again."
         )
     line = {"at": now.isoformat(), "level": "error", "message": message}
-    return bool(
-        still_silent.update(
-            status=JobStatus.FAILED,
-            log=[*job.log, line],
-            result={"message": message, "code": "worker_stopped"},
-            finished_at=now,
-            updated_at=now,
-            payload="",
-        )
+    failed = still_silent.update(
+        status=JobStatus.FAILED,
+        log=[*job.log, line],
+        result={"message": message, "code": "worker_stopped"},
+        finished_at=now,
+        updated_at=now,
+        payload="",
     )
+    if failed:
+        pulse.clear(job)
+    return bool(failed)

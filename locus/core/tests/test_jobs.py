@@ -4,6 +4,7 @@ whose worker died is failed by the sweep (`jobs_fail_abandoned`), and the worker
 in the language of the person who started the job."""
 
 import io
+import json
 import threading
 from datetime import timedelta
 
@@ -15,16 +16,20 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.module_loading import autodiscover_modules
 
+from locus.core import pulse
 from locus.core.choices import JobStatus
 from locus.core.models import Job
+from locus.core.selectors import access_job
 from locus.core.services import (
     JOB_SILENCE,
     JOB_STALL,
+    PULSE_EVERY,
     job_create,
     job_fail_abandoned,
     job_finish,
     job_log,
     job_progress,
+    job_pulse,
     job_start,
     jobs_fail_abandoned,
     jobs_start_stalled,
@@ -218,18 +223,68 @@ def test_a_job_that_shows_life_between_the_read_and_the_update_is_not_failed(wor
     assert job.status == JobStatus.RUNNING and job.progress == 60
 
 
-def test_a_slow_worker_that_finishes_after_the_sweep_failed_its_job_has_the_last_word(
-    world, in_place
+def test_a_slow_worker_that_finishes_after_the_sweep_failed_its_job_keeps_the_failure(
+    world, in_place, client_for
 ):
-    """Its import committed, so the job says what it did (docs/architecture.md, "Jobs")."""
+    """A finished job's state is final (the page and API clients stopped polling at it): the
+    late run neither erases the sweep's line nor turns the failure into a success, and says
+    truthfully what it did — its import was saved, so the file need not be imported again."""
     place = world.a.place
     job = running_job(place, in_place, silent_for=JOB_SILENCE * 2)
     with in_place(place):
         assert jobs_fail_abandoned(place=place) == 1
+        stopped = Job.objects.get(pk=job.pk)
+        job_progress(job=job, progress=95)  # the slow worker's last steps
         job_log(job=job, message="Imported: 2 new.")
-        job_finish(job=job, result={"created": 2})
+        job_finish(job=job, result={"created": 2, "updated": 1, "skipped": 0})
         job.refresh_from_db()
-    assert job.status == JobStatus.SUCCEEDED and job.result == {"created": 2}
+    assert job.status == JobStatus.FAILED and job.finished_at == stopped.finished_at
+    assert job.progress == stopped.progress == 10
+    assert job.result["code"] == "worker_stopped"
+    assert job.result["message"] == stopped.result["message"]
+    late = job.result["late"]
+    assert late["status"] == JobStatus.SUCCEEDED
+    assert late["result"] == {"created": 2, "updated": 1, "skipped": 0}
+    messages = [line["message"] for line in job.log]
+    assert messages[:3] == ["Reading the file.", stopped.result["message"], "Imported: 2 new."]
+    assert messages[3] == late["message"] and len(messages) == 4
+    assert "saved after all (2 new, 1 updated, 0 skipped)" in late["message"]
+    assert "no need to import the file again" in late["message"]
+
+    html = client_for(world.a.users["admin"]).get(
+        reverse("places:job", kwargs={"place_slug": place.slug, "job_id": job.pk})
+    )
+    assert html.content.decode().count(late["message"]) == 2  # under the failure, in the log
+
+
+def test_a_slow_worker_that_fails_late_says_so_in_the_language_of_the_job(world, in_place):
+    place = world.a.place
+    job = running_job(place, in_place, silent_for=JOB_SILENCE * 2, language="fr")
+    with in_place(place):
+        assert jobs_fail_abandoned(place=place) == 1
+        with translation.override("fr"):  # the task runs in the job's language
+            job_finish(job=job, result={"message": "3 lignes ne sont pas valides."}, failed=True)
+        job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.result["code"] == "worker_stopped"
+    assert job.result["late"]["status"] == JobStatus.FAILED
+    assert job.log[-1]["message"] == job.result["late"]["message"]
+    assert "3 lignes ne sont pas valides." in job.log[-1]["message"]
+    assert "n’était que lent" in job.log[-1]["message"]
+
+
+def test_a_log_line_is_appended_to_the_stored_log_never_written_over_it(world, in_place):
+    """Two copies of one job (the worker's, the sweep's): each line lands after the other's."""
+    place = world.a.place
+    with in_place(place):
+        job = job_create(place=place, kind="areas.import", title="t")
+        job_start(job=job)
+        other = Job.objects.get(pk=job.pk)
+        job_log(job=job, message="one")
+        job_log(job=other, message="two")
+        job_log(job=job, message="three")
+        stored = Job.objects.get(pk=job.pk).log
+    assert [line["message"] for line in stored] == ["one", "two", "three"]
+    assert job.log == stored
 
 
 def test_the_sweep_command_fails_abandoned_jobs_and_the_job_page_shows_it(
@@ -356,3 +411,85 @@ def test_the_migrations_date_existing_jobs_by_their_last_known_moment(world):
     assert rows[started.pk].language == ""
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# --- progress written outside the import's one transaction (core.pulse) ---
+
+
+class Rollback(Exception):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_inside_a_transaction_is_written_outside_it(world, in_place, client_for):
+    """An import's steps show while its transaction runs — they survive even its rollback —
+    on the job page and in the API; the row the import's own connection holds is untouched
+    (SQLite: a file beside it; PostgreSQL: a second connection)."""
+    place = world.a.place
+    job = running_job(place, in_place, silent_for=timedelta(minutes=5))
+    before = job.updated_at
+    with in_place(place):
+        with pytest.raises(Rollback), transaction.atomic():
+            job_pulse(job=job, progress=55)
+            raise Rollback
+        seen = access_job(place=place, job_id=job.pk)
+    assert seen.status == JobStatus.RUNNING and seen.progress == 55
+    assert seen.updated_at > before
+
+    client = client_for(world.a.users["admin"])
+    page = client.get(reverse("places:job", kwargs={"place_slug": place.slug, "job_id": job.pk}))
+    assert 'value="55"' in page.content.decode()
+    jobs = client.get(f"/api/v1/places/{place.slug}/jobs/{job.pk}")
+    assert jobs.status_code == 200 and jobs.json()["progress"] == 55
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_showing_progress_is_not_failed_as_silent(world, in_place, monkeypatch):
+    """Its row says nothing for longer than the limit (the import holds it in one
+    transaction), but its steps outside it are recent: alive, not failed. A step older than the
+    limit does not save a job whose worker died."""
+    place = world.a.place
+    alive = running_job(place, in_place, silent_for=JOB_SILENCE * 2)
+    dead = running_job(place, in_place, silent_for=JOB_SILENCE * 3)
+    with in_place(place):
+        job_pulse(job=alive, progress=40)
+        pulse.write(job=dead, progress=30, at=timezone.now() - JOB_SILENCE * 2)
+        assert jobs_fail_abandoned(place=place) == 1
+        alive, dead = (Job.objects.get(pk=job.pk) for job in (alive, dead))
+    assert alive.status == JobStatus.RUNNING and dead.status == JobStatus.FAILED
+    assert pulse.last_sign(dead) is None  # its step is gone with it
+
+
+def test_steps_are_written_at_most_once_a_pulse_and_cleared_at_the_end(
+    world, in_place, monkeypatch
+):
+    written = []
+    monkeypatch.setattr(pulse, "write", lambda *, job, progress, at: written.append(progress))
+    place = world.a.place
+    with in_place(place):
+        job = job_create(place=place, kind="directory.hsds_import", title="t")
+        job_start(job=job)
+        for progress in (20, 30, 40):
+            job_pulse(job=job, progress=progress)
+        assert written == [20] and job.progress == 40  # the page polls every second
+        job._pulsed_at -= PULSE_EVERY
+        job_pulse(job=job, progress=50)
+        assert written == [20, 50]
+        cleared = []
+        monkeypatch.setattr(pulse, "clear", cleared.append)
+        job_finish(job=job, result={})
+    assert cleared == [job]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL writes the row itself")
+def test_on_sqlite_a_step_is_a_file_that_the_end_of_the_job_removes(world, in_place):
+    place = world.a.place
+    with in_place(place):
+        job = job_create(place=place, kind="directory.hsds_import", title="t")
+        job_start(job=job)
+        job_pulse(job=job, progress=70)
+        path = pulse._path(job.pk)
+        assert json.loads(path.read_text())["progress"] == 70
+        assert Job.objects.get(pk=job.pk).progress == 0  # the row waits for the commit
+        job_finish(job=job, result={})
+    assert not path.exists()

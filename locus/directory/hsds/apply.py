@@ -17,6 +17,7 @@ from locus.core.services import (
     job_finish,
     job_log,
     job_progress,
+    job_pulse,
     job_start,
 )
 from locus.core.tasks import enqueue_on_commit
@@ -288,7 +289,8 @@ def hsds_import_job_run(*, place, job):
             parsed=parsed,
             actor=job.created_by,
             mode=job.params.get("mode", "good_rows"),
-            progress=lambda value: job_progress(job=job, progress=10 + value),
+            # Inside the import's one transaction: written outside it, so it shows meanwhile.
+            progress=lambda value: job_pulse(job=job, progress=10 + value),
         )
     except ImportFailed as exc:
         job_log(job=job, message=exc.message, level="error")

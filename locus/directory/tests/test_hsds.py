@@ -326,3 +326,42 @@ def test_csv_package_export_round_trips(world, rich, tmp_path):
     assert written[0] == files["services.csv"].splitlines()[0]
     assert len(written) == len(files["services.csv"].splitlines())
     assert not (tmp_path / "services.json").exists()
+
+
+def test_the_import_job_shows_its_progress_while_its_transaction_runs(world, monkeypatch):
+    """Every import is one transaction; its steps are written outside it (`job_pulse`,
+    locus/core/pulse.py) while it runs, so the person watching sees them, and the sweep counts
+    them as life, before the commit."""
+    import uuid
+
+    from django.db import connection
+
+    from locus.core import pulse, services
+
+    a = world.a
+    steps = []
+
+    def write(*, job, progress, at):
+        imported = Organisation.objects.filter(name__startswith="Pulse org").count()
+        steps.append((progress, imported, connection.in_atomic_block))
+
+    monkeypatch.setattr(pulse, "write", write)
+    monkeypatch.setattr(services, "PULSE_EVERY", 0)
+    organisations = [
+        {"id": str(uuid.uuid4()), "name": f"Pulse org {n}", "description": "Helps."}
+        for n in range(60)
+    ]
+    with place_scope(a.place):
+        job = job_create(
+            place=a.place,
+            kind="directory.hsds_import",
+            title="t",
+            payload=json.dumps(organisations),
+            params={"mode": "good_rows"},
+        )
+        hsds_import_job_run(place=a.place, job=job)
+        job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.result["created"] == 60
+    assert [progress for progress, _n, _t in steps] == [40, 70, 100]  # 10 + 90 × 20/60 …
+    assert [imported for _p, imported, _t in steps] == [20, 40, 60]  # during the import
+    assert all(inside for _p, _n, inside in steps)
