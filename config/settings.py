@@ -376,6 +376,9 @@ for _network in LOCUS_WEBHOOK_ALLOWED_NETWORKS:
 LOCUS_BASE_URL = env("LOCUS_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
 # The health endpoint says "tasks": "late" when a background task has waited this many seconds.
 LOCUS_HEALTH_TASK_LAG = int(env("LOCUS_HEALTH_TASK_LAG", "900"))
+# … and "deliveries": "stopped" or "behind" when an outbox message has been due this long
+# (docs/operations.md, "Health").
+LOCUS_HEALTH_DELIVERY_LAG = int(env("LOCUS_HEALTH_DELIVERY_LAG", "900"))
 # How long each process remembers the place a URL names (0: look it up on every request).
 LOCUS_PLACE_CACHE_SECONDS = 0 if TESTING else int(env("LOCUS_PLACE_CACHE_SECONDS", "10"))
 # Files uploaded with a report that was never sent are deleted after this long.

@@ -23,6 +23,7 @@ GLOBAL_MODELS = {
     "accounts.invitation": "to an organisation, not a place",
     "accounts.apitoken": "bound to a membership",
     "core.auditevent": "sign-ins happen outside any place; carries the place when there is one",
+    "core.heartbeat": "the sweep that stamps it serves every place",
     "library.record": "the library serves the whole network, not one place",
     "library.recordversion": "a version of a network-wide library record",
     "library.recordlink": "links between network-wide library records",

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import AuditEvent, Job
+from .models import AuditEvent, Heartbeat, Job
 
 
 class UnscopedAdmin(admin.ModelAdmin):
@@ -34,3 +34,17 @@ class JobAdmin(UnscopedAdmin):
     list_filter = ["status", "kind"]
     readonly_fields = ["place", "log", "result", "params"]
     exclude = ["payload"]
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    """When the sweep last ran (docs/operations.md, "Health"): read only, stamped by it."""
+
+    list_display = ["name", "at"]
+    readonly_fields = ["name", "at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

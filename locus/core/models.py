@@ -70,6 +70,18 @@ class Job(TenantModel):
         return self.status in {JobStatus.SUCCEEDED, JobStatus.FAILED}
 
 
+class Heartbeat(models.Model):
+    """When a process that runs outside the task queue last ran, for the health check: the sweep
+    (`manage.py deliver_outbox`, from cron or a sidecar) stamps `outbox.sweep`. Global: one
+    sweep serves every place."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
 def _idempotency_expiry():
     from .idempotency import DEFAULT_TTL
 

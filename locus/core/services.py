@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from . import pulse
 from .choices import JobStatus
-from .models import AuditEvent, Job
+from .models import AuditEvent, Heartbeat, Job
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,14 @@ def audit_record(*, action, actor=None, place=None, target=None, data=None):
         event.target_id = str(target.pk)
     event.save()
     return event
+
+
+def heartbeat_stamp(*, name, now=None):
+    """Record that a process outside the task queue (the sweep) is running now, for the health
+    check (`selectors.service_health`)."""
+    now = now or timezone.now()
+    if not Heartbeat.objects.filter(name=name).update(at=now):
+        Heartbeat.objects.update_or_create(name=name, defaults={"at": now})
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from collections import Counter
 
 from django.utils import timezone
 
+from locus.core.services import heartbeat_stamp
 from locus.core.tenancy import place_scope
 from locus.places.models import Place
 
@@ -20,6 +21,8 @@ from .services import outbox_claim, outbox_deliver_claimed
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
+# The sweep's heartbeat (`core.models.Heartbeat`): the health check says whether it runs.
+HEARTBEAT = "outbox.sweep"
 
 
 def due_messages(*, now, limit):
@@ -36,14 +39,30 @@ def due_messages(*, now, limit):
     )
 
 
+def overdue_exists(*, cutoff) -> bool:
+    """Whether a message has been due since `cutoff` or earlier: a pending one whose time
+    came, or one whose delivering worker's claim ran out then (names and counts nothing: the
+    public health check reads it)."""
+    return (
+        OutboxMessage.objects.unscoped()
+        .filter(
+            status__in=[MessageStatus.PENDING, MessageStatus.DELIVERING],
+            next_attempt_at__lte=cutoff,
+        )
+        .exists()
+    )
+
+
 def outbox_deliver_due(*, now=None, batch_size=BATCH_SIZE) -> dict:
     """Make one attempt for every message due at `now` (default: the current time) and return
     how many ended in each status. Every message leaves the due set once attempted (delivered,
-    or rescheduled after `now`), so the loop ends; messages another worker holds are skipped."""
+    or rescheduled after `now`), so the loop ends; messages another worker holds are skipped.
+    Stamps the sweep's heartbeat before each batch, so a long sweep shows it is alive."""
     now = now or timezone.now()
     outcome = Counter()
     places = {}
     while True:
+        heartbeat_stamp(name=HEARTBEAT)
         due = due_messages(now=now, limit=batch_size)
         progressed = False
         for place_id, pk in due:
