@@ -137,7 +137,7 @@ def job_finish(*, job, result=None, failed=False):
     now = timezone.now()
     with transaction.atomic():
         stored = Job.objects.select_for_update().filter(place=job.place_id, pk=job.pk)
-        current = stored.values("status", "log", "result").first()
+        current = stored.values("status", "log", "result", "finished_at").first()
         if current is None:  # deleted meanwhile: nothing to record
             return job
         if current["status"] in {JobStatus.QUEUED, JobStatus.RUNNING}:
@@ -156,7 +156,8 @@ def job_finish(*, job, result=None, failed=False):
         else:
             line = _late_line(status=status, result=result, now=now)
             job.log = [*current["log"], line]
-            job.status, job.updated_at, job.payload = current["status"], now, ""
+            job.status, job.finished_at = current["status"], current["finished_at"]
+            job.updated_at, job.payload = now, ""
             late = {"status": status, "message": line["message"], "result": result}
             job.result = {**current["result"], "late": late}
             stored.update(log=job.log, result=job.result, updated_at=now, payload="")

@@ -236,7 +236,8 @@ def test_a_slow_worker_that_finishes_after_the_sweep_failed_its_job_keeps_the_fa
         stopped = Job.objects.get(pk=job.pk)
         job_progress(job=job, progress=95)  # the slow worker's last steps
         job_log(job=job, message="Imported: 2 new.")
-        job_finish(job=job, result={"created": 2, "updated": 1, "skipped": 0})
+        returned = job_finish(job=job, result={"created": 2, "updated": 1, "skipped": 0})
+        assert (returned.status, returned.finished_at) == (stopped.status, stopped.finished_at)
         job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.finished_at == stopped.finished_at
     assert job.progress == stopped.progress == 10
