@@ -237,6 +237,9 @@ def jobs_fail_abandoned(*, place, now=None) -> int:
     ).order_by("updated_at", "id")
     failed = 0
     for job in list(silent.only("pk", "place", "log", "language", "updated_at")):
+        sign = pulse.last_sign(job)
+        if sign is not None and sign >= now - JOB_SILENCE:
+            continue  # an import alive in its transaction: not even waiting for SQLite's lock
         try:
             done = job_fail_abandoned(job=job, place=place, now=now)
         except Exception:  # one job that cannot be written must not stop the others

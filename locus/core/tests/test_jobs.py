@@ -494,3 +494,22 @@ def test_on_sqlite_a_step_is_a_file_that_the_end_of_the_job_removes(world, in_pl
         assert Job.objects.get(pk=job.pk).progress == 0  # the row waits for the commit
         job_finish(job=job, result={})
     assert not path.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL never waits (SKIP LOCKED)")
+def test_on_sqlite_the_sweep_does_not_queue_for_the_lock_of_an_import_showing_life(
+    world, in_place, monkeypatch
+):
+    """The import holds SQLite's write lock until its commit; failing a job takes that lock.
+    A job whose step on file is recent is passed over before, so the sweep (and the outbox
+    deliveries after it) does not wait for the import to finish."""
+    from locus.core import services
+
+    place = world.a.place
+    job = running_job(place, in_place, silent_for=JOB_SILENCE * 2)
+    tried = []
+    monkeypatch.setattr(services, "job_fail_abandoned", lambda **kwargs: tried.append(kwargs))
+    with in_place(place):
+        job_pulse(job=job, progress=40)
+        assert jobs_fail_abandoned(place=place) == 0
+    assert tried == []
