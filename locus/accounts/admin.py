@@ -113,8 +113,9 @@ def _organisation_language(organisation):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "membership", "key_prefix", "created_at", "revoked_at"]
-    readonly_fields = ["key_prefix", "key_hash"]
+    list_display = ["name", "membership", "key_prefix", "created_at", "expires_at", "revoked_at"]
+    # The expiry is its owner's choice when making it; an administrator revokes, not extends.
+    readonly_fields = ["key_prefix", "key_hash", "expires_at"]
 
 
 admin.site.register(NetworkMembership)

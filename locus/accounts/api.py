@@ -1,4 +1,6 @@
-from ninja import Router, Schema
+from datetime import datetime
+
+from ninja import Field, Router, Schema
 
 from locus.api.auth import STAFF_AUTH
 from locus.api.schemas import ErrorOut
@@ -20,6 +22,9 @@ class MeOut(Schema):
     email: str
     name: str
     token_membership_id: int | None
+    token_expires_at: datetime | None = Field(
+        ..., description="When the token expires (null for a session): make the next one before."
+    )
     contexts: list[ContextOut]
 
 
@@ -31,8 +36,8 @@ class MeOut(Schema):
     description=(
         "Who the token or session belongs to, and every place, organisation and role it can "
         "act in (`contexts`). A token acts only through its own membership: "
-        "`token_membership_id` names it and `contexts` holds that one. Start here to find the"
-        " place slugs to call."
+        "`token_membership_id` names it, `token_expires_at` says when it expires and "
+        "`contexts` holds that one. Start here to find the place slugs to call."
     ),
 )
 def me(request):
@@ -52,5 +57,6 @@ def me(request):
         "email": request.user.email,
         "name": request.user.name,
         "token_membership_id": token.membership_id if token else None,
+        "token_expires_at": token.expires_at if token else None,
         "contexts": contexts,
     }

@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from .choices import Role
+from .models import TOKEN_DEFAULT_LIFETIME, TOKEN_LIFETIMES
 
 
 class InvitationForm(forms.Form):
@@ -50,6 +52,18 @@ class TokenForm(forms.Form):
         label=_("Token name"),
         max_length=80,
         help_text=_("What the token is for, e.g. 'weekly export script'."),
+    )
+    lifetime = forms.TypedChoiceField(
+        label=_("Works for"),
+        coerce=int,
+        choices=[
+            (days, ngettext_lazy("%(count)d day", "%(count)d days", "count") % {"count": days})
+            for days in TOKEN_LIFETIMES
+        ],
+        initial=TOKEN_DEFAULT_LIFETIME,
+        help_text=_(
+            "Then it stops working. Make the next token before, and switch your system to it."
+        ),
     )
 
 

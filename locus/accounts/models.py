@@ -1,5 +1,7 @@
 import hashlib
+import math
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -134,8 +136,22 @@ class Invitation(models.Model):
         return self.accepted_at is None and not self.is_expired
 
 
+# A token's lifetime, chosen when it is made (days). No "never": a token reaches reports of
+# victims of hate, and a forgotten one in an old script should not work for ever.
+TOKEN_LIFETIMES = (30, 90, 180, 365)
+TOKEN_DEFAULT_LIFETIME = 90
+# On the tokens page a token this close to its expiry is flagged, so that its owner makes the
+# next one before a system stops working.
+TOKEN_EXPIRY_WARNING = timedelta(days=7)
+
+
+def token_default_expiry():
+    return timezone.now() + timedelta(days=TOKEN_DEFAULT_LIFETIME)
+
+
 class ApiToken(models.Model):
-    """A personal API token bound to one membership. Shown once; only its hash is kept."""
+    """A personal API token bound to one membership. Shown once; only its hash is kept. It
+    works until `expires_at` (chosen when it is made) unless revoked before."""
 
     PREFIX = "locus_"
 
@@ -146,6 +162,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("expiry"), default=token_default_expiry)
 
     class Meta:
         ordering = ["-created_at"]
@@ -161,6 +178,24 @@ class ApiToken(models.Model):
     def hash_secret(secret):
         return _hash_secret(secret)
 
+    def is_expired(self, now=None):
+        return (now or timezone.now()) >= self.expires_at
+
     @property
     def is_active(self):
-        return self.revoked_at is None
+        """Neither revoked nor expired: it would authenticate (its membership permitting)."""
+        return self.revoked_at is None and not self.is_expired()
+
+    @property
+    def days_left(self):
+        """Whole days until it expires, rounded up (a token made for 90 days has 90 left);
+        0 within its last day, None once expired."""
+        left = self.expires_at - timezone.now()
+        if left <= timedelta(0):
+            return None
+        return math.ceil(left / timedelta(days=1)) if left >= timedelta(days=1) else 0
+
+    @property
+    def expires_soon(self):
+        left = self.expires_at - timezone.now()
+        return timedelta(0) < left <= TOKEN_EXPIRY_WARNING

@@ -15,7 +15,14 @@ from locus.core.errors import PermissionDenied, ValidationFailed
 from locus.core.services import audit_record
 
 from . import selectors
-from .models import ApiToken, Invitation, Membership, User
+from .models import (
+    TOKEN_DEFAULT_LIFETIME,
+    TOKEN_LIFETIMES,
+    ApiToken,
+    Invitation,
+    Membership,
+    User,
+)
 from .policies import Capability, can_manage_membership, role_can
 
 
@@ -184,12 +191,18 @@ def invitation_accept(*, invitation, user=None, password=None, name=""):
 
 
 @transaction.atomic
-def token_create(*, membership, name):
-    """Create a token and return (token, secret). The secret is never stored or shown again."""
+def token_create(*, membership, name, lifetime_days=TOKEN_DEFAULT_LIFETIME):
+    """Create a token that works for `lifetime_days` (one of TOKEN_LIFETIMES) and return
+    (token, secret). The secret is never stored or shown again."""
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(
             _("Give the token a name."), fields={"name": [_("This field is required.")]}
+        )
+    if lifetime_days not in TOKEN_LIFETIMES:
+        raise ValidationFailed(
+            _("Choose how long the token works."),
+            fields={"lifetime": [_("Choose one of the lifetimes offered.")]},
         )
     if not role_can(membership.role, Capability.USE_API):
         raise PermissionDenied(_("Your role cannot use the API."))
@@ -199,8 +212,14 @@ def token_create(*, membership, name):
         name=name[:80],
         key_prefix=secret[: len(ApiToken.PREFIX) + 4],
         key_hash=ApiToken.hash_secret(secret),
+        expires_at=timezone.now() + timedelta(days=lifetime_days),
     )
-    audit_record(action=AuditAction.TOKEN_CREATED, actor=membership.user, target=token)
+    audit_record(
+        action=AuditAction.TOKEN_CREATED,
+        actor=membership.user,
+        target=token,
+        data={"lifetime_days": lifetime_days, "expires_at": token.expires_at.isoformat()},
+    )
     return token, secret
 
 

@@ -133,20 +133,25 @@ def invitation_withdraw(request, invitation_id):
 @staff_view(Capability.USE_API)
 def tokens(request):
     form = TokenForm(request.POST or None)
-    secret = None
+    secret = new_token = None
     if request.method == "POST" and form.is_valid():
         try:
-            _token, secret = services.token_create(
-                membership=request.membership, name=form.cleaned_data["name"]
+            new_token, secret = services.token_create(
+                membership=request.membership,
+                name=form.cleaned_data["name"],
+                lifetime_days=form.cleaned_data["lifetime"],
             )
         except ApplicationError as exc:
             _add_errors(form, exc)
         else:
             form = TokenForm()
+    tokens = list(selectors.token_list(membership=request.membership))
     context = {
         "form": form,
         "secret": secret,
-        "tokens": selectors.token_list(membership=request.membership),
+        "new_token": new_token,
+        "tokens": tokens,
+        "expiring_soon": [t for t in tokens if t.is_active and t.expires_soon],
     }
     return render(request, "accounts/tokens.html", context, status=422 if form.errors else 200)
 

@@ -27,6 +27,16 @@ class TokenAuth(HttpBearer):
             and role_can(membership.role, Capability.USE_API)
         ):
             return None
+        if api_token.is_expired():
+            raise ApplicationError(
+                _(
+                    "This token expired on %(date)s. Make a new one under API tokens in your "
+                    "staff area (/<place>/staff/tokens/)."
+                )
+                % {"date": api_token.expires_at.date().isoformat()},
+                code="token_expired",
+                status=401,
+            )
         # While the role requires two-factor authentication and the owner has none (they
         # switched it off after creating the token), the token does not work: the staff pages
         # would send the same person to set it up. It works again once it is set up.

@@ -1,7 +1,8 @@
 """What the OpenAPI document says beyond what ninja derives from the operations: the tags, the
 two ways to authenticate, what each error status means and the headers it carries
-(`WWW-Authenticate` on 401, `Retry-After` on 409 and 429), and the path parameters every place
-address shares. `tests` in locus/api check the document against the OpenAPI 3.1 schema."""
+(`WWW-Authenticate` on 401, `Retry-After` on 409 and 429; 401 on every authenticated
+operation), and the path parameters every place address shares. `tests` in locus/api check the
+document against the OpenAPI 3.1 schema."""
 
 TAGS = [
     ("accounts", "Who you are: the token's or session's user and where they work."),
@@ -39,9 +40,11 @@ SECURITY_SCHEMES = {
             "may use the API (administrator, coordinator, caseworker, analyst, editor) makes "
             "one on the staff page *API tokens* (`/<place>/staff/tokens/`); it is shown once. "
             "It acts with the role of the membership it was made in, and only in that "
-            "organisation's places. It has no expiry date: it stops working when revoked on the "
-            "same page, when the membership or the user is deactivated, and while its owner's "
-            "role needs two-factor authentication they have not set up (401 `mfa_required`)."
+            "organisation's places. Its expiry date is chosen when it is made (30, 90, 180 or "
+            "365 days; `GET /api/v1/me` says it): then it answers 401 `token_expired`. It also "
+            "stops working when revoked on the same page, when the membership or the user is "
+            "deactivated, and while its owner's role needs two-factor authentication they have "
+            "not set up (401 `mfa_required`)."
         ),
     },
     "SessionAuth": {
@@ -55,8 +58,9 @@ SECURITY_SCHEMES = {
 ERROR_STATUSES = {
     "400": "The body is not JSON, or cannot be read.",
     "401": (
-        "No credentials, or a token that does not work (`unauthorized`; `mfa_required` when "
-        "its owner must set up two-factor authentication). `WWW-Authenticate` names the scheme."
+        "No credentials, or a token that does not work (`unauthorized`; `token_expired` past "
+        "its expiry date; `mfa_required` when its owner must set up two-factor "
+        "authentication). `WWW-Authenticate` names the scheme."
     ),
     "403": "Your role, or your organisation, may not do this (`forbidden`, `mfa_required`).",
     "404": (
@@ -84,13 +88,17 @@ HEADERS = {
     "401": {
         "WWW-Authenticate": {
             "description": 'The scheme to use: `Bearer realm="Locus API"` (with '
-            '`error="invalid_token"` when the token sent does not work).',
+            '`error="invalid_token"` when the token sent does not work, and an '
+            "`error_description` when it expired or its owner must set up two-factor "
+            "authentication).",
             "schema": {"type": "string"},
         }
     },
     "409": {"Retry-After": RETRY_AFTER},
     "429": {"Retry-After": RETRY_AFTER},
 }
+
+ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorOut"}
 
 PATH_PARAMETERS = {
     "place_slug": "The place's slug, as in its addresses (`GET /api/v1/places`).",
@@ -110,6 +118,13 @@ def document(schema):
             if id(operation) in seen:  # ninja shares one dict between methods of a view
                 continue
             seen.add(id(operation))
+            if operation.get("security"):
+                # Any authenticated operation: a token that does not work (locus.api.auth).
+                for status in ("401",):
+                    if not any(str(code) == status for code in operation.get("responses", {})):
+                        operation.setdefault("responses", {})[status] = {
+                            "content": {"application/json": {"schema": ERROR_SCHEMA}}
+                        }
             for code, response in operation.get("responses", {}).items():
                 status = str(code)  # ninja keys them by integer until the JSON is written
                 if status in ERROR_STATUSES:

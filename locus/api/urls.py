@@ -88,7 +88,8 @@ api = LocusAPI(
         "Locus JSON API. Authenticate with a personal token (`Authorization: Bearer locus_…`) "
         "created on your staff page, or with a signed-in browser session. A token whose owner's "
         "role can see personal data works only while the owner has two-factor authentication "
-        "set up (otherwise 401, code `mfa_required`). "
+        "set up (otherwise 401, code `mfa_required`); it expires on the date chosen when it was "
+        "made (then 401, code `token_expired`). "
         'Errors always have the shape `{"message", "code", "fields"}`; paged lists answer '
         '`{"count", "page", "pages", "page_size", "results"}`. The conventions, tokens and '
         "their expiry are in docs/api.md of Locus's source; webhooks in docs/webhooks.md."
@@ -122,12 +123,22 @@ def on_validation_error(request, exc):
     return _error(request, 422, "The request is not valid.", "validation_error", fields)
 
 
-def _challenge(request, response):
+# RFC 6750's error_description (ASCII, in English) for the 401s that say why a token failed.
+CHALLENGE_DESCRIPTIONS = {
+    "token_expired": "The token expired",
+    "mfa_required": "The token's owner must set up two-factor authentication",
+}
+
+
+def _challenge(request, response, description=None):
     """RFC 9110 and RFC 6750: a 401 names the scheme that would work. `invalid_token` when a
-    bearer token was sent but is unknown, revoked or cannot be used (`mfa_required`)."""
+    bearer token was sent but is unknown, revoked, expired or cannot be used (`mfa_required`);
+    `description` says which, for a person reading the header."""
     challenge = f'Bearer realm="{AUTH_REALM}"'
     if request.headers.get("Authorization", "").lower().startswith("bearer "):
         challenge += ', error="invalid_token"'
+        if description:
+            challenge += f', error_description="{description}"'
     response["WWW-Authenticate"] = challenge
     return response
 
@@ -138,7 +149,7 @@ def on_application_error(request, exc):
     if getattr(exc, "retry_after", None):
         response["Retry-After"] = str(exc.retry_after)
     if exc.status == 401:
-        _challenge(request, response)
+        _challenge(request, response, CHALLENGE_DESCRIPTIONS.get(exc.code))
     return response
 
 

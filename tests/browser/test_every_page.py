@@ -165,8 +165,21 @@ def test_an_administrators_pages(page, world, pages, sign_in, live_server):
     expect(page.locator(".field-invalid")).not_to_have_count(0)
     pages.check(page, "members_error")
 
+    # A token about to expire and one expired: the warning above the list and their states.
+    from django.utils import timezone
+
+    from locus.accounts.models import ApiToken
+    from locus.accounts.services import token_create
+
+    for name, left in (("old export", timedelta(days=-2)), ("nightly sync", timedelta(days=3))):
+        token, _secret = token_create(membership=world.a.memberships["admin"], name=name)
+        ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() + left)
     pages.visit(page, "/alpha/staff/tokens/", "tokens")
+    expect(page.locator("#expiring-soon")).to_be_visible()
+    expect(page.get_by_text("Expires in 3 days")).to_be_visible()
+    expect(page.get_by_text("Expired", exact=True)).to_be_visible()
     page.get_by_label("Token name").fill("weekly export script")
+    page.get_by_label("Works for").select_option("30")
     submit(page.get_by_role("button", name="Create token"))
     expect(page.locator("#new-token")).to_be_visible()
     pages.check(page, "tokens_secret")

@@ -1,8 +1,12 @@
 import time
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains
 
 from locus.accounts.decorators import SESSION_ORG_KEY
@@ -339,7 +343,7 @@ class TestTokens:
     def test_token_is_shown_once_and_stored_hashed(self, world, client):
         client.force_login(world.a.users["caseworker"])
         response = client.post(
-            reverse("accounts:tokens", args=["alpha"]), {"name": "export script"}
+            reverse("accounts:tokens", args=["alpha"]), {"name": "export script", "lifetime": "90"}
         )
         assert response.status_code == 200
         secret = response.context["secret"]
@@ -366,6 +370,114 @@ class TestTokens:
         client.post(reverse("accounts:token_revoke", args=["alpha", _token.pk]))
         client.logout()
         assert client.get("/api/v1/me", **auth).status_code == 401
+
+
+class TestTokenExpiry:
+    """A token's lifetime is chosen when it is made; the list says when each expires and
+    flags those close to it, so that the next one is made before a system stops working."""
+
+    def test_the_lifetime_chosen_sets_the_expiry_and_is_shown_once_made(self, world, client):
+        client.force_login(world.a.users["analyst"])
+        url = reverse("accounts:tokens", args=["alpha"])
+        form = client.get(url).context["form"]
+        assert [days for days, _label in form.fields["lifetime"].choices] == [30, 90, 180, 365]
+        assert form.fields["lifetime"].initial == 90
+        response = client.post(url, {"name": "yearly report", "lifetime": "365"})
+        assert response.status_code == 200
+        token = ApiToken.objects.get(name="yearly report")
+        assert timedelta(days=364) < token.expires_at - timezone.now() <= timedelta(days=365)
+        assertContains(response, "It works until")
+        assertContains(response, "Expires in 365 days")
+
+    @pytest.mark.parametrize("lifetime", ["", "0", "7", "never", "3650"])
+    def test_another_lifetime_is_refused_next_to_the_field(self, world, client, lifetime):
+        client.force_login(world.a.users["analyst"])
+        response = client.post(
+            reverse("accounts:tokens", args=["alpha"]), {"name": "kept", "lifetime": lifetime}
+        )
+        assert response.status_code == 422
+        assert response.context["form"].errors["lifetime"]
+        assertContains(response, 'id="id_lifetime_error"', status_code=422)
+        assertContains(response, 'value="kept"', status_code=422)
+        assert not ApiToken.objects.exists()
+
+    def test_the_list_shows_each_state(self, world, client):
+        from locus.accounts.services import token_create, token_revoke
+
+        membership = world.a.memberships["analyst"]
+        now = timezone.now()
+        states = {
+            "in forty days": now + timedelta(days=39, hours=12),
+            "in five days": now + timedelta(days=4, hours=12),
+            "in a few hours": now + timedelta(hours=5),
+            "past": now - timedelta(seconds=1),
+            "revoked": now + timedelta(days=60),
+        }
+        for name, expires_at in states.items():
+            token, _secret = token_create(membership=membership, name=name)
+            ApiToken.objects.filter(pk=token.pk).update(expires_at=expires_at)
+        token_revoke(token=ApiToken.objects.get(name="revoked"), actor=membership.user)
+        client.force_login(membership.user)
+        response = client.get(reverse("accounts:tokens", args=["alpha"]))
+        rows = {row.split("</td>", 1)[0]: row for row in response.text.split("<tr><td>")[1:]}
+        assert '<span class="status">Expires in 40 days</span>' in rows["in forty days"]
+        assert "status-expiring" in rows["in five days"]
+        assert "Expires in 5 days" in rows["in five days"]
+        assert "Expires within a day" in rows["in a few hours"]
+        assert "status-expired" in rows["past"] and "Expired" in rows["past"]
+        assert "Revoked" in rows["revoked"] and "Expires in" not in rows["revoked"]
+        # Only tokens that still work can be revoked.
+        assert "Revoke" in rows["in five days"]
+        assert "Revoke" not in rows["past"] and "button" not in rows["revoked"]
+        # The two that expire within a week are announced above the list.
+        assertContains(response, "2 of your tokens expire within a week.")
+        assert {t.name for t in response.context["expiring_soon"]} == {
+            "in five days",
+            "in a few hours",
+        }
+
+    def test_no_warning_without_tokens_close_to_expiry(self, world, client):
+        from locus.accounts.services import token_create
+
+        membership = world.a.memberships["analyst"]
+        token_create(membership=membership, name="fresh")
+        client.force_login(membership.user)
+        response = client.get(reverse("accounts:tokens", args=["alpha"]))
+        assert "expiring-soon" not in response.text
+
+    def test_an_expired_token_no_longer_authenticates(self, world, client):
+        from locus.accounts.services import token_create
+
+        token, secret = token_create(membership=world.a.memberships["admin"], name="t")
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+        assert client.get("/api/v1/me", **auth).status_code == 200
+        ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now())
+        response = client.get("/api/v1/me", **auth)
+        assert response.status_code == 401 and response.json()["code"] == "token_expired"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_existing_tokens_90_days_from_the_upgrade(world):
+    """Tokens made before expiry existed keep working for the default lifetime from the
+    upgrade, however old they are: no integration stops at once. SQLite and PostgreSQL."""
+    executor = MigrationExecutor(connection)
+    before, after = [("accounts", "0001_initial")], [("accounts", "0002_apitoken_expires_at")]
+    executor.migrate(before)
+    executor.loader.build_graph()
+    old_token = executor.loader.project_state(before).apps.get_model("accounts", "ApiToken")
+    made = old_token.objects.create(
+        membership_id=world.a.memberships["admin"].pk,
+        name="old",
+        key_prefix="locus_abcd",
+        key_hash="0" * 64,
+    )
+    old_token.objects.filter(pk=made.pk).update(created_at=timezone.now() - timedelta(days=800))
+    start = timezone.now()
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    token = ApiToken.objects.get(pk=made.pk)
+    assert start + timedelta(days=90) <= token.expires_at <= timezone.now() + timedelta(days=90)
+    assert token.is_active
 
 
 class TestSwitcher:

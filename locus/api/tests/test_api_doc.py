@@ -64,3 +64,13 @@ def test_the_rate_limits_it_quotes_are_the_defaults(text):
     assert rates["report.submit"] == "10/h" and "10 submissions" in section
     assert rates["followup.open"] == "20/h" and "20 follow-up openings an hour" in section
     assert rates["followup.reference"] == "20/h" and "20 attempts an hour" in section
+
+
+def test_the_token_lifetimes_it_quotes_are_the_ones_offered(text):
+    from locus.accounts.models import TOKEN_DEFAULT_LIFETIME, TOKEN_EXPIRY_WARNING, TOKEN_LIFETIMES
+
+    section = _section(text, "Authentication and tokens")
+    assert TOKEN_LIFETIMES == (30, 90, 180, 365) and TOKEN_DEFAULT_LIFETIME == 90
+    assert "(30, 90 — the\n  default —, 180 or 365 days)" in section
+    assert TOKEN_EXPIRY_WARNING.days == 7 and "expire within 7 days" in section
+    assert "`token_expired`" in section

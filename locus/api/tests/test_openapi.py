@@ -228,6 +228,19 @@ def test_error_responses_say_what_they_mean_and_carry_their_headers(openapi):
                 assert header["schema"]["type"] == "integer", name
 
 
+def test_every_authenticated_operation_documents_401(openapi):
+    """A token can expire (401 `token_expired`) on every operation that needs one."""
+    for path, method, operation in operations(openapi):
+        if not operation.get("security"):
+            continue
+        name = f"{method.upper()} {path}"
+        responses = operation["responses"]
+        assert "token_expired" in responses["401"]["description"], name
+        assert responses["401"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorOut"
+        }, name
+
+
 def test_idempotent_operations_show_the_header(openapi):
     """An operation that answers 409 (a request with the same key still in flight) takes an
     `Idempotency-Key`, and the document says so."""
