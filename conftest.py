@@ -24,6 +24,16 @@ def _language_reset():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _rate_limit_counters_reset():
+    """Rate-limit counters live in the (in-memory) cache and name a token or a user by its id;
+    on SQLite ids come back after each test's rollback, so one test's API calls must not count
+    against the next test's token or user (locus.api.auth)."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
 @pytest.fixture
 def world(db):
     from locus.core.testing.world import build_world

@@ -357,6 +357,10 @@ LOCUS_RATE_LIMITS = {
     # Wrong codes from one browser holding the report's device cookie, which counts here
     # instead of the two limits above (locus/reporting/devices.py).
     "followup.device": "10/h",
+    # Authenticated API requests: per token, and per person for a signed-in browser session
+    # (locus/api/auth.py).
+    "api.token": "600/m",
+    "api.session": "600/m",
 }
 
 # Webhooks go to public internet addresses only (locus.outbox.transport: no loopback, private,

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -9,7 +10,39 @@ from locus.accounts.decorators import SESSION_ORG_KEY
 from locus.accounts.policies import Capability, membership_can, role_can, user_needs_mfa_setup
 from locus.accounts.selectors import membership_for_place, token_by_secret
 from locus.accounts.services import token_mark_used
-from locus.core.errors import ApplicationError, NotFound, PermissionDenied
+from locus.core.errors import ApplicationError, NotFound, PermissionDenied, RateLimited
+from locus.core.ratelimit import configured_rate, rate_limit
+
+# Requests a minute an API token (or a signed-in person's browser session) may make: generous
+# for any integration, a brake on a runaway script. `LOCUS_RATE_LIMITS` overrides them.
+API_RATE = "600/m"
+
+
+def limit_requests(request, *, scope, client):
+    """Count one authenticated request of `client` (a token, or a user) in `scope`: over its
+    limit, a 429 that names the limit, with `Retry-After`."""
+    rate = configured_rate(scope, API_RATE)
+    if rate is None:
+        return
+    limit, period = rate
+    decision = rate_limit(request, scope=scope, limit=limit, period=period, client=client)
+    if not decision.allowed:
+        raise RateLimited(
+            ngettext(
+                "Too many requests: at most %(limit)s every %(period)s second.",
+                "Too many requests: at most %(limit)s every %(period)s seconds.",
+                period,
+            )
+            % {"limit": limit, "period": period}
+            + " "
+            + ngettext(
+                "Try again in %(seconds)s second.",
+                "Try again in %(seconds)s seconds.",
+                decision.retry_after,
+            )
+            % {"seconds": decision.retry_after},
+            retry_after=decision.retry_after,
+        )
 
 
 class TokenAuth(HttpBearer):
@@ -51,6 +84,7 @@ class TokenAuth(HttpBearer):
                 code="mfa_required",
                 status=401,
             )
+        limit_requests(request, scope="api.token", client=f"token:{api_token.pk}")
         request.user = membership.user
         request.api_token = api_token
         token_mark_used(token=api_token, place=getattr(request, "place", None))
@@ -82,6 +116,7 @@ class SessionAuth(APIKeyCookie):
     def authenticate(self, request, key):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
+            limit_requests(request, scope="api.session", client=f"user:{user.pk}")
             request.api_token = None
             return user
         return None

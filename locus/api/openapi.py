@@ -1,6 +1,6 @@
 """What the OpenAPI document says beyond what ninja derives from the operations: the tags, the
 two ways to authenticate, what each error status means and the headers it carries
-(`WWW-Authenticate` on 401, `Retry-After` on 409 and 429; 401 on every authenticated
+(`WWW-Authenticate` on 401, `Retry-After` on 409 and 429; 401 and 429 on every authenticated
 operation), and the path parameters every place address shares. `tests` in locus/api check the
 document against the OpenAPI 3.1 schema."""
 
@@ -44,7 +44,8 @@ SECURITY_SCHEMES = {
             "365 days; `GET /api/v1/me` says it): then it answers 401 `token_expired`. It also "
             "stops working when revoked on the same page, when the membership or the user is "
             "deactivated, and while its owner's role needs two-factor authentication they have "
-            "not set up (401 `mfa_required`)."
+            "not set up (401 `mfa_required`). Each token may make 600 requests a minute by "
+            "default (429 `rate_limited`, with `Retry-After`)."
         ),
     },
     "SessionAuth": {
@@ -77,7 +78,10 @@ ERROR_STATUSES = {
         "Not valid: `fields` names each parameter or field with its messages "
         "(`validation_error`, or a more precise code)."
     ),
-    "429": "Too many requests from this client (`rate_limited`): retry after `Retry-After`.",
+    "429": (
+        "Too many requests (`rate_limited`): from this client on the public intake, with this "
+        "token or this signed-in person on any other operation. Retry after `Retry-After`."
+    ),
 }
 
 RETRY_AFTER = {
@@ -119,8 +123,9 @@ def document(schema):
                 continue
             seen.add(id(operation))
             if operation.get("security"):
-                # Any authenticated operation: a token that does not work (locus.api.auth).
-                for status in ("401",):
+                # Any authenticated operation: a token that does not work, or too many requests
+                # with one token or session (locus.api.auth).
+                for status in ("401", "429"):
                     if not any(str(code) == status for code in operation.get("responses", {})):
                         operation.setdefault("responses", {})[status] = {
                             "content": {"application/json": {"schema": ERROR_SCHEMA}}

@@ -89,7 +89,8 @@ api = LocusAPI(
         "created on your staff page, or with a signed-in browser session. A token whose owner's "
         "role can see personal data works only while the owner has two-factor authentication "
         "set up (otherwise 401, code `mfa_required`); it expires on the date chosen when it was "
-        "made (then 401, code `token_expired`). "
+        "made (then 401, code `token_expired`). Each token, and each signed-in person, may make "
+        "600 requests a minute by default (then 429, code `rate_limited`, with `Retry-After`). "
         'Errors always have the shape `{"message", "code", "fields"}`; paged lists answer '
         '`{"count", "page", "pages", "page_size", "results"}`. The conventions, tokens and '
         "their expiry are in docs/api.md of Locus's source; webhooks in docs/webhooks.md."

@@ -168,7 +168,9 @@ def rate_limit(request, *, scope, limit, period, client=None, count=True):
 # --- views ---------------------------------------------------------------------------------
 
 
-def _configured_rate(scope, default):
+def configured_rate(scope, default):
+    """`(count, period)` of `scope`: `settings.LOCUS_RATE_LIMITS[scope]`, else `default`; None
+    when the scope is not limited."""
     rates = getattr(settings, "LOCUS_RATE_LIMITS", {}) or {}
     rate = rates.get(scope, default)
     if rate is None:
@@ -186,7 +188,7 @@ def rate_check(request, scope, default, *, client=None, count=True):
     a whole view, e.g. per uploaded file; `client` counts for another subject than the
     requesting client (e.g. one report's reference); `count=False` asks without counting.
     Returns a `Decision`."""
-    rate = _configured_rate(scope, default)
+    rate = configured_rate(scope, default)
     if rate is None:
         return Decision(allowed=True)
     limit, period = rate

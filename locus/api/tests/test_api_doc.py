@@ -64,6 +64,8 @@ def test_the_rate_limits_it_quotes_are_the_defaults(text):
     assert rates["report.submit"] == "10/h" and "10 submissions" in section
     assert rates["followup.open"] == "20/h" and "20 follow-up openings an hour" in section
     assert rates["followup.reference"] == "20/h" and "20 attempts an hour" in section
+    assert rates["api.token"] == "600/m" and "600 requests a\nminute per token" in section
+    assert rates["api.session"] == "600/m" and "session 600 a minute per person" in section
 
 
 def test_the_token_lifetimes_it_quotes_are_the_ones_offered(text):

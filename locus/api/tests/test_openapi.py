@@ -228,15 +228,17 @@ def test_error_responses_say_what_they_mean_and_carry_their_headers(openapi):
                 assert header["schema"]["type"] == "integer", name
 
 
-def test_every_authenticated_operation_documents_401(openapi):
-    """A token can expire (401 `token_expired`) on every operation that needs one."""
+def test_every_authenticated_operation_documents_401_and_429(openapi):
+    """A token can expire (401 `token_expired`) and every token or session is rate limited
+    (429 with Retry-After) on every operation that needs one (locus.api.auth)."""
     for path, method, operation in operations(openapi):
         if not operation.get("security"):
             continue
         name = f"{method.upper()} {path}"
         responses = operation["responses"]
         assert "token_expired" in responses["401"]["description"], name
-        assert responses["401"]["content"]["application/json"]["schema"] == {
+        assert "Retry-After" in responses["429"]["headers"], name
+        assert responses["429"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ErrorOut"
         }, name
 

@@ -60,7 +60,12 @@ class InTestTransactionWSGI:
 @pytest.fixture
 def fuzz_world(db, settings):
     # Fuzz the endpoints themselves, not the rate limiter (tested on its own).
-    settings.LOCUS_RATE_LIMITS = {"report.submit": None, "followup.open": None}
+    settings.LOCUS_RATE_LIMITS = {
+        "report.submit": None,
+        "followup.open": None,
+        "api.token": None,
+        "api.session": None,
+    }
     world = build_world()
     jobs = []
     for side in (world.a, world.b):

@@ -1,16 +1,22 @@
 """Personal API tokens expire on the date chosen when they are made (401 `token_expired` from
-that moment on; docs/api.md, "Expiry and revocation")."""
+that moment on), and every authenticated request counts against its token's, or for a
+signed-in session its person's, rate limit (429 naming the limit, with Retry-After). The
+public operations are not counted (docs/api.md, "Expiry and revocation", "Rate limits")."""
 
 from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings as project_settings
+from django.test import Client
 from django.utils import timezone
 
 from locus.accounts.models import ApiToken
 from locus.accounts.services import token_create
 from locus.api.tests.test_api import API, assert_error, bearer
+from locus.core import ratelimit
 from locus.core.choices import AuditAction
 from locus.core.models import AuditEvent
+from locus.core.tests.test_ratelimit import START, Clock
 
 # --- expiry --------------------------------------------------------------------------------
 
@@ -113,3 +119,116 @@ def test_me_says_when_the_token_expires(client, world):
     assert body["token_expires_at"].endswith("Z")
     said = datetime.fromisoformat(body["token_expires_at"])
     assert abs(said - token.expires_at) < timedelta(milliseconds=1)
+
+
+# --- rate limits ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock(START)
+    monkeypatch.setattr(ratelimit, "clock", clock)
+    return clock
+
+
+@pytest.fixture
+def limits(settings):
+    settings.LOCUS_RATE_LIMITS = {
+        **settings.LOCUS_RATE_LIMITS,
+        "api.token": "3/m",
+        "api.session": "3/m",
+    }
+
+
+def test_the_default_is_generous_and_set_in_the_settings():
+    assert project_settings.LOCUS_RATE_LIMITS["api.token"] == "600/m"
+    assert project_settings.LOCUS_RATE_LIMITS["api.session"] == "600/m"
+    assert ratelimit.configured_rate("api.token", None) == (600, 60)
+
+
+def _assert_limited(response, limit=3, period=60):
+    body = assert_error(response, 429, "rate_limited")
+    retry_after = int(response["Retry-After"])
+    assert 1 <= retry_after <= 2 * period  # the sliding window: at worst into the next one
+    assert f"at most {limit} every {period} seconds" in body["message"]
+    assert f"Try again in {retry_after} second" in body["message"]
+    return retry_after
+
+
+def test_a_token_over_its_limit_gets_429_then_works_again(client, world, clock, limits):
+    secret = _expiring(world.a.memberships["admin"], timezone.now() + timedelta(days=1))
+    for _ in range(3):
+        assert client.get(f"{API}/me", headers=bearer(secret)).status_code == 200
+    retry_after = _assert_limited(client.get(f"{API}/me", headers=bearer(secret)))
+    # Writes count in the same bucket, and are refused before anything is done.
+    _assert_limited(
+        client.post(
+            f"{API}/places/alpha/areas/import",
+            {},
+            content_type="application/json",
+            headers=bearer(secret),
+        )
+    )
+    clock.now += retry_after
+    assert client.get(f"{API}/me", headers=bearer(secret)).status_code == 200
+
+
+def test_a_limited_token_does_not_limit_another_token_the_session_or_public_calls(
+    client, world, clock, limits
+):
+    admin = world.a.memberships["admin"]
+    busy = _expiring(admin, timezone.now() + timedelta(days=1))
+    for _ in range(3):
+        client.get(f"{API}/me", headers=bearer(busy))
+    _assert_limited(client.get(f"{API}/me", headers=bearer(busy)))
+    # The same person's other token, another person's token, the person's browser session.
+    other = _expiring(admin, timezone.now() + timedelta(days=1))
+    assert client.get(f"{API}/me", headers=bearer(other)).status_code == 200
+    someone_else = _expiring(world.b.memberships["admin"], timezone.now() + timedelta(days=1))
+    assert client.get(f"{API}/me", headers=bearer(someone_else)).status_code == 200
+    browser = Client()
+    browser.force_login(admin.user)
+    assert browser.get(f"{API}/me").status_code == 200
+    # Public operations run no authentication: a token sent along is not counted.
+    assert client.get(f"{API}/places", headers=bearer(busy)).status_code == 200
+
+
+def test_a_session_is_limited_per_person_across_browsers(world, clock, limits):
+    user = world.a.users["analyst"]
+    first, second, other = Client(), Client(), Client()
+    first.force_login(user)
+    second.force_login(user)
+    other.force_login(world.a.users["admin"])
+    for browser in (first, second, first):
+        assert browser.get(f"{API}/me").status_code == 200
+    _assert_limited(second.get(f"{API}/me"))
+    assert other.get(f"{API}/me").status_code == 200
+
+
+def test_a_limited_request_does_not_count_as_a_use(client, world, clock, limits):
+    secret = _expiring(world.a.memberships["admin"], timezone.now() + timedelta(days=1))
+    token = ApiToken.objects.get(key_hash=ApiToken.hash_secret(secret))
+    for _ in range(3):
+        client.get(f"{API}/me", headers=bearer(secret))
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=None)
+    AuditEvent.objects.filter(action=AuditAction.TOKEN_USED).delete()
+    _assert_limited(client.get(f"{API}/me", headers=bearer(secret)))
+    token.refresh_from_db()
+    assert token.last_used_at is None
+    assert not AuditEvent.objects.filter(action=AuditAction.TOKEN_USED).exists()
+
+
+def test_the_limit_can_be_switched_off(client, world, clock, settings):
+    settings.LOCUS_RATE_LIMITS = {**settings.LOCUS_RATE_LIMITS, "api.token": None}
+    secret = _expiring(world.a.memberships["admin"], timezone.now() + timedelta(days=1))
+    for _ in range(5):
+        assert client.get(f"{API}/me", headers=bearer(secret)).status_code == 200
+
+
+def test_the_429_message_is_in_the_request_language(client, world, clock, limits):
+    secret = _expiring(world.a.memberships["admin"], timezone.now() + timedelta(days=1))
+    for _ in range(3):
+        client.get(f"{API}/me", headers=bearer(secret))
+    response = client.get(f"{API}/me", headers={**bearer(secret), "Accept-Language": "fr"})
+    body = assert_error(response, 429, "rate_limited")
+    assert "au plus 3" in body["message"]
