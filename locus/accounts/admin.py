@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from . import selectors
 from .models import ApiToken, Invitation, Membership, NetworkMembership, User
 from .selectors import is_active_member
 from .services import invitation_send
@@ -102,12 +103,7 @@ class InvitationAdmin(admin.ModelAdmin):
 def _organisation_language(organisation):
     """The default language of a place the organisation works in (its own place first): the
     language its people read Locus in, not necessarily the platform admin's."""
-    listing = (
-        organisation.listings.filter(is_active=True)
-        .select_related("place")
-        .order_by("-manages_place", "listed_at")
-        .first()
-    )
+    listing = selectors.organisation_home_listing(organisation=organisation)
     return listing.place.default_language if listing else None
 
 

@@ -163,6 +163,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(_("expiry"), default=token_default_expiry)
+    # When its owner was e-mailed that it expires soon (once per token: tokens_remind).
+    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

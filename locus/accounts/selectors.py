@@ -1,5 +1,6 @@
 from allauth.mfa.models import Authenticator
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from locus.directory.models import OrganisationListing
 
@@ -124,4 +125,33 @@ def token_by_secret(*, secret):
             )
         )
         .first()
+    )
+
+
+def organisation_home_listing(*, organisation):
+    """The organisation's listing in the place it works in first (its own place first): where
+    its people use Locus, and that place's language is the one they read it in."""
+    return (
+        organisation.listings.filter(is_active=True)
+        .select_related("place")
+        .order_by("-manages_place", "listed_at")
+        .first()
+    )
+
+
+def tokens_expiring(*, within, now=None):
+    """Working tokens that expire within `within` and whose owner has not been told yet."""
+    now = now or timezone.now()
+    return (
+        ApiToken.objects.filter(
+            revoked_at=None,
+            expiry_notice_sent_at=None,
+            expires_at__gt=now,
+            expires_at__lte=now + within,
+            membership__is_active=True,
+            membership__user__is_active=True,
+        )
+        .exclude(membership__user__email="")
+        .select_related("membership__user", "membership__organisation")
+        .order_by("expires_at", "pk")
     )

@@ -1,12 +1,14 @@
 """Writes for accounts: memberships, roles, invitations, API tokens. Each change is audited."""
 
 import secrets
+import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -17,6 +19,7 @@ from locus.core.services import audit_record
 from . import selectors
 from .models import (
     TOKEN_DEFAULT_LIFETIME,
+    TOKEN_EXPIRY_WARNING,
     TOKEN_LIFETIMES,
     ApiToken,
     Invitation,
@@ -230,6 +233,49 @@ def token_revoke(*, token, actor):
         token.save(update_fields=["revoked_at"])
         audit_record(action=AuditAction.TOKEN_REVOKED, actor=actor, target=token)
     return token
+
+
+def tokens_send_expiry_notices(*, now=None, base_url=""):
+    """E-mail each working token's owner once, TOKEN_EXPIRY_WARNING before it expires, with a
+    link to the tokens page: a script or a partner's system using it would otherwise stop on
+    401 `token_expired` without warning. Returns the number of notices sent."""
+    now = now or timezone.now()
+    sent = 0
+    for token in selectors.tokens_expiring(within=TOKEN_EXPIRY_WARNING, now=now):
+        with transaction.atomic():
+            # Claimed first: two runs at once send one notice.
+            claimed = ApiToken.objects.filter(pk=token.pk, expiry_notice_sent_at=None).update(
+                expiry_notice_sent_at=now
+            )
+            if claimed:
+                _send_token_expiry_notice(token, base_url=base_url)
+                sent += 1
+    return sent
+
+
+def _send_token_expiry_notice(token, *, base_url):
+    """In the language and time zone of the place the organisation works in first."""
+    membership = token.membership
+    listing = selectors.organisation_home_listing(organisation=membership.organisation)
+    place = listing.place if listing else None
+    language = place.default_language if place else settings.LANGUAGE_CODE
+    zone = zoneinfo.ZoneInfo(place.timezone if place else settings.TIME_ZONE)
+    link = base_url + reverse("accounts:tokens", args=[place.slug]) if place else ""
+    context = {
+        "token": token,
+        "organisation": membership.organisation,
+        "expires_at": timezone.localtime(token.expires_at, zone),
+        "link": link,
+    }
+    with translation.override(language):
+        subject = _("Your Locus API token “%(name)s” expires soon") % {"name": token.name}
+        message = render_to_string("accounts/email/token_expiry.txt", context)
+    address = membership.user.email
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=subject, message=message, from_email=None, recipient_list=[address]
+        )
+    )
 
 
 def token_mark_used(*, token, place=None):
