@@ -1,10 +1,14 @@
 """Forms of the caseworker inbox and case page. They parse and validate input only; the
 services decide (and re-check) every change."""
 
+from datetime import datetime
+
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from locus.core.idempotency import idempotency_token_field
 from locus.places.models import Area
 from locus.reporting.taxonomy import taxonomy
 
@@ -47,11 +51,42 @@ class CaseFilterForm(forms.Form):
             del self.fields["scope"]
 
 
-class ActionForm(forms.Form):
+class CasePageForm(forms.Form):
+    """A form of the case page: its hidden token makes a double click (or a resent page) do
+    the work once (`form_idempotency` in the view)."""
+
+    idempotency_token = idempotency_token_field()
+
+
+class PageOpenedInput(forms.HiddenInput):
+    """A hidden input holding the time the page is rendered, even in a bound form: once the
+    person has seen the case as it is now (the form re-shown after a conflict), saving again
+    goes ahead."""
+
+    def get_context(self, name, value, attrs):
+        return super().get_context(name, timezone.now().isoformat(), attrs)
+
+
+class SeenForm(CasePageForm):
+    """A case-page form that changes what another caseworker may be changing too: `seen` is
+    when the page was opened, so the service can refuse to overwrite unseen a change made
+    since (`seen` None — missing or not a time — checks nothing)."""
+
+    seen = forms.CharField(required=False, widget=PageOpenedInput)
+
+    def clean_seen(self):
+        try:
+            seen = datetime.fromisoformat(self.cleaned_data["seen"])
+        except ValueError:
+            return None
+        return seen if timezone.is_aware(seen) else None
+
+
+class ActionForm(CasePageForm):
     """A workflow step without input (acknowledge, start, reopen)."""
 
 
-class AssignForm(forms.Form):
+class AssignForm(SeenForm):
     assignee = forms.ModelChoiceField(
         label=_("Assigned to"), required=False, queryset=None, empty_label=_("Nobody")
     )
@@ -63,7 +98,7 @@ class AssignForm(forms.Form):
         field.label_from_instance = lambda user: user.name or user.email
 
 
-class NoteForm(forms.Form):
+class NoteForm(CasePageForm):
     body = forms.CharField(
         label=_("Internal note"),
         max_length=NOTE_MAX_LENGTH,
@@ -72,7 +107,7 @@ class NoteForm(forms.Form):
     )
 
 
-class ClassifyForm(forms.Form):
+class ClassifyForm(SeenForm):
     verification = forms.ChoiceField(label=_("Verification"), choices=Verification.choices)
     incident_type = forms.ChoiceField(
         label=_("Verified incident type"),
@@ -105,13 +140,13 @@ class ClassifyForm(forms.Form):
         ]
 
 
-class CloseForm(forms.Form):
+class CloseForm(CasePageForm):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[("", _("Choose an outcome")), *CaseOutcome.choices]
     )
 
 
-class HandOnForm(forms.Form):
+class HandOnForm(CasePageForm):
     organisation = forms.ModelChoiceField(
         label=_("Hand the report on to"),
         queryset=None,
@@ -127,7 +162,7 @@ class HandOnForm(forms.Form):
         self.fields["organisation"].queryset = organisations
 
 
-class MergeForm(forms.Form):
+class MergeForm(CasePageForm):
     into = forms.CharField(
         label=_("Reference of the report to merge this case into"),
         max_length=40,
@@ -138,7 +173,7 @@ class MergeForm(forms.Form):
         return self.cleaned_data["into"].strip().upper()
 
 
-class MessageForm(forms.Form):
+class MessageForm(CasePageForm):
     body = forms.CharField(
         label=_("Message to the reporter"),
         max_length=MESSAGE_MAX_LENGTH,

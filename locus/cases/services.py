@@ -526,6 +526,26 @@ def _check_not_merged(case):
         )
 
 
+def _check_unchanged(case, seen, kinds, message):
+    """Refuse to overwrite unseen what someone changed after `seen` (when the person's page was
+    opened): two caseworkers assigning or classifying the same case from pages opened at the
+    same time would otherwise have the later one silently undo the earlier. `message` names
+    who changed it (`%(person)s`). None checks nothing (the API, a form without the time)."""
+    if seen is None:
+        return
+    event = (
+        CaseEvent.objects.filter(place_id=case.place_id, case=case, kind__in=kinds, at__gt=seen)
+        .select_related("actor")
+        .order_by("-at")
+        .first()
+    )
+    if event is None:
+        return
+    actor = event.actor
+    person = (actor.name or actor.email) if actor else _("Someone")
+    raise ValidationFailed(message() % {"person": person}, code="changed_meanwhile")
+
+
 def _record(case, membership, *, kind, step, data=None, at=None):
     data = data or {}
     CaseEvent.objects.create(
@@ -588,12 +608,23 @@ def case_start(*, case, membership) -> Case:
 
 
 @transaction.atomic
-def case_assign(*, case, membership, assignee) -> Case:
+def case_assign(*, case, membership, assignee, seen=None) -> Case:
     """Give an open case to a person (a User), or to nobody (None). Only people with an active
-    case-handling role in the case's organisation can be given a case."""
+    case-handling role in the case's organisation can be given a case. `seen`: when the
+    person's page was opened; an assignment changed since is not overwritten unseen."""
     case = _locked(case, membership)
     _check_not_merged(case)
     _check_open(case)
+    _check_unchanged(
+        case,
+        seen,
+        (CaseEventKind.ASSIGNED, CaseEventKind.UNASSIGNED),
+        lambda: _(
+            "%(person)s changed who this case is assigned to after you opened this page. "
+            "Check the assignment at the top of the page, then save again if you still want "
+            "your choice."
+        ),
+    )
     if assignee is not None and not case_assignees(case).filter(user=assignee).exists():
         raise ValidationFailed(
             _("A case can only be given to someone of this organisation who handles cases."),
@@ -640,14 +671,24 @@ def case_add_note(*, case, membership, body) -> CaseNote:
 
 @transaction.atomic
 def case_classify(
-    *, case, membership, verification, incident_type="", bias=(), ideology=""
+    *, case, membership, verification, incident_type="", bias=(), ideology="", seen=None
 ) -> Case:
     """Record what staff found: the verification, and the verified incident type, bias codes
     and ideology (a staff-only axis) in the current taxonomy. Empty means "as reported" for the
-    incident type and bias, "not given" for the ideology."""
+    incident type and bias, "not given" for the ideology. `seen`: when the person's page was
+    opened; a classification changed since is not overwritten unseen."""
     case = _locked(case, membership)
     _check_not_merged(case)
     _check_open(case)
+    _check_unchanged(
+        case,
+        seen,
+        (CaseEventKind.CLASSIFIED,),
+        lambda: _(
+            "%(person)s changed the classification after you opened this page. Check it "
+            "under Classification, then save again if you still want your choice."
+        ),
+    )
     vocabulary = taxonomy()
     errors = {}
     if verification not in Verification.values:

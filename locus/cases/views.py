@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import get_language
@@ -17,6 +19,7 @@ from locus.accounts.decorators import staff_view
 from locus.accounts.models import User
 from locus.accounts.policies import Capability
 from locus.core.errors import ApplicationError, ValidationFailed
+from locus.core.idempotency import FORM_FIELD, form_idempotency
 from locus.directory.models import Organisation
 from locus.reporting.choices import SupportWanted
 from locus.reporting.taxonomy import UnknownCode, UnknownVersion, taxonomy
@@ -169,7 +172,9 @@ def _reopen(request, case, membership, data):
 
 
 def _assign(request, case, membership, data):
-    return services.case_assign(case=case, membership=membership, assignee=data["assignee"])
+    return services.case_assign(
+        case=case, membership=membership, assignee=data["assignee"], seen=data["seen"]
+    )
 
 
 def _note(request, case, membership, data):
@@ -177,7 +182,15 @@ def _note(request, case, membership, data):
 
 
 def _classify(request, case, membership, data):
-    return services.case_classify(case=case, membership=membership, **data)
+    return services.case_classify(
+        case=case,
+        membership=membership,
+        verification=data["verification"],
+        incident_type=data["incident_type"],
+        bias=data["bias"],
+        ideology=data["ideology"],
+        seen=data["seen"],
+    )
 
 
 def _close(request, case, membership, data):
@@ -385,18 +398,10 @@ def case_detail(request, case_id):
         if form is None:
             messages.error(request, _("Unknown action."))
             status = 422
-        elif form.is_valid():
-            try:
-                ACTIONS[action](request, case, membership, form.cleaned_data)
-            except ApplicationError as exc:
-                _add_errors(form, exc)
-                messages.error(request, exc.message)
-                status = 422
-            else:
-                messages.success(request, _success_message(action))
-                return redirect("cases:detail", place_slug=place.slug, case_id=case.pk)
         else:
-            messages.error(request, _("Please correct the errors below."))
+            response = _act(request, case, membership, action, form)
+            if response is not None:
+                return response
             status = 422
 
     visibility = policies.case_visibility(membership, case)
@@ -442,6 +447,45 @@ def case_detail(request, case_id):
         **_casework_context(case, membership, visibility, can_act),
     }
     return render(request, "cases/detail.html", context, status=status)
+
+
+def _act(request, case, membership, action, form):
+    """Do one posted step, once: a double click, or the same page sent again, is answered with
+    the first submission's redirect (the form's idempotency token) rather than done twice or
+    refused as a step already taken. None when it was refused (the form carries the errors)."""
+    url = reverse("cases:detail", kwargs={"place_slug": request.place.slug, "case_id": case.pk})
+    try:
+        with form_idempotency(
+            request, scope="case.page", field=form.add_prefix(FORM_FIELD)
+        ) as submission:
+            if submission.response:
+                return submission.response
+            if not form.is_valid():
+                messages.error(request, _("Please correct the errors below."))
+                _focus_first_error(form)
+                return None
+            with transaction.atomic():
+                ACTIONS[action](request, case, membership, form.cleaned_data)
+                response = submission.redirect(url) if submission.guard else redirect(url)
+    except ApplicationError as exc:
+        _add_errors(form, exc)
+        messages.error(request, exc.message)
+        _focus_first_error(form)
+        return None
+    if response.status_code in (302, 303):
+        messages.success(request, _success_message(action))
+    return response
+
+
+def _focus_first_error(form):
+    """The case page is long: a refused form is re-shown with its first field in error (else
+    its first field) focused, so the browser scrolls to the error, rather than at the top of
+    the page far above it."""
+    visible = [field.name for field in form.visible_fields()]
+    name = next((name for name in form.errors if name in visible), None)
+    name = name or next(iter(visible), None)
+    if name is not None:
+        form.fields[name].widget.attrs["autofocus"] = True
 
 
 GROUP_SHOWN = 20
