@@ -182,3 +182,30 @@ def test_visually_hidden_text_stays_inside_its_scrolling_box(page, world, live_s
         " - (document.querySelector('footer').getBoundingClientRect().bottom + window.scrollY)"
     )
     assert below_footer <= 1
+
+
+def test_the_case_page_reads_on_a_tablet(page, world, live_server, shot):
+    """On a tablet (768 px) the case page's report and routing panels sit side by side, each
+    about 320 px wide inside: beside a label column of up to 14rem, the reporter's account was
+    a sliver a word or two wide, broken mid-word. In so narrow a panel labels and values stack."""
+    from locus.cases.tests.factories import team_case
+
+    case = team_case(world.a, evidence=False)
+    log_in(page, world.a.users["caseworker"], live_server)
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.context.add_cookies([{"name": "django_language", "value": "fr", "url": live_server.url}])
+    assert page.goto(f"/alpha/staff/cases/{case.pk}/").status == 200
+    shot(page, "case_page_tablet_fr")
+    assert page_overflow(page) == 0
+    for heading in ("#report-heading", "#routing-heading"):
+        panel = page.locator(f"section:has(> {heading})")
+        inner = panel.evaluate("e => e.clientWidth")
+        widths = panel.locator(".facts dd").evaluate_all(
+            "items => items.map(d => d.getBoundingClientRect().width)"
+        )
+        assert widths and min(widths) > inner * 0.6, (heading, inner, widths)
+    # On a laptop the same panels keep labels and values side by side.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    dt = page.locator("section:has(> #report-heading) .facts dt").first.bounding_box()
+    dd = page.locator("section:has(> #report-heading) .facts dd").first.bounding_box()
+    assert dd["x"] > dt["x"] + dt["width"] and dd["y"] == pytest.approx(dt["y"], abs=2)
