@@ -135,6 +135,14 @@ class CaseListQuery(PageQuery):
         "own",
         description="all: every organisation's cases, for the team that runs Locus here.",
     )
+    order: Literal["newest", "oldest", "due"] = Field(
+        "newest",
+        description=(
+            "newest or oldest first, or due: open cases by when their next step is due under "
+            "their organisation's targets (most overdue first), then open cases without a "
+            "target (oldest first), closed cases last."
+        ),
+    )
 
 
 class CaseListOut(PageOut):
@@ -542,10 +550,11 @@ def _timing_out(timing):
     auth=STAFF_AUTH,
     summary="List cases",
     description=(
-        "The organisation's cases, newest first, without personal data; merged duplicates are "
-        "left out (see their case). Filters: status, assigned, overdue, group (reports of the "
-        "same online content), scope=all (every organisation's cases, for the team that runs "
-        "Locus in the place). `counts` are under the same filters but the status."
+        "The organisation's cases, newest first (see `order`), without personal data; merged "
+        "duplicates are left out (see their case). Filters: status, assigned, overdue, group "
+        "(reports of the same online content), scope=all (every organisation's cases, for "
+        "the team that runs Locus in the place). `counts` are under the same filters but the "
+        "status."
     ),
 )
 def case_list(request, place_slug: str, query: Query[CaseListQuery]):
@@ -558,6 +567,7 @@ def case_list(request, place_slug: str, query: Query[CaseListQuery]):
         "overdue": query.overdue,
         "group": query.group or "",
         "scope": "all" if query.scope == "all" else "",
+        "order": "" if query.order == "newest" else query.order,
     }
     if filters["scope"] == "all" and not getattr(membership, "manages_place", False):
         raise ValidationFailed(

@@ -28,6 +28,16 @@ class CaseFilterForm(forms.Form):
     )
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    # What needs doing first: "due" puts the most overdue on top (selectors.case_list).
+    order = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("", _("Newest first")),
+            ("oldest", _("Oldest first")),
+            ("due", _("Due soonest first (most overdue on top)")),
+        ],
+    )
     # One group of reports of the same online content (Report.content_key), from its link.
     group = forms.CharField(
         required=False,

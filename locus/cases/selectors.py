@@ -6,7 +6,19 @@ import statistics
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -109,10 +121,13 @@ def _filtered(place, membership, filters, *, with_status=True, now=None):
 
 
 def case_list(place, membership, filters=None, *, grouped=False, now=None):
-    """The inbox: cases the membership may see, newest first, filtered by `filters` (keys, all
-    optional: status, mine, assigned ("me", "none" or a user), incident_type, area, group (a
-    report content key), overdue, scope="all" for the place team), with what a row shows
-    loaded in the same query (and the report's personal fields left unloaded).
+    """The inbox: cases the membership may see, filtered by `filters` (keys, all optional:
+    status, mine, assigned ("me", "none" or a user), incident_type, area, group (a report
+    content key), overdue, scope="all" for the place team), with what a row shows loaded in
+    the same query (and the report's personal fields left unloaded). In the order
+    `filters["order"]` names (CASE_ORDERS): newest first unless "oldest" or "due" (open cases
+    by when their next step is due under their organisation's targets, soonest — most
+    overdue — first; then open cases without a target, oldest first; closed cases last).
 
     Every row carries `group_size` (the cases of its organisation under the filters whose
     reports name the same online content; 1 without one) and `unread` (messages from
@@ -138,12 +153,43 @@ def case_list(place, membership, filters=None, *, grouped=False, now=None):
     messages = CaseMessage.objects.filter(
         unread, direction=MessageDirection.FROM_REPORTER, read_at__isnull=True
     )
-    return (
+    cases = (
         cases.annotate(unread=Coalesce(_count(messages), Value(0)))
         .select_related("report", "report__area", "organisation", "assigned_to", "decision")
         .defer(*REPORT_PERSONAL_FIELDS)
-        .order_by("-created_at", "-id")
     )
+    order = (filters or {}).get("order") or ""
+    if order == "oldest":
+        return cases.order_by("created_at", "id")
+    if order == "due":
+        organisations = (
+            None if (filters or {}).get("scope") == "all" else [membership.organisation_id]
+        )
+        return cases.annotate(
+            due_at=_due_expression(case_targets(place, organisations)),
+            closed_last=SqlCase(When(status=CaseStatus.CLOSED, then=Value(1)), default=Value(0)),
+        ).order_by("closed_last", F("due_at").asc(nulls_last=True), "created_at", "id")
+    return cases.order_by("-created_at", "-id")
+
+
+def _due_expression(targets):
+    """When an open case's next step is due under its organisation's targets (the same rule as
+    Targets.is_overdue): acknowledging, while it is not acknowledged and that target comes
+    first; else closing. NULL for closed cases and organisations without a target."""
+    whens = [When(status=CaseStatus.CLOSED, then=Value(None, output_field=DateTimeField()))]
+    for organisation_id, target in targets.items():
+        steps = [t for t in (target.acknowledge, target.close) if t is not None]
+        if target.acknowledge is not None and target.acknowledge == min(steps):
+            whens.append(
+                When(
+                    organisation_id=organisation_id,
+                    acknowledged_at__isnull=True,
+                    then=F("created_at") + target.acknowledge,
+                )
+            )
+        if target.close is not None:
+            whens.append(When(organisation_id=organisation_id, then=F("created_at") + target.close))
+    return SqlCase(*whens, default=Value(None), output_field=DateTimeField())
 
 
 def _count(queryset):

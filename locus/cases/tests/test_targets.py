@@ -246,3 +246,42 @@ def test_a_partner_keeps_its_own_handling_figures_on_the_inbox(world, client, in
     client.force_login(world.a.users["caseworker"])
     html = client.get(inbox).content.decode()
     assert "2 cases received in this period" in html.split('id="handling-heading"')[1]
+
+
+def test_the_inbox_sorts_what_is_due_first(world, team, client, in_place):
+    """ "Due soonest first": the most overdue on top, by when each case's next step is due under
+    the targets (acknowledging while not acknowledged, else closing); closed cases last. Newest
+    first stays the default; oldest first is there too. The page and the API agree."""
+    unacknowledged = received(submit(world.a.place), hours=30)  # acknowledge due 6 hours ago
+    acknowledged = received(submit(world.a.place), days=3)  # close due in 7 days
+    fresh = received(submit(world.a.place), hours=1)  # acknowledge due in 23 hours
+    old_but_closed = received(submit(world.a.place), days=40)
+    with in_place(world.a.place):
+        targets(world, hours=24, days=10)
+        case_acknowledge(case=acknowledged, membership=team)
+        case_close(case=old_but_closed, membership=team, outcome="other")
+
+        def order(value):
+            return [c.pk for c in case_list(world.a.place, team, {"order": value})]
+
+        due = [unacknowledged.pk, fresh.pk, acknowledged.pk, old_but_closed.pk]
+        assert order("due") == due
+        assert order("") == [fresh.pk, unacknowledged.pk, acknowledged.pk, old_but_closed.pk]
+        assert order("oldest") == [old_but_closed.pk, acknowledged.pk, unacknowledged.pk, fresh.pk]
+        references = [Case.objects.get(pk=pk).report.reference for pk in due]
+        # Without targets, open cases oldest first, still before the closed one.
+        targets(world)
+        assert order("due") == [acknowledged.pk, unacknowledged.pk, fresh.pk, old_but_closed.pk]
+        targets(world, hours=24, days=10)
+
+    client.force_login(world.a.users["caseworker"])
+    url = reverse("cases:inbox", kwargs={"place_slug": "alpha"})
+    html = client.get(url, {"order": "due"}).content.decode()
+    assert [html.index(f">{reference}</a>") for reference in references] == sorted(
+        html.index(f">{reference}</a>") for reference in references
+    )
+    assert '<option value="due" selected>' in html
+    response = client.get("/api/v1/places/alpha/cases", {"order": "due"})
+    assert [item["id"] for item in response.json()["results"]] == due
+    response = client.get("/api/v1/places/alpha/cases", {"order": "soonest"})
+    assert response.status_code == 422 and "order" in str(response.json())
