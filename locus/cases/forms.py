@@ -152,7 +152,9 @@ class ClassifyForm(SeenForm):
 
 class CloseForm(CasePageForm):
     outcome = forms.ChoiceField(
-        label=_("Outcome"), choices=[("", _("Choose an outcome")), *CaseOutcome.choices]
+        label=_("Outcome"),
+        choices=[("", _("Choose an outcome")), *CaseOutcome.choices],
+        error_messages={"required": _("Choose an outcome.")},
     )
 
 

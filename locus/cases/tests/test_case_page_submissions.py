@@ -148,6 +148,7 @@ def test_a_refused_form_is_focused_on_its_field(world, partners, client):
     assert response.status_code == 422
     html = response.content.decode()
     assert re.search(r'<select name="outcome"[^>]* autofocus[^>]*id="id_outcome"', html)
+    assert '<ul class="errorlist" id="id_outcome_error"><li>Choose an outcome.</li>' in html
     assert html.count("autofocus") == 1
 
     response = client.post(url, {"action": "note", "body": "   "})
