@@ -159,3 +159,18 @@ def test_a_refused_form_is_focused_on_its_field(world, partners, client):
 
     # Nothing refused, nothing focused: the page opens at its top.
     assert b"autofocus" not in client.get(url).content
+
+
+def test_the_verified_bias_check_boxes_are_a_named_group(world, partners, client):
+    """The shared form template labelled a group of check boxes with <label for="id_bias">,
+    which points at a <div>: the boxes had no group name for a screen reader. They are a
+    fieldset named by its legend, each box with its own label."""
+    route_to(world.a.place, partners.in_a())
+    case = cases_of(submit(world.a.place))[partners.team]
+    client.force_login(world.a.users["caseworker"])
+    html = client.get(detail_url(world.a.place, case)).content.decode()
+    assert 'label for="id_bias"' not in html
+    group = re.search(r'<fieldset aria-describedby="id_bias_helptext">(.*?)</fieldset>', html, re.S)
+    assert group, "no fieldset around the bias boxes"
+    assert re.search(r"<legend>Verified bias <span class=\"optional\">", group[1])
+    assert '<label class="choice" for="id_bias_0"><input type="checkbox" name="bias"' in group[1]
