@@ -509,7 +509,8 @@ class TestTokenExpiryNotice:
         self._token(world.a.memberships["analyst"], "export", timedelta(days=2))
         with django_capture_on_commit_callbacks(execute=True):
             tokens_send_expiry_notices()
-        assert mail.outbox[0].subject == "Votre jeton d’API Locus «\u00a0export\u00a0» expire bientôt"
+        subject = "Votre jeton d’API Locus «\u00a0export\u00a0» expire bientôt"
+        assert mail.outbox[0].subject == subject
 
     def test_the_command(self, world, django_capture_on_commit_callbacks):
         from io import StringIO
