@@ -441,12 +441,8 @@ class ShareForm(StepForm):
         return rows
 
     def sharing_sentence(self):
-        if self.record_only:
-            return _("Recorded only: counted in the statistics, shared with nobody.")
-        return "; ".join(
-            str(self.fields[name].label)
-            for name in self.CONSENT_FIELDS
-            if self.cleaned_data.get(name)
+        return sharing_sentence(
+            **{name: self.cleaned_data.get(name) for name in self.CONSENT_FIELDS}
         )
 
     def report_data(self):
@@ -454,6 +450,24 @@ class ShareForm(StepForm):
         data["contact"] = self.contact()
         data["wants_email_updates"] = self.cleaned_data["wants_email_updates"]
         return data
+
+
+def sharing_sentence(
+    consent_police_anonymised, consent_police_with_contact, consent_support_contact
+):
+    """Who may receive the report, in the words of the choices the reporter ticked: on the
+    check page and on the follow-up page, so that a report shared with a support organisation
+    only is never called "recorded only"."""
+    given = {
+        "consent_police_anonymised": consent_police_anonymised,
+        "consent_police_with_contact": consent_police_with_contact,
+        "consent_support_contact": consent_support_contact,
+    }
+    if not any(given.values()):
+        return _("Recorded only: counted in the statistics, shared with nobody.")
+    return "; ".join(
+        str(ShareForm.base_fields[name].label) for name in ShareForm.CONSENT_FIELDS if given[name]
+    )
 
 
 class JourneyForm(forms.Form):

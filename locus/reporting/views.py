@@ -49,7 +49,6 @@ from locus.core.ratelimit import rate_check, rate_limited, too_many_requests
 from locus.core.sessions import idle_for_too_long
 
 from . import devices, forms, references, selectors, services
-from .choices import ConsentLevel
 from .models import Report
 from .taxonomy import taxonomy
 
@@ -903,8 +902,11 @@ def _status_page(
         "report": report,
         "consent_form": consent_form
         or forms.ConsentChangeForm(initial=_consent_initial(report), prefix="consent"),
-        "consent_level": ConsentLevel(report.consent_level).label,
-        "support_contact": report.consent_support_contact,
+        "sharing": forms.sharing_sentence(
+            consent_police_anonymised=report.consent_police_anonymised,
+            consent_police_with_contact=report.consent_police_with_contact,
+            consent_support_contact=report.consent_support_contact,
+        ),
         "evidence": list(selectors.report_evidence(report)),
         "routing": _routing_sentences(report),
         "threads": [

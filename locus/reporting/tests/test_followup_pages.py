@@ -294,6 +294,35 @@ def test_an_addition_the_database_cannot_take_keeps_the_text_and_the_files(
     assert names == {"photo.jpg", "wall.txt"}
 
 
+def who_may_receive_it(page):
+    content = page.content.decode()
+    return content.split("Who may receive it</dt><dd>", 1)[1].split("</dd>", 1)[0]
+
+
+def test_who_may_receive_it_names_what_the_reporter_allowed(client, followed, in_place):
+    """A report shared with a support organisation only is not "recorded only"."""
+    with in_place(followed.place):
+        Report.objects.filter(pk=followed.report.pk).update(
+            consent_police_anonymised=False,
+            consent_police_with_contact=False,
+            consent_support_contact=True,
+        )
+    shown = who_may_receive_it(open_report(client, followed))
+    assert shown == "Let a support organisation contact me"
+
+    with in_place(followed.place):
+        Report.objects.filter(pk=followed.report.pk).update(
+            consent_police_anonymised=True, consent_support_contact=False
+        )
+    shown = who_may_receive_it(client.get(url(followed.place)))
+    assert shown == "Share my report with the police without my name or contact details"
+
+    with in_place(followed.place):
+        Report.objects.filter(pk=followed.report.pk).update(consent_police_anonymised=False)
+    shown = who_may_receive_it(client.get(url(followed.place)))
+    assert shown == "Recorded only: counted in the statistics, shared with nobody."
+
+
 # --- adding information --------------------------------------------------------------------
 
 
