@@ -60,6 +60,15 @@ def test_the_report_form_fits_a_phone(page, world, live_server):
     assert phone["height"] >= 24 and phone["height"] == pytest.approx(email["height"], abs=1)
     assert phone["width"] == pytest.approx(email["width"], abs=1)
     assert page_overflow(page) == 0
+    submit(page.locator(".journey-buttons button[value=next]"))
+    # Step 6: each answer is read under its question, the whole width of the panel, not in a
+    # sliver beside it with its words broken letter by letter.
+    narrowest = page.evaluate(
+        """() => Math.min(...[...document.querySelectorAll('.check-list > div')].map(
+            row => row.querySelector('dd').offsetWidth / row.offsetWidth))"""
+    )
+    assert narrowest > 0.9
+    assert page_overflow(page) == 0
 
 
 def test_staff_tables_scroll_inside_the_page_on_a_phone(page, world, live_server):

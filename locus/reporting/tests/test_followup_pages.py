@@ -323,6 +323,16 @@ def test_who_may_receive_it_names_what_the_reporter_allowed(client, followed, in
     assert shown == "Recorded only: counted in the statistics, shared with nobody."
 
 
+def test_the_close_buttons_are_described_by_the_help_below_them(client, followed):
+    """A screen reader hears what "Close" does, as it hears "Close and forget this device"."""
+    content = open_report(client, followed).content.decode()
+    for action, help_id in (("close", "close-help"), ("forget", "forget-help")):
+        button = re.search(rf'<button[^>]*value="{action}"[^>]*>', content)[0]
+        assert f'aria-describedby="{help_id}"' in button
+        assert f'id="{help_id}"' in content
+    assert content.count('class="followup-close"') == 2
+
+
 # --- adding information --------------------------------------------------------------------
 
 
