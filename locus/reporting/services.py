@@ -291,8 +291,16 @@ def report_change_consent(*, report, police_anonymised, police_with_contact, sup
     _check_not_erased(report)
     if police_with_contact and not report.contact:
         raise ValidationFailed(
-            _("To send your contact details to the police, first add a way to reach you."),
-            fields={"consent": [_("No contact details given.")]},
+            _("Your report has no contact details, so it cannot be sent to the police with them."),
+            fields={
+                "consent": [
+                    _(
+                        "Your report has no contact details, so it cannot be sent with them. You "
+                        "can share it with the police without your name, or send a new report "
+                        "with your contact details."
+                    )
+                ]
+            },
         )
     report.consent_police_anonymised = bool(police_anonymised or police_with_contact)
     report.consent_police_with_contact = bool(police_with_contact)

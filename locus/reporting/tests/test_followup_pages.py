@@ -333,6 +333,28 @@ def test_the_close_buttons_are_described_by_the_help_below_them(client, followed
     assert content.count('class="followup-close"') == 2
 
 
+def test_asking_the_police_to_contact_a_report_without_contact_details_says_what_to_do(
+    client, followed, in_place
+):
+    """The follow-up page cannot add contact details: the error next to the choice says so
+    and names what the reporter can do instead, rather than "No contact details given"."""
+    with in_place(followed.place):
+        Report.objects.filter(pk=followed.report.pk).update(contact=None)
+    open_report(client, followed)
+    response = client.post(
+        url(followed.place), {"action": "consent", "consent-police_with_contact": "on"}
+    )
+    assert response.status_code == 422
+    content = response.content.decode()
+    error = content.split('id="id_consent-police_with_contact_error"', 1)[1].split("</ul>")[0]
+    assert "share it with the police without your name" in error
+    assert "send a new report with your contact details" in error
+    checkbox = re.search(r"<input[^>]*police_with_contact[^>]*>", content)[0]
+    assert 'aria-describedby="id_consent-police_with_contact_error"' in checkbox
+    with in_place(followed.place):
+        assert not Report.objects.get(pk=followed.report.pk).consent_police_with_contact
+
+
 # --- adding information --------------------------------------------------------------------
 
 
