@@ -482,18 +482,28 @@ class JourneyForm(forms.Form):
 # --- follow-up -----------------------------------------------------------------------------
 
 
+# A phone's keyboard must not "correct" a reference or code into words, nor suggest one typed
+# before on a shared device; capitals are offered, as they are printed on the receipt.
+CODE_INPUT = {
+    "autocomplete": "off",
+    "spellcheck": "false",
+    "autocorrect": "off",
+    "autocapitalize": "characters",
+}
+
+
 class FollowUpForm(forms.Form):
     reference = forms.CharField(
         label=_("Reference"),
         max_length=40,
         help_text=_("For example K7QD-3MXA."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.TextInput(attrs=CODE_INPUT),
     )
     code = forms.CharField(
         label=_("Follow-up code"),
         max_length=60,
         help_text=_("The long code you were given when you sent the report."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.TextInput(attrs=CODE_INPUT),
     )
 
 

@@ -355,6 +355,19 @@ def test_asking_the_police_to_contact_a_report_without_contact_details_says_what
         assert not Report.objects.get(pk=followed.report.pk).consent_police_with_contact
 
 
+def test_a_phone_keyboard_neither_corrects_nor_remembers_the_reference_and_code(client, world):
+    content = client.get(url(world.a.place)).content.decode()
+    for name in ("reference", "code"):
+        field = re.search(rf'<input[^>]*name="{name}"[^>]*>', content)[0]
+        for attribute in (
+            'autocomplete="off"',
+            'spellcheck="false"',
+            'autocorrect="off"',
+            'autocapitalize="characters"',
+        ):
+            assert attribute in field, (name, attribute)
+
+
 # --- adding information --------------------------------------------------------------------
 
 
