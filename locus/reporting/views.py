@@ -924,6 +924,8 @@ def _status_page(
         "staged": staged,
         "listed_files": forms.listed_value(staged),
         "errors": errors,
+        # A refused action or one not saved: the title says so first, for a screen reader.
+        "has_errors": status >= 400,
     }
     services.report_messages_mark_read(
         report=report, messages=[m for thread in threads for m in thread.messages]

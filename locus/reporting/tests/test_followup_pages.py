@@ -368,6 +368,36 @@ def test_a_phone_keyboard_neither_corrects_nor_remembers_the_reference_and_code(
             assert attribute in field, (name, attribute)
 
 
+def page_title(page):
+    return re.search(r"<title>(.*?)</title>", page.content.decode(), re.S)[1].strip()
+
+
+def test_a_page_with_errors_says_so_first_in_its_title(client, followed):
+    place = followed.place
+    wrong = client.post(
+        url(place), {"reference": followed.report.reference, "code": "X" * 20, "action": "open"}
+    )
+    assert wrong.status_code == 422
+    assert page_title(wrong).startswith("Error: Follow up a report")
+    shown = open_report(client, followed)
+    assert page_title(shown).startswith(f"Report {followed.report.reference}")
+    case = followed.case_of(followed.support)
+    empty = client.post(
+        url(place),
+        {
+            "action": "message",
+            "thread": case.pk,
+            f"thread-{case.pk}-body": "",
+            "idempotency_token": thread_token(shown, case),
+        },
+    )
+    assert empty.status_code == 422
+    assert page_title(empty).startswith(f"Error: Report {followed.report.reference}")
+    unticked = client.post(url(place, "followup_erase"), {})
+    assert unticked.status_code == 422
+    assert page_title(unticked).startswith("Error: Erase my personal data")
+
+
 # --- adding information --------------------------------------------------------------------
 
 

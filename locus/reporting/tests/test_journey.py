@@ -2,6 +2,7 @@
 through the Django test client the way a browser sends the pages: each POST carries the hidden
 inputs of the page it came from plus the answers of the step shown."""
 
+import re
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -391,6 +392,21 @@ def test_a_staged_file_can_be_removed(client, world, in_place):
     assert page.status_code == 200 and "a.txt" not in page.content.decode()
     with in_place(place):
         assert not Evidence.objects.exists()
+
+
+def title(page):
+    return re.search(r"<title>(.*?)</title>", page.content.decode(), re.S)[1].strip()
+
+
+def test_a_step_with_errors_says_so_first_in_its_title(client, world):
+    """The title is what a screen reader reads first on the new page."""
+    place = world.a.place
+    first = client.get(report_url(place))
+    assert title(first).startswith("Step 1 of 6: What happened")
+    refused = post(client, place, first, {})
+    assert refused.status_code == 422
+    assert title(refused).startswith("Error: Step 1 of 6: What happened")
+    assert title(post(client, place, refused, WHAT)).startswith("Step 2 of 6")
 
 
 def test_a_date_in_the_future_is_refused(client, world):
