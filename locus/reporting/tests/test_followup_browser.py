@@ -45,6 +45,9 @@ def test_follow_up_exchange_add_copy_and_erase(page, check_axe, followed, tmp_pa
     expect(thread.get_by_text("Is the post still online?")).to_be_visible()
     expect(thread.get_by_text("New message")).to_be_visible()
     check_axe(page)
+    # The list of files ends with the row's own line, not a second one of its own.
+    last_file = page.locator(".check-list dd .plain-list li").last
+    assert last_file.evaluate("li => getComputedStyle(li).borderBottomWidth") == "0px"
 
     # An empty message: refused next to its field.
     response = submit(thread.get_by_role("button", name="Send message to Hope Support"))
