@@ -22,6 +22,7 @@ from django.forms import FileInput
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -73,6 +74,8 @@ STEPS = (
 )
 FORM_STEPS = STEPS[:-1]
 CHECK = STEPS[-1]
+# The journey's form, which the header's language switcher joins (includes/language_switcher).
+JOURNEY_FORM_ID = "journey-form"
 # Where an error raised by the service belongs, by its field name.
 SERVICE_FIELDS = {
     "incident_type": (1, "incident_type"),
@@ -264,6 +267,7 @@ class Journey:
             "review": review,
             "token_form": forms.JourneyForm(),
             "staged": self.staged() if step.name in ("who", "check") else [],
+            "language_form": JOURNEY_FORM_ID,
         }
         return render(self.request, "reporting/report.html", context, status=status)
 
@@ -291,6 +295,7 @@ class Journey:
             "listed_files": forms.listed_value(self.staged()),
             "errors": errors,
             "not_saved": not_saved,
+            "language_form": JOURNEY_FORM_ID,
         }
         _hold_session(self.request, self.place)
         return render(self.request, "reporting/report.html", context, status=422 if errors else 200)
@@ -322,10 +327,39 @@ class Journey:
         return self.show_check(errors=[exc.message])
 
 
+def _chosen_language(request):
+    """The language chosen with the header's switcher on a journey page (its "Change language"
+    button sends the journey's form, action "language"), if Locus has it."""
+    if request.method != "POST" or request.POST.get("action") != "language":
+        return None
+    code = request.POST.get("language", "")
+    return code if code in dict(settings.LANGUAGES) else None
+
+
+def _remember_language(response, code):
+    """The language cookie, as Django's set_language view writes it."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
 @never_cache
 def report(request, place_slug):
     """The stepped report form. Actions come from the button pressed: next, back, change-N,
-    remove-<file id>, send."""
+    remove-<file id>, language, send."""
+    language = _chosen_language(request)
+    if language:
+        # Before the forms are made: their labels and the taxonomy's are read in it.
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
     journey = Journey(request)
     if request.method != "POST":
         return journey.show(STEPS[0])
@@ -343,6 +377,14 @@ def report(request, place_slug):
         if evidence_id is not None:
             journey.unstage(evidence_id)
         return journey.show(STEPS[2], review=journey.review)
+    if action == "language":
+        # The same step again in the chosen language, with every answer and file kept
+        # (going to the set_language view would start the journey again, empty).
+        if journey.step is CHECK:
+            response = journey.show_check()
+        else:
+            response = journey.show(journey.step, review=journey.review)
+        return _remember_language(response, language) if language else response
     if action == "back":
         return journey.show(STEPS[max(journey.step.number - 2, 0)])
     if action.startswith("change-"):

@@ -176,6 +176,47 @@ def test_an_error_on_step_3_keeps_the_account_the_choices_and_the_staged_file(cl
     assert "wall.txt" in back.content.decode()
 
 
+def test_changing_language_mid_journey_keeps_every_answer_and_file(client, world, settings):
+    """The header's language switcher joins the journey's form on these pages: changing
+    language sends the answers too, and the same step comes back in the new language, rather
+    than the set_language view starting the journey again, empty."""
+    place = world.a.place
+    page = post(client, place, client.get(report_url(place)), WHAT)
+    page = post(client, place, page, {"where-setting": "street"})
+    content = page.content.decode()
+    assert re.search(r'<select name="language" id="language-select" form="journey-form">', content)
+    assert 'form="journey-form" name="action" value="language"' in content
+    assert 'id="journey-form"' in content
+
+    page = post(
+        client,
+        place,
+        page,
+        {"who-account": ACCOUNT, "who-bias": ["anti_muslim"], "language": "fr"},
+        action="language",
+        files=[text_file("wall.txt")],
+    )
+
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert '<html lang="fr"' in content
+    assert "Étape 3 sur 6" in content
+    assert ACCOUNT in content  # what was typed, kept
+    assert 'value="anti_muslim" id="id_who-bias_5" checked' in content
+    assert "wall.txt" in content  # the file chosen was kept too
+    assert page.cookies[settings.LANGUAGE_COOKIE_NAME].value == "fr"
+    # The answers of the earlier steps are still carried: on to the end, in French.
+    page = post(client, place, page, {"who-bias": ["anti_muslim"], "who-account": ACCOUNT})
+    page = post(client, place, page, YOU)
+    page = post(client, place, page, SHARE)
+    assert page.status_code == 200 and "Étape 6 sur 6" in page.content.decode()
+
+    # A language Locus does not have: the same step, as it was, and no cookie.
+    page = post(client, place, page, {"language": "xx"}, action="language")
+    assert page.status_code == 200 and "Étape 6 sur 6" in page.content.decode()
+    assert settings.LANGUAGE_COOKIE_NAME not in page.cookies
+
+
 def test_a_refused_file_is_named_next_to_the_files_field_and_the_rest_is_kept(client, world):
     place = world.a.place
     page = post(client, place, client.get(report_url(place)), WHAT)
