@@ -299,3 +299,34 @@ def test_report_with_javascript_switched_off(browser, live_server, world, axe, t
         context.close()
         checker_context.close()
     assert not violations, "axe violations:\n" + "\n".join(violations)
+
+
+def test_the_browsers_back_button_goes_back_one_step_with_everything_kept(page, world):
+    """On a phone, Back is the browser's button. Each step is a POST never stored, so the
+    history alone could only show "Confirm form resubmission": reporting/journey.js makes the
+    browser's Back press the form's "Back" instead."""
+    page.goto("/alpha/")
+    page.goto("/alpha/report/")
+    group(page, "What happened?").get_by_role("radio", name="Threat", exact=True).click()
+    submit(page.get_by_role("button", name="Continue", exact=True))
+    expect_step(page, 2, "Where")
+    group(page, "What kind of place was it?").get_by_role(
+        "radio", name="Public transport", exact=True
+    ).click()
+    page.get_by_label("Where was it, in your words?").click()
+    page.keyboard.type("Tram 5, Market stop")
+    submit(page.get_by_role("button", name="Continue", exact=True))
+    expect_step(page, 3, "Who was targeted and what happened")
+    page.get_by_label("What happened, in your own words").click()
+    page.keyboard.type(ACCOUNT)
+
+    with page.expect_navigation():
+        page.go_back()
+
+    expect_step(page, 2, "Where")
+    expect(page).to_have_url(re.compile(r"/alpha/report/$"))
+    expect(page.get_by_label("Where was it, in your words?")).to_have_value("Tram 5, Market stop")
+    expect(page.get_by_role("radio", name="Public transport", exact=True)).to_be_checked()
+    submit(page.get_by_role("button", name="Continue", exact=True))
+    expect_step(page, 3, "Who was targeted and what happened")
+    expect(page.get_by_label("What happened, in your own words")).to_have_value(ACCOUNT)
