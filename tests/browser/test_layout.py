@@ -67,7 +67,7 @@ def test_the_report_form_fits_a_phone(page, world, live_server):
         """() => Math.min(...[...document.querySelectorAll('.check-list > div')].map(
             row => row.querySelector('dd').offsetWidth / row.offsetWidth))"""
     )
-    assert narrowest > 0.9
+    assert narrowest > 0.8  # side by side, 0.27
     assert page_overflow(page) == 0
 
 
