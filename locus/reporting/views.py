@@ -371,7 +371,8 @@ def report(request, place_slug):
             form.is_valid()
             for refusal in refusals:
                 form.add_error("files", refusal)
-            return journey.show(journey.step, form=form, review=journey.review, status=422)
+            response = journey.show(journey.step, form=form, review=journey.review, status=422)
+            return _remember_language(response, language) if language else response
     if action.startswith("remove-"):
         evidence_id = parse_id(action.removeprefix("remove-"))
         if evidence_id is not None:

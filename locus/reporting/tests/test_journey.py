@@ -211,6 +211,20 @@ def test_changing_language_mid_journey_keeps_every_answer_and_file(client, world
     page = post(client, place, page, SHARE)
     assert page.status_code == 200 and "Étape 6 sur 6" in page.content.decode()
 
+    # A file refused while changing language: named in the new language, which is kept.
+    back = post(client, place, page, action="change-3")
+    refused = post(
+        client,
+        place,
+        back,
+        {"who-bias": ["anti_muslim"], "language": "de"},
+        action="language",
+        files=[SimpleUploadedFile("run.exe", b"MZ" + b"\0" * 200)],
+    )
+    assert refused.status_code == 422 and "Schritt 3 von 6" in refused.content.decode()
+    assert refused.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+
     # A language Locus does not have: the same step, as it was, and no cookie.
     page = post(client, place, page, {"language": "xx"}, action="language")
     assert page.status_code == 200 and "Étape 6 sur 6" in page.content.decode()
