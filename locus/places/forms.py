@@ -21,6 +21,7 @@ class PlaceSettingsForm(forms.ModelForm):
             "name",
             "default_language",
             "timezone",
+            "emergency_number",
             "suppression_threshold",
             "publication_delay_days",
             "report_retention_days",

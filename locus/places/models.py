@@ -59,6 +59,21 @@ class Place(models.Model):
     country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166-1 alpha-2"))
     default_language = models.CharField(_("default language"), max_length=8, default="en")
     timezone = models.CharField(_("time zone"), max_length=60, default="Europe/London")
+    emergency_number = models.CharField(
+        _("emergency number"),
+        max_length=20,
+        default="112",
+        validators=[
+            RegexValidator(
+                r"^[0-9][0-9 ]{1,19}$",
+                message=_("Enter the number people call, in digits, e.g. 999 or 112."),
+            )
+        ],
+        help_text=_(
+            "Shown to people who report: “If you are in danger now, call …”. 112 works across "
+            "Europe; give the number people know where you are, e.g. 999 in the UK."
+        ),
+    )
     suppression_threshold = models.PositiveSmallIntegerField(
         _("public statistics suppression threshold"),
         default=10,

@@ -14,6 +14,7 @@ def _form(network, **changes):
         "country": "FR",
         "default_language": "fr",
         "timezone": "Europe/Paris",
+        "emergency_number": "17",
         "suppression_threshold": "10",
         "publication_delay_days": "0",
         "report_retention_days": "2190",
@@ -31,6 +32,7 @@ def test_a_place_is_added_with_its_language_and_time_zone(platform_admin, db):
     assert response.status_code == 302
     place = Place.objects.get(slug="lyon")
     assert (place.default_language, place.timezone) == ("fr", "Europe/Paris")
+    assert place.emergency_number == "17"
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ VALID = {
     "name": "Alphaville City",
     "default_language": "fr",
     "timezone": "Europe/Paris",
+    "emergency_number": "17",
     "suppression_threshold": "5",
     "publication_delay_days": "14",
     "report_retention_days": "2000",
@@ -28,6 +29,7 @@ def test_city_admin_changes_settings_and_it_is_audited(world, client):
         "Europe/Paris",
     )
     assert world.a.place.suppression_threshold == 5
+    assert world.a.place.emergency_number == "17"
     event = AuditEvent.objects.get(action="place_settings_changed")
     assert "suppression_threshold" in event.data["fields"]
     world.b.place.refresh_from_db()
@@ -42,6 +44,7 @@ def test_bad_settings_show_errors_and_keep_input(world, client):
         "report_retention_days": "10",
         "evidence_retention_days": "9000",
         "default_language": "xx",
+        "emergency_number": "call the police",
     }
     response = client.post(reverse("places:settings", args=["alpha"]), bad)
     assert response.status_code == 422
@@ -51,8 +54,11 @@ def test_bad_settings_show_errors_and_keep_input(world, client):
         "suppression_threshold",
         "report_retention_days",
         "default_language",
+        "emergency_number",
     } <= set(form.errors)
     assert b"Alphaville City" in response.content
+    assert b'value="call the police"' in response.content
+    assert b"Enter the number people call, in digits" in response.content
     world.a.place.refresh_from_db()
     assert world.a.place.name == "Alphaville"
 

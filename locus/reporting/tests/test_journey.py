@@ -726,3 +726,16 @@ def test_guessing_one_reference_from_many_clients_is_throttled_too(
     # Another reference is not affected.
     other = {"reference": "ZZZZ-ZZZZ", "code": "X", "action": "open"}
     assert client.post(url, other, REMOTE_ADDR="198.51.100.98").status_code == 422
+
+
+def test_the_place_s_emergency_number_is_on_the_first_step_and_the_receipt(client, world):
+    """Someone in danger should call, not fill in a form: the first step and the receipt give
+    the number people call where the place is (a place setting; 112 unless set)."""
+    place = world.a.place
+    place.emergency_number = "999"
+    place.save(update_fields=["emergency_number"])
+    first = client.get(report_url(place)).content.decode()
+    assert "If you are in danger now, call 999." in first
+    reference, _code = send_report(client, world)
+    receipt = client.get(reverse("reporting:receipt", args=[place.slug, reference]))
+    assert "If you are in danger now, call 999." in receipt.content.decode()

@@ -47,6 +47,7 @@ PLACES = [
         "network": "united-kingdom",
         "default_language": "en",
         "timezone": "Europe/London",
+        "emergency_number": "999",
         "areas": "london-boroughs.geojson",
         # (name, type, key): the key names the organisation in the routing rules below, in
         # demo_reports (hand-ons) and in its inbox address. Keep the order: accounts use it.
@@ -76,6 +77,7 @@ PLACES = [
         "network": "sweden",
         "default_language": "sv",
         "timezone": "Europe/Stockholm",
+        "emergency_number": "112",
         "areas": "malmo-districts-approximate.geojson",
         "organisations": [
             ("Malmö stad – Trygghet och samverkan", OrganisationType.LOCAL_AUTHORITY, "team"),
@@ -263,6 +265,7 @@ class Command(BaseCommand):
                     "network": networks[spec["network"]],
                     "default_language": spec["default_language"],
                     "timezone": spec["timezone"],
+                    "emergency_number": spec["emergency_number"],
                 },
             )
             with place_scope(place):
