@@ -34,6 +34,7 @@ from itertools import islice
 
 from django.utils.translation import gettext_lazy as _
 
+from locus.core.spreadsheets import spreadsheet_safe
 from locus.reporting.taxonomy import taxonomy
 
 from .open_data import Incident, incident_list, is_hate
@@ -424,8 +425,6 @@ def record_csv_chunks(*, place, start: date, end: date):
     active; the rows are read while the response streams, after the request's place scope has
     ended (a built queryset keeps its place filter)."""
     from locus.places.models import Area
-
-    from .open_data import spreadsheet_safe
 
     areas = {
         pk: spreadsheet_safe(code or name)

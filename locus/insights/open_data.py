@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from locus.core.spreadsheets import spreadsheet_safe
 from locus.reporting.taxonomy import taxonomy
 
 from . import disclosure
@@ -482,12 +483,6 @@ def records(data: OpenData) -> Iterator[dict]:
                     "status": f.status,
                     "display": f.text,
                 }
-
-
-def spreadsheet_safe(text: str) -> str:
-    """A name typed by staff, made inert in a spreadsheet: a leading =, +, - or @ would start
-    a formula (CSV injection), so it is prefixed with an apostrophe."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def csv_text(data: OpenData) -> str:

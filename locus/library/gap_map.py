@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 from django.db.models import Count
 from django.urls import reverse
 
+from locus.core.spreadsheets import spreadsheet_safe
+
 from .choices import EVIDENCE_NOT_RATED, EVIDENCE_RANK, EvidenceLevel, RecordStatus
 from .models import Record, RecordFacet
 from .vocabulary import vocabulary
@@ -173,8 +175,7 @@ def evidence_gap_map(filters: MapFilters, *, language) -> GapMap:
 
 def _safe(value):
     """A CSV cell a spreadsheet will not run as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return spreadsheet_safe(str(value))
 
 
 CSV_HEADER = (

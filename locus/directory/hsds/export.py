@@ -12,6 +12,8 @@ import uuid
 from django.conf import settings
 from django.utils import translation
 
+from locus.core.spreadsheets import spreadsheet_safe_keeping_numbers
+
 from ..selectors import organisation_list, partnership_list, service_list
 from ..vocabulary import vocabulary
 
@@ -231,6 +233,13 @@ def _columns(schema_name):
     ]
 
 
+def _cell(value):
+    """Text a partner typed (a service's name, say) must not run as a formula in the
+    spreadsheet of the team that downloads the package; phone numbers and negative numbers
+    stay as they are, and the import takes the apostrophe off again."""
+    return spreadsheet_safe_keeping_numbers(value) if isinstance(value, str) else value
+
+
 def export_csv_package(place) -> dict[str, str]:
     """The place's directory as the HSDS 3.1 tabular package: {file name: CSV text}, the same
     data as `export_place`, one row per object, children joined by id."""
@@ -273,6 +282,6 @@ def export_csv_package(place) -> dict[str, str]:
         writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows[name]:
-            writer.writerow({k: row.get(k, "") for k in columns})
+            writer.writerow({k: _cell(row.get(k, "")) for k in columns})
         files[name] = buffer.getvalue()
     return files

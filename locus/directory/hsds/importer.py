@@ -20,6 +20,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext as _
 
 from locus.core.errors import ValidationFailed
+from locus.core.spreadsheets import spreadsheet_unescape
 
 from ..choices import OrganisationType, PartnershipKind, ServiceStatus
 from ..vocabulary import vocabulary
@@ -200,7 +201,7 @@ def parse_csv_package(files: dict) -> Parsed:
                     raise ImportFailed(_("Too many records: at most %(max)s.") % {"max": MAX_ROWS})
                 rows.append(
                     {
-                        (k or "").strip(): (v if isinstance(v, str) else "")
+                        (k or "").strip(): (spreadsheet_unescape(v) if isinstance(v, str) else "")
                         for k, v in row.items()
                         if k
                     }

