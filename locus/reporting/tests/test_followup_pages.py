@@ -723,6 +723,22 @@ def test_an_opened_report_lasts_the_browser_session_and_closes_after_a_pause(
     )
 
 
+def test_opening_a_report_gives_the_browser_a_new_session(client, followed, settings):
+    """Session fixation: someone who planted a session cookie in the reporter's browser (or
+    held the session before, on a shared device) must not be let into the report it opens."""
+    session = client.session
+    session["planted"] = True
+    session.save()
+    planted = session.session_key
+    client.cookies[settings.SESSION_COOKIE_NAME] = planted
+    open_report(client, followed)
+    assert client.session.session_key != planted and client.session["planted"]
+    other = Client()
+    other.cookies[settings.SESSION_COOKIE_NAME] = planted
+    content = other.get(url(followed.place)).content.decode()
+    assert ACCOUNT not in content and 'name="code"' in content
+
+
 def test_a_report_in_use_stays_open(client, followed, settings):
     settings.LOCUS_FOLLOWUP_IDLE_TIMEOUT = 600
     open_report(client, followed)
