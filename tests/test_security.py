@@ -156,3 +156,31 @@ def test_nothing_shown_to_a_signed_in_person_is_kept_in_the_browser_cache(world,
         evidence = case.report.evidence.get()
     response = client.get(reverse("cases:evidence", args=["alpha", case.pk, evidence.pk]))
     assert response["Cache-Control"] == "private, no-store"
+
+
+def test_signing_out_ends_the_session_on_the_server(world, client):
+    """A copied session cookie (a shared computer, a stolen cookie) opens nothing once its
+    owner signed out; signing out is a POST (a link on another site cannot sign anyone out)
+    and is audited."""
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import reverse
+
+    from locus.core.models import AuditEvent
+    from locus.core.testing.factories import PASSWORD, MembershipFactory, UserFactory
+
+    user = UserFactory()  # no second factor needed: an editor
+    MembershipFactory(user=user, organisation=world.a.organisation, role="editor")
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    staff_home = reverse("places:staff_home", args=["alpha"])
+    copied = client.cookies[settings.SESSION_COOKIE_NAME].value
+    thief = Client()
+    thief.cookies[settings.SESSION_COOKIE_NAME] = copied
+    assert thief.get(staff_home).status_code == 200
+    assert client.get(reverse("account_logout")).status_code == 200  # asks; does not sign out
+    assert thief.get(staff_home).status_code == 200
+    client.post(reverse("account_logout"))
+    response = thief.get(staff_home)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+    assert AuditEvent.objects.filter(action="logout", actor=user).exists()
