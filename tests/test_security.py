@@ -184,3 +184,45 @@ def test_signing_out_ends_the_session_on_the_server(world, client):
     response = thief.get(staff_home)
     assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
     assert AuditEvent.objects.filter(action="logout", actor=user).exists()
+
+
+def test_password_reset_answers_the_same_whether_the_address_has_an_account(world, client):
+    """No enumeration of staff addresses through the reset form: the same answer either way
+    (the owner of an unknown address is told by e-mail that it has no account)."""
+    from django.core import mail
+    from django.urls import reverse
+
+    url = reverse("account_reset_password")
+    known = client.post(url, {"email": world.a.users["caseworker"].email})
+    unknown = client.post(url, {"email": "nobody@alpha.test"})
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [world.a.users["caseworker"].email, "nobody@alpha.test"]
+    )
+
+
+def test_changing_the_password_signs_out_the_persons_other_sessions(world, client):
+    """After a password change (it may have leaked), a session opened elsewhere before it ends;
+    the session it was changed in goes on."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from locus.core.testing.factories import PASSWORD, MembershipFactory, UserFactory
+
+    user = UserFactory()
+    MembershipFactory(user=user, organisation=world.a.organisation, role="editor")
+    elsewhere = Client()
+    for browser in (client, elsewhere):
+        browser.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    staff_home = reverse("places:staff_home", args=["alpha"])
+    assert elsewhere.get(staff_home).status_code == 200
+    new = "a-new-password-nobody-knows-42"
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": PASSWORD, "password1": new, "password2": new},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert client.get(staff_home).status_code == 200
+    response = elsewhere.get(staff_home)
+    assert response.status_code == 302  # sent to sign in
+    assert response["Location"].startswith(reverse("account_login"))
