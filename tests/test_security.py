@@ -226,3 +226,59 @@ def test_changing_the_password_signs_out_the_persons_other_sessions(world, clien
     response = elsewhere.get(staff_home)
     assert response.status_code == 302  # sent to sign in
     assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_every_cookie_is_out_of_scripts_reach_and_not_sent_from_other_sites(world, client):
+    """docs/operations.md: the session, the CSRF token and the chosen language (the device
+    cookie: locus/reporting/tests/test_device_cookie.py) are HttpOnly and SameSite=Lax."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from locus.core.testing.factories import PASSWORD, MembershipFactory, UserFactory
+
+    client.get(reverse("account_login"))
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    user = UserFactory()
+    MembershipFactory(user=user, organisation=world.a.organisation, role="editor")
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    names = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME)
+    for name in names:
+        cookie = client.cookies[name]
+        assert cookie.value, name
+        assert cookie["httponly"] and cookie["samesite"] == "Lax", name
+
+
+def test_production_cookies_are_secure_and_https_is_enforced(tmp_path):
+    env = os.environ | {
+        "LOCUS_ENV": "production",
+        "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789abcdef",
+        "ALLOWED_HOSTS": "locus.example.org",
+        "LOCUS_FIELD_KEYS": Fernet.generate_key().decode(),
+        "LOCUS_BASE_URL": "https://locus.example.org",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "LOCUS_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    names = [
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "LANGUAGE_COOKIE_SECURE",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    ]
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        f"print(*[getattr(settings, n) for n in {names!r}])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    values = result.stdout.split()
+    assert values[:4] == ["True"] * 4 and int(values[4]) >= 31536000 and values[5] == "True"
