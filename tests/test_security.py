@@ -282,3 +282,34 @@ def test_production_cookies_are_secure_and_https_is_enforced(tmp_path):
     assert result.returncode == 0, result.stderr
     values = result.stdout.split()
     assert values[:4] == ["True"] * 4 and int(values[4]) >= 31536000 and values[5] == "True"
+
+
+OFF_SITE = ["https://evil.example/", "//evil.example/", "/\\evil.example", "http:evil.example"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_no_redirect_leads_to_another_site(world, client, target):
+    """Open redirects: sign-in (also through /admin/login/), the language switch and its
+    Referer fallback only ever send people to a page of Locus."""
+    from urllib.parse import urlsplit
+
+    from django.urls import reverse
+
+    from locus.core.testing.factories import PASSWORD, MembershipFactory, UserFactory
+
+    def assert_local(response):
+        location = response.get("Location", "")
+        assert response.status_code in (302, 303) and location, response.status_code
+        parts = urlsplit(location)
+        assert not parts.scheme and not parts.netloc and location.startswith("/"), location
+        assert not location.startswith(("//", "/\\")), location
+
+    assert_local(client.post("/i18n/setlang/", {"language": "fr", "next": target}))
+    assert_local(client.post("/i18n/setlang/", {"language": "de"}, headers={"Referer": target}))
+    user = UserFactory()
+    MembershipFactory(user=user, organisation=world.a.organisation, role="editor")
+    login = client.get("/admin/login/?" + f"next={target}")["Location"]
+    assert_local(client.post(login, {"login": user.email, "password": PASSWORD}))
+    client.logout()
+    url = reverse("account_login") + "?" + f"next={target}"
+    assert_local(client.post(url, {"login": user.email, "password": PASSWORD, "next": target}))
