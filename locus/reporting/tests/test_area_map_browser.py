@@ -12,6 +12,7 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import expect
 
+from locus.core.tenancy import place_scope
 from tests.browser.conftest import (  # noqa: F401
     TIMEOUT_MS,
     axe,
@@ -125,3 +126,18 @@ def test_the_list_alone_without_javascript(browser, live_server, world, axe):  #
     finally:
         context.close()
         checker_context.close()
+
+
+def test_an_areas_name_is_shown_as_text_never_as_markup(page, world):  # noqa: F811
+    """Area names come from imported boundary files; Leaflet would put a string tooltip in
+    with innerHTML, so a name holding markup must show as the characters typed."""
+    north, _south = world.a.areas
+    name = '<b id="injected">North</b> & co'
+    with place_scope(world.a.place):
+        type(north).objects.filter(pk=north.pk).update(name=name)
+    cache.clear()  # the areas' GeoJSON is cached until an area changes through its service
+    to_the_where_step(page)
+    page.locator(f'#area-map path[data-area="{north.pk}"]').hover()
+    tooltip = page.locator(".leaflet-tooltip")
+    expect(tooltip).to_have_text(name)
+    expect(page.locator("#injected")).to_have_count(0)

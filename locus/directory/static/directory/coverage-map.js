@@ -5,6 +5,14 @@
 (function () {
   "use strict";
 
+  // Leaflet puts a string tooltip in with innerHTML: an area's name comes from an imported
+  // boundary file, so it goes in as text (an element), never as markup.
+  function asText(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
   /* The same classes as the legend the server writes (views.coverage_legend): 0 is a gap,
    * then thirds of the largest count. */
   function bucket(count, max) {
@@ -47,7 +55,9 @@
             },
             onEachFeature: function (feature, layer) {
               var name = String((feature.properties || {}).name || "");
-              layer.bindTooltip(name + ": " + (counts[String(feature.id)] || 0), { sticky: true });
+              layer.bindTooltip(asText(name + ": " + (counts[String(feature.id)] || 0)), {
+                sticky: true,
+              });
             },
           }
         ).addTo(map);

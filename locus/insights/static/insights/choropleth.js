@@ -10,6 +10,14 @@
 (function () {
   "use strict";
 
+  // Leaflet puts a string tooltip in with innerHTML: an area's name comes from an imported
+  // boundary file, so it goes in as text (an element), never as markup.
+  function asText(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
   function start() {
     var block = document.getElementById("insights-map");
     var source = document.getElementById("insights-map-data");
@@ -46,7 +54,7 @@
       onEachFeature: function (feature, shape) {
         var p = feature.properties;
         var text = p.name + ": " + p.incidents + (p.rate !== null ? " (" + p.rate.toFixed(2) + " / 1,000)" : "");
-        shape.bindTooltip(text, { sticky: true });
+        shape.bindTooltip(asText(text), { sticky: true });
       },
     }).addTo(map);
     map.fitBounds(layer.getBounds(), { padding: [8, 8] });

@@ -16,6 +16,14 @@
 (function () {
   "use strict";
 
+  // Leaflet puts a string tooltip in with innerHTML: an area's name comes from an imported
+  // boundary file, so it goes in as text (an element), never as markup.
+  function asText(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
   function start() {
     var block = document.getElementById("area-map");
     if (!block || !window.L || !window.fetch) return;
@@ -68,7 +76,7 @@
         onEachFeature: function (feature, layer) {
           var id = String(feature.id);
           layers[id] = layer;
-          layer.bindTooltip(String((feature.properties || {}).name || ""), { sticky: true });
+          layer.bindTooltip(asText(String((feature.properties || {}).name || "")), { sticky: true });
           layer.on("click", function () {
             if (select.value === id) return;
             select.value = id;
