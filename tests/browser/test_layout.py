@@ -218,3 +218,84 @@ def test_the_case_page_reads_on_a_tablet(page, world, live_server, shot):
     dt = page.locator("section:has(> #report-heading) .facts dt").first.bounding_box()
     dd = page.locator("section:has(> #report-heading) .facts dd").first.bounding_box()
     assert dd["x"] > dt["x"] + dt["width"] and dd["y"] == pytest.approx(dt["y"], abs=2)
+
+
+NARROWEST = {"width": 320, "height": 640}  # WCAG 1.4.10: 1280 px at 400 % zoom
+
+# WCAG 1.4.12: what a reader's own style sheet may set, inserted through the CSS object model
+# (the content security policy refuses a <style> element, rightly).
+TEXT_SPACING = (
+    "() => { const sheet = document.styleSheets[0];"
+    " sheet.insertRule('* { line-height: 1.5 !important; letter-spacing: 0.12em !important;"
+    " word-spacing: 0.16em !important; }', sheet.cssRules.length);"
+    " sheet.insertRule('p { margin-bottom: 2em !important; }', sheet.cssRules.length); }"
+)
+
+
+def test_the_most_used_pages_reflow_at_320_px(page, world, live_server):
+    """At 320 CSS px (400 % zoom) nothing scrolls sideways: the place's home and the case page
+    (their two-column grids asked for 20rem = 320 px per column, more than the screen less its
+    margins), the programme's results form (a value and its comment side by side, the comment
+    wider than its row), and the library's search with a reader's text spacing."""
+    from locus.cases.tests.factories import team_case
+    from locus.programmes.tests.factories import full_programme
+
+    page.set_viewport_size(NARROWEST)
+    assert page.goto("/alpha/").status == 200
+    assert page_overflow(page) == 0, "place home"
+    page.goto("/library/")
+    page.evaluate(TEXT_SPACING)
+    assert page_overflow(page) == 0, "library search with text spacing"
+
+    case = team_case(world.a, evidence=False)
+    log_in(page, world.a.users["caseworker"], live_server)
+    assert page.goto(f"/alpha/staff/cases/{case.pk}/").status == 200
+    assert page_overflow(page) == 0, "case page"
+
+    made = full_programme(world.a)
+    log_in(page, world.a.users["editor"], live_server)
+    path = f"/alpha/programmes/{made['programme'].pk}/periods/{made['period'].pk}/"
+    assert page.goto(path).status == 200
+    assert page_overflow(page) == 0, "results form"
+    # Each field of a result stays inside its bordered row.
+    beyond = page.locator(".result-row").evaluate_all(
+        """rows => rows.flatMap(row => [...row.querySelectorAll('input')].map(
+            input => input.getBoundingClientRect().right - row.getBoundingClientRect().right))"""
+    )
+    assert beyond and max(beyond) <= 0, beyond
+
+
+def test_chart_and_map_keys_keep_their_colours_in_forced_colours(page, world, live_server):
+    """Windows high contrast paints backgrounds in the system colour: every key of the map's
+    legend turned the same blank box, and the chart's bar and hatched (provisional) keys too,
+    while the map and chart kept their colours. The keys, and the charts on white, keep theirs."""
+    from locus.core.tenancy import place_scope
+    from locus.insights.tests.helpers import add_report
+
+    a = world.a
+    today = timezone.localdate()
+    with place_scope(a.place):
+        for i in range(8):
+            add_report(a.place, today - timedelta(days=9 * i), area=a.areas[i % 2])
+    log_in(page, a.users["coordinator"], live_server)
+    page.emulate_media(forced_colors="active")
+    assert page.goto("/alpha/insights/").status == 200
+    swatches = page.locator(".map-legend .swatch").evaluate_all(
+        "keys => keys.map(k => getComputedStyle(k).backgroundColor)"
+    )
+    assert len(swatches) > 1 and len(set(swatches)) == len(swatches), swatches
+    bar_key = page.locator(".key-bar").first.evaluate("k => getComputedStyle(k).backgroundColor")
+    assert bar_key == "rgb(11, 92, 77)"  # var(--brand), as the bars
+    chart = page.locator("svg.chart-svg").first.evaluate("c => getComputedStyle(c).backgroundColor")
+    assert chart == "rgb(255, 255, 255)"
+
+
+def test_reduced_motion_is_honoured(page, world):
+    """Asked for less motion, nothing animates or transitions (Leaflet's maps among others)."""
+    page.emulate_media(reduced_motion="reduce")
+    page.goto("/alpha/")
+    duration = page.evaluate(
+        """() => { const d = document.createElement('div'); d.style.transition = 'opacity 2s';
+            document.body.append(d); return getComputedStyle(d).transitionDuration; }"""
+    )
+    assert duration != "2s"
