@@ -215,3 +215,27 @@ def test_the_first_tab_reaches_a_visible_skip_link(page, world, check_axe, shot)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/alpha/#main$"))
     expect(page.locator("main#main")).to_be_focused()
+
+
+def test_a_job_announces_each_change_of_state_once(page, world, live_server):
+    """WCAG 4.1.3: the job page's live region, never replaced, tells a screen reader "Running",
+    then "Succeeded" with the counts, copied from the section htmx replaces at each poll."""
+    from locus.core.services import job_create, job_finish, job_start
+    from locus.core.tenancy import place_scope
+    from locus.places.services import AREA_IMPORT_JOB
+
+    from .test_every_page import log_in
+
+    place = world.a.place
+    with place_scope(place):
+        job = job_create(place=place, kind=AREA_IMPORT_JOB, title="Import areas from x.geojson")
+    log_in(page, world.a.users["admin"], live_server)
+    page.goto(f"/alpha/staff/jobs/{job.pk}/")
+    region = page.locator("#job-announcement")
+    expect(region).to_have_attribute("role", "status")
+    with place_scope(place):
+        job_start(job=job)
+    expect(region).to_have_text("Running")
+    with place_scope(place):
+        job_finish(job=job, result={"created": 2, "updated": 0, "skipped": 1})
+    expect(region).to_have_text("Succeeded 2 new, 0 updated, 1 skipped.")

@@ -365,6 +365,23 @@ def test_the_htmx_request_gets_only_the_status_section(admin_a, world, in_place)
     assert "Queued" in html
 
 
+def test_the_job_page_announces_its_state_from_a_region_that_is_never_replaced(
+    admin_a, world, in_place
+):
+    """The polled section is replaced whole, and a live region swapped in whole is not announced
+    (nor should the whole log be read out every second): the live region sits outside it, and
+    the section carries only the state to copy there (locus.js)."""
+    job = _queued_job(world.a.place, in_place)
+    url = reverse("places:job", args=["alpha", job.pk])
+    html = admin_a.get(url).content.decode()
+    region = html.index('<p id="job-announcement" class="visually-hidden" role="status"></p>')
+    assert region < html.index('<section id="job-status"')
+    partial = admin_a.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "aria-live" not in partial and 'id="job-announcement"' not in partial
+    assert 'data-announce-to="job-announcement"' in partial
+    assert 'data-announce="Queued"' in partial
+
+
 def test_a_job_of_another_place_is_not_found(admin_a, world, in_place):
     job = _queued_job(world.b.place, in_place)
     assert admin_a.get(reverse("places:job", args=["alpha", job.pk])).status_code == 404

@@ -21,6 +21,17 @@
     lastEscape = now;
   });
 
+  // A region that htmx replaces as it polls (a job's progress) names a live region that stays in
+  // place (data-announce-to): its state (data-announce) is copied there when it changes, so that
+  // screen readers hear "Running", then "Succeeded", not the whole region at every poll.
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("[data-announce-to]").forEach(function (source) {
+      var region = document.getElementById(source.getAttribute("data-announce-to"));
+      var text = source.getAttribute("data-announce") || "";
+      if (region && region.textContent !== text) region.textContent = text;
+    });
+  });
+
   // htmx: send the CSRF token with every request it makes.
   document.addEventListener("htmx:configRequest", function (event) {
     var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
