@@ -69,6 +69,11 @@ def test_the_report_form_fits_a_phone(page, world, live_server):
     )
     assert narrowest > 0.8  # side by side, 0.27
     assert page_overflow(page) == 0
+    # The receipt's codes (large, monospaced) wrap at 320 px (400 % zoom) rather than scroll.
+    page.set_viewport_size({"width": 320, "height": 640})
+    submit(page.get_by_role("button", name="Meldung absenden"))
+    assert page.locator("#followup-code").is_visible()
+    assert page_overflow(page) == 0
 
 
 def test_staff_tables_scroll_inside_the_page_on_a_phone(page, world, live_server):
@@ -299,3 +304,14 @@ def test_reduced_motion_is_honoured(page, world):
             document.body.append(d); return getComputedStyle(d).transitionDuration; }"""
     )
     assert duration != "2s"
+
+
+def test_the_quick_exit_still_looks_like_a_button_in_forced_colours(page, world):
+    """Its white background is dropped in forced colours; its border (transparent otherwise) is
+    drawn instead, so it still reads as a button and not as a stray word at the top."""
+    page.emulate_media(forced_colors="active")
+    page.goto("/alpha/report/")
+    border = page.locator(".quick-exit-button").evaluate(
+        "b => [getComputedStyle(b).borderTopStyle, getComputedStyle(b).borderTopColor]"
+    )
+    assert border[0] == "solid" and not border[1].endswith(", 0)"), border
