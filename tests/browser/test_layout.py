@@ -60,6 +60,14 @@ def test_the_report_form_fits_a_phone(page, world, live_server):
     assert phone["height"] >= 24 and phone["height"] == pytest.approx(email["height"], abs=1)
     assert phone["width"] == pytest.approx(email["width"], abs=1)
     assert page_overflow(page) == 0
+    # At 320 px (400 % zoom) a long German word of a choice ("Unterstützungsorganisation")
+    # wraps inside its panel instead of running past its edge.
+    page.set_viewport_size({"width": 320, "height": 640})
+    overrun = page.locator("div.choice").evaluate_all(
+        "rows => rows.map(r => r.scrollWidth - r.clientWidth).filter(d => d > 0)"
+    )
+    assert not overrun, overrun
+    page.set_viewport_size(PHONE)
     submit(page.locator(".journey-buttons button[value=next]"))
     # Step 6: each answer is read under its question, the whole width of the panel, not in a
     # sliver beside it with its words broken letter by letter.
