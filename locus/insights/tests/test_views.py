@@ -95,6 +95,18 @@ def test_filters_narrow_the_figures(world, in_place, client_for):
     assert response.context["data"].total.incidents == 0
 
 
+def test_the_chosen_area_is_named_in_the_table_not_only_shaded(world, in_place, client_for):
+    """WCAG 1.4.1: the area filtered on was told apart in the table by a pale background alone."""
+    place = world.a.place
+    north, south = world.a.areas
+    client = client_for(world.a.users["coordinator"])
+    html = client.get(_url(place), {"area": south.pk}).content.decode()
+    row = f'<tr class="is-selected"><th scope="row">{south.name} <strong>(selected area)</strong>'
+    assert row in html
+    assert html.count("(selected area)") == 1
+    assert "(selected area)" not in client.get(_url(place)).content.decode()
+
+
 def test_bad_filters_are_shown_next_to_the_field(world, in_place, client_for):
     place = world.a.place
     client = client_for(world.a.users["analyst"])
