@@ -323,3 +323,31 @@ def test_the_quick_exit_still_looks_like_a_button_in_forced_colours(page, world)
         "b => [getComputedStyle(b).borderTopStyle, getComputedStyle(b).borderTopColor]"
     )
     assert border[0] == "solid" and not border[1].endswith(", 0)"), border
+
+
+def test_the_coverage_tables_column_names_are_not_cut_off(page, world, live_server):
+    """The type-of-service headings stand on end, kept on one line: the longest ("Third-party
+    reporting centre", longer in German) ran past their cell and were cut off. They wrap onto a
+    second line now, each shown whole. In forced colours the cells keep the colours their legend
+    shows (the table's backgrounds were dropped while the legend's keys kept theirs)."""
+    log_in(page, world.a.users["coordinator"], live_server)
+    for language in ("en", "de"):
+        page.context.add_cookies(
+            [{"name": "django_language", "value": language, "url": live_server.url}]
+        )
+        assert page.goto("/alpha/directory/coverage/").status == 200
+        cut = page.locator("th.matrix-type").evaluate_all(
+            """cells => cells.filter(c => c.scrollHeight > c.clientHeight + 1
+                || c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)"""
+        )
+        assert page.locator("th.matrix-type").count() > 5
+        assert not cut, (language, cut)
+    page.emulate_media(forced_colors="active")
+    page.reload()
+    gap_key = page.locator(".legend .swatch.cell-gap").evaluate(
+        "k => getComputedStyle(k).backgroundColor"
+    )
+    gap_cell = page.locator("td.cell-gap").first.evaluate(
+        "c => getComputedStyle(c).backgroundColor"
+    )
+    assert gap_cell == gap_key == "rgb(251, 227, 227)"
