@@ -141,3 +141,16 @@ def test_an_areas_name_is_shown_as_text_never_as_markup(page, world):  # noqa: F
     tooltip = page.locator(".leaflet-tooltip")
     expect(tooltip).to_have_text(name)
     expect(page.locator("#injected")).to_have_count(0)
+
+
+def test_escape_hides_the_areas_name_shown_on_hover(page, world):  # noqa: F811
+    """WCAG 1.4.13: content shown on hover can be dismissed without moving the pointer. One
+    Escape hides the tooltip (twice in a row would be the quick exit)."""
+    _north, south = world.a.areas
+    to_the_where_step(page)
+    page.locator(f'#area-map path[data-area="{south.pk}"]').hover()
+    tooltip = page.locator(".leaflet-tooltip")
+    expect(tooltip).to_have_text("Alphaville South")
+    page.keyboard.press("Escape")
+    expect(tooltip).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/alpha/report/$"))  # still here: no quick exit

@@ -58,6 +58,10 @@
       },
     }).addTo(map);
     map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+    // WCAG 1.4.13: Escape hides the tooltip shown on hover without moving the pointer.
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") map.eachLayer(function (shape) { if (shape.closeTooltip) shape.closeTooltip(); });
+    });
   }
 
   if (document.readyState === "loading") {
