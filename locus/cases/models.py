@@ -69,6 +69,7 @@ class RoutingRule(TenantModel):
     def clean(self):
         super().clean()
         errors = conditions_errors(self.conditions, place_id=self.place_id)
+        errors += conditions_conflicts(self.conditions)
         if self.is_fallback and self.conditions:
             errors.append(_("A fallback rule has no conditions: it applies when no rule matched."))
         if errors:
@@ -116,6 +117,64 @@ def conditions_errors(conditions, *, place_id):
     online = conditions.get("online")
     if online is not None and not isinstance(online, bool):
         errors.append(_("The condition online must be true, false or empty."))
+    return errors
+
+
+def conditions_conflicts(conditions):
+    """Messages for conditions that can never all match together: "only offline reports" with
+    only online types of incident (or only online settings), or "only online reports" with only
+    offline types and only offline settings (a report is online when its type or its setting
+    is). Such a rule would silently never apply, so it is refused rather than saved."""
+    from django.utils.translation import get_language
+
+    from locus.reporting.taxonomy import taxonomy
+
+    if not isinstance(conditions, dict) or not isinstance(conditions.get("online"), bool):
+        return []
+    vocabulary = taxonomy()
+    language = get_language() or settings.LANGUAGE_CODE
+    chosen = {}  # axis -> the known values named, when every named value is known
+    for axis in ("incident_type", "setting"):
+        codes = conditions.get(axis)
+        if (
+            isinstance(codes, list)
+            and codes
+            and all(isinstance(code, str) and vocabulary.has(axis, code) for code in codes)
+        ):
+            chosen[axis] = [vocabulary.get(axis, code) for code in codes]
+
+    def labels(values):
+        return ", ".join(value.label(language) for value in values)
+
+    errors = []
+    if conditions["online"] is False:
+        if "incident_type" in chosen and all(v.online for v in chosen["incident_type"]):
+            errors.append(
+                _(
+                    "This rule could never match: it asks for offline reports only, but every "
+                    "type of incident it names is online (%(values)s)."
+                )
+                % {"values": labels(chosen["incident_type"])}
+            )
+        if "setting" in chosen and all(v.online for v in chosen["setting"]):
+            errors.append(
+                _(
+                    "This rule could never match: it asks for offline reports only, but every "
+                    "setting it names is online (%(values)s)."
+                )
+                % {"values": labels(chosen["setting"])}
+            )
+    elif (
+        len(chosen) == 2
+        and not any(v.online for v in chosen["incident_type"])
+        and not any(v.online for v in chosen["setting"])
+    ):
+        errors.append(
+            _(
+                "This rule could never match: it asks for online reports only, but every type "
+                "of incident and every setting it names is offline."
+            )
+        )
     return errors
 
 

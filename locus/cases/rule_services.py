@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from locus.core.errors import ValidationFailed
 
-from .models import RoutingRule, conditions_errors, validate_destinations
+from .models import RoutingRule, conditions_conflicts, conditions_errors, validate_destinations
 from .routing import RoutingResult, RuleSpec
 from .selectors import routing_rule_list
 from .services import _normalise_conditions, routing_preview, routing_rule_save
@@ -37,25 +37,82 @@ def _condition_fields(exc: ValidationFailed, *, place, conditions, is_fallback):
             if messages:
                 fields[f"conditions.{key}"] = messages
                 placed.update(messages)
+        conflicts = [str(m) for m in conditions_conflicts(conditions)]
+        if conflicts:  # "only online/offline" against the types or settings named
+            fields.setdefault("conditions.online", []).extend(conflicts)
+            placed.update(conflicts)
     rest = [message for message in flat if message not in placed]
     if rest:
         fields["is_fallback" if is_fallback and conditions else "conditions"] = rest
     return ValidationFailed(exc.message, code=exc.code, fields=fields)
 
 
+def destination_errors(*, is_fallback, stop, destinations) -> dict:
+    """`{"destinations": [message]}` for a rule that would send to nobody and so only do harm
+    or nothing: a matching rule counts as matched even without destinations, so the fallback
+    no longer applies to the reports it matches (a rule that also *stops* is a deliberate "keep
+    these with the team", and is allowed); a fallback sending to nobody does nothing while
+    hiding the "no fallback" warning."""
+    if destinations:
+        return {}
+    if is_fallback:
+        message = _(
+            "Choose at least one organisation: a fallback rule that sends to nobody does nothing."
+        )
+    elif not stop:
+        message = _(
+            "Choose at least one organisation. A rule that sends to nobody still matches, so "
+            "the fallback rule would no longer apply to these reports. To keep them with your "
+            "team only, tick “Stop here”."
+        )
+    else:
+        return {}
+    return {"destinations": [message]}
+
+
+def _with_fields(exc: ValidationFailed | None, fields: dict) -> ValidationFailed:
+    """`exc` with `fields` added (or a new error naming only them)."""
+    if exc is None:
+        return ValidationFailed(_("Please correct the errors below."), fields=fields)
+    merged = {name: list(msgs) for name, msgs in exc.fields.items()}
+    for name, msgs in fields.items():
+        merged.setdefault(name, []).extend(msgs)
+    return ValidationFailed(exc.message, code=exc.code, fields=merged)
+
+
+class _SendsToNobody(Exception):
+    """Rolls back a save that `destination_errors` refuses."""
+
+
 def routing_rule_write(*, place, actor, rule=None, **changes) -> RoutingRule:
     """Create (rule=None) or change a rule through `routing_rule_save` (validated, audited),
-    with condition errors named per key (`conditions.bias`, …)."""
-    try:
-        return routing_rule_save(place=place, actor=actor, rule=rule, **changes)
-    except ValidationFailed as exc:
-        conditions = _normalise_conditions(
-            changes.get("conditions", rule.conditions if rule else {})
+    with condition errors named per key (`conditions.bias`, …). A rule that would send to
+    nobody is refused too (see `destination_errors`), checked whenever its destinations, stop
+    or fallback are given, so an old rule can still be moved, enabled or disabled."""
+    conditions = _normalise_conditions(changes.get("conditions", rule.conditions if rule else {}))
+    is_fallback = changes.get("is_fallback", rule.is_fallback if rule else False)
+    extra = {}
+    if rule is None or {"destinations", "stop", "is_fallback"} & set(changes):
+        extra = destination_errors(
+            is_fallback=is_fallback,
+            stop=changes.get("stop", rule.stop if rule else False),
+            destinations=list(
+                changes["destinations"]
+                if "destinations" in changes
+                else (rule.destinations.all() if rule else ())
+            ),
         )
-        is_fallback = changes.get("is_fallback", rule.is_fallback if rule else False)
-        raise _condition_fields(
-            exc, place=place, conditions=conditions, is_fallback=is_fallback
-        ) from None
+    try:
+        with transaction.atomic():
+            saved = routing_rule_save(place=place, actor=actor, rule=rule, **changes)
+            if extra:  # valid otherwise: undo the save (and its audit event)
+                raise _SendsToNobody
+    except _SendsToNobody:
+        raise _with_fields(None, extra) from None
+    except ValidationFailed as exc:
+        failed = _condition_fields(exc, place=place, conditions=conditions, is_fallback=is_fallback)
+        raise _with_fields(failed, extra) from None
+    return saved
 
 
 def _next_position(place):
@@ -94,9 +151,14 @@ def routing_rule_draft(
     except ValidationError as exc:
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         failed = ValidationFailed(_("Please correct the errors below."), fields=fields)
-        raise _condition_fields(
+        failed = _condition_fields(
             failed, place=place, conditions=conditions, is_fallback=is_fallback
-        ) from None
+        )
+        extra = destination_errors(is_fallback=is_fallback, stop=stop, destinations=destinations)
+        raise _with_fields(failed, extra) from None
+    extra = destination_errors(is_fallback=is_fallback, stop=stop, destinations=destinations)
+    if extra:
+        raise _with_fields(None, extra)
     return RuleSpec(
         id=rule.pk if rule is not None else None,
         name=candidate.name,

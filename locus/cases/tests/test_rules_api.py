@@ -89,11 +89,15 @@ def test_create_and_get_a_rule(client, world, partners, coordinator, in_place):
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
-        ({"name": "X", "conditions": {"bias": ["nonsense"]}}, {"conditions.bias"}),
+        # every mistake at once: these rules would also send to nobody
+        ({"name": "X", "conditions": {"bias": ["nonsense"]}}, {"conditions.bias", "destinations"}),
         ({"name": "X", "conditions": {"colour": ["red"]}}, {"conditions.colour"}),
         ({"name": "X", "conditions": {"language": ["es"]}}, {"conditions.language.0"}),
         ({"name": "X", "conditions": {"area": [2**63]}}, {"conditions.area.0"}),
-        ({"name": "X", "is_fallback": True, "conditions": {"online": True}}, {"is_fallback"}),
+        (
+            {"name": "X", "is_fallback": True, "conditions": {"online": True}},
+            {"is_fallback", "destinations"},
+        ),
         ({"name": ""}, {"name"}),
         ({"name": "bad\x00name"}, {"name"}),
         ({"name": "X", "destinations": [0]}, {"destinations.0"}),
@@ -118,10 +122,36 @@ def test_bad_rules_are_422_naming_the_field(client, world, coordinator, in_place
         assert not RoutingRule.objects.exists()
 
 
+def test_a_rule_that_can_never_match_or_sends_to_nobody_is_422_naming_the_field(
+    client, world, partners, coordinator, in_place
+):
+    body = {
+        "name": "Never",
+        "conditions": {"online": False, "incident_type": ["online_content"]},
+        "destinations": [partners.police.pk],
+    }
+    error = assert_error(post(client, rules_url(world.a.place), body, coordinator), 422)
+    assert list(error["fields"]) == ["conditions.online"]
+    error = assert_error(post(client, rules_url(world.a.place), {"name": "N"}, coordinator), 422)
+    assert list(error["fields"]) == ["destinations"]
+    with in_place(world.a.place):
+        assert not RoutingRule.objects.exists()
+    # Emptying a rule's destinations is refused; leaving them out of a change is not.
+    created = post(
+        client,
+        rules_url(world.a.place),
+        {"name": "R", "destinations": [partners.police.pk]},
+        coordinator,
+    ).json()
+    rule = rules_url(world.a.place, f"/{created['id']}")
+    assert_error(patch(client, rule, {"destinations": []}, coordinator), 422)
+    assert patch(client, rule, {"is_active": False}, coordinator).status_code == 200
+
+
 def test_another_places_area_or_organisation_is_refused(
     client, world, partners, coordinator, in_place
 ):
-    body = {"name": "X", "conditions": {"area": [world.b.areas[0].pk]}}
+    body = {"name": "X", "conditions": {"area": [world.b.areas[0].pk]}, "stop": True}
     error = assert_error(post(client, rules_url(world.a.place), body, coordinator), 422)
     assert list(error["fields"]) == ["conditions.area"]
     body = {"name": "X", "destinations": [partners.police_b.pk]}
@@ -203,7 +233,7 @@ def test_reorder(client, world, rule_in, coordinator):
 
 
 def test_create_is_idempotent_with_a_key(client, world, coordinator, in_place):
-    body = {"name": "Once"}
+    body = {"name": "Once", "stop": True}
     first = post(client, rules_url(world.a.place), body, coordinator, **{"Idempotency-Key": "k-1"})
     again = post(client, rules_url(world.a.place), body, coordinator, **{"Idempotency-Key": "k-1"})
     assert first.status_code == again.status_code == 201
@@ -213,7 +243,7 @@ def test_create_is_idempotent_with_a_key(client, world, coordinator, in_place):
     other = post(
         client,
         rules_url(world.a.place),
-        {"name": "Twice"},
+        {"name": "Twice", "stop": True},
         coordinator,
         **{"Idempotency-Key": "k-1"},
     )
@@ -292,13 +322,13 @@ def test_preview_of_a_draft_says_what_it_changes_and_saves_nothing(
         ({"sample": {"incident_type": "threat", "colour": "red"}}, {"sample.colour"}),
         (
             {"sample": SAMPLE, "draft": {"name": "D", "conditions": {"bias": ["x"]}}},
-            {"draft.conditions.bias"},
+            {"draft.conditions.bias", "draft.destinations"},  # and it sends to nobody
         ),
         (
             {"sample": SAMPLE, "draft": {"name": "D", "destinations": [999_999]}},
             {"draft.destinations"},
         ),
-        ({"sample": SAMPLE, "draft": {"id": 999_999, "name": "D"}}, {"draft.id"}),
+        ({"sample": SAMPLE, "draft": {"id": 999_999, "name": "D", "stop": True}}, {"draft.id"}),
         ({}, {"sample"}),
     ],
 )

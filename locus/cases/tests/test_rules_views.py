@@ -183,6 +183,82 @@ def test_a_fallback_with_conditions_is_refused_next_to_the_field(
     assert not AuditEvent.objects.filter(action=AuditAction.ROUTING_RULE_CHANGED).exists()
 
 
+def test_a_rule_sending_to_nobody_is_refused_next_to_the_destinations(
+    world, partners, coordinator, in_place
+):
+    # It would match every report and send it nowhere, and, having matched, keep the
+    # fallback from applying: a silent hole in routing.
+    post = {"action": "save", "name": "Typed name", "is_active": "on"}
+    response = coordinator.post(url("rule_new", world.a.place), post)
+    assert response.status_code == 422
+    errors = response.context["form"].errors
+    assert set(errors) == {"destinations"}
+    assert "fallback rule would no longer apply" in errors["destinations"][0]
+    html = response.content.decode()
+    assert 'value="Typed name"' in html and 'id="id_destinations_error"' in html
+    assert rules_of(world.a.place, in_place) == []
+    assert not AuditEvent.objects.filter(action=AuditAction.ROUTING_RULE_CHANGED).exists()
+    # A fallback to nobody does nothing either.
+    response = coordinator.post(url("rule_new", world.a.place), post | {"is_fallback": "on"})
+    assert response.status_code == 422
+    assert "sends to nobody does nothing" in response.context["form"].errors["destinations"][0]
+    # Keeping some reports with the team on purpose ("Stop here") is allowed.
+    keep = post | {"incident_type": ["suspicious_activity"], "stop": "on"}
+    assert coordinator.post(url("rule_new", world.a.place), keep).status_code == 302
+    assert [r.name for r in rules_of(world.a.place, in_place)] == ["Typed name"]
+
+
+def test_an_old_rule_sending_to_nobody_can_still_be_disabled(
+    world, partners, rule_in, coordinator, in_place
+):
+    rule = rule_in(world.a, name="Old", destinations=[])
+    response = coordinator.post(
+        url("rule_active", world.a.place, rule_id=rule.pk), {"is_active": "0"}
+    )
+    assert response.status_code == 302
+    assert not rules_of(world.a.place, in_place)[0].is_active
+
+
+@pytest.mark.parametrize(
+    ("conditions", "words"),
+    [
+        ({"online": "no", "incident_type": ["online_content"]}, "every type of incident"),
+        ({"online": "no", "setting": ["online"]}, "every setting"),
+        (
+            {"online": "yes", "incident_type": ["threat"], "setting": ["street"]},
+            "asks for online reports only",
+        ),
+    ],
+    ids=["offline-with-online-types", "offline-with-online-settings", "online-with-offline"],
+)
+def test_conditions_that_can_never_match_are_refused_next_to_online(
+    world, partners, coordinator, in_place, conditions, words
+):
+    post = {
+        "action": "save",
+        "name": "Never",
+        "is_active": "on",
+        "destinations": [str(partners.police.pk)],
+    } | conditions
+    response = coordinator.post(url("rule_new", world.a.place), post)
+    assert response.status_code == 422
+    errors = response.context["form"].errors
+    assert set(errors) == {"online"}
+    assert "could never match" in errors["online"][0] and words in errors["online"][0]
+    assert response.context["form"]["online"].value() == conditions["online"]  # kept as chosen
+    assert 'id="id_online_error"' in response.content.decode()
+    assert rules_of(world.a.place, in_place) == []
+    # The preview refuses it the same way (nothing to try).
+    sample = {"sample-incident_type": "threat", "sample-language": "en"}
+    response = coordinator.post(
+        url("rule_new", world.a.place), post | {"action": "preview"} | sample
+    )
+    assert response.status_code == 422 and "online" in response.context["form"].errors
+    # Online with an offline type but any setting can match (an online setting): allowed.
+    post = post | {"online": "yes", "incident_type": ["threat"], "setting": []}
+    assert coordinator.post(url("rule_new", world.a.place), post).status_code == 302
+
+
 def test_a_missing_name_and_an_unknown_choice_are_errors_next_to_the_fields(
     world, partners, coordinator
 ):
@@ -376,10 +452,15 @@ def test_delete_asks_first_then_deletes_and_keeps_the_history(
 
 
 def test_the_rule_page_shows_its_change_history(world, partners, rule_in, coordinator):
-    rule = rule_in(world.a, actor=world.a.users["admin"], name="R", destinations=[])
+    rule = rule_in(world.a, actor=world.a.users["admin"], name="R", destinations=[partners.police])
     coordinator.post(
         url("rule_edit", world.a.place, rule_id=rule.pk),
-        {"action": "save", "name": "Renamed", "is_active": "on"},
+        {
+            "action": "save",
+            "name": "Renamed",
+            "is_active": "on",
+            "destinations": [str(partners.police.pk)],
+        },
     )
     response = coordinator.get(url("rule_edit", world.a.place, rule_id=rule.pk))
     history = [row["what"] for row in response.context["history"]]
