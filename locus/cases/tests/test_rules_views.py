@@ -208,6 +208,30 @@ def test_a_rule_sending_to_nobody_is_refused_next_to_the_destinations(
     assert [r.name for r in rules_of(world.a.place, in_place)] == ["Typed name"]
 
 
+def test_the_long_rule_page_lists_its_errors_at_the_top_as_links_to_the_fields(
+    world, partners, coordinator
+):
+    post = {"action": "save", "name": "", "is_active": "on", "bias": ["no_such_bias"]}
+    html = coordinator.post(url("rule_new", world.a.place), post).content.decode()
+    summary = html[html.index('id="error-summary"') : html.index('id="rule-heading"')]
+    for field in ("name", "bias"):
+        assert f'href="#id_{field}_error"' in summary and f'id="id_{field}_error"' in html
+    post = {"action": "preview", "name": "X", "destinations": [str(partners.police.pk)]}
+    html = coordinator.post(url("rule_new", world.a.place), post).content.decode()
+    summary = html[html.index('id="error-summary"') : html.index('id="rule-heading"')]
+    assert 'href="#id_sample-incident_type_error"' in summary
+
+
+def test_trying_a_rule_lands_on_the_result(world, partners, coordinator):
+    """The result is at the foot of a long page: the Try button's address names it."""
+    new = url("rule_new", world.a.place) + "?fallback=1"
+    html = coordinator.get(new).content.decode()
+    assert f'formaction="{new.replace("&", "&amp;")}#rule-preview"' in html
+    post = {"action": "preview", "name": "X", "destinations": [str(partners.police.pk)]}
+    html = coordinator.post(new, post | SAMPLE).content.decode()
+    assert 'id="rule-preview"' in html and 'id="error-summary"' not in html
+
+
 def test_an_old_rule_sending_to_nobody_can_still_be_disabled(
     world, partners, rule_in, coordinator, in_place
 ):
