@@ -2,6 +2,7 @@
 Parse, call one selector or service, render."""
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -78,6 +79,16 @@ def _map_collection(data, geometries):
     return {"type": "FeatureCollection", "features": features}
 
 
+def _period_query(form) -> str:
+    """The period a person chose on one insights page (both pages take `start` and `end`
+    days), for the links to the other page: going from the local picture to the service's
+    figures and back keeps the period instead of falling back to the last twelve months."""
+    if not form.is_bound or not form.is_valid():
+        return ""
+    days = {key: form.cleaned_data.get(key) for key in ("start", "end")}
+    return urlencode({key: day.isoformat() for key, day in days.items() if day})
+
+
 @staff_view(Capability.VIEW_INSIGHTS)
 def dashboard(request):
     """Counts and rates by area and period, with filters and comparisons, charts with their
@@ -148,6 +159,7 @@ def dashboard(request):
         "provisional_days": selectors.PROVISIONAL_DAYS,
         "can_manage": membership_can(request.membership, Capability.MANAGE_INSIGHTS),
         "query": request.GET.urlencode(),
+        "period_query": _period_query(form),
     }
     return render(request, "insights/dashboard.html", context)
 
@@ -212,6 +224,7 @@ def service(request):
         community.name = _label("bias", community.code, language)
     context = {
         "form": form,
+        "period_query": _period_query(form),
         "figures": figures,
         "since": since,
         "until": until,

@@ -287,6 +287,21 @@ def test_service_period_errors(world, client_for):
     assert 'id="id_end_error"' in response.content.decode()
 
 
+def test_the_chosen_period_is_kept_between_the_dashboard_and_the_service_page(world, client_for):
+    client = client_for(world.a.users["analyst"])
+    period = {"start": "2026-01-01", "end": "2026-03-31"}
+    service = _url(world.a.place, "insights:service")
+    dashboard = _url(world.a.place)
+    html = client.get(dashboard, period | {"area": "", "grain": "W"}).content.decode()
+    assert f'href="{service}?start=2026-01-01&amp;end=2026-03-31"' in html
+    html = client.get(service, period).content.decode()
+    assert f'href="{dashboard}?start=2026-01-01&amp;end=2026-03-31"' in html
+    # No period chosen, or an invalid one: plain links (each page's default).
+    assert f'href="{service}"' in client.get(dashboard).content.decode()
+    bad = client.get(service, {"start": "2026-05-01", "end": "2026-01-01"}).content.decode()
+    assert f'href="{dashboard}"' in bad
+
+
 # --- API -----------------------------------------------------------------------------------
 
 
