@@ -99,6 +99,7 @@ class RuleForm(forms.Form):
         self.fields["consent"].choices = [(code, labels[code]) for code in CONSENT_CONDITIONS]
         field = self.fields["destinations"]
         field.queryset = organisation_list(place=place)
+        field.conditional = True  # required unless the rule stops: not "(optional)"
         field.label_from_instance = lambda o: f"{o.name} ({organisation_type_label(o)})"
 
     @classmethod

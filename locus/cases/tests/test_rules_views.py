@@ -232,6 +232,13 @@ def test_trying_a_rule_lands_on_the_result(world, partners, coordinator):
     assert 'id="rule-preview"' in html and 'id="error-summary"' not in html
 
 
+def test_send_to_is_not_marked_optional(world, coordinator):
+    html = coordinator.get(url("rule_new", world.a.place)).content.decode()
+    legend = html[html.index('id="destinations-heading"') :]
+    legend = legend[legend.index("<legend>") : legend.index("</legend>")]
+    assert "Send to" in legend and "optional" not in legend
+
+
 def test_an_old_rule_sending_to_nobody_can_still_be_disabled(
     world, partners, rule_in, coordinator, in_place
 ):
