@@ -1,9 +1,12 @@
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from .models import Place
+
+MAX_RETENTION_DAYS = 36_500  # a hundred years
 
 
 def timezone_choices():
@@ -38,6 +41,13 @@ class PlaceSettingsForm(forms.ModelForm):
         self.fields["timezone"] = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
         self.fields["report_retention_days"].min_value = 30
         self.fields["report_retention_days"].widget.attrs["min"] = 30
+        # The retention job computes "now - days": beyond a date Python can hold it would fail
+        # for the place (from about 740,000 days), so a mistyped number is refused here.
+        for name in ("report_retention_days", "evidence_retention_days"):
+            field = self.fields[name]
+            field.max_value = MAX_RETENTION_DAYS
+            field.validators.append(MaxValueValidator(MAX_RETENTION_DAYS))
+            field.widget.attrs["max"] = MAX_RETENTION_DAYS
 
     def clean_report_retention_days(self):
         days = self.cleaned_data["report_retention_days"]

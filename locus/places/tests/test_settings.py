@@ -72,6 +72,24 @@ def test_evidence_cannot_outlive_reports(world, client):
     assert "evidence_retention_days" in response.context["form"].errors
 
 
+def test_a_retention_beyond_a_hundred_years_is_refused(world, client):
+    """Past about 740,000 days "now - retention" is before year 1: the retention job would fail
+    for the place. A mistyped number is refused next to its field instead."""
+    client.force_login(world.a.users["admin"])
+    huge = {"report_retention_days": "1000000", "evidence_retention_days": "999999"}
+    response = client.post(reverse("places:settings", args=["alpha"]), VALID | huge)
+    assert response.status_code == 422
+    assert {"report_retention_days", "evidence_retention_days"} <= set(
+        response.context["form"].errors
+    )
+    assert b'value="1000000"' in response.content
+    world.a.place.refresh_from_db()
+    assert world.a.place.report_retention_days != 1000000
+    ok = {"report_retention_days": "36500", "evidence_retention_days": "36500"}
+    response = client.post(reverse("places:settings", args=["alpha"]), VALID | ok)
+    assert response.status_code == 302
+
+
 def test_admins_of_other_organisations_cannot_manage_the_place(world, client):
     """Place-wide settings and areas belong to the city's own team, not to every partner."""
     partner = OrganisationFactory(name="Partner charity")
