@@ -65,6 +65,17 @@ def test_the_page_lists_alarms_with_their_context(world, client, in_place):
     assert "Close" in text
 
 
+def test_a_tiny_q_value_reads_below_a_bound_not_as_zero(world, client, in_place):
+    """A q-value is never 0: rounded to three places it read "0.000" beside "< 0.0001"."""
+    [alarm] = make_alarms(world.a, in_place, 1)
+    with in_place(world.a.place):
+        Alarm.objects.filter(pk=alarm.pk).update(q_value=0.00004)
+    client.force_login(world.a.users["analyst"])
+    for page in (url("alerts:index", world.a), url("alerts:detail", world.a, alarm_id=alarm.pk)):
+        text = client.get(page).content.decode()
+        assert "&lt; 0.001" in text and "0.000<" not in text
+
+
 def test_the_page_query_count_does_not_grow_with_alarms(
     world, client, in_place, django_assert_max_num_queries
 ):
