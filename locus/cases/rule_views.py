@@ -222,7 +222,12 @@ def rule_delete(request, rule_id):
         messages.success(request, _("Rule “%(name)s” deleted.") % {"name": rule.name})
         return redirect(_list_url(place))
     view = rule_selectors.routing_rule_views(place, language=get_language(), rules=[rule])[0]
-    return render(request, "cases/rules/delete.html", {"rule": rule, "view": view})
+    # Deleting the one enabled fallback leaves unmatched reports with the team only: say so.
+    last_fallback = (
+        rule.is_fallback and rule.is_active and not selectors.routing_rule_warnings(place)
+    )
+    context = {"rule": rule, "view": view, "last_fallback": last_fallback}
+    return render(request, "cases/rules/delete.html", context)
 
 
 @staff_view(Capability.MANAGE_ROUTING)

@@ -239,6 +239,26 @@ def test_send_to_is_not_marked_optional(world, coordinator):
     assert "Send to" in legend and "optional" not in legend
 
 
+def test_the_long_rule_page_has_links_to_its_sections(world, coordinator):
+    """A keyboard user would otherwise tab through every condition's boxes to reach "Send to"."""
+    html = coordinator.get(url("rule_new", world.a.place)).content.decode()
+    nav = html[html.index('aria-labelledby="on-this-page"') :]
+    nav = nav[: nav.index("</nav>")]
+    for section in ("rule", "conditions", "destinations", "try"):
+        assert f'href="#{section}-heading"' in nav and f'id="{section}-heading"' in html
+
+
+def test_deleting_the_only_fallback_warns_first(world, partners, rule_in, coordinator):
+    fallback = rule_in(world.a, name="Else", is_fallback=True, destinations=[partners.team])
+    page = url("rule_delete", world.a.place, rule_id=fallback.pk)
+    assert "the only enabled fallback rule" in coordinator.get(page).content.decode()
+    rule_in(world.a, name="Else too", is_fallback=True, destinations=[partners.charity])
+    assert "the only enabled fallback rule" not in coordinator.get(page).content.decode()
+    other = rule_in(world.a, name="Police", destinations=[partners.police])
+    page = url("rule_delete", world.a.place, rule_id=other.pk)
+    assert "the only enabled fallback rule" not in coordinator.get(page).content.decode()
+
+
 def test_an_old_rule_sending_to_nobody_can_still_be_disabled(
     world, partners, rule_in, coordinator, in_place
 ):
