@@ -405,6 +405,12 @@ def case_detail(request, case_id):
             status = 422
 
     visibility = policies.case_visibility(membership, case)
+    shown = _shown_forms(case, membership, visibility, can_act)
+    if request.method == "POST" and action in shown and not shown[action]:
+        # The form is not on the page as it is now (a colleague acknowledged or closed the
+        # case meanwhile): its refusal goes to the top of the page instead.
+        for error in forms[action].non_field_errors():
+            messages.error(request, error)
     services.case_record_view(case=case, membership=membership, visibility=visibility)
     report = case.report
     version = report.taxonomy_version
@@ -415,8 +421,7 @@ def case_detail(request, case_id):
         "visibility": visibility,
         "can_act": can_act,
         "forms": forms,
-        "is_open": not case.is_closed,
-        "can_start": case.status in (CaseStatus.NEW, CaseStatus.ACKNOWLEDGED),
+        "shown": shown,
         "incident_type": _label("incident_type", report.incident_type, language, version),
         "platform": _label("platform", report.platform, language, version),
         "setting": _label("setting", report.setting, language, version),
@@ -469,7 +474,10 @@ def _act(request, case, membership, action, form):
                 response = submission.redirect(url) if submission.guard else redirect(url)
     except ApplicationError as exc:
         _add_errors(form, exc)
-        messages.error(request, exc.message)
+        if exc.fields:
+            # A summary above the fields' own messages; an error of the form as a whole is
+            # shown once, above the form (or at the top when the form is gone, see the view).
+            messages.error(request, exc.message)
         _focus_first_error(form)
         return None
     if response.status_code in (302, 303):
@@ -478,14 +486,38 @@ def _act(request, case, membership, action, form):
 
 
 def _focus_first_error(form):
-    """The case page is long: a refused form is re-shown with its first field in error (else
-    its first field) focused, so the browser scrolls to the error, rather than at the top of
-    the page far above it."""
+    """The case page is long: a refused form is re-shown with its first field in error
+    focused, so the browser scrolls to the error, rather than at the top of the page far above
+    it. A refusal of the form as a whole ("changed meanwhile", a merge refused) focuses its
+    message above the form (includes/form.html), read out first; else the first field."""
     visible = [field.name for field in form.visible_fields()]
     name = next((name for name in form.errors if name in visible), None)
+    if name is None and form.non_field_errors():
+        form.focus_errors = True
+        return
     name = name or next(iter(visible), None)
     if name is not None:
         form.fields[name].widget.attrs["autofocus"] = True
+
+
+def _shown_forms(case, membership, visibility, can_act):
+    """Which of the case page's forms the page shows for the case as it is now (the template
+    follows this): a refused form that is not shown has its message at the top instead."""
+    acting = can_act and not case.merged_into_id
+    is_open = not case.is_closed
+    return {
+        "split": can_act and bool(case.merged_into_id),
+        "acknowledge": acting and case.status == CaseStatus.NEW,
+        "start": acting and case.status in (CaseStatus.NEW, CaseStatus.ACKNOWLEDGED),
+        "reopen": acting and not is_open,
+        "assign": acting and is_open,
+        "close": acting and is_open,
+        "classify": acting and is_open,
+        "hand_on": acting and is_open,
+        "merge": acting and is_open,
+        "note": visibility.own and can_act,
+        "message": visibility.own and policies.case_can_message(membership, case),
+    }
 
 
 GROUP_SHOWN = 20
@@ -519,11 +551,9 @@ def _casework_context(case, membership, visibility, can_act):
         "origin": selectors.case_origin(case),
         "handed_on_to": list(selectors.case_handed_on_to(case)) if visibility.own else [],
         "thread": thread,
-        "can_message": visibility.own and policies.case_can_message(membership, case),
         "timing": _timing_rows(
             case, selectors.organisation_targets(place, case.organisation_id), now
         ),
-        "can_hand_on": not case.is_closed and not case.merged_into_id,
     }
 
 

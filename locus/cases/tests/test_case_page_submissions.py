@@ -174,3 +174,46 @@ def test_the_verified_bias_check_boxes_are_a_named_group(world, partners, client
     assert group, "no fieldset around the bias boxes"
     assert re.search(r"<legend>Verified bias <span class=\"optional\">", group[1])
     assert '<label class="choice" for="id_bias_0"><input type="checkbox" name="bias"' in group[1]
+
+
+def test_a_refusal_of_the_whole_form_is_shown_once_next_to_the_form(world, partners, client):
+    """An error without a field was shown twice: in the banner at the top and above the form.
+    It is shown once, above the form that was sent, and focused (the page is long)."""
+    route_to(world.a.place, partners.in_a())
+    case = cases_of(submit(world.a.place))[partners.team]
+    url = detail_url(world.a.place, case)
+    me, sam = world.a.users["caseworker"], colleague(partners.team, "Sam Colleague")
+    client.force_login(me)
+    page = client.get(url)
+    seen = hidden(page, "assign", "seen")
+    acknowledge = {
+        "action": "acknowledge",
+        "idempotency_token": hidden(page, "acknowledge", "idempotency_token"),
+    }
+    client.force_login(sam)
+    assert client.post(url, {"action": "assign", "assignee": sam.pk}).status_code == 302
+    assert client.post(url, {"action": "acknowledge"}).status_code == 302
+
+    client.force_login(me)
+    stale = client.post(url, {"action": "assign", "assignee": me.pk, "seen": seen})
+    assert stale.status_code == 422
+    html = stale.content.decode()
+    text = "Sam Colleague changed who this case is assigned to after you opened this page"
+    assert html.count(text) == 1
+    assign_form = next(f for f in html.split("<form")[1:] if 'value="assign"' in f)
+    assert re.search(
+        rf'<div class="form-errors" role="alert" tabindex="-1" autofocus><p>{text}', assign_form
+    )
+    assert html.count("autofocus") == 1
+
+    # A step whose form the page no longer shows (Sam acknowledged it): the top of the page.
+    gone = client.post(url, acknowledge)
+    assert gone.status_code == 422
+    html = gone.content.decode()
+    assert html.count("Only a new case can be acknowledged.") == 1
+    assert re.search(
+        r'<div class="messages"[^>]*>\s*<p class="message message-error">'
+        r"Only a new case can be acknowledged.</p>",
+        html,
+    )
+    assert 'value="acknowledge"' not in html
