@@ -149,6 +149,8 @@ def on_application_error(request, exc):
     response = _error(request, exc.status, exc.message, exc.code, exc.fields)
     if getattr(exc, "retry_after", None):
         response["Retry-After"] = str(exc.retry_after)
+    for name, value in getattr(exc, "headers", {}).items():
+        response[name] = value  # e.g. a 412's ETag: the version the resource has now
     if exc.status == 401:
         _challenge(request, response, CHALLENGE_DESCRIPTIONS.get(exc.code))
     return response

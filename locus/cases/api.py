@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict
@@ -19,10 +19,12 @@ from pydantic import ConfigDict
 from locus.accounts.models import User
 from locus.accounts.policies import Capability
 from locus.api.auth import STAFF_AUTH, api_membership
+from locus.api.conditional import HEADER as IF_MATCH
+from locus.api.conditional import etag, if_match_header, parse_if_match
 from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotency_key_header, idempotent
 from locus.api.pagination import PageOut, PageQuery, paginate
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, PLACE_ERRORS, ErrorOut
-from locus.core.errors import ValidationFailed
+from locus.core.errors import PreconditionFailed, ValidationFailed
 from locus.directory.selectors import access_organisation
 
 from . import policies, selectors, services
@@ -118,6 +120,18 @@ class CaseOut(Schema):
     group: GroupOut | None = Field(..., description="Reports of the same online content.")
     merged_into: int | None = Field(..., description="The case this duplicate is merged into.")
     handed_on_from: OrganisationRef | None
+
+
+VERSION_DESCRIPTION = (
+    "The case's version, also its `ETag`: it changes with every step and every change in its "
+    "timeline. Send it back in `If-Match` to assign or classify only the case you read."
+)
+
+
+class CaseStepOut(CaseOut):
+    """The case after a step, with its version."""
+
+    version: str = Field(..., description=VERSION_DESCRIPTION)
 
 
 class CaseListQuery(PageQuery):
@@ -262,6 +276,7 @@ class TimingOut(Schema):
 
 
 class CaseDetailOut(CaseOut):
+    version: str = Field(..., description=VERSION_DESCRIPTION)
     visibility: VisibilityOut
     report: ReportOut
     decision: DecisionOut
@@ -462,7 +477,7 @@ def _step_answer(request, membership, case_id):
     place = _place(request)
     case = _case(request, membership, case_id)
     # A model, not a dict: an idempotent step stores its answer as JSON.
-    return CaseOut.model_validate(
+    return CaseStepOut.model_validate(
         _case_out(
             case,
             membership,
@@ -470,7 +485,20 @@ def _step_answer(request, membership, case_id):
             now=timezone.now(),
             unread=selectors.case_unread_count(case),
         )
+        | {"version": selectors.case_version(case)}
     )
+
+
+@contextmanager
+def _if_match():
+    """A step under `If-Match`: a refusal names the header, and gives the case's current
+    version as the 412's `ETag`."""
+    try:
+        yield
+    except PreconditionFailed as exc:
+        exc.fields = {IF_MATCH: exc.fields.pop("version", [])}
+        exc.headers = {"ETag": etag(exc.version)}
+        raise
 
 
 @contextmanager
@@ -683,7 +711,7 @@ def case_targets_set(request, place_slug: str, payload: TargetsIn):
         "reporter's messages count as read."
     ),
 )
-def case_detail(request, place_slug: str, case_id: CaseId):
+def case_detail(request, place_slug: str, case_id: CaseId, response: HttpResponse):
     place = _place(request)
     membership = _membership(request)
     case = _case(request, membership, case_id)
@@ -710,7 +738,10 @@ def case_detail(request, place_slug: str, case_id: CaseId):
         unread=selectors.case_unread_count(case),
         origin=selectors.case_origin(case),
     )
+    version = selectors.case_version(case)
+    response["ETag"] = etag(version)
     data |= {
+        "version": version,
         "visibility": {
             "level": visibility.level,
             "with_contact": visibility.with_contact,
@@ -772,12 +803,23 @@ def _steps_description(text):
     "does not apply (e.g. `invalid_transition`, `merged`)."
 
 
-def _step_post(action, out=CaseOut, *, summary, description, status=200, idempotent=False):
+def _step_post(
+    action,
+    out=CaseStepOut,
+    *,
+    conditional=False,
+    summary,
+    description,
+    status=200,
+    idempotent=False,
+):
     """Declare a step on one case: `POST …/cases/{case_id}/<action>`, staff only, answering
     `out` or the step errors (and 409/422 of an `Idempotency-Key` when it accepts one)."""
     responses = {status: out, **STEP_ERRORS}
     if idempotent:
         responses |= IDEMPOTENCY_ERRORS
+    if conditional:
+        responses |= {412: ErrorOut}
     return router.post(
         f"/places/{{slug:place_slug}}/cases/{{case_id}}/{action}",
         response=responses,
@@ -833,15 +875,31 @@ def case_reopen(request, place_slug: str, case_id: CaseId):
     return _step(request, case_id, services.case_reopen)
 
 
+IF_MATCH_DESCRIPTION = (
+    " Accepts `If-Match` with the case's `ETag` (its `version`): when the case changed since "
+    "it was read, nothing is done: 412 `changed_meanwhile` naming the change and who made it, "
+    "with the case's current `ETag`."
+)
+
+
 @_step_post(
     "assign",
+    conditional=True,
     summary="Assign a case",
     description=(
         "To a person of the organisation who handles cases (`assignee`: their user id), or "
-        "to nobody (`null`)."
+        "to nobody (`null`)." + IF_MATCH_DESCRIPTION
     ),
 )
-def case_assign(request, place_slug: str, case_id: CaseId, payload: AssignIn):
+def case_assign(
+    request,
+    place_slug: str,
+    case_id: CaseId,
+    payload: AssignIn,
+    response: HttpResponse,
+    if_match: str | None = if_match_header(),
+):
+    versions = parse_if_match(if_match)
     membership = _membership(request)
     case = _case(request, membership, case_id)
     assignee = None
@@ -852,28 +910,44 @@ def case_assign(request, place_slug: str, case_id: CaseId, payload: AssignIn):
                 "A case can only be given to someone of this organisation who handles cases.",
                 fields={"assignee": ["Choose a person of your organisation who handles cases."]},
             )
-    services.case_assign(case=case, membership=membership, assignee=assignee)
-    return _step_answer(request, membership, case_id)
+    with _if_match():
+        services.case_assign(case=case, membership=membership, assignee=assignee, versions=versions)
+    answer = _step_answer(request, membership, case_id)
+    response["ETag"] = etag(answer.version)
+    return answer
 
 
 @_step_post(
     "classify",
+    conditional=True,
     summary="Classify a case",
     description=(
         "The verification, and the verified incident type, bias codes and ideology (current "
-        "taxonomy codes; empty: as reported / not given)."
+        "taxonomy codes; empty: as reported / not given)." + IF_MATCH_DESCRIPTION
     ),
 )
-def case_classify(request, place_slug: str, case_id: CaseId, payload: ClassifyIn):
-    return _step(
-        request,
-        case_id,
-        services.case_classify,
-        verification=payload.verification,
-        incident_type=payload.incident_type,
-        bias=payload.bias,
-        ideology=payload.ideology,
-    )
+def case_classify(
+    request,
+    place_slug: str,
+    case_id: CaseId,
+    payload: ClassifyIn,
+    response: HttpResponse,
+    if_match: str | None = if_match_header(),
+):
+    versions = parse_if_match(if_match)
+    with _if_match():
+        answer = _step(
+            request,
+            case_id,
+            services.case_classify,
+            verification=payload.verification,
+            incident_type=payload.incident_type,
+            bias=payload.bias,
+            ideology=payload.ideology,
+            versions=versions,
+        )
+    response["ETag"] = etag(answer.version)
+    return answer
 
 
 @_step_post(

@@ -244,6 +244,19 @@ def case_timeline(case):
     return CaseEvent.objects.filter(place_id=case.place_id, case=case).select_related("actor")
 
 
+def case_version(case) -> str:
+    """The case's version: its latest timeline event. Every step (and the reporter's
+    messages, additions and consent changes) adds one, so a client holding an older version
+    has not seen the case as it is (the API's ETag and If-Match)."""
+    latest = (
+        CaseEvent.objects.filter(place_id=case.place_id, case=case)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return str(latest or 0)
+
+
 def case_notes(case):
     """The case's internal notes, oldest first."""
     return CaseNote.objects.filter(place_id=case.place_id, case=case).select_related("author")

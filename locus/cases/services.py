@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from locus.core.choices import AuditAction
-from locus.core.errors import PermissionDenied, ValidationFailed
+from locus.core.errors import PermissionDenied, PreconditionFailed, ValidationFailed
 from locus.core.ids import parse_id
 from locus.core.services import audit_record
 from locus.directory.models import OrganisationListing
@@ -48,7 +48,7 @@ from .models import (
     validate_destinations,
 )
 from .routing import RoutingResult, RuleSpec, evaluate
-from .selectors import case_assignees, routing_decisions_for, routing_rule_list
+from .selectors import case_assignees, case_version, routing_decisions_for, routing_rule_list
 
 UNSET = object()
 RULE_FIELDS = ("name", "position", "is_active", "is_fallback", "conditions", "stop")
@@ -546,6 +546,41 @@ def _check_unchanged(case, seen, kinds, message):
     raise ValidationFailed(message() % {"person": person}, code="changed_meanwhile")
 
 
+def _check_version(case, versions):
+    """Refuse a change from a client that has not seen the case as it is (the API's
+    `If-Match`): `versions` are the case versions it accepts (`selectors.case_version`), None
+    checks nothing. The refusal names the latest change and who made it."""
+    if versions is None:
+        return
+    current = case_version(case)
+    if current in versions:
+        return
+    event = (
+        CaseEvent.objects.filter(place_id=case.place_id, case=case)
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+    actor = event.actor if event else None
+    person = (actor.name or actor.email) if actor else _("Someone")
+    change = event.get_kind_display() if event else ""
+    error = PreconditionFailed(
+        _(
+            "The case changed since you read it: %(person)s, %(at)s (%(change)s). Read it "
+            "again, then send your change with its new version if you still want it."
+        )
+        % {
+            "person": person,
+            "at": event.at.isoformat(timespec="seconds") if event else "",
+            "change": change,
+        },
+        code="changed_meanwhile",
+        fields={"version": [_("The case's version is now %(version)s.") % {"version": current}]},
+    )
+    error.version = current
+    raise error
+
+
 def _record(case, membership, *, kind, step, data=None, at=None):
     data = data or {}
     CaseEvent.objects.create(
@@ -608,11 +643,13 @@ def case_start(*, case, membership) -> Case:
 
 
 @transaction.atomic
-def case_assign(*, case, membership, assignee, seen=None) -> Case:
+def case_assign(*, case, membership, assignee, seen=None, versions=None) -> Case:
     """Give an open case to a person (a User), or to nobody (None). Only people with an active
     case-handling role in the case's organisation can be given a case. `seen`: when the
-    person's page was opened; an assignment changed since is not overwritten unseen."""
+    person's page was opened; an assignment changed since is not overwritten unseen.
+    `versions`: the case versions the client has seen (`If-Match`), see `_check_version`."""
     case = _locked(case, membership)
+    _check_version(case, versions)
     _check_not_merged(case)
     _check_open(case)
     _check_unchanged(
@@ -671,13 +708,23 @@ def case_add_note(*, case, membership, body) -> CaseNote:
 
 @transaction.atomic
 def case_classify(
-    *, case, membership, verification, incident_type="", bias=(), ideology="", seen=None
+    *,
+    case,
+    membership,
+    verification,
+    incident_type="",
+    bias=(),
+    ideology="",
+    seen=None,
+    versions=None,
 ) -> Case:
     """Record what staff found: the verification, and the verified incident type, bias codes
     and ideology (a staff-only axis) in the current taxonomy. Empty means "as reported" for the
     incident type and bias, "not given" for the ideology. `seen`: when the person's page was
-    opened; a classification changed since is not overwritten unseen."""
+    opened; a classification changed since is not overwritten unseen. `versions`: as for
+    `case_assign`."""
     case = _locked(case, membership)
+    _check_version(case, versions)
     _check_not_merged(case)
     _check_open(case)
     _check_unchanged(

@@ -44,6 +44,14 @@ class PermissionDenied(ApplicationError):
     code = "forbidden"
 
 
+class PreconditionFailed(ApplicationError):
+    """A condition of the request no longer holds (`If-Match`: the resource changed since the
+    client read it): 412, nothing done."""
+
+    status = 412
+    code = "precondition_failed"
+
+
 class RateLimited(ApplicationError):
     """Too many attempts: 429 with `Retry-After` seconds (the API adds the header)."""
 

@@ -321,3 +321,72 @@ def test_stats(world, everyone, team, client, in_place):
     error(get(client, f"{API}/stats", team, days=0), 422)
     assert "days" in error(get(client, f"{API}/stats", team, days=3661), 422)["fields"]
     error(get(client, f"{API}/targets", team), 403, "forbidden")  # caseworkers: not theirs
+
+
+# --- If-Match ------------------------------------------------------------------------------
+
+
+def test_if_match_keeps_a_client_from_overwriting_a_change_it_has_not_read(
+    world, everyone, team, client, in_place
+):
+    """The case carries a version (its ETag); assign and classify with `If-Match` are refused
+    with 412 when the case changed since it was read, naming the change and who made it.
+    Without the header they work as before."""
+    with in_place(world.a.place):
+        case = cases_of(submit(world.a.place))[everyone.team]
+    url = f"{API}/{case.pk}"
+    me = world.a.users["caseworker"]
+    read = get(client, url, team)
+    assert read.status_code == 200
+    version = read.json()["version"]
+    assert read["ETag"] == f'"{version}"'
+
+    # A colleague (through the API too) gives the case to themselves meanwhile.
+    sam = worker_of(everyone.team)
+    sam.user.name = "Sam Colleague"
+    sam.user.save()
+    sam_token = bearer(sam)
+    taken = post(client, f"{url}/assign", sam_token, {"assignee": sam.user.pk})
+    assert taken.status_code == 200
+    assert taken.json()["version"] != version and taken["ETag"] == f'"{taken.json()["version"]}"'
+
+    stale = post(client, f"{url}/assign", team, {"assignee": me.pk}, **{"If-Match": f'"{version}"'})
+    body = error(stale, 412, "changed_meanwhile")
+    assert "Sam Colleague" in body["message"] and "Assigned" in body["message"]
+    assert list(body["fields"]) == ["If-Match"]
+    assert stale["ETag"] == taken["ETag"]
+    case.refresh_from_db()
+    assert case.assigned_to == sam.user
+
+    data = {"verification": "verified", "bias": ["antisemitism"]}
+    error(post(client, f"{url}/classify", team, data, **{"If-Match": f'"{version}"'}), 412)
+    case.refresh_from_db()
+    assert case.verification != "verified"
+
+    # With the version now read (one of a list, or *), the change goes ahead.
+    current = taken["ETag"]
+    done = post(client, f"{url}/classify", team, data, **{"If-Match": f'"0", {current}'})
+    assert done.status_code == 200, done.content
+    assert done["ETag"] != current
+    assert (
+        post(client, f"{url}/assign", team, {"assignee": me.pk}, **{"If-Match": "*"}).status_code
+        == 200
+    )
+    # A weak tag never matches; no header checks nothing (existing clients).
+    weak = post(client, f"{url}/assign", team, {"assignee": None}, **{"If-Match": "W/" + current})
+    error(weak, 412, "changed_meanwhile")
+    assert post(client, f"{url}/assign", team, {"assignee": None}).status_code == 200
+    case.refresh_from_db()
+    assert case.assigned_to is None and case.verification == "verified"
+
+
+def test_a_malformed_if_match_is_a_422_naming_the_header(world, everyone, team, client, in_place):
+    with in_place(world.a.place):
+        case = cases_of(submit(world.a.place))[everyone.team]
+    for value in ("4711", '"47"11"', '"a b"', ","):
+        answer = post(
+            client, f"{API}/{case.pk}/assign", team, {"assignee": None}, **{"If-Match": value}
+        )
+        assert error(answer, 422, "validation_error")["fields"] == {
+            "If-Match": ['Give the ETag you read, in double quotes (e.g. "4711"), or *.']
+        }
