@@ -76,6 +76,8 @@ FORM_STEPS = STEPS[:-1]
 CHECK = STEPS[-1]
 # The journey's form, which the header's language switcher joins (includes/language_switcher).
 JOURNEY_FORM_ID = "journey-form"
+# The follow-up page's form the switcher joins: reporting/followup.js adds the unsent texts.
+FOLLOWUP_LANGUAGE_FORM_ID = "followup-language"
 # Where an error raised by the service belongs, by its field name.
 SERVICE_FIELDS = {
     "incident_type": (1, "incident_type"),
@@ -661,6 +663,8 @@ def followup(request, place_slug):
         return response
     if action == "open":
         return _open(request)
+    if action == "language":
+        return _followup_in_language(request)
     report = _followed_report(request)
     if report is None:
         return render(request, "reporting/followup.html", {"form": forms.FollowUpForm()})
@@ -731,6 +735,39 @@ def _open(request):
     return render(request, "reporting/followup.html", {"form": form}, status=422)
 
 
+def _followup_in_language(request):
+    """The header's language switcher on the follow-up page (its button sends the page's
+    language form, action "language"): the page again in the chosen language, the report
+    still open, with the messages and the addition not sent yet kept — followup.js adds their
+    texts (and the staged files' token) to that form; without JavaScript the language still
+    changes and the report stays open. Going to the set_language view lost them."""
+    language = _chosen_language(request)
+    if language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+    report = _followed_report(request)
+    if report is None:
+        response = render(request, "reporting/followup.html", {"form": forms.FollowUpForm()})
+    elif selectors.report_is_erased(report):
+        response = _erased_page(request, report)
+    else:
+        data = request.POST
+        drafts = {
+            thread.case.pk: _message_form(
+                thread, initial={"body": data.get(f"thread-{thread.case.pk}-body", "")}
+            )
+            for thread in selectors.report_threads(report)
+        }
+        token = _staged_token(data)
+        addition = forms.AdditionForm(
+            initial={"text": data.get("add-text", ""), "staged_token": token}, prefix="add"
+        )
+        response = _status_page(
+            request, report, message_forms=drafts, addition_form=addition, staged_token=token
+        )
+    return _remember_language(response, language) if language else response
+
+
 def _consent_initial(report):
     return {
         "police_anonymised": report.consent_police_anonymised,
@@ -764,8 +801,8 @@ def _add_errors(form, exc):
         form.add_error(None, exc.message)
 
 
-def _message_form(thread, data=None):
-    form = forms.MessageForm(data, prefix=f"thread-{thread.case.pk}")
+def _message_form(thread, data=None, initial=None):
+    form = forms.MessageForm(data, initial=initial, prefix=f"thread-{thread.case.pk}")
     form.fields["body"].label = _("Your message to %(organisation)s") % {
         "organisation": thread.organisation.name
     }
@@ -969,6 +1006,7 @@ def _status_page(
         "errors": errors,
         # A refused action or one not saved: the title says so first, for a screen reader.
         "has_errors": status >= 400,
+        "language_form": FOLLOWUP_LANGUAGE_FORM_ID,
     }
     services.report_messages_mark_read(
         report=report, messages=[m for thread in threads for m in thread.messages]

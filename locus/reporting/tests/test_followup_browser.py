@@ -94,3 +94,24 @@ def test_follow_up_exchange_add_copy_and_erase(page, check_axe, followed, tmp_pa
     expect(page.get_by_role("heading", name="Your personal data has been erased")).to_be_visible()
     expect(page.get_by_role("button", name="Send message")).to_have_count(0)
     check_axe(page)
+
+
+def test_changing_language_keeps_what_was_typed(page, followed):  # noqa: F811
+    """followup.js carries the unsent message and addition with the language switcher: the
+    page comes back in the chosen language with both still written, the report still open."""
+    support_case = followed.case_of(followed.support)
+    page.goto("/alpha/follow-up/")
+    page.get_by_label("Reference").fill(followed.report.reference)
+    page.get_by_label("Follow-up code").fill(followed.code)
+    submit(page.get_by_role("button", name="Open my report"))
+    page.get_by_label("Your message to Hope Support").fill("Two more posts.\nBoth from today.")
+    page.get_by_label("What would you like to add?").fill("It went on this morning.")
+
+    page.locator("#language-select").select_option("fr")
+    response = submit(page.get_by_role("button", name="Change language"))
+    assert response.status == 200
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator(f"#id_thread-{support_case.pk}-body")).to_have_value(
+        "Two more posts.\nBoth from today."
+    )
+    expect(page.locator("#id_add-text")).to_have_value("It went on this morning.")

@@ -749,3 +749,46 @@ def test_a_report_in_use_stays_open(client, followed, settings):
         session.save()
         page = client.get(url(followed.place))
         assert 'name="code"' not in page.content.decode()
+
+
+def test_changing_language_keeps_the_report_open_and_the_unsent_texts(
+    client, followed, settings, in_place
+):
+    """The header's language switcher on the follow-up page sends the page's language form
+    (followup.js adds the texts not sent yet): the page comes back in the chosen language,
+    the report still open, the message and the addition still written; before, the
+    set_language view redirected and they were lost."""
+    support_case = followed.case_of(followed.support)
+    page = open_report(client, followed)
+    content = page.content.decode()
+    assert '<select name="language" id="language-select" form="followup-language">' in content
+    assert 'form="followup-language" name="action" value="language"' in content
+    assert re.search(r'<form method="post" id="followup-language" action="[^"]+">', content)
+    assert "reporting/followup.js" in content
+
+    body = f"thread-{support_case.pk}-body"
+    staged = token(page, "add-staged_token")
+    response = client.post(
+        url(followed.place),
+        {
+            "action": "language",
+            "language": "de",
+            body: "Ich habe noch zwei Beiträge gesehen.",
+            "add-text": "Es ging heute weiter.",
+            "add-staged_token": staged,
+        },
+    )
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert '<html lang="de"' in content
+    assert followed.report.reference in content  # still open
+    assert re.search(
+        rf'<textarea name="{body}"[^>]*>\s*Ich habe noch zwei Beiträge gesehen.<', content
+    )
+    assert re.search(r'<textarea name="add-text"[^>]*>\s*Es ging heute weiter.<', content)
+    assert f'name="add-staged_token" value="{staged}"' in content
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
+    # Nothing was sent.
+    with in_place(followed.place):
+        sent = CaseMessage.objects.filter(case=support_case, direction="from_reporter")
+        assert not sent.exists()
