@@ -351,3 +351,36 @@ def test_the_coverage_tables_column_names_are_not_cut_off(page, world, live_serv
         "c => getComputedStyle(c).backgroundColor"
     )
     assert gap_cell == gap_key == "rgb(251, 227, 227)"
+
+
+def test_a_fieldsets_long_legend_stays_inside_its_box_on_a_small_phone(page, world, live_server):
+    """On a 360 px phone, "Who may receive your report? (optional)" wraps: a legend drawn on
+    the fieldset's top border had its second line, "(optional)", under the border line,
+    inside the box, and the first line across it. The legend sits inside the box, below a
+    whole border."""
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.context.add_cookies([{"name": "django_language", "value": "de", "url": live_server.url}])
+    page.goto("/alpha/report/")
+    page.locator("input[name$=incident_type]").nth(1).check()
+    submit(page.locator(".journey-buttons button[value=next]"))
+    page.locator("input[name$=setting]").first.check()
+    submit(page.locator(".journey-buttons button[value=next]"))
+    page.locator("input[name$=bias]").first.check()
+    page.locator("textarea").first.fill("Beschimpfungen an der Haltestelle.")
+    submit(page.locator(".journey-buttons button[value=next]"))
+    page.locator("input[name$=reporter_role]").first.check()
+    submit(page.locator(".journey-buttons button[value=next]"))
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('fieldset.subsection')].map(set => {
+            const legend = set.querySelector(':scope > legend');
+            const border = parseFloat(getComputedStyle(set).borderTopWidth);
+            return {set: set.getBoundingClientRect().top + border,
+                    legend: legend.getBoundingClientRect().top,
+                    lines: Math.round(legend.getBoundingClientRect().height /
+                                      parseFloat(getComputedStyle(legend).lineHeight))};
+        })"""
+    )
+    assert len(boxes) == 2
+    assert max(box["lines"] for box in boxes) >= 2  # the case in point: a legend that wraps
+    for box in boxes:
+        assert box["legend"] >= box["set"], box  # below the border, not across it
