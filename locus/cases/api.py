@@ -899,9 +899,9 @@ def case_assign(
     response: HttpResponse,
     if_match: str | None = if_match_header(),
 ):
-    versions = parse_if_match(if_match)
     membership = _membership(request)
     case = _case(request, membership, case_id)
+    versions = parse_if_match(if_match)
     assignee = None
     if payload.assignee is not None:
         assignee = User.objects.filter(pk=payload.assignee).first()
@@ -934,18 +934,20 @@ def case_classify(
     response: HttpResponse,
     if_match: str | None = if_match_header(),
 ):
-    versions = parse_if_match(if_match)
+    membership = _membership(request)
+    case = _case(request, membership, case_id)
+    versions = parse_if_match(if_match)  # after: a stranger learns nothing from a 422
     with _if_match():
-        answer = _step(
-            request,
-            case_id,
-            services.case_classify,
+        services.case_classify(
+            case=case,
+            membership=membership,
             verification=payload.verification,
             incident_type=payload.incident_type,
             bias=payload.bias,
             ideology=payload.ideology,
             versions=versions,
         )
+    answer = _step_answer(request, membership, case_id)
     response["ETag"] = etag(answer.version)
     return answer
 

@@ -390,3 +390,14 @@ def test_a_malformed_if_match_is_a_422_naming_the_header(world, everyone, team, 
         assert error(answer, 422, "validation_error")["fields"] == {
             "If-Match": ['Give the ETag you read, in double quotes (e.g. "4711"), or *.']
         }
+
+
+def test_if_match_is_read_after_who_asks_and_which_case(world, everyone, client, in_place):
+    """A malformed If-Match does not answer before authentication and the case's lookup."""
+    with in_place(world.a.place):
+        case = cases_of(submit(world.a.place))[everyone.team]
+    bad = {"If-Match": "nonsense"}
+    for step, body in (("assign", {"assignee": None}), ("classify", {"verification": "verified"})):
+        error(post(client, f"{API}/{case.pk}/{step}", {}, body, **bad), 401)
+        other = bearer(world.b.memberships["caseworker"])
+        assert post(client, f"{API}/{case.pk}/{step}", other, body, **bad).status_code in (403, 404)
