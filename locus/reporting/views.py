@@ -270,6 +270,9 @@ class Journey:
             "token_form": forms.JourneyForm(),
             "staged": self.staged() if step.name in ("who", "check") else [],
             "language_form": JOURNEY_FORM_ID,
+            # Enter in a text field presses the form's first button, which is now the header's
+            # "Change language": a Continue before it keeps Enter meaning Continue.
+            "language_default": "next",
         }
         return render(self.request, "reporting/report.html", context, status=status)
 

@@ -330,3 +330,19 @@ def test_the_browsers_back_button_goes_back_one_step_with_everything_kept(page, 
     submit(page.get_by_role("button", name="Continue", exact=True))
     expect_step(page, 3, "Who was targeted and what happened")
     expect(page.get_by_label("What happened, in your own words")).to_have_value(ACCOUNT)
+
+
+def test_enter_in_a_text_field_continues_rather_than_changing_language(page, world):
+    """The header's "Change language" joined the journey's form and, being first in the page,
+    became its default button: Enter in a text field showed the same step again instead of
+    going on. A hidden Continue before it keeps Enter meaning Continue."""
+    page.goto("/alpha/report/")
+    page.locator("input[name$=incident_type]").nth(1).check()
+    submit(page.locator(".journey-buttons button[value=next]"))
+    expect(page.locator(".progress-text")).to_contain_text("Step 2 of 6")
+    page.locator("input[name$=setting]").first.check()
+    with page.expect_navigation():
+        page.locator("#journey-form input[type=text], #journey-form input[type=url]").first.press(
+            "Enter"
+        )
+    expect(page.locator(".progress-text")).to_contain_text("Step 3 of 6")
