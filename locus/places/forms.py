@@ -4,9 +4,7 @@ from django.core.validators import MaxValueValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from .models import Place
-
-MAX_RETENTION_DAYS = 36_500  # a hundred years
+from .models import MAX_RETENTION_DAYS, Place
 
 
 def timezone_choices():
@@ -41,8 +39,7 @@ class PlaceSettingsForm(forms.ModelForm):
         self.fields["timezone"] = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
         self.fields["report_retention_days"].min_value = 30
         self.fields["report_retention_days"].widget.attrs["min"] = 30
-        # The retention job computes "now - days": beyond a date Python can hold it would fail
-        # for the place (from about 740,000 days), so a mistyped number is refused here.
+        # The model's cap (MAX_RETENTION_DAYS), also as the input's maximum.
         for name in ("report_retention_days", "evidence_retention_days"):
             field = self.fields[name]
             field.max_value = MAX_RETENTION_DAYS

@@ -50,6 +50,11 @@ class Network(models.Model):
         return (self.names or {}).get(code) or self.name
 
 
+# The retention job computes "now - days": beyond a date Python can hold (about 740,000 days)
+# it would fail for the place, so retention is capped at a hundred years, in the admin too.
+MAX_RETENTION_DAYS = 36_500
+
+
 class Place(models.Model):
     """The tenant: a city or local authority. Everything personal belongs to exactly one place."""
 
@@ -89,11 +94,13 @@ class Place(models.Model):
     report_retention_days = models.PositiveIntegerField(
         _("report retention (days)"),
         default=6 * 365,
+        validators=[MaxValueValidator(MAX_RETENTION_DAYS)],
         help_text=_("Closed reports are anonymised after this many days."),
     )
     evidence_retention_days = models.PositiveIntegerField(
         _("evidence retention (days)"),
         default=2 * 365,
+        validators=[MaxValueValidator(MAX_RETENTION_DAYS)],
         help_text=_("Evidence files of closed reports are deleted after this many days."),
     )
     is_active = models.BooleanField(default=True)
