@@ -900,7 +900,7 @@ STAFF_ENDPOINTS = [
                 "admin",
                 "analyst",
                 None,
-                {"name": "Battery", "destinations": []},
+                {"name": "Battery", "destinations": [], "stop": True},
                 201,
             ),
             (
