@@ -27,6 +27,12 @@ class PlaceOut(Schema):
     country: str
     default_language: str
     timezone: str
+    emergency_number: str = Field(
+        ...,
+        description="The number to call in danger, for a front end that takes reports: the "
+        "report pages say “If you are in danger now, call …”.",
+        examples=["999"],
+    )
     suppression_threshold: int
     network: str = Field(..., alias="network.slug")
 
@@ -139,8 +145,8 @@ def _place_or_404(request):
     summary="List places",
     description=(
         "Every active place (a city or local authority running Locus): its slug, which every "
-        "place address of the API takes, its languages, time zone and small-number threshold."
-        " Public."
+        "place address of the API takes, its languages, time zone, emergency number and "
+        "small-number threshold. Public."
     ),
 )
 def places_list(request):

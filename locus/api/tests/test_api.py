@@ -269,6 +269,7 @@ def test_place_detail(client, world):
     response = client.get(f"{API}/places/beta")
     assert response.status_code == 200
     assert response.json()["country"] == "SE"
+    assert response.json()["emergency_number"] == "112"  # unless the place sets another
 
 
 @pytest.mark.parametrize(
