@@ -11,7 +11,7 @@ from locus.accounts.policies import Capability, membership_can, role_can, user_n
 from locus.accounts.selectors import membership_for_place, token_by_secret
 from locus.accounts.services import token_mark_used
 from locus.core.errors import ApplicationError, NotFound, PermissionDenied, RateLimited
-from locus.core.ratelimit import configured_rate, rate_limit
+from locus.core.ratelimit import configured_rate, rate_check
 
 # Requests a minute an API token (or a signed-in person's browser session) may make: generous
 # for any integration, a brake on a runaway script. `LOCUS_RATE_LIMITS` overrides them.
@@ -21,12 +21,9 @@ API_RATE = "600/m"
 def limit_requests(request, *, scope, client):
     """Count one authenticated request of `client` (a token, or a user) in `scope`: over its
     limit, a 429 that names the limit, with `Retry-After`."""
-    rate = configured_rate(scope, API_RATE)
-    if rate is None:
-        return
-    limit, period = rate
-    decision = rate_limit(request, scope=scope, limit=limit, period=period, client=client)
+    decision = rate_check(request, scope, API_RATE, client=client)
     if not decision.allowed:
+        limit, period = configured_rate(scope, API_RATE)
         raise RateLimited(
             ngettext(
                 "Too many requests: at most %(limit)s every %(period)s second.",

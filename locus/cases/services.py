@@ -48,7 +48,7 @@ from .models import (
     validate_destinations,
 )
 from .routing import RoutingResult, RuleSpec, evaluate
-from .selectors import case_assignees, case_version, routing_decisions_for, routing_rule_list
+from .selectors import case_assignees, routing_decisions_for, routing_rule_list
 
 UNSET = object()
 RULE_FIELDS = ("name", "position", "is_active", "is_fallback", "conditions", "stop")
@@ -526,6 +526,20 @@ def _check_not_merged(case):
         )
 
 
+def _latest_event(case, **filters):
+    """The case's latest timeline event (matching `filters`), with who made it, or None."""
+    return (
+        CaseEvent.objects.filter(place_id=case.place_id, case=case, **filters)
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+
+
+def _who(event):
+    return event.actor.get_full_name() if event and event.actor else _("Someone")
+
+
 def _check_unchanged(case, seen, kinds, message):
     """Refuse to overwrite unseen what someone changed after `seen` (when the person's page was
     opened): two caseworkers assigning or classifying the same case from pages opened at the
@@ -533,46 +547,31 @@ def _check_unchanged(case, seen, kinds, message):
     who changed it (`%(person)s`). None checks nothing (the API, a form without the time)."""
     if seen is None:
         return
-    event = (
-        CaseEvent.objects.filter(place_id=case.place_id, case=case, kind__in=kinds, at__gt=seen)
-        .select_related("actor")
-        .order_by("-at")
-        .first()
-    )
-    if event is None:
-        return
-    actor = event.actor
-    person = (actor.name or actor.email) if actor else _("Someone")
-    raise ValidationFailed(message() % {"person": person}, code="changed_meanwhile")
+    event = _latest_event(case, kind__in=kinds, at__gt=seen)
+    if event is not None:
+        raise ValidationFailed(message() % {"person": _who(event)}, code="changed_meanwhile")
 
 
 def _check_version(case, versions):
     """Refuse a change from a client that has not seen the case as it is (the API's
-    `If-Match`): `versions` are the case versions it accepts (`selectors.case_version`), None
-    checks nothing. The refusal names the latest change and who made it."""
+    `If-Match`): `versions` are the case versions it accepts (`selectors.case_version`: the
+    latest event's id), None checks nothing. The refusal names the latest change and who made
+    it."""
     if versions is None:
         return
-    current = case_version(case)
+    event = _latest_event(case)
+    current = str(event.pk if event else 0)
     if current in versions:
         return
-    event = (
-        CaseEvent.objects.filter(place_id=case.place_id, case=case)
-        .select_related("actor")
-        .order_by("-id")
-        .first()
-    )
-    actor = event.actor if event else None
-    person = (actor.name or actor.email) if actor else _("Someone")
-    change = event.get_kind_display() if event else ""
     error = PreconditionFailed(
         _(
             "The case changed since you read it: %(person)s, %(at)s (%(change)s). Read it "
             "again, then send your change with its new version if you still want it."
         )
         % {
-            "person": person,
+            "person": _who(event),
             "at": event.at.isoformat(timespec="seconds") if event else "",
-            "change": change,
+            "change": event.get_kind_display() if event else "",
         },
         code="changed_meanwhile",
         fields={"version": [_("The case's version is now %(version)s.") % {"version": current}]},
