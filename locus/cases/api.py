@@ -128,8 +128,8 @@ VERSION_DESCRIPTION = (
 )
 
 
-class CaseStepOut(CaseOut):
-    """The case after a step, with its version."""
+class CaseVersionedOut(CaseOut):
+    """A case with its version: a list row, or the case after a step."""
 
     version: str = Field(..., description=VERSION_DESCRIPTION)
 
@@ -163,7 +163,7 @@ class CaseListOut(PageOut):
     counts: dict[str, int] = Field(
         ..., description="Cases per status, all, overdue, unread; under the filters but status."
     )
-    results: list[CaseOut]
+    results: list[CaseVersionedOut]
 
 
 class VisibilityOut(Schema):
@@ -477,7 +477,7 @@ def _step_answer(request, membership, case_id):
     place = _place(request)
     case = _case(request, membership, case_id)
     # A model, not a dict: an idempotent step stores its answer as JSON.
-    return CaseStepOut.model_validate(
+    return CaseVersionedOut.model_validate(
         _case_out(
             case,
             membership,
@@ -606,10 +606,11 @@ def case_list(request, place_slug: str, query: Query[CaseListQuery]):
         place, None if filters["scope"] == "all" else [membership.organisation_id]
     )
     page = paginate(
-        selectors.case_list(place, membership, filters, now=now),
+        selectors.case_list(place, membership, filters, with_version=True, now=now),
         query,
-        item=lambda case: _case_out(
-            case, membership, targets=targets, now=now, group_size=case.group_size
+        item=lambda case: (
+            _case_out(case, membership, targets=targets, now=now, group_size=case.group_size)
+            | {"version": str(case.version)}
         ),
     )
     return {**page, "counts": selectors.case_stats(place, membership, filters, now=now)}
@@ -805,7 +806,7 @@ def _steps_description(text):
 
 def _step_post(
     action,
-    out=CaseStepOut,
+    out=CaseVersionedOut,
     *,
     conditional=False,
     summary,

@@ -120,7 +120,7 @@ def _filtered(place, membership, filters, *, with_status=True, now=None):
     return cases
 
 
-def case_list(place, membership, filters=None, *, grouped=False, now=None):
+def case_list(place, membership, filters=None, *, grouped=False, with_version=False, now=None):
     """The inbox: cases the membership may see, filtered by `filters` (keys, all optional:
     status, mine, assigned ("me", "none" or a user), incident_type, area, group (a report
     content key), overdue, scope="all" for the place team), with what a row shows loaded in
@@ -133,6 +133,8 @@ def case_list(place, membership, filters=None, *, grouped=False, now=None):
     reports name the same online content; 1 without one) and `unread` (messages from
     reporters nobody has read yet, on the case and the duplicates merged into it). With
     `grouped`, a group is one row — its newest case — whose `unread` counts the whole group.
+    With `with_version`, every row carries its `version` too (see case_version), so an API
+    client can assign or classify from the list under If-Match without reading each case.
     """
     cases = _filtered(place, membership, filters, now=now)
     same_group = cases.filter(
@@ -158,6 +160,11 @@ def case_list(place, membership, filters=None, *, grouped=False, now=None):
         .select_related("report", "report__area", "organisation", "assigned_to", "decision")
         .defer(*REPORT_PERSONAL_FIELDS)
     )
+    if with_version:
+        latest = CaseEvent.objects.filter(place_id=place.pk, case_id=OuterRef("pk"))
+        cases = cases.annotate(
+            version=Coalesce(Subquery(latest.order_by("-id").values("id")[:1]), Value(0))
+        )
     order = (filters or {}).get("order") or ""
     if order == "oldest":
         return cases.order_by("created_at", "id")

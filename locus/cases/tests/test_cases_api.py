@@ -392,6 +392,31 @@ def test_a_malformed_if_match_is_a_422_naming_the_header(world, everyone, team, 
         }
 
 
+def test_list_rows_carry_the_version_an_if_match_takes(world, everyone, team, client, in_place):
+    """Each row of the list carries the case's version (the same as its ETag), so a client can
+    assign from the list under If-Match without reading each case; a row read before a change
+    is refused like a stale read of the case itself."""
+    with in_place(world.a.place):
+        case = cases_of(submit(world.a.place))[everyone.team]
+        other = cases_of(submit(world.a.place))[everyone.team]
+    rows = {row["id"]: row for row in get(client, API, team).json()["results"]}
+    for each in (case, other):
+        assert rows[each.pk]["version"] == get(client, f"{API}/{each.pk}", team)["ETag"].strip('"')
+    listed = rows[case.pk]["version"]
+    me = world.a.users["caseworker"]
+    moved = post(
+        client, f"{API}/{case.pk}/assign", team, {"assignee": me.pk}, **{"If-Match": f'"{listed}"'}
+    )
+    assert moved.status_code == 200, moved.content
+    rows = {row["id"]: row for row in get(client, API, team).json()["results"]}
+    assert rows[case.pk]["version"] == moved.json()["version"] != listed
+    assert rows[other.pk]["version"] == get(client, f"{API}/{other.pk}", team)["ETag"].strip('"')
+    stale = post(
+        client, f"{API}/{case.pk}/assign", team, {"assignee": None}, **{"If-Match": f'"{listed}"'}
+    )
+    error(stale, 412, "changed_meanwhile")
+
+
 def test_if_match_is_read_after_who_asks_and_which_case(world, everyone, client, in_place):
     """A malformed If-Match does not answer before authentication and the case's lookup."""
     with in_place(world.a.place):
