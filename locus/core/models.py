@@ -82,6 +82,20 @@ class Heartbeat(models.Model):
         return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"
 
 
+class RateCount(models.Model):
+    """How many requests one client made in one window of one rate limit (locus.core.ratelimit).
+    Global: the client is a keyed hash of an address (or a reference's, a token's), not a place's
+    record. A window's count is read while it and the next window last; the sweep deletes it
+    after `expires_at`."""
+
+    bucket = models.CharField(max_length=200, primary_key=True)  # scope:client:window
+    count = models.PositiveIntegerField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.bucket} {self.count}"
+
+
 def _idempotency_expiry():
     from .idempotency import DEFAULT_TTL
 

@@ -6,42 +6,52 @@
     @rate_limited("report.submit", "10/h")          # settings.LOCUS_RATE_LIMITS overrides
     def report_form(request, place_slug): ...
 
-A sliding-window counter in the cache (the database cache in real runs, shared by every
-process): the count of this fixed window plus the previous window's count weighted by how much
-of it still overlaps the last `period` seconds. Only allowed requests count, so a client that
-waits `retry_after` seconds is let through. Concurrent requests may overshoot the limit by a
-few (the check and the count are not one atomic step); this is abuse control, not billing.
+A sliding-window counter in the database (`RateCount`, shared by every process): the count of
+this fixed window plus the previous window's count weighted by how much of it still overlaps
+the last `period` seconds. Only allowed requests count, so a client that waits `retry_after`
+seconds is let through. Concurrent requests may overshoot the limit by a few (the check and the
+count are not one atomic step); this is abuse control, not billing.
+
+A count costs one read and one upsert (`INSERT … ON CONFLICT DO UPDATE SET count = count + 1`,
+in a short write transaction, which SQLite's writers' queue orders). It was kept in Django's
+database cache before: each count took two write transactions and seven statements (the
+cache's `add` and `incr` each count its table to cull it), about 0.5 ms of CPU more for every
+limited request and every API call (docs/operations.md, "Intake"). The sweep deletes expired
+counts (`purge_expired_counts`).
 
 The client is an HMAC-SHA256 (keyed with SECRET_KEY) of its IP address — an IPv6 address by its
-/64, which one household gets — so no raw address reaches the cache or the logs. The address
+/64, which one household gets — so no raw address reaches the database or the logs. The address
 is the connection's (REMOTE_ADDR) unless `LOCUS_TRUSTED_PROXY_COUNT` proxies in front of Locus
 append to `X-Forwarded-For`: then it is the address the outermost trusted proxy saw (that many
 hops from the right; anything further left is written by the client and can be forged).
 
-If the cache fails, requests are allowed and a warning is logged (without the client).
+If the database fails, requests are allowed and a warning is logged (without the client).
 """
 
+import contextlib
+import hashlib
 import ipaddress
 import logging
 import math
 import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, connection, transaction
 from django.shortcuts import render
 from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 
 from .errors import json_error
+from .models import RateCount
 
 logger = logging.getLogger(__name__)
 
-CACHE_ALIAS = "default"
-KEY_PREFIX = "locus:rl"
+BUCKET_MAX = RateCount._meta.get_field("bucket").max_length
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 
@@ -49,10 +59,6 @@ _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 def clock():
     """Seconds since the epoch (monkeypatched by tests)."""
     return time.time()
-
-
-def _cache():
-    return caches[CACHE_ALIAS]
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ def _retry_after(*, previous, current, limit, elapsed, period):
 
 def rate_limit(request, *, scope, limit, period, client=None, count=True):
     """Count one request of `client` (default: the request's client key) in `scope`, allowing
-    at most `limit` per `period` seconds. Returns a `Decision`; never raises on cache failure.
+    at most `limit` per `period` seconds. Returns a `Decision`; never raises on database failure.
     `count=False` only asks whether one more would be allowed: for a limit on failures, counted
     afterwards (a wrong follow-up code) with `count=True`."""
     if limit < 1 or period < 1:
@@ -137,13 +143,12 @@ def rate_limit(request, *, scope, limit, period, client=None, count=True):
     now = clock()
     window = math.floor(now / period)
     elapsed = now / period - window  # fraction of the current window gone, in [0, 1)
-    current_key = f"{KEY_PREFIX}:{scope}:{client}:{window}"
-    previous_key = f"{KEY_PREFIX}:{scope}:{client}:{window - 1}"
+    current_key = _bucket(scope, client, window)
+    previous_key = _bucket(scope, client, window - 1)
     try:
-        cache = _cache()
-        counts = cache.get_many([previous_key, current_key])
-        previous = int(counts.get(previous_key, 0))
-        current = int(counts.get(current_key, 0))
+        counts = _counts([previous_key, current_key])
+        previous = counts.get(previous_key, 0)
+        current = counts.get(current_key, 0)
         if previous * (1 - elapsed) + current + 1 > limit + 1e-9:
             retry_after = _retry_after(
                 previous=previous, current=current, limit=limit, elapsed=elapsed, period=period
@@ -152,20 +157,51 @@ def rate_limit(request, *, scope, limit, period, client=None, count=True):
         if not count:
             return Decision(allowed=True)
         # Kept until the end of the next window, where it is the "previous" count.
-        timeout = max(1, math.ceil((window + 2) * period - now))
-        if not cache.add(current_key, 1, timeout=timeout):
-            try:
-                cache.incr(current_key)
-            except ValueError:  # expired between add and incr
-                cache.set(current_key, 1, timeout=timeout)
-    except Exception as exc:  # noqa: BLE001 - overload must never become a 500
+        _count_one(current_key, expires_at=datetime.fromtimestamp((window + 2) * period, UTC))
+    except DatabaseError as exc:  # overload must never become a 500
         logger.warning(
-            "rate limit not applied (scope=%s): cache unavailable (%s)", scope, type(exc).__name__
+            "rate limit not applied (scope=%s): database unavailable (%s)",
+            scope,
+            type(exc).__name__,
         )
     return Decision(allowed=True)
 
 
 # --- views ---------------------------------------------------------------------------------
+
+
+def _bucket(scope, client, window):
+    """The count's key; hashed when a long client would not fit (still one per client)."""
+    bucket = f"{scope}:{client}:{window}"
+    if len(bucket) > BUCKET_MAX:
+        bucket = f"{scope[:40]}:{hashlib.sha256(bucket.encode()).hexdigest()}"
+    return bucket
+
+
+def _counts(buckets):
+    """{bucket: count} of those that exist (a savepoint inside a transaction, so that a failure
+    does not break the caller's)."""
+    with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+        return dict(RateCount.objects.filter(bucket__in=buckets).values_list("bucket", "count"))
+
+
+def _count_one(bucket, *, expires_at):
+    """Add one to the bucket's count in a single statement: two processes counting at once
+    both count."""
+    table = connection.ops.quote_name(RateCount._meta.db_table)  # the model's, not input
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (bucket, count, expires_at) VALUES (%s, 1, %s) "  # noqa: S608
+            f"ON CONFLICT (bucket) DO UPDATE SET count = {table}.count + 1",
+            [bucket, connection.ops.adapt_datetimefield_value(expires_at)],
+        )
+
+
+def purge_expired_counts(now=None):
+    """Delete the counts whose window and the next are over (the sweep calls it). Returns how
+    many."""
+    expired = RateCount.objects.filter(expires_at__lt=now or datetime.now(UTC))
+    return expired.delete()[0]
 
 
 def configured_rate(scope, default):

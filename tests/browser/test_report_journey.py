@@ -5,7 +5,6 @@ followed up with its reference and code."""
 import re
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from .conftest import TIMEOUT_MS, submit
@@ -206,7 +205,6 @@ def test_report_by_keyboard_alone_then_follow_it_up(page, world, check_axe, tmp_
 def test_report_with_javascript_switched_off(browser, live_server, world, axe, tmp_path):
     """The whole journey with JavaScript off, a form error on the way (the typed account and
     the staged file survive it), then the follow-up."""
-    cache.clear()  # rate-limit counters
     notes = tmp_path / "screenshot-notes.txt"
     notes.write_text("The post said that people like us should leave the city.\n")
     context = browser.new_context(

@@ -32,13 +32,6 @@ def queued_tasks(settings):
     return backend
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 def _routing_tasks(backend):
     return [r for r in backend.results if r.task.name == "route_report"]
 

@@ -1,20 +1,22 @@
 """Rate limits: N allowed then 429 with Retry-After (a page, or the API's error shape), windows
-that reset, independent clients, no raw address in the cache, X-Forwarded-For only behind
-trusted proxies, and a failing cache that lets requests through. Time is the module's clock."""
+that reset, independent clients, no raw address in the database, X-Forwarded-For only behind
+trusted proxies, expired counts purged, and a failing database that lets requests through
+without breaking the caller's transaction. Time is the module's clock."""
 
 import logging
 import math
 import uuid
 
 import pytest
-from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
+from django.db import OperationalError
 from django.test import RequestFactory
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from locus.core import ratelimit
+from locus.core.models import RateCount
 from locus.core.ratelimit import client_key, parse_rate, rate_limit
 
 URLS = "locus.core.tests.ratelimit_urls"
@@ -30,12 +32,10 @@ class Clock:
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    caches["default"].clear()
+def clock(db, monkeypatch):
     clock = Clock()
     monkeypatch.setattr(ratelimit, "clock", clock)
-    yield clock
-    caches["default"].clear()
+    return clock
 
 
 def request_from(ip="203.0.113.7", forwarded=None):
@@ -156,15 +156,36 @@ def test_an_ipv6_client_is_one_slash_64():
     assert client_key(request_from("::ffff:203.0.113.7")) == client_key(request_from("203.0.113.7"))
 
 
-def test_the_raw_address_never_reaches_the_cache():
+def test_the_raw_address_never_reaches_the_database():
     ip = "198.51.100.23"
     for _ in range(5):
         hit(ip=ip)
-    stored = caches["default"]._cache  # LocMemCache internals: key → pickled value
+    stored = list(RateCount.objects.values_list("bucket", flat=True))
     assert stored
-    assert not [key for key in stored if ip in key or "198.51" in key]
-    assert not [value for value in stored.values() if ip.encode() in value]
+    assert not [bucket for bucket in stored if ip in bucket or "198.51" in bucket]
     assert client_key(request_from(ip)) not in {ip, ip.replace(".", "")}
+
+
+def test_counts_are_one_row_per_window_and_expire_after_the_next(clock):
+    """The count of a window is one row, incremented in place; it is kept while the next
+    window still reads it, and the sweep's purge deletes it afterwards."""
+    for _ in range(3):
+        hit(limit=5)
+    (row,) = RateCount.objects.all()
+    assert row.count == 3
+    assert row.expires_at.timestamp() == START + 120  # the end of the next 60-second window
+    assert ratelimit.purge_expired_counts(now=row.expires_at) == 0
+    assert ratelimit.purge_expired_counts(now=row.expires_at.replace(microsecond=1)) == 1
+    assert not RateCount.objects.exists()
+
+
+def test_a_client_too_long_for_the_key_is_still_counted_on_its_own():
+    long_a, long_b = "a" * 300, "a" * 299 + "b"
+    request = request_from()
+    for _ in range(2):
+        rate_limit(request, scope="s", limit=2, period=60, client=long_a)
+    assert not rate_limit(request, scope="s", limit=2, period=60, client=long_a).allowed
+    assert rate_limit(request, scope="s", limit=2, period=60, client=long_b).allowed
 
 
 def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(settings):
@@ -197,27 +218,39 @@ def test_behind_a_trusted_proxy_the_address_it_saw_counts(settings):
     assert client_key(request_from(proxy)) == client_key(request_from(proxy, ""))
 
 
-class BrokenCache:
-    def __getattr__(self, name):
-        def fail(*args, **kwargs):
-            raise ConnectionError("cache down")
-
-        return fail
+def _broken(*args, **kwargs):
+    raise OperationalError("database is locked")
 
 
-def test_a_failing_cache_lets_requests_through_and_logs_no_address(monkeypatch, caplog):
-    monkeypatch.setattr(ratelimit, "_cache", BrokenCache)
+@pytest.mark.parametrize("step", ["_counts", "_count_one"])
+def test_a_failing_database_lets_requests_through_and_logs_no_address(monkeypatch, caplog, step):
+    monkeypatch.setattr(ratelimit, step, _broken)
     ip = "203.0.113.99"
     with caplog.at_level(logging.WARNING, logger="locus.core.ratelimit"):
         decisions = [hit(ip=ip, limit=1) for _ in range(5)]
     assert all(d.allowed and d.retry_after == 0 for d in decisions)
-    assert "rate limit not applied" in caplog.text and "ConnectionError" in caplog.text
+    assert "rate limit not applied" in caplog.text and "OperationalError" in caplog.text
     assert ip not in caplog.text and client_key(request_from(ip)) not in caplog.text
 
 
+def test_a_failing_count_leaves_the_callers_transaction_usable(monkeypatch):
+    """A real database error (the table is gone) inside a caller's transaction: the limiter
+    lets the request through, and the caller's transaction goes on (PostgreSQL would refuse
+    every later statement without the limiter's savepoints)."""
+    from django.db import transaction
+
+    from locus.core.models import Heartbeat
+
+    monkeypatch.setattr(RateCount._meta, "db_table", "locus_no_such_table")
+    with transaction.atomic():
+        assert hit(limit=1).allowed
+        Heartbeat.objects.create(name="test", at="2026-01-01T00:00:00Z")
+        assert Heartbeat.objects.filter(name="test").exists()
+
+
 @pytest.mark.urls(URLS)
-def test_a_failing_cache_never_makes_a_view_fail(db, client, monkeypatch):
-    monkeypatch.setattr(ratelimit, "_cache", BrokenCache)
+def test_a_failing_database_never_makes_a_view_fail(db, client, monkeypatch):
+    monkeypatch.setattr(ratelimit, "_counts", _broken)
     assert all(client.get("/test-limited/").status_code == 200 for _ in range(5))
 
 

@@ -36,6 +36,18 @@ def test_deliver_outbox_sweeps_once(world, in_place, endpoint_for, receivers):
     assert "nothing due" in run("deliver_outbox")
 
 
+def test_the_sweep_deletes_expired_rate_limit_counts(db):
+    from datetime import UTC, datetime, timedelta
+
+    from locus.core.models import RateCount
+
+    now = datetime.now(UTC)
+    RateCount.objects.create(bucket="s:old:1", count=4, expires_at=now - timedelta(seconds=1))
+    RateCount.objects.create(bucket="s:new:2", count=2, expires_at=now + timedelta(minutes=1))
+    run("deliver_outbox")
+    assert list(RateCount.objects.values_list("bucket", flat=True)) == ["s:new:2"]
+
+
 def test_deliver_outbox_loops_until_stopped(world, in_place, endpoint_for, receivers, monkeypatch):
     receiver = receivers()
     endpoint, _ = endpoint_for(world.a, receiver.url)

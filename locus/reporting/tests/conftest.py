@@ -96,14 +96,6 @@ def send_and_route(place, data=None, *, files=()):
         return submitted.report, submitted.followup_code
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Rate-limit counters live in the cache, which outlives a test."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 @pytest.fixture
 def followed(world, in_place):
     from locus.cases.tests.factories import route_to

@@ -30,14 +30,6 @@ BODY = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Rate-limit counters live in the cache, which outlives a test."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 def send(client, body=None, *, slug="alpha", key=None, **headers):
     if key is not None:
         headers["Idempotency-Key"] = key

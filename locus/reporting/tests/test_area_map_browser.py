@@ -97,7 +97,6 @@ def test_pick_the_area_on_the_map(page, world, check_axe, shot, live_server):  #
 
 
 def test_the_list_alone_without_javascript(browser, live_server, world, axe):  # noqa: F811
-    cache.clear()  # rate-limit counters
     context = browser.new_context(
         java_script_enabled=False, base_url=live_server.url, locale="en-GB"
     )

@@ -27,13 +27,6 @@ DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 KEY_LOCK = ["SELECT advisory lock"] if connection.vendor == "postgresql" else []
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 def statements(captured):
     """The statements a request ran, as "VERB table", without the savepoints of the test's
     own transaction (in production the submission's transaction is the outermost one)."""

@@ -91,14 +91,6 @@ def walk_to_check(client, place, area, *, files=None):
     return page
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Rate-limit counters live in the cache, which outlives a test."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 def test_walk_every_step_and_send(client, world, in_place):
     place, area = world.a.place, world.a.areas[0]
     check = walk_to_check(client, place, area, files=[text_file()])

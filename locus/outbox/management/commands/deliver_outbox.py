@@ -1,7 +1,8 @@
 """Deliver every due outbox message of every place: once (for cron) or in a loop (a sidecar).
 Each sweep first routes any report whose routing task was lost or failed, so that its
 messages exist before delivery, fails any watched job (an import) left running by a worker that
-died, and starts any whose task was lost or could not be queued.
+died, and starts any whose task was lost or could not be queued. It also deletes the rate
+limits' counts whose time is over.
 
 manage.py deliver_outbox              # one sweep, then exit
 manage.py deliver_outbox --loop 15    # sweep every 15 seconds until SIGTERM/SIGINT
@@ -13,6 +14,7 @@ from threading import Event
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
+from locus.core.ratelimit import purge_expired_counts
 from locus.outbox.sweep import BATCH_SIZE, outbox_deliver_due
 
 
@@ -68,6 +70,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Jobs started late: {', '.join(f'{s} {n}' for s, n in started.items())}"
             )
+        purge_expired_counts()
         counts = outbox_deliver_due(batch_size=batch_size)
         if counts or not quiet:
             summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
