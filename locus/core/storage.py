@@ -23,19 +23,22 @@ as static media; pass `location` (or STORAGES OPTIONS) to choose another. Files 
 are created owner-only (0600/0700) unless told otherwise.
 """
 
+import logging
 import uuid
 
 from django.apps import apps
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, storages
-from django.db import models
+from django.db import models, transaction
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
 from locus.core.crypto import decrypt_bytes, encrypt_bytes
 
-__all__ = ["EncryptedFileSystemStorage", "opaque_name", "storages_in_use"]
+__all__ = ["EncryptedFileSystemStorage", "delete_on_commit", "opaque_name", "storages_in_use"]
+
+logger = logging.getLogger(__name__)
 
 
 def opaque_name(*, prefix: str = "", suffix: str = "") -> str:
@@ -43,6 +46,26 @@ def opaque_name(*, prefix: str = "", suffix: str = "") -> str:
     name = uuid.uuid4().hex + suffix
     prefix = prefix.strip("/")
     return f"{prefix}/{name}" if prefix else name
+
+
+def delete_on_commit(storage, name):
+    """Delete the stored file `name` once the current transaction commits (at once outside
+    one). Call it where the row that names the file is deleted: a rolled-back deletion then
+    keeps the row *and* its file, and a committed one leaves no file behind. A process killed
+    between the commit and the deletion, or a deletion that fails (logged here, never raised
+    after the commit), leaves a file no record names; the orphan purges of `purge_expired`
+    delete it (docs/operations.md, "What happens to stored files")."""
+    if not name:
+        return
+
+    def delete():
+        try:
+            storage.delete(name)
+        except OSError:
+            # The name is opaque (`opaque_name`): it says nothing about anyone.
+            logger.warning("storage: %s could not be deleted", name, exc_info=True)
+
+    transaction.on_commit(delete)
 
 
 class EncryptedFileSystemStorage(FileSystemStorage):

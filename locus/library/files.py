@@ -34,7 +34,7 @@ from locus.core.choices import AuditAction
 from locus.core.errors import PermissionDenied, ValidationFailed
 from locus.core.files import inspect_upload
 from locus.core.services import audit_record
-from locus.core.storage import opaque_name
+from locus.core.storage import delete_on_commit, opaque_name
 from locus.core.tasks import enqueue_on_commit
 
 from . import extraction, policies
@@ -299,7 +299,7 @@ def file_remove(*, file, actor, rights):
         _touch(record)
         if was_indexed:
             _reindex(record)
-        transaction.on_commit(lambda: default_storage.delete(name))
+        delete_on_commit(default_storage, name)
 
 
 def _reindex(record):

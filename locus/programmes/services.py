@@ -17,7 +17,7 @@ from locus.core.errors import ValidationFailed
 from locus.core.files import inspect_upload
 from locus.core.ids import parse_id
 from locus.core.services import audit_record
-from locus.core.storage import opaque_name
+from locus.core.storage import delete_on_commit, opaque_name
 from locus.directory.selectors import listing_exists
 from locus.library.vocabulary import vocabulary
 from locus.places.models import Area
@@ -560,8 +560,7 @@ def evidence_delete(*, evidence, actor):
         target=period,
         data=record,
     )
-    if stored_name:
-        transaction.on_commit(lambda: storage.delete(stored_name))
+    delete_on_commit(storage, stored_name)
 
 
 # --- surveys -------------------------------------------------------------------------------

@@ -25,10 +25,11 @@ its evidence files, the bodies of the messages between the reporter and the orga
 the organisations' internal notes about it (which often repeat what the reporter said).
 
 Idempotent: anonymised reports are skipped and deleted files are gone, so a second run finds
-nothing. Attached files are deleted before their rows, so a run that fails halfway leaves rows
-that the next run deletes (deleting an already missing file is not an error); a staged file's
-row goes first (see above), and a run killed before its file leaves a file no record names,
-which the next run deletes (`evidence_purge_orphans`).
+nothing. A row goes first and its file once that is committed (`core.storage.
+delete_on_commit`): a transaction that rolls back (a failed erasure, a failed anonymisation)
+keeps the rows and their files, so nothing names a file that is gone; a run killed between a
+commit and its files leaves files no record names, which the next run deletes
+(`evidence_purge_orphans`).
 The result holds counts only: no personal data, no references.
 """
 
@@ -41,6 +42,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+
+from locus.core.storage import delete_on_commit
 
 from .models import Evidence, Report
 from .services import evidence_purge_stale
@@ -113,8 +116,11 @@ def evidence_past_retention(*, place, now=None):
 
 
 def _delete_evidence(evidence):
-    evidence.file.delete(save=False)
+    """The row now, the file once that is committed: a transaction rolled back after this
+    (an erasure whose notification failed) keeps both, never a row without its file."""
+    storage, name = evidence.file.storage, evidence.file.name
     evidence.delete()
+    delete_on_commit(storage, name)
 
 
 def _month_start(day):
@@ -148,8 +154,8 @@ def report_anonymise(*, place, report, now=None) -> int | None:
 def strip_personal_data(*, place, report, now, keep_followup_code=False) -> int:
     """Empty everything personal about `report` (call it in a transaction, the report row
     locked): the reporter's words, contact details, police reference, the day of the month,
-    the evidence files (from storage, then their rows), message bodies and case notes. What
-    statistics count stays. Returns the number of files deleted.
+    the evidence files (their rows, then the files once committed), message bodies and case
+    notes. What statistics count stays. Returns the number of files deleted.
 
     `keep_followup_code` keeps the code's keyed hash (not personal data), so a reporter who
     asked for erasure can still be told, with their code, that it was done."""

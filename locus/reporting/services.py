@@ -20,7 +20,7 @@ from locus.core.choices import AuditAction
 from locus.core.errors import ApplicationError, ValidationFailed
 from locus.core.files import check_total, inspect_upload
 from locus.core.services import audit_record
-from locus.core.storage import opaque_name
+from locus.core.storage import delete_on_commit, opaque_name
 from locus.outbox.services import outbox_enqueue_email, outbox_enqueue_event
 
 from . import intake, references
@@ -140,7 +140,7 @@ def evidence_unstage(*, place, staged_token, evidence_id):
     if evidence is not None:
         storage, name = evidence.file.storage, evidence.file.name
         evidence.delete()
-        transaction.on_commit(lambda: storage.delete(name))
+        delete_on_commit(storage, name)
 
 
 def _validate_codes(data, vocabulary):
@@ -337,7 +337,7 @@ def evidence_purge_stale(*, place, older_than=None):
             place=place, pk=evidence.pk, report=None, received_at__lt=cutoff
         ).delete()
         if removed:
-            evidence.file.storage.delete(evidence.file.name)
+            delete_on_commit(evidence.file.storage, evidence.file.name)
             count += 1
     return count
 

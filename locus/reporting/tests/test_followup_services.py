@@ -252,7 +252,7 @@ def test_the_copy_holds_everything_about_the_report_and_nothing_staff_only(follo
 
 
 def test_erasure_strips_personal_data_keeps_statistics_and_tells_every_organisation(
-    followed, in_place
+    followed, in_place, django_capture_on_commit_callbacks
 ):
     support_case = followed.case_of(followed.support)
     with in_place(followed.place):
@@ -265,7 +265,8 @@ def test_erasure_strips_personal_data_keeps_statistics_and_tells_every_organisat
         storage = Evidence._meta.get_field("file").storage
         assert names and all(storage.exists(name) for name in names)
 
-        erasure = services.report_erase(report=followed.report, base_url=SITE)
+        with django_capture_on_commit_callbacks(execute=True):
+            erasure = services.report_erase(report=followed.report, base_url=SITE)
 
         report = Report.objects.get(pk=followed.report.pk)
         assert report.anonymised_at is not None and selectors.report_is_erased(report)
@@ -311,6 +312,32 @@ def test_erasure_strips_personal_data_keeps_statistics_and_tells_every_organisat
     assert audit.target_id == str(report.pk)
     assert audit.data == {"cases": sorted(c.pk for c in cases.values()), "files_deleted": 1}
     assert erasure.files_deleted == 1
+
+
+def test_an_erasure_that_fails_keeps_the_evidence_rows_and_their_files(
+    followed, in_place, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The files of an erasure go once it is committed. An erasure that fails after stripping
+    the report (here its audit event) is rolled back whole: the report keeps its evidence rows
+    and every file they name, instead of rows naming files already deleted (a caseworker's
+    download would fail, and the next erasure would find them gone)."""
+    with in_place(followed.place):
+        names = [e.file.name for e in Evidence.objects.filter(report=followed.report)]
+        storage = Evidence._meta.get_field("file").storage
+        assert names and all(storage.exists(name) for name in names)
+
+        def fail(**kwargs):
+            raise RuntimeError("the audit log is unavailable")
+
+        monkeypatch.setattr(services, "audit_record", fail)
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+            services.report_erase(report=followed.report, base_url=SITE)
+
+        report = Report.objects.get(pk=followed.report.pk)
+        assert report.anonymised_at is None and report.account == ACCOUNT
+        kept = [e.file.name for e in Evidence.objects.filter(report=report)]
+        assert sorted(kept) == sorted(names)
+        assert all(storage.exists(name) for name in names)
 
 
 def test_after_erasure_nothing_more_can_be_done(followed, in_place):

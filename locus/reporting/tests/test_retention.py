@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test import TestCase
 from django.utils import timezone
 from PIL import Image
 
@@ -85,8 +86,14 @@ def storage_has(name):
     return Evidence._meta.get_field("file").storage.exists(name)
 
 
+def committed():
+    """Run what waits for the commit, as in production, where the purge runs outside any
+    transaction: files are deleted once the deletion of their rows is committed."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
 def run(side, **kwargs):
-    with side_scope(side):
+    with side_scope(side), committed():
         return purge_expired(place=side.place, **kwargs)
 
 
