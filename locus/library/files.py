@@ -302,6 +302,61 @@ def file_remove(*, file, actor, rights):
         delete_on_commit(default_storage, name)
 
 
+def files_delete_with_record(record):
+    """The stored files of a record being deleted (its rows go with it, by cascade), deleted
+    once that is committed. Call it in the deleting transaction (`services.record_delete`)."""
+    for name in RecordFile.objects.filter(record=record).values_list("file", flat=True):
+        delete_on_commit(default_storage, name)
+
+
+LIBRARY_DIRECTORY = "library"
+ORPHAN_BATCH = 500
+
+
+def _stored_names(storage, directory):
+    """Every file's name under `directory` of `storage`, at any depth."""
+    try:
+        directories, names = storage.listdir(directory)
+    except FileNotFoundError:
+        return
+    for name in names:
+        yield f"{directory}/{name}"
+    for sub in directories:
+        yield from _stored_names(storage, f"{directory}/{sub}")
+
+
+def files_purge_orphans(*, older_than=None, now=None, dry_run=False) -> int:
+    """Delete the files under `library/` in the default storage that no `RecordFile` names and
+    that are older than `older_than` (default LOCUS_STAGED_EVIDENCE_TTL): `file_add` writes a
+    file before its row is committed, and a process killed in between leaves one nobody can
+    reach or remove. Younger files are left alone: their row may be about to commit. Run by
+    `manage.py purge_expired` (the library is not a place's: once, after the places). Returns
+    how many (with `dry_run`, how many would be)."""
+    cutoff = (now or timezone.now()) - (older_than or settings.LOCUS_STAGED_EVIDENCE_TTL)
+    old = []
+    for name in _stored_names(default_storage, LIBRARY_DIRECTORY):
+        try:
+            if default_storage.get_modified_time(name) < cutoff:
+                old.append(name)
+        except FileNotFoundError:  # deleted meanwhile
+            continue
+    deleted = 0
+    for start in range(0, len(old), ORPHAN_BATCH):
+        batch = old[start : start + ORPHAN_BATCH]
+        named = set(RecordFile.objects.filter(file__in=batch).values_list("file", flat=True))
+        for name in batch:
+            if name in named:
+                continue
+            if not dry_run:
+                default_storage.delete(name)
+            deleted += 1
+    if deleted:
+        logger.warning(
+            "library: %s file(s) without a record %s", deleted, "found" if dry_run else "deleted"
+        )
+    return deleted
+
+
 def _reindex(record):
     from .services import search_reindex
 

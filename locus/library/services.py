@@ -407,8 +407,12 @@ def record_set_links(*, record, links, actor=None, source=VersionSource.EDITOR, 
 
 @transaction.atomic
 def record_delete(*, record):
-    """Remove a record and its index entry (platform admin only: editors withdraw instead)."""
+    """Remove a record, its index entry and its stored files, these once the deletion is
+    committed (platform admin only: editors withdraw instead)."""
+    from .files import files_delete_with_record
+
     backend().remove([record.pk])
+    files_delete_with_record(record)
     record.delete()
 
 

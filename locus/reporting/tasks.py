@@ -12,9 +12,12 @@ logger = logging.getLogger(__name__)
 
 @task()
 def purge_expired_all():
-    """Apply the retention periods of every active place, each inside its own place. One
+    """Apply the retention periods of every active place, each inside its own place, then
+    delete the library's files that no record names (as `manage.py purge_expired`). One
     failing place is logged and does not stop the others, but the task then fails (so the
-    scheduler shows it). Returns {slug: counts}: counts only, no personal data."""
+    scheduler shows it). Returns {"places": {slug: counts}, "library": counts}: counts only,
+    no personal data."""
+    from locus.library.files import files_purge_orphans
     from locus.places.selectors import place_list
 
     from .retention import purge_expired
@@ -27,6 +30,7 @@ def purge_expired_all():
         except Exception:
             logger.exception("retention purge failed for place=%s", place.pk)
             failed.append(place.slug)
+    library = {"orphan_files_deleted": files_purge_orphans()}
     if failed:
         raise RuntimeError(f"retention purge failed for: {', '.join(failed)} (see the log)")
-    return results
+    return {"places": results, "library": library}

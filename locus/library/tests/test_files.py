@@ -12,7 +12,7 @@ from locus.core.choices import AuditAction
 from locus.core.models import AuditEvent
 from locus.library import files, services
 from locus.library.choices import RecordStatus
-from locus.library.models import FileStatus, RecordFile
+from locus.library.models import FileStatus, Record, RecordFile
 from locus.library.selectors import SearchParams, record_search
 
 from . import pdf_samples
@@ -248,6 +248,68 @@ def test_the_same_file_added_meanwhile_is_refused_with_the_row_and_not_kept(
     assert "already attached" in refused.value.fields["file"][0]
     assert _media_files(media) == [media / first[0].file.name]
     assert RecordFile.objects.get() == first[0]
+
+
+def test_a_deleted_record_takes_its_stored_files_once_the_deletion_commits(
+    world, published, media, django_capture_on_commit_callbacks
+):
+    """The platform admin deletes records (`services.record_delete`); the files' rows go by
+    cascade, and their bytes used to stay in storage for ever."""
+    from django.db import transaction
+
+    editor = world.a.users["editor"]
+    first = _add_file(published, editor, django_capture_on_commit_callbacks, "One")
+    second = _add_file(published, editor, django_capture_on_commit_callbacks, "Two")
+    stored = [media / first.file.name, media / second.file.name]
+    assert _media_files(media) == sorted(stored)
+
+    # A deletion rolled back keeps the record, its rows and its files.
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.record_delete(record=Record.objects.get(pk=published.pk))
+        raise RuntimeError("the admin's transaction failed")
+    assert RecordFile.objects.filter(record=published).count() == 2
+    assert _media_files(media) == sorted(stored)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_delete(record=Record.objects.get(pk=published.pk))
+    assert not RecordFile.objects.exists()
+    assert _media_files(media) == []
+
+
+def test_files_no_record_names_are_purged_once_older_than_the_ttl(
+    world, published, media, settings, django_capture_on_commit_callbacks
+):
+    """A process killed between writing a library file and committing its row leaves a file
+    nobody can reach. `purge_expired` deletes such files once they are older than the TTL;
+    young ones (their row may be about to commit) and named ones stay."""
+    import os
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    old = (timezone.now() - settings.LOCUS_STAGED_EVIDENCE_TTL - timedelta(hours=1)).timestamp()
+    named = _add_file(published, world.a.users["editor"], django_capture_on_commit_callbacks)
+    orphan = default_storage.save(f"library/{published.pk}/orphan.pdf", ContentFile(b"%PDF-"))
+    deep = default_storage.save("library/2026/11/orphan.txt", ContentFile(b"text"))
+    young = default_storage.save(f"library/{published.pk}/young.pdf", ContentFile(b"%PDF-"))
+    for name in (named.file.name, orphan, deep):
+        os.utime(media / name, (old, old))
+
+    assert files.files_purge_orphans(dry_run=True) == 2
+    assert (media / orphan).exists() and (media / deep).exists()
+    out = io.StringIO()
+    call_command("purge_expired", stdout=out)
+    assert "library: 2 file(s) without a record deleted" in out.getvalue()
+
+    assert _media_files(media) == sorted([media / named.file.name, media / young])
+    assert files.files_purge_orphans() == 0
 
 
 def test_a_file_whose_extraction_cannot_be_queued_is_saved_and_can_be_read_again(

@@ -339,8 +339,9 @@ def test_the_task_purges_every_place(periods):
 
     results = purge_expired_all.call()
 
-    assert results[world.a.place.slug]["reports_anonymised"] == 1
-    assert results[world.b.place.slug]["reports_anonymised"] == 1
+    assert results["places"][world.a.place.slug]["reports_anonymised"] == 1
+    assert results["places"][world.b.place.slug]["reports_anonymised"] == 1
+    assert results["library"] == {"orphan_files_deleted": 0}
     assert reload(world.a, a).anonymised_at and reload(world.b, b).anonymised_at
 
 

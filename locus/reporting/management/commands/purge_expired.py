@@ -6,11 +6,14 @@
 
 Prints counts per place, never references or personal data. Safe to run again: a second run
 finds nothing to do. Run it daily (docs/operations.md, "Retention and reconciliation").
+Without `--place`, it then deletes the library's files that no record names (the library
+belongs to no place: `library.files.files_purge_orphans`).
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
 from locus.core.tenancy import place_scope
+from locus.library.files import files_purge_orphans
 from locus.places.selectors import place_get_by_slug, place_list
 from locus.reporting.retention import purge_expired
 
@@ -18,7 +21,7 @@ from locus.reporting.retention import purge_expired
 class Command(BaseCommand):
     help = (
         "Anonymise closed reports past retention, delete evidence past retention and "
-        "abandoned staged files, per place."
+        "abandoned staged files, per place; delete stored files no record names."
     )
 
     def add_arguments(self, parser):
@@ -40,3 +43,6 @@ class Command(BaseCommand):
             with place_scope(target):
                 result = purge_expired(place=target, dry_run=dry_run)
             self.stdout.write(f"{target.slug}: {prefix}{result}")
+        if not place:
+            orphans = files_purge_orphans(dry_run=dry_run)
+            self.stdout.write(f"library: {prefix}{orphans} file(s) without a record deleted")
