@@ -8,8 +8,13 @@ from django.db.models.signals import post_delete, post_save
 from .models import Area, Network, Place
 
 
-def place_get_by_slug(slug):
-    return Place.objects.filter(slug=slug, is_active=True).select_related("network").first()
+def place_get_by_slug(slug, *, include_inactive=False):
+    """The active place with this slug; with `include_inactive`, a deactivated one too (for
+    duties that outlive a place's service, such as retention)."""
+    places = Place.objects.filter(slug=slug)
+    if not include_inactive:
+        places = places.filter(is_active=True)
+    return places.select_related("network").first()
 
 
 _places = {}  # slug → (monotonic deadline, Place or None)
@@ -43,8 +48,10 @@ for _model in (Place, Network):
     post_delete.connect(_forget_places, sender=_model, dispatch_uid=f"forget-places-d-{_model}")
 
 
-def place_list():
-    return Place.objects.filter(is_active=True).select_related("network")
+def place_list(*, include_inactive=False):
+    """Active places; with `include_inactive`, every place (as `place_get_by_slug`)."""
+    places = Place.objects.all() if include_inactive else Place.objects.filter(is_active=True)
+    return places.select_related("network")
 
 
 def area_list(*, place, with_geometry=False):

@@ -12,7 +12,8 @@ logger = logging.getLogger(__name__)
 
 @task()
 def purge_expired_all():
-    """Apply the retention periods of every active place, each inside its own place, then
+    """Apply the retention periods of every place (deactivated ones too: the reports they
+    hold must still go when their time is up), each inside its own place, then
     delete the library's files that no record names (as `manage.py purge_expired`). One
     failing place is logged and does not stop the others, but the task then fails (so the
     scheduler shows it). Returns {"places": {slug: counts}, "library": counts}: counts only,
@@ -23,7 +24,7 @@ def purge_expired_all():
     from .retention import purge_expired
 
     results, failed = {}, []
-    for place in place_list().order_by("slug"):
+    for place in place_list(include_inactive=True).order_by("slug"):
         try:
             with place_scope(place):
                 results[place.slug] = purge_expired(place=place).as_dict()

@@ -332,6 +332,35 @@ def test_the_command_works_per_place_and_prints_counts_only(periods):
         call_command("purge_expired", "--place", "nowhere")
 
 
+def test_a_deactivated_place_is_purged_too(periods):
+    """A place that stopped using Locus is deactivated (its pages close); the reports it holds
+    must still be anonymised and their files deleted when their time is up, by the command
+    (every place, or that one by its slug) and by the task."""
+    world = periods
+    before = submit(world.b, files=1, closed_days_ago=REPORT_DAYS + 1, staged="b1")
+    names = stored_names(world.b, before)
+    Place.objects.filter(pk=world.b.place.pk).update(is_active=False)
+    world.b.place.refresh_from_db()
+
+    out = io.StringIO()
+    with committed():
+        call_command("purge_expired", stdout=out)
+    assert f"{world.b.place.slug}: 1 report(s) anonymised (1 file(s)" in out.getvalue()
+    assert reload(world.b, before).anonymised_at is not None
+    assert not any(storage_has(name) for name in names)
+
+    by_slug = submit(world.b, files=0, closed_days_ago=REPORT_DAYS + 1, staged="b2")
+    out = io.StringIO()
+    call_command("purge_expired", "--place", world.b.place.slug, stdout=out)
+    assert out.getvalue().startswith(f"{world.b.place.slug}: 1 report(s) anonymised")
+    assert reload(world.b, by_slug).anonymised_at is not None
+
+    by_task = submit(world.b, files=0, closed_days_ago=REPORT_DAYS + 1, staged="b3")
+    results = purge_expired_all.call()
+    assert results["places"][world.b.place.slug]["reports_anonymised"] == 1
+    assert reload(world.b, by_task).anonymised_at is not None
+
+
 def test_the_task_purges_every_place(periods):
     world = periods
     a = submit(world.a, files=1, closed_days_ago=REPORT_DAYS + 1)

@@ -1,11 +1,13 @@
 """Apply every place's retention periods (locus/reporting/retention.py).
 
-    manage.py purge_expired                      # every active place
+    manage.py purge_expired                      # every place, deactivated ones too
     manage.py purge_expired --place london       # one place
     manage.py purge_expired --dry-run            # count only, change nothing
 
 Prints counts per place, never references or personal data. Safe to run again: a second run
 finds nothing to do. Run it daily (docs/operations.md, "Retention and reconciliation").
+A deactivated place is purged too: its pages are closed, but the reports it holds must still
+go when their time is up.
 Without `--place`, it then deletes the library's files that no record names (the library
 belongs to no place: `library.files.files_purge_orphans`).
 """
@@ -32,12 +34,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, place=None, dry_run=False, **options):
         if place:
-            found = place_get_by_slug(place)
+            found = place_get_by_slug(place, include_inactive=True)
             if found is None:
-                raise CommandError(f"No active place with slug '{place}'")
+                raise CommandError(f"No place with slug '{place}'")
             places = [found]
         else:
-            places = list(place_list().order_by("slug"))
+            places = list(place_list(include_inactive=True).order_by("slug"))
         prefix = "[dry run] would have: " if dry_run else ""
         for target in places:
             with place_scope(target):
