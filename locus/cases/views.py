@@ -20,6 +20,7 @@ from locus.accounts.models import User
 from locus.accounts.policies import Capability
 from locus.core.errors import ApplicationError, ValidationFailed
 from locus.core.idempotency import FORM_FIELD, form_idempotency
+from locus.core.storage import open_stored
 from locus.directory.models import Organisation
 from locus.reporting.choices import SupportWanted
 from locus.reporting.taxonomy import UnknownCode, UnknownVersion, taxonomy
@@ -595,14 +596,15 @@ def evidence_download(request, case_id, evidence_id):
         if visibility.shows_report
         else None
     )
-    if evidence is None:
+    handle = open_stored(evidence.file) if evidence is not None else None
+    if handle is None:
         raise Http404
     services.case_record_evidence_download(
         case=case, membership=request.membership, evidence=evidence
     )
     extension = mimetypes.guess_extension(evidence.mime) or ""
     response = FileResponse(
-        evidence.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=f"{case.report.reference}-{evidence.pk}{extension}",
         content_type=evidence.mime,

@@ -563,6 +563,19 @@ def evidence_delete(*, evidence, actor):
     delete_on_commit(storage, stored_name)
 
 
+def evidence_record_download(*, period, evidence, actor) -> None:
+    """Audit that a person downloaded one evidence file of a period: attendance sheets, photos
+    and feedback forms name and show people, so every download is recorded, as for a report's
+    evidence (EVIDENCE_DOWNLOADED; ids only)."""
+    audit_record(
+        action=AuditAction.EVIDENCE_DOWNLOADED,
+        actor=actor,
+        place=period.place,
+        target=evidence,
+        data={"programme": period.programme_id, "period": period.pk, "file": evidence.pk},
+    )
+
+
 # --- surveys -------------------------------------------------------------------------------
 
 

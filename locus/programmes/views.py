@@ -19,6 +19,7 @@ from locus.accounts.decorators import staff_view
 from locus.accounts.policies import Capability, membership_can
 from locus.core.errors import ApplicationError
 from locus.core.ratelimit import rate_limited
+from locus.core.storage import open_stored
 from locus.library.vocabulary import label_in
 
 from . import charts, forms, iati, policies, reports, scoring, selectors, services
@@ -429,11 +430,13 @@ def evidence_download(request, programme_id, period_id, file_id):
     programme = _programme(request, programme_id)
     period = _period(programme, period_id)
     evidence = selectors.period_files(period).filter(pk=file_id).first()
-    if evidence is None:
+    handle = open_stored(evidence.file) if evidence is not None else None
+    if handle is None:
         raise Http404
+    services.evidence_record_download(period=period, evidence=evidence, actor=request.user)
     extension = mimetypes.guess_extension(evidence.mime) or ""
     response = FileResponse(
-        evidence.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=f"evidence-{period.pk}-{evidence.pk}{extension}",
         content_type=evidence.mime,

@@ -309,6 +309,12 @@ def test_evidence_download_is_audited_and_not_for_content_only(world, everyone, 
     client.force_login(person(everyone.platform))
     assert client.get(url(cases[everyone.platform])).status_code == 404
 
+    # A row whose stored file is missing: 404, not a server error, and no audit event.
+    client.force_login(person(everyone.charity))
+    evidence.file.storage.delete(evidence.file.name)
+    assert client.get(url(cases[everyone.charity])).status_code == 404
+    assert AuditEvent.objects.filter(action=AuditAction.EVIDENCE_DOWNLOADED).count() == 1
+
 
 def test_inbox_link_in_the_staff_menu_only_for_case_roles(world, client):
     staff_home = reverse("places:staff_home", kwargs={"place_slug": world.a.place.slug})

@@ -156,6 +156,36 @@ def test_evidence_upload_refuses_html_next_to_the_field(world, client, data):
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"Attendance 12"
 
 
+def test_an_evidence_download_is_audited_and_a_missing_file_is_a_404(world, client, data):
+    """Attendance sheets and photos name and show people: each download writes an audit event
+    (ids only). A row whose stored file is missing answers 404, not a server error, and
+    audits nothing."""
+    from locus.core.choices import AuditAction
+    from locus.core.models import AuditEvent
+
+    editor = world.a.users["editor"]
+    client.force_login(editor)
+    p, q = data["programme"], data["period"]
+    url = f"/alpha/programmes/{p.pk}/periods/{q.pk}/"
+    sheet = SimpleUploadedFile("sheet.txt", b"Attendance: Ann, Bo", "text/plain")
+    assert client.post(url, {"file": sheet}).status_code == 302
+    with place_scope(world.a.place):
+        evidence = EvidenceFile.objects.get()
+    downloads = AuditEvent.objects.filter(action=AuditAction.EVIDENCE_DOWNLOADED)
+
+    response = client.get(f"{url}files/{evidence.pk}/")
+
+    assert response.status_code == 200 and b"Ann" in b"".join(response.streaming_content)
+    event = downloads.get()
+    assert (event.actor, event.place, event.target_id) == (editor, world.a.place, str(evidence.pk))
+    assert event.target_type == "programmes.evidencefile"
+    assert event.data == {"programme": p.pk, "period": q.pk, "file": evidence.pk}
+
+    evidence.file.storage.delete(evidence.file.name)
+    assert client.get(f"{url}files/{evidence.pk}/").status_code == 404
+    assert downloads.count() == 1
+
+
 def test_upload_without_a_file_says_so_next_to_the_field(world, client, data):
     """The upload form is sent without a file (it has `novalidate`): a message next to the
     field, not a server error."""
