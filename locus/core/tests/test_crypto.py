@@ -251,6 +251,41 @@ def test_storage_round_trips_and_the_disk_holds_ciphertext(tmp_path):
     )
 
 
+@pytest.mark.django_db
+def test_a_file_is_deleted_once_its_rows_deletion_commits_and_a_failure_is_only_logged(
+    tmp_path, django_capture_on_commit_callbacks, caplog
+):
+    """`delete_on_commit`: nothing is deleted while the transaction may still roll back, then
+    the file goes; a file that cannot be deleted after the commit is logged (by its opaque
+    name), never raised: the change is committed, and the orphan purge deletes it later."""
+    from django.db import transaction
+
+    from locus.core.storage import delete_on_commit
+
+    storage = EncryptedFileSystemStorage(location=tmp_path)
+    name = storage.save(opaque_name(prefix="place-7"), ContentFile(b"statement"))
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        delete_on_commit(storage, name)
+        raise RuntimeError("rolled back")
+    assert storage.exists(name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_on_commit(storage, name)
+        assert storage.exists(name)
+    assert not storage.exists(name)
+
+    other = storage.save(opaque_name(prefix="place-7"), ContentFile(b"statement"))
+
+    def refuse(path):
+        raise PermissionError("read-only file system")
+
+    storage.delete = refuse
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_on_commit(storage, other)
+    assert f"storage: {other} could not be deleted" in caplog.text
+
+
 # Rotation
 
 
