@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from locus.core.dates import short_date
+from locus.core.fields import EncryptedTextField
 from locus.core.tenancy import TenantModel
 
 from .choices import (
@@ -248,11 +249,12 @@ class Result(TenantModel):
 
 class EvidenceFile(TenantModel):
     """A file behind a period's results (attendance sheet, photo, feedback forms). Checked by
-    content on upload and stored encrypted, like a report's evidence."""
+    content on upload and stored encrypted, like a report's evidence; its name as uploaded
+    ("attendance Amira K.pdf") is encrypted too, as a report's evidence's is."""
 
     period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="files")
     file = models.FileField(storage=evidence_storage, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=200)
+    original_name = EncryptedTextField(_("file name"))
     mime = models.CharField(max_length=80)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)

@@ -175,3 +175,66 @@ def test_another_organisation_cannot_delete(world, client, data):
     with place_scope(world.a.place):
         assert Indicator.objects.filter(pk=bare.pk).exists()
         assert EvidenceFile.objects.filter(pk=evidence.pk).exists()
+
+
+def _column(pk):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT original_name FROM programmes_evidencefile WHERE id = %s", [pk])
+        return cursor.fetchone()[0]
+
+
+def test_an_evidence_files_name_is_encrypted_at_rest(world, active):
+    """An attendance sheet's name can name people: it is kept encrypted, like the file."""
+    evidence = services.evidence_add(
+        period=period(programme(world.a)),
+        actor=None,
+        uploaded=SimpleUploadedFile("attendance Amira K.txt", b"Amira K", "text/plain"),
+    )
+    stored = _column(evidence.pk)
+    assert "Amira" not in stored and stored.startswith("gAAAAA")
+    assert EvidenceFile.objects.get(pk=evidence.pk).original_name == "attendance Amira K.txt"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_encrypts_names_stored_before_and_its_reverse_decrypts_them(world):
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    q = period(programme(world.a))
+    with place_scope(world.a.place):
+        after_upgrade = _file(q)
+    before = [("programmes", "0001_programmes")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    assert _column(after_upgrade.pk) == "sheet.txt"  # the reverse decrypted it
+    executor.loader.build_graph()
+    old_model = executor.loader.project_state(before).apps.get_model("programmes", "EvidenceFile")
+    old = old_model._base_manager.create(
+        place_id=world.a.place.pk,
+        period_id=q.pk,
+        file=f"place-{world.a.place.pk}/old.txt",
+        original_name="attendance Åsa Lind.txt",
+        mime="text/plain",
+        size=8,
+        sha256="0" * 64,
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("programmes"))
+
+    assert "Åsa" not in _column(old.pk) and "sheet" not in _column(after_upgrade.pk)
+    with place_scope(world.a.place):
+        names = dict(EvidenceFile.objects.values_list("pk", "original_name"))
+    assert names == {old.pk: "attendance Åsa Lind.txt", after_upgrade.pk: "sheet.txt"}
+    # Run again (or over rows the new code wrote), it leaves tokens as they are.
+    tokens = {pk: _column(pk) for pk in names}
+    migration = import_module("locus.programmes.migrations.0003_evidence_name_encrypt_existing")
+    migration.encrypt_names(apps, SimpleNamespace(connection=connection))
+    assert {pk: _column(pk) for pk in names} == tokens
+    after_upgrade.file.storage.delete(after_upgrade.file.name)
