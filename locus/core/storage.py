@@ -67,7 +67,7 @@ def delete_on_commit(storage, name):
     def delete():
         try:
             storage.delete(name)
-        except OSError:
+        except Exception:  # any storage's error (S3's are not OSError): the change is saved
             # The name is opaque (`opaque_name`): it says nothing about anyone.
             logger.warning("storage: %s could not be deleted", name, exc_info=True)
 
