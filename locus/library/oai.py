@@ -62,6 +62,14 @@ LIST_VERBS = ("ListIdentifiers", "ListRecords", "ListSets")
 _REPOSITORY_ID_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECONDS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+# The syntax the protocol's schema (OAI-PMH.xsd) gives the arguments the request element echoes:
+# a value outside it is "illegal syntax", so badArgument, never echoed into an invalid answer.
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
+_SET_SPEC_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*$")
+# An identifier is a URI (RFC 3986 characters, %-escapes, and the non-ASCII letters of an IRI).
+_URI_RE = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2}|[^\x00-\x7f])+$")
+# adminEmail in OAI-PMH.xsd: a domain with at least one dot ("no-reply@localhost" is refused).
+_ADMIN_EMAIL_RE = re.compile(r"^\S+@(\S+\.)+\S+$")
 # Characters XML 1.0 cannot carry.
 _XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # DCMI Type Vocabulary for dc:type, besides the library's own type.
@@ -137,7 +145,7 @@ def parse_date(value, *, end):
         except ValueError:
             raise OAIError("badArgument", f"Not a date: {value}") from None
         if end:
-            moment += timedelta(days=1)
+            moment = _later(moment, timedelta(days=1))
     elif _SECONDS_RE.match(value):
         granularity = "seconds"
         try:
@@ -145,13 +153,22 @@ def parse_date(value, *, end):
         except ValueError:
             raise OAIError("badArgument", f"Not a date and time: {value}") from None
         if end:
-            moment += timedelta(seconds=1)
+            moment = _later(moment, timedelta(seconds=1))
     else:
         raise OAIError(
             "badArgument",
             f"Dates are YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ (UTC), not {value[:40]!r}.",
         )
     return moment, granularity
+
+
+def _later(moment, step):
+    """`moment + step`, or the last representable moment: `until=9999-12-31` means "no end"
+    (it used to overflow into a 500)."""
+    try:
+        return moment + step
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 # --- items -----------------------------------------------------------------------------------
@@ -368,6 +385,13 @@ def _check_arguments(arguments):
     missing = required - set(flat)
     if missing:
         raise OAIError("badArgument", f"Missing argument: {sorted(missing)[0]}")
+    for name, pattern in (
+        ("metadataPrefix", _PREFIX_RE),
+        ("set", _SET_SPEC_RE),
+        ("identifier", _URI_RE),
+    ):
+        if name in flat and not pattern.match(flat[name]):
+            raise OAIError("badArgument", f"The argument {name} has an illegal syntax.")
     return verb, flat
 
 
@@ -409,8 +433,7 @@ def _identify(root, verb, args, *, base_url, page_url):
     )
     _sub(element, "baseURL", base_url)
     _sub(element, "protocolVersion", "2.0")
-    admin = getattr(settings, "LOCUS_OAI_ADMIN_EMAIL", "") or _email(settings.DEFAULT_FROM_EMAIL)
-    _sub(element, "adminEmail", admin)
+    _sub(element, "adminEmail", admin_email())
     _sub(element, "earliestDatestamp", datestamp(earliest_datestamp()))
     # Withdrawn records stay deleted items for good, but a platform administrator can erase a
     # record outright, and then no trace is kept: so "transient", as the protocol asks.
@@ -418,9 +441,17 @@ def _identify(root, verb, args, *, base_url, page_url):
     _sub(element, "granularity", GRANULARITY)
 
 
-def _email(value):
-    match = re.search(r"<([^>]+)>", value or "")
-    return match.group(1) if match else (value or "library@locus.local")
+def admin_email():
+    """LOCUS_OAI_ADMIN_EMAIL, else the address of DEFAULT_FROM_EMAIL; one the protocol refuses
+    (a host without a dot, as Django's default "webmaster@localhost") gives way to
+    library@<repository identifier>, so that Identify stays valid on a fresh installation."""
+    configured = getattr(settings, "LOCUS_OAI_ADMIN_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
+    match = re.search(r"<([^>]+)>", configured or "")
+    address = (match.group(1) if match else configured or "").strip()
+    if _ADMIN_EMAIL_RE.match(address):
+        return address
+    host = repository_identifier()
+    return f"library@{host if '.' in host else 'locus.local'}"
 
 
 def _format(parent):

@@ -378,3 +378,75 @@ def test_an_identifier_whose_number_is_not_an_id_does_not_exist(client, db):
         )
         assert response.status_code == 200
         assert error_code(etree.fromstring(response.content)) == "idDoesNotExist", number
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "set": "bad set!"},
+        {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "set": ""},
+        {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "set": "type::guide"},
+        {"verb": "ListRecords", "metadataPrefix": ""},
+        {"verb": "ListRecords", "metadataPrefix": "oai dc"},
+        {"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "http://x.org/%zz"},
+        {"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "not an identifier"},
+        {"verb": "ListMetadataFormats", "identifier": ""},
+    ],
+)
+def test_arguments_of_illegal_syntax_are_bad_arguments(client, catalogue, arguments):
+    """OAI-PMH.xsd types the arguments the request element echoes (setSpec, metadataPrefix,
+    identifier a URI): a value outside that syntax is badArgument ("values for arguments have
+    an illegal syntax", §3.6) and is not echoed; it used to be noRecordsMatch,
+    cannotDisseminateFormat or idDoesNotExist with the value echoed, an invalid answer."""
+    document = harvest(client, **arguments)
+    assert error_code(document) == "badArgument"
+    assert document.find("o:request", NS).attrib == {}
+
+
+def test_until_the_last_day_of_the_calendar_lists_everything(client, catalogue):
+    """`until=9999-12-31` is the end of time (the day's end used to overflow: a 500)."""
+    for until in ("9999-12-31", "9999-12-31T23:59:59Z"):
+        document = harvest(client, verb="ListIdentifiers", metadataPrefix="oai_dc", until=until)
+        assert len(identifiers(document)) == 3, until
+    assert oai.parse_date("9999-12-31", end=True)[0] == datetime.max.replace(tzinfo=UTC)
+
+
+def test_admin_email_is_one_the_protocol_accepts(client, settings):
+    """adminEmail needs a dotted domain (OAI-PMH.xsd): Django's default sender
+    (webmaster@localhost) or a bare host gives way to library@<repository identifier>."""
+    settings.LOCUS_OAI_ADMIN_EMAIL = ""
+    settings.LOCUS_OAI_REPOSITORY_IDENTIFIER = ""
+    settings.LOCUS_BASE_URL = "http://127.0.0.1:8000"
+    settings.DEFAULT_FROM_EMAIL = "Locus <no-reply@localhost>"
+
+    def admin():
+        return harvest(client, verb="Identify").findtext(".//o:adminEmail", namespaces=NS)
+
+    assert admin() == "library@locus.local"
+    settings.LOCUS_BASE_URL = "https://locus.city.example"
+    assert admin() == "library@locus.city.example"
+    settings.DEFAULT_FROM_EMAIL = "Locus <no-reply@city.example>"
+    assert admin() == "no-reply@city.example"
+    settings.LOCUS_OAI_ADMIN_EMAIL = "oai@library.city.example"
+    assert admin() == "oai@library.city.example"
+
+
+_DAY = st.dates().map(lambda day: day.isoformat())
+_SECOND = st.datetimes().map(lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.dictionaries(
+        st.sampled_from(["from", "until"]),
+        st.one_of(_DAY, _SECOND, st.sampled_from(["0001-01-01", "9999-12-31"])),
+    )
+)
+def test_any_dates_give_a_valid_answer(client, dates):
+    """Any calendar date or second, at either end of the calendar, is a valid answer: records,
+    noRecordsMatch or badArgument (mixed granularities, `from` after `until`), never a 500."""
+    response = client.get("/oai", {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", **dates})
+    assert response.status_code == 200
+    SCHEMA.assertValid(etree.fromstring(response.content))
