@@ -310,25 +310,28 @@ def _dublin_core(parent, record, *, page_url, mimes):
         {_q("schemaLocation", XSI_NS): f"{OAI_DC_NS} {OAI_DC_SCHEMA}"},
     )
 
-    def add(name, value):
+    def add(name, value, language=None):
         if value not in (None, ""):
-            _sub(dc, name, value, ns=DC_NS)
+            attributes = {_q("lang", XML_NS): language} if language else {}
+            _sub(dc, name, value, ns=DC_NS, **attributes)
 
+    # The title and summary are in the record's first language; our labels are English.
+    own = record.languages[0] if record.languages and record.languages[0] != "mul" else None
     with translation.override("en"):
-        add("title", record.title)
+        add("title", record.title, own)
         for author in record.author_list:
             add("creator", author)
         for label in [
             *_labels(record, "topics", "topic"),
             *_labels(record, "interventions", "intervention"),
         ]:
-            add("subject", label)
-        add("description", record.summary)
+            add("subject", label, "en")
+        add("description", record.summary, own)
         add("publisher", record.publisher)
         if record.year:
             add("date", str(record.year))
         add("type", DCMI_TYPES.get(record.type, "Text"))
-        add("type", str(ResourceType(record.type).label))
+        add("type", str(ResourceType(record.type).label), "en")
         for mime in mimes:
             add("format", mime)
         add("identifier", page_url(record))
@@ -336,13 +339,15 @@ def _dublin_core(parent, record, *, page_url, mimes):
         for code in record.languages:
             add("language", code)
         coverage = [*_labels(record, "countries", "country"), *_labels(record, "regions", "region")]
-        for place in [*coverage, *record.localities]:
+        for label in coverage:
+            add("coverage", label, "en")
+        for place in record.localities:
             add("coverage", place)
         if record.coverage and not coverage:
             add("coverage", record.coverage)
         licence = Licence(record.licence)
         if licence != Licence.UNKNOWN:
-            add("rights", str(licence.label))
+            add("rights", str(licence.label), "en")
             add("rights", LICENCE_URLS.get(licence, ""))
     return metadata
 

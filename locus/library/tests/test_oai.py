@@ -450,3 +450,32 @@ def test_any_dates_give_a_valid_answer(client, dates):
     response = client.get("/oai", {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", **dates})
     assert response.status_code == 200
     SCHEMA.assertValid(etree.fromstring(response.content))
+
+
+def test_dublin_core_says_which_language_each_text_is_in(client, catalogue):
+    """A Swedish title and summary are marked `xml:lang="sv"` (the record's first language), our
+    labels `en`; a record in several languages (`mul`) leaves its own texts unmarked."""
+    guide = catalogue["guide"]
+    services.record_update(record=guide, data={"summary": "Ett betänkande om våldsbejakande…"})
+    lang = f"{{{oai.XML_NS}}}lang"
+
+    def dc(record):
+        document = harvest(
+            client,
+            verb="GetRecord",
+            identifier=oai.oai_identifier(record.pk),
+            metadataPrefix="oai_dc",
+        )
+        return document.find(".//oai_dc:dc", NS)
+
+    element = dc(guide)
+    assert element.find("dc:title", NS).get(lang) == "sv"
+    assert element.find("dc:title", NS).text == "Värna demokratin mot våldsbejakande extremism"
+    assert element.find("dc:description", NS).get(lang) == "sv"
+    assert {e.text: e.get(lang) for e in element.findall("dc:type", NS)} == {
+        "Text": None,
+        "Guide": "en",
+    }
+    assert element.find("dc:coverage", NS).get(lang) == "en"
+    several = make_record(title="Handbook", languages=["mul", "en"])
+    assert dc(several).find("dc:title", NS).get(lang) is None
