@@ -15,7 +15,7 @@ name only, which IATI allows for participating organisations.
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -88,18 +88,18 @@ def _number(value):
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.2f}"
 
 
-def _dimensions(parent, result, areas):
+def _disaggregated_actuals(period, result, areas):
+    """One `<actual>` per breakdown group: its own figure as the value and the group as a
+    `<dimension>` (name: the breakdown, value: the group), as IATI defines them — a dimension's
+    value names the category (`sex` / `female`), never a figure."""
     for dimension, groups in ordered_breakdown(result.disaggregation, list(areas)):
         for group, value in groups:
             name = areas.get(group, group) if dimension == "area" else group
-            ET.SubElement(
-                parent,
-                "dimension",
-                {"name": dimension, "value": _xml_text(f"{name}: {_number(value)}")},
-            )
+            actual = ET.SubElement(period, "actual", {"value": _number(value)})
+            ET.SubElement(actual, "dimension", {"name": dimension, "value": _xml_text(name)})
 
 
-def _indicator(parent, programme, indicator, language, areas):
+def _indicator(parent, programme, indicator, areas):
     element = ET.SubElement(
         parent,
         "indicator",
@@ -109,9 +109,9 @@ def _indicator(parent, programme, indicator, language, areas):
         },
     )
     title = indicator.title + (f" ({indicator.unit})" if indicator.unit else "")
-    _text_element(element, "title", title, language)
+    _text_element(element, "title", title)
     if indicator.description:
-        _text_element(element, "description", indicator.description, language)
+        _text_element(element, "description", indicator.description)
     if indicator.bank_code:
         ET.SubElement(
             element,
@@ -131,20 +131,25 @@ def _indicator(parent, programme, indicator, language, areas):
         actual = ET.SubElement(period, "actual")
         if result.value is not None:
             actual.set("value", _number(result.value))
-        _dimensions(actual, result, areas)
         if result.comment:
-            _text_element(actual, "comment", result.comment, language)
+            _text_element(actual, "comment", result.comment)
+        _disaggregated_actuals(period, result, areas)
 
 
-def activity(programme, *, language="en"):
+def activity(programme, *, language="en", today=None):
     """One `<iati-activity>` element for a programme loaded by
-    `selectors.place_programmes_for_export` (areas and indicators with their results)."""
+    `selectors.place_programmes_for_export` (areas and indicators with their results).
+
+    Languages: what people typed (titles, summaries, indicators, comments, names) is in the
+    place's language, the activity's `xml:lang`, whatever language the file is asked in;
+    `language` chooses only the labels Locus writes itself (the tags), which say so."""
     organisation = programme.organisation
     org_ref = organisation_ref(programme)
+    today = today or timezone.localdate()
     attributes = {
         "last-updated-datetime": programme.updated_at.replace(microsecond=0).isoformat(),
         "default-currency": programme.currency,
-        XML_LANG: language,
+        XML_LANG: programme.place.default_language,
     }
     element = ET.Element("iati-activity", attributes)
     ET.SubElement(element, "iati-identifier").text = activity_identifier(programme)
@@ -173,14 +178,16 @@ def activity(programme, *, language="en"):
     ET.SubElement(
         element, "activity-date", {"type": "1", "iso-date": programme.start_date.isoformat()}
     )
-    if programme.status != ProgrammeStatus.PLANNED and programme.start_date <= date.today():
+    # Actual dates are never in the future (an IATI rule): a programme marked completed
+    # before its planned end has no actual end date Locus knows.
+    if programme.status != ProgrammeStatus.PLANNED and programme.start_date <= today:
         ET.SubElement(
             element, "activity-date", {"type": "2", "iso-date": programme.start_date.isoformat()}
         )
     ET.SubElement(
         element, "activity-date", {"type": "3", "iso-date": programme.end_date.isoformat()}
     )
-    if programme.status == ProgrammeStatus.COMPLETED:
+    if programme.status == ProgrammeStatus.COMPLETED and programme.end_date <= today:
         ET.SubElement(
             element, "activity-date", {"type": "4", "iso-date": programme.end_date.isoformat()}
         )
@@ -190,7 +197,7 @@ def activity(programme, *, language="en"):
         location = ET.SubElement(element, "location")
         _text_element(location, "name", f"{area_name}, {programme.place.name}")
     sector = ET.SubElement(element, "sector", {"vocabulary": "1", "code": DAC_SECTOR})
-    _narrative(sector, "Civilian peace-building, conflict prevention and resolution")
+    _narrative(sector, "Civilian peace-building, conflict prevention and resolution", "en")
     tags = [("intervention", programme.intervention)] + [
         ("target_group", code) for code in programme.target_groups
     ]
@@ -200,23 +207,57 @@ def activity(programme, *, language="en"):
         )
         _narrative(tag, label_in(axis, code, language), language)
     if programme.budget is not None:
-        budget = ET.SubElement(element, "budget", {"type": "1", "status": "1"})
-        ET.SubElement(budget, "period-start", {"iso-date": programme.start_date.isoformat()})
-        ET.SubElement(budget, "period-end", {"iso-date": programme.end_date.isoformat()})
-        value = ET.SubElement(
-            budget,
-            "value",
-            {"currency": programme.currency, "value-date": programme.start_date.isoformat()},
-        )
-        value.text = _number(programme.budget)
+        for start, end, amount in budget_periods(
+            programme.start_date, programme.end_date, programme.budget
+        ):
+            budget = ET.SubElement(element, "budget", {"type": "1", "status": "1"})
+            ET.SubElement(budget, "period-start", {"iso-date": start.isoformat()})
+            ET.SubElement(budget, "period-end", {"iso-date": end.isoformat()})
+            value = ET.SubElement(
+                budget, "value", {"currency": programme.currency, "value-date": start.isoformat()}
+            )
+            value.text = _number(amount)
     for indicator in programme.indicator_list:
         result = ET.SubElement(element, "result", {"type": RESULT_TYPE[indicator.level]})
-        _text_element(result, "title", indicator.title, language)
-        _indicator(result, programme, indicator, language, areas)
+        _text_element(result, "title", indicator.title)
+        _indicator(result, programme, indicator, areas)
     return element
 
 
-def activities_xml(programmes, *, language="en", now=None):
+def _year_after(day):
+    """The same day a year later (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
+def budget_periods(start, end, total):
+    """[(start, end, amount)]: the programme's budget over periods of at most a year (an IATI
+    rule: "the budget period must not be longer than one year"), from its start date, each
+    its share of the total by days (rounded to the cent; the last takes the remainder, so the
+    amounts add up to the total). Indicative (status 1), as the one total was."""
+    total = Decimal(total)
+    periods = []
+    while start <= end:
+        last = min(_year_after(start) - timedelta(days=1), end)
+        periods.append((start, last))
+        start = last + timedelta(days=1)
+    if not periods:  # an end before the start: services refuse it; nothing to say then
+        return []
+    days = (end - periods[0][0]).days + 1
+    shares, given = [], Decimal(0)
+    for index, (first, last) in enumerate(periods):
+        if index == len(periods) - 1:
+            amount = total - given
+        else:
+            amount = (total * ((last - first).days + 1) / days).quantize(Decimal("0.01"))
+            given += amount
+        shares.append((first, last, amount))
+    return shares
+
+
+def activities_xml(programmes, *, language="en", now=None, today=None):
     """The IATI activities file (bytes, UTF-8) of `programmes`."""
     now = now or timezone.now()
     root = ET.Element(
@@ -227,13 +268,15 @@ def activities_xml(programmes, *, language="en", now=None):
         },
     )
     for programme in programmes:
-        root.append(activity(programme, language=language))
+        root.append(activity(programme, language=language, today=today))
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def export_place(place, *, language="en", programme_ids=None):
+def export_place(place, *, language="en", programme_ids=None, today=None):
     """The IATI file of the place's programmes (all, or those of `programme_ids`)."""
     from .selectors import place_programmes_for_export
 
-    return activities_xml(place_programmes_for_export(place, programme_ids), language=language)
+    return activities_xml(
+        place_programmes_for_export(place, programme_ids), language=language, today=today
+    )

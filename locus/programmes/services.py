@@ -2,6 +2,7 @@
 writes, audits and returns the object. Views, the API, the commands and the demo all call
 these."""
 
+import re
 import secrets
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -113,7 +114,9 @@ def _clean_programme(place, data, errors):
             areas = []
             break
     iati_ref = str(data.get("iati_org_ref") or "").strip()
-    if iati_ref and (len(iati_ref) > 60 or " " in iati_ref or "-" not in iati_ref):
+    # IATI identifiers hold no whitespace nor "/", "&", "|", "?" (IATI rule on iati-identifier,
+    # which starts with this reference).
+    if iati_ref and (len(iati_ref) > 60 or "-" not in iati_ref or re.search(r"[\s/&|?]", iati_ref)):
         errors["iati_org_ref"] = [_("An IATI organisation identifier looks like GB-CHC-1234567.")]
     return {
         "title": title[:200],

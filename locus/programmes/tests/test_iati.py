@@ -56,8 +56,11 @@ def test_place_file_is_valid_and_complete(world, schema):
     assert period.find("period-start").get("iso-date") == "2026-01-01"
     assert period.find("target").get("value") == "70"
     assert period.find("actual").get("value") == "55"
-    output_actual = results[0].find("indicator/period/actual")
-    assert output_actual.find("dimension").get("name") == "gender"
+    # The total, then one actual per breakdown group: its own figure, the group as dimension.
+    total, female = results[0].findall("indicator/period/actual")
+    assert total.get("value") == "40" and total.find("dimension") is None
+    assert female.get("value") == "20"
+    assert female.find("dimension").attrib == {"name": "gender", "value": "female"}
     assert "Betastad" not in content.decode()
 
 
@@ -152,3 +155,62 @@ def test_any_text_makes_a_valid_file(world, schema):
 def test_vendored_schemas_are_the_official_ones():
     for official in OFFICIAL_DIR.iterdir():
         assert (VENDORED_DIR / official.name).read_bytes() == official.read_bytes(), official.name
+
+
+def test_budget_periods_are_at_most_a_year_and_add_up(world, schema):
+    """IATI: "the budget period must not be longer than one year". A three-year budget is
+    three indicative budgets from the start date, shared by days, adding up to the total."""
+    from datetime import date
+    from decimal import Decimal
+
+    periods = iati.budget_periods(date(2026, 4, 1), date(2029, 3, 31), Decimal("100000"))
+    assert [(start.isoformat(), end.isoformat()) for start, end, _ in periods] == [
+        ("2026-04-01", "2027-03-31"),
+        ("2027-04-01", "2028-03-31"),
+        ("2028-04-01", "2029-03-31"),
+    ]
+    assert sum(amount for *_, amount in periods) == Decimal("100000")
+    assert all((end - start).days < 366 for start, end, _ in periods)
+    assert iati.budget_periods(date(2028, 2, 29), date(2029, 6, 30), Decimal("10"))[0][1] == (
+        date(2029, 2, 27)
+    )
+    programme(
+        world.a, start_date=date(2026, 1, 1), end_date=date(2027, 6, 30), budget=Decimal("3000")
+    )
+    with place_scope(world.a.place):
+        document = assert_valid(schema, iati.export_place(world.a.place))
+    budgets = document.findall("iati-activity/budget")
+    assert [b.find("period-end").get("iso-date") for b in budgets] == ["2026-12-31", "2027-06-30"]
+    assert sum(Decimal(b.findtext("value")) for b in budgets) == Decimal("3000")
+
+
+def test_actual_dates_are_never_in_the_future(world, schema):
+    """An IATI rule: a programme marked completed before its planned end has no actual end."""
+    from datetime import date
+
+    programme(world.a, status="completed", start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
+    with place_scope(world.a.place):
+        early = iati.export_place(world.a.place, today=date(2026, 6, 1))
+        late = iati.export_place(world.a.place, today=date(2027, 1, 1))
+
+    def types(content):
+        document = assert_valid(schema, content)
+        return [d.get("type") for d in document.findall("iati-activity/activity-date")]
+
+    assert types(early) == ["1", "2", "3"]
+    assert types(late) == ["1", "2", "3", "4"]
+
+
+def test_typed_text_keeps_the_places_language_whatever_the_file_is_asked_in(world, schema):
+    """What people typed is in the place's language (the activity's xml:lang) in every download;
+    only the labels Locus writes follow `language`, and say so."""
+    full_programme(world.a)
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    for language in ("en", "fr", "de", "sv"):
+        with place_scope(world.a.place):
+            document = assert_valid(schema, iati.export_place(world.a.place, language=language))
+        activity = document.find("iati-activity")
+        assert activity.get(lang) == world.a.place.default_language
+        assert activity.find("result/indicator/title/narrative").get(lang) is None
+        assert {n.get(lang) for n in activity.findall("tag/narrative")} == {language}
+        assert activity.find("sector/narrative").get(lang) == "en"

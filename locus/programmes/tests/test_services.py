@@ -45,6 +45,9 @@ def test_programme_create_audits_and_keeps_areas(world, active):
         ({"budget": "-4"}, "budget"),
         ({"title": "  "}, "title"),
         ({"iati_org_ref": "not an id"}, "iati_org_ref"),
+        ({"iati_org_ref": "GB-COH-12/34"}, "iati_org_ref"),  # no "/" in an IATI identifier
+        ({"iati_org_ref": "GB-CHC-1?2"}, "iati_org_ref"),
+        ({"iati_org_ref": "GB-CHC-1\t2"}, "iati_org_ref"),
     ],
 )
 def test_programme_create_names_the_bad_field(world, active, extra, field):
