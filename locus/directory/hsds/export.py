@@ -7,10 +7,11 @@ an organisation and its partnerships. Identifiers are stable: `hsds_id` of the r
 UUIDv5 names derived from it for the sub-objects.
 """
 
+import json
 import uuid
 
-from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.encoding import iri_to_uri
 
 from locus.core.spreadsheets import spreadsheet_safe_keeping_numbers
 
@@ -73,6 +74,12 @@ def _attribute(owner_id, entity, key, code, label, value=None):
     return attribute
 
 
+def _uri(address):
+    """A web address as HSDS's `format: uri` wants it (RFC 3986): the non-ASCII letters a
+    person may type (https://förening.example/tjänster) percent-encoded."""
+    return iri_to_uri(address) if address else address
+
+
 def _strip(obj):
     """Leave out empty strings, None and empty lists (HSDS fields are optional)."""
     return {k: v for k, v in obj.items() if v not in ("", None, [])}
@@ -111,7 +118,7 @@ def organisation_object(organisation, partnerships=()) -> dict:
             # Required by HSDS: an organisation without a description gets its name.
             "description": organisation.description or organisation.name,
             "email": organisation.email,
-            "website": organisation.website,
+            "website": _uri(organisation.website),
             "phones": phones,
             "attributes": attributes,
         }
@@ -151,7 +158,7 @@ def service_object(service, place) -> dict:
             "organization_id": str(service.organisation.hsds_id),
             "name": service.name,
             "description": service.description,
-            "url": service.url,
+            "url": _uri(service.url),
             "email": service.email,
             "status": service.status,
             "application_process": service.how_to_refer,
@@ -203,7 +210,7 @@ def export_metadata(place) -> dict:
         "profile": "https://docs.openreferral.org/en/v3.1/",
         "publisher": place.name,
         "generator": "Locus",
-        "language": getattr(settings, "LANGUAGE_CODE", "en"),
+        "language": place.default_language,
     }
 
 
@@ -240,9 +247,89 @@ def _cell(value):
     return spreadsheet_safe_keeping_numbers(value) if isinstance(value, str) else value
 
 
+# Table Schema types for the JSON Schema types and formats of HSDS's scalar fields, where the
+# schema gives no `datapackage_type` of its own (it does for dates, times and date-times).
+_FIELD_TYPES = {"integer": "integer", "number": "number", "boolean": "boolean"}
+_STRING_FORMATS = {"uri": "uri", "email": "email", "uuid": "uuid"}
+# Foreign keys among the tables Locus writes (a child of an organisation or a service, a term
+# of a taxonomy); the attribute's link_id names either an organisation or a service, so none.
+_FOREIGN_KEYS = {
+    "organization_id": "organizations",
+    "service_id": "services",
+    "taxonomy_term_id": "taxonomy_terms",
+    "taxonomy_id": "taxonomies",
+}
+
+
+def _table_field(name, prop, required):
+    """A Table Schema field from an HSDS property: its `datapackage_type` and `constraints`
+    (as the specification's own datapackage.json is generated), else its JSON type."""
+    field = {"name": name}
+    kind = prop.get("datapackage_type") or _FIELD_TYPES.get(prop.get("type"), "string")
+    field["type"] = kind
+    if kind == "string" and prop.get("format") in _STRING_FORMATS:
+        field["format"] = _STRING_FORMATS[prop["format"]]
+    elif kind in ("datetime", "time"):
+        field["format"] = "any"  # ISO 8601 with an offset and fractions of a second
+    constraints = dict(prop.get("constraints") or {})
+    if "enum" in prop:
+        constraints["enum"] = prop["enum"]
+    if name in required:
+        constraints["required"] = True
+    if constraints:
+        field["constraints"] = constraints
+    return field
+
+
+def datapackage(place) -> dict:
+    """`datapackage.json` of the tabular package (Frictionless Tabular Data Package, as HSDS's
+    tabular format is published): each CSV file, its columns typed from the HSDS schema, its
+    primary key and its foreign keys to the other files."""
+    from .validation import BASE_URI, registry
+
+    resources = []
+    for file_name, (schema_name, _key, _parent) in CSV_TABLES.items():
+        schema = registry().contents(BASE_URI + f"{schema_name}.json")
+        required = set(schema.get("required", []))
+        columns = _columns(schema_name)
+        properties = schema.get("properties", {})
+        table = file_name.removesuffix(".csv")
+        keys = [
+            {"fields": column, "reference": {"resource": target, "fields": "id"}}
+            for column, target in _FOREIGN_KEYS.items()
+            if column in columns and target != table and f"{target}.csv" in CSV_TABLES
+        ]
+        table_schema = {
+            "fields": [_table_field(c, properties[c], required) for c in columns],
+            "primaryKey": "id",
+        }
+        if keys:
+            table_schema["foreignKeys"] = keys
+        resources.append(
+            {
+                "name": table,
+                "path": file_name,
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": table_schema,
+            }
+        )
+    return {
+        "profile": "tabular-data-package",
+        "name": f"{place.slug}-directory-hsds",
+        "title": f"{place.name}: directory (Open Referral HSDS {HSDS_VERSION})",
+        "created": timezone.now().replace(microsecond=0).isoformat(),
+        "keywords": ["HSDS", "Open Referral"],
+        "resources": resources,
+    }
+
+
 def export_csv_package(place) -> dict[str, str]:
-    """The place's directory as the HSDS 3.1 tabular package: {file name: CSV text}, the same
-    data as `export_place`, one row per object, children joined by id."""
+    """The place's directory as the HSDS 3.1 tabular package: {file name: text}, the CSV files
+    (the same data as `export_place`, one row per object, children joined by id) and their
+    `datapackage.json`."""
     import csv
     import io
 
@@ -284,4 +371,5 @@ def export_csv_package(place) -> dict[str, str]:
         for row in rows[name]:
             writer.writerow({k: _cell(row.get(k, "")) for k in columns})
         files[name] = buffer.getvalue()
+    files["datapackage.json"] = json.dumps(datapackage(place), ensure_ascii=False, indent=2)
     return files

@@ -77,9 +77,9 @@ def test_every_exported_object_is_valid_against_the_official_schemas(world, rich
         data = export_place(world.a.place)
     assert len(data["organizations"]) == 4 and len(data["services"]) == 5
     for organisation in data["organizations"]:
-        assert validation.errors("organization", organisation, SCHEMA_DIR) == []
+        assert validation.errors("organization", organisation, SCHEMA_DIR, strict=True) == []
     for service in data["services"]:
-        assert validation.errors("service", service, SCHEMA_DIR) == []
+        assert validation.errors("service", service, SCHEMA_DIR, strict=True) == []
     full = next(s for s in data["services"] if s["name"] == "Full service")
     assert full["status"] == "temporarily closed"
     assert {a["name"] for a in full["service_areas"]} == {a.name for a in world.a.areas}
@@ -280,9 +280,9 @@ def test_commands_export_and_import(world, rich, tmp_path, capsys):
     services = json.loads((tmp_path / "services.json").read_text())
     organisations = json.loads((tmp_path / "organizations.json").read_text())
     for service in services:
-        assert validation.errors("service", service, SCHEMA_DIR) == []
+        assert validation.errors("service", service, SCHEMA_DIR, strict=True) == []
     for organisation in organisations:
-        assert validation.errors("organization", organisation, SCHEMA_DIR) == []
+        assert validation.errors("organization", organisation, SCHEMA_DIR, strict=True) == []
     assert json.loads((tmp_path / "base.json").read_text())["version"] == "3.1"
     with place_scope(a.place):
         Service.objects.filter(place=a.place).delete()
@@ -404,3 +404,104 @@ def test_the_import_job_shows_its_progress_while_its_transaction_runs(world, mon
     assert [progress for progress, _n, _t in steps] == [40, 70, 100]  # 10 + 90 × 20/60 …
     assert [imported for _p, imported, _t in steps] == [20, 40, 60]  # during the import
     assert all(inside for _p, _n, inside in steps)
+
+
+def test_web_addresses_and_dates_are_valid_formats_too(world, rich):
+    """HSDS's `format: uri` and `date-time`, which jsonschema passes unchecked without optional
+    packages: the strict validator checks them, and an address typed with non-ASCII letters is
+    exported percent-encoded (RFC 3986)."""
+    from ..hsds.export import organisation_object
+
+    charity = rich["charity"]
+    charity.website = "https://förening.example/tjänster?ort=Malmö"
+    charity.save()
+    with place_scope(world.a.place):
+        data = export_place(world.a.place)
+    exported = next(o for o in data["organizations"] if o["id"] == str(charity.hsds_id))
+    assert exported["website"] == "https://f%C3%B6rening.example/tj%C3%A4nster?ort=Malm%C3%B6"
+    for organisation in data["organizations"]:
+        assert validation.errors("organization", organisation, SCHEMA_DIR, strict=True) == []
+    for service in data["services"]:
+        assert validation.errors("service", service, SCHEMA_DIR, strict=True) == []
+    # The strict validator does catch what the lenient one lets through.
+    service = {**data["services"][0], "url": "not an address", "last_modified": "yesterday"}
+    problems = validation.errors("service", service, SCHEMA_DIR, strict=True)
+    assert any("url" in p for p in problems) and any("last_modified" in p for p in problems)
+    assert validation.errors("service", service, SCHEMA_DIR) == []
+    charity.website = "https://förening.example/"
+    assert (
+        validation.errors("organization", organisation_object(charity), SCHEMA_DIR, strict=True)
+        == []
+    )
+
+
+def test_base_document_speaks_the_places_language(world, rich):
+    from ..hsds.export import export_metadata
+
+    world.a.place.default_language = "fr"
+    assert export_metadata(world.a.place)["language"] == "fr"
+
+
+def test_the_csv_package_has_a_datapackage_that_describes_it(world, rich):
+    """datapackage.json (Frictionless Tabular Data Package): one resource per CSV file, its
+    columns as in the file with the HSDS types, required cells filled, enums kept, unique
+    primary keys and foreign keys that resolve; every typed cell parses as its type."""
+    import csv
+    import io
+    import uuid
+    from datetime import date, datetime
+
+    from ..hsds.export import export_csv_package
+
+    make_service(
+        world.a.place,
+        rich["charity"],
+        name="Ålands stöd — «aide» für alle",
+        languages=["sv", "fr", "de"],
+        phone="+46 40 34 10 00",
+    )
+    with place_scope(world.a.place):
+        files = export_csv_package(world.a.place)
+    package = json.loads(files["datapackage.json"])
+    assert package["profile"] == "tabular-data-package"
+    resources = {resource["name"]: resource for resource in package["resources"]}
+    assert {r["path"] for r in resources.values()} == set(files) - {"datapackage.json"}
+    tables = {}
+    for name, resource in resources.items():
+        rows = list(csv.DictReader(io.StringIO(files[resource["path"]])))
+        header = files[resource["path"]].splitlines()[0].split(",")
+        fields = resource["schema"]["fields"]
+        assert [field["name"] for field in fields] == header, name
+        tables[name] = rows
+        for row in rows:
+            for field in fields:
+                cell = row[field["name"]]
+                constraints = field.get("constraints", {})
+                if constraints.get("required"):
+                    assert cell, (name, field["name"])
+                if not cell:
+                    continue
+                if "enum" in constraints:
+                    assert cell in constraints["enum"], (name, field["name"], cell)
+                kind, fmt = field["type"], field.get("format")
+                if kind == "integer":
+                    int(cell)
+                elif kind == "number":
+                    float(cell)
+                elif kind == "date":
+                    date.fromisoformat(cell)
+                elif kind == "datetime":
+                    datetime.fromisoformat(cell)
+                elif fmt == "uuid":
+                    uuid.UUID(cell)
+        ids = [row["id"] for row in rows]
+        assert len(ids) == len(set(ids)), name
+    assert tables["services"] and tables["languages"] and tables["attributes"]
+    for name, resource in resources.items():
+        for key in resource["schema"].get("foreignKeys", []):
+            targets = {
+                row[key["reference"]["fields"]] for row in tables[key["reference"]["resource"]]
+            }
+            for row in tables[name]:
+                assert not row[key["fields"]] or row[key["fields"]] in targets, (name, key)
+    assert any(row["name"] == "Ålands stöd — «aide» für alle" for row in tables["services"])
