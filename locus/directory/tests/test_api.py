@@ -152,6 +152,12 @@ def test_coverage_and_hsds_api(world, directory, client, django_capture_on_commi
     assert export.status_code == 200
     data = export.json()
     assert len(data["services"]) == 4
+    # What the API answers (after its response schema) is HSDS too, formats included.
+    from ..hsds import validation
+
+    for kind, objects in (("organization", data["organizations"]), ("service", data["services"])):
+        for obj in objects:
+            assert validation.errors(kind, obj, strict=True) == [], obj
     with place_scope(a.place):
         Service.objects.filter(place=a.place).delete()
     with django_capture_on_commit_callbacks(execute=True):
