@@ -445,6 +445,33 @@ def _send(message, now):
     return transport.post_json(url=endpoint.url, body=body, headers=headers), False
 
 
+# Standard Webhooks: "410 Gone … Sender should disable the webhook endpoint, and stop sending
+# it messages."
+GONE = 410
+
+
+def _endpoint_gone(message):
+    """Disable the endpoint of a message its receiver answered 410 Gone (within _record's
+    transaction), audited as a change made by nobody: its administrators see it switched off
+    on its page and enable it again when they want messages back."""
+    from locus.core.choices import AuditAction
+    from locus.core.services import audit_record
+
+    endpoint = message.endpoint
+    if WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).update(is_active=False):
+        audit_record(
+            action=AuditAction.WEBHOOK_ENDPOINT_CHANGED,
+            place=endpoint.place,
+            target=endpoint,
+            data={
+                "endpoint": endpoint.pk,
+                "organisation": endpoint.organisation_id,
+                "fields": ["is_active"],
+                "reason": "410 Gone",
+            },
+        )
+
+
 @transaction.atomic
 def _record(*, message, outcome, permanent, now, duration_ms):
     DeliveryAttempt.objects.create(
@@ -467,7 +494,14 @@ def _record(*, message, outcome, permanent, now, duration_ms):
         current.last_error = ""
     else:
         current.last_error = outcome.error[:200]
+        if current.kind == MessageKind.WEBHOOK and outcome.status_code == GONE:
+            permanent = True
+            stop = "the receiver asked to stop: endpoint disabled"
+            current.last_error = f"{outcome.error} ({stop})"[:200]
+            _endpoint_gone(current)
         delay = None if permanent else retry_delay(current.attempts)
+        if delay is not None and outcome.retry_after is not None:
+            delay = max(delay, outcome.retry_after)  # the receiver's Retry-After
         if permanent:
             current.status = MessageStatus.FAILED
         elif delay is None:

@@ -18,6 +18,8 @@ import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -25,6 +27,8 @@ from django.core.mail import send_mail
 TIMEOUT_SECONDS = 10
 USER_AGENT = "Locus-Webhooks/1.0"
 ERROR_MAX = 200
+# A receiver's Retry-After is honoured up to a day: it may not park a message for longer.
+RETRY_AFTER_MAX = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,26 @@ class Outcome:
     ok: bool
     status_code: int | None = None
     error: str = ""
+    retry_after: timedelta | None = None  # the receiver's Retry-After, when it sent one
+
+
+def retry_after(value, *, now=None):
+    """A Retry-After header (seconds, or an HTTP date) as a delay, at most RETRY_AFTER_MAX;
+    None when absent or unreadable."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isascii() and value.isdigit():
+        delay = timedelta(seconds=int(value[:9]))
+    else:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        delay = max(timedelta(0), moment - (now or datetime.now(UTC)))
+    return min(delay, RETRY_AFTER_MAX)
 
 
 class AddressNotAllowed(OSError):
@@ -144,8 +168,9 @@ def post_json(*, url, body, headers, timeout=TIMEOUT_SECONDS):
         with _opener.open(request, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
+        wait = retry_after(exc.headers.get("Retry-After") if exc.headers else None)
         exc.close()
-        return Outcome(ok=False, status_code=exc.code, error=f"HTTP {exc.code}")
+        return Outcome(ok=False, status_code=exc.code, error=f"HTTP {exc.code}", retry_after=wait)
     except urllib.error.URLError as exc:
         reason = exc.reason
         text = short_error(reason) if isinstance(reason, BaseException) else str(reason)

@@ -27,6 +27,7 @@ class Receiver:
 
     answer: object = None
     secret: str | None = None
+    retry_after: str | None = None  # sent as Retry-After with every 429 and 503
     port: int = 0
     requests: list = field(default_factory=list)
     _server: object = None
@@ -56,6 +57,8 @@ class Receiver:
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", f"http://127.0.0.1:{receiver.port}/elsewhere")
+                if receiver.retry_after and status in (429, 503):
+                    self.send_header("Retry-After", receiver.retry_after)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

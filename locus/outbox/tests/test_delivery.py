@@ -319,3 +319,58 @@ def test_a_failing_mail_server_is_retried(
         MessageStatus.DELIVERED: 1
     }
     assert len(mail.outbox) == 1
+
+
+def test_410_gone_disables_the_endpoint(
+    world, in_place, endpoint_for, receivers, django_capture_on_commit_callbacks
+):
+    """Standard Webhooks: 410 Gone means the receiver wants no more messages — the endpoint is
+    disabled (audited, by nobody), the message fails without retries, nothing more is sent."""
+    from locus.core.models import AuditEvent
+
+    receiver = receivers(answer=lambda n: 410)
+    endpoint, _ = endpoint_for(world.a, receiver.url)
+    (message,) = enqueue(world.a, endpoint, in_place, django_capture_on_commit_callbacks)
+    with in_place(world.a.place):
+        _reload(message)
+        endpoint.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+    assert message.last_error.startswith("HTTP 410") and "disabled" in message.last_error
+    assert not endpoint.is_active
+    event = AuditEvent.objects.get(target_id=str(endpoint.pk), data__reason="410 Gone")
+    assert event.actor is None and event.data["fields"] == ["is_active"]
+    from locus.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):  # a disabled endpoint receives no new event
+        enqueue(world.a, endpoint, in_place, django_capture_on_commit_callbacks)
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_retry_after_longer_than_the_backoff_is_honoured(
+    world, in_place, endpoint_for, receivers, django_capture_on_commit_callbacks, status
+):
+    """Standard Webhooks: a Retry-After (e.g. with 503) is taken into account when scheduling
+    the next attempt — here an hour instead of the schedule's 5 seconds."""
+    receiver = receivers(answer=lambda n: status, retry_after="3600")
+    endpoint, _ = endpoint_for(world.a, receiver.url)
+    before = timezone.now()
+    (message,) = enqueue(world.a, endpoint, in_place, django_capture_on_commit_callbacks)
+    with in_place(world.a.place):
+        _reload(message)
+    assert message.status == MessageStatus.PENDING
+    assert timedelta(minutes=59) < message.next_attempt_at - before < timedelta(minutes=61)
+
+
+def test_retry_after_reads_seconds_and_dates_within_a_day():
+    from datetime import UTC, datetime
+
+    from locus.outbox.transport import RETRY_AFTER_MAX, retry_after
+
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert retry_after("120") == timedelta(seconds=120)
+    assert retry_after("Sun, 01 Mar 2026 12:30:00 GMT", now=now) == timedelta(minutes=30)
+    assert retry_after("Sun, 01 Mar 2026 11:00:00 GMT", now=now) == timedelta(0)
+    assert retry_after("99999999999") == RETRY_AFTER_MAX
+    for bad in (None, "", "soon", "-5", "١٢", "1.5"):
+        assert retry_after(bad) is None, bad
