@@ -4,6 +4,7 @@ import json
 import math
 import unicodedata
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from django.utils.translation import gettext as _
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
@@ -157,6 +158,37 @@ def _storable_text(text):
     return not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
 
 
+def _signed_area(ring):
+    """Twice the signed area of a ring (shoelace): positive when counterclockwise."""
+    return sum(x1 * y2 - x2 * y1 for (x1, y1, *_), (x2, y2, *_) in pairwise(ring))
+
+
+def _orient_polygon(rings):
+    """Exterior ring counterclockwise, holes clockwise."""
+    oriented = []
+    for index, ring in enumerate(rings):
+        counterclockwise = _signed_area(ring) >= 0
+        oriented.append(ring if counterclockwise == (index == 0) else list(reversed(ring)))
+    return oriented
+
+
+def right_hand_rule(geometry):
+    """A Polygon or MultiPolygon with its rings wound as RFC 7946 §3.1.6 requires of GeoJSON
+    we write ("exterior rings are counterclockwise, and holes are clockwise"); published
+    boundary files often wind them the other way (the London boroughs do). Same shape, same
+    points; other geometries unchanged."""
+    if not isinstance(geometry, dict):
+        return geometry
+    if geometry.get("type") == "Polygon":
+        return {**geometry, "coordinates": _orient_polygon(geometry["coordinates"])}
+    if geometry.get("type") == "MultiPolygon":
+        return {
+            **geometry,
+            "coordinates": [_orient_polygon(polygon) for polygon in geometry["coordinates"]],
+        }
+    return geometry
+
+
 def _plain(geometry):
     """Tuples (from shapely's mapping) to lists, so the geometry is plain JSON."""
     return json.loads(json.dumps(geometry))
@@ -243,7 +275,7 @@ def parse_area_features(raw, *, name_property="name", code_property="", populati
                 name=name,
                 code=code,
                 population=population,
-                geometry=_plain(geometry),
+                geometry=right_hand_rule(_plain(geometry)),
                 repaired=repair_reason,
             )
         )

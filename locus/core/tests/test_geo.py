@@ -599,3 +599,67 @@ def test_problems_are_numbered_by_1_based_feature_position(layout):
     assert [c.name for c in result.candidates] == [
         f"Area {i}" for i, kind in enumerate(layout) if kind == "good"
     ]
+
+
+# --- RFC 7946: rings wound by the right-hand rule ---
+
+
+def _follows_right_hand_rule(geometry):
+    polygons = [geometry["coordinates"]]
+    if geometry["type"] == "MultiPolygon":
+        polygons = geometry["coordinates"]
+    for rings in polygons:
+        polygon = shape({"type": "Polygon", "coordinates": rings})
+        if not polygon.exterior.is_ccw or any(ring.is_ccw for ring in polygon.interiors):
+            return False
+    return True
+
+
+def test_rings_are_wound_as_rfc_7946_requires():
+    """Exterior counterclockwise, holes clockwise ("A linear ring MUST follow the right-hand
+    rule"): a clockwise square with a counterclockwise hole comes out the other way round,
+    with the same points and area."""
+    from locus.core.geo import right_hand_rule
+
+    outer = [[0, 0], [0, 2], [2, 2], [2, 0], [0, 0]]  # clockwise
+    hole = [[0.5, 0.5], [1.5, 0.5], [1.5, 1.5], [0.5, 1.5], [0.5, 0.5]]  # counterclockwise
+    polygon = {"type": "Polygon", "coordinates": [outer, hole]}
+    assert not _follows_right_hand_rule(polygon)
+    oriented = right_hand_rule(polygon)
+    assert _follows_right_hand_rule(oriented)
+    assert oriented["coordinates"] == [outer[::-1], hole[::-1]]
+    assert shape(oriented).area == shape(polygon).area == 3
+    multi = {"type": "MultiPolygon", "coordinates": [[outer], [hole]]}
+    assert _follows_right_hand_rule(right_hand_rule(multi))
+    assert right_hand_rule(right_hand_rule(polygon)) == oriented
+    assert right_hand_rule(None) is None
+
+
+def test_the_london_boroughs_are_stored_by_the_right_hand_rule():
+    """The published file winds its boroughs clockwise; what Locus stores (and so every
+    GeoJSON it writes) follows RFC 7946."""
+    raw = LONDON.read_bytes()
+    source = json.loads(raw)
+    assert not all(_follows_right_hand_rule(f["geometry"]) for f in source["features"])
+    result = parse_area_features(raw)
+    assert len(result.candidates) == 33
+    for candidate in result.candidates:
+        assert _follows_right_hand_rule(candidate.geometry), candidate.name
+
+
+@pytest.mark.django_db
+def test_the_migration_rewinds_areas_imported_before(world):
+    """Areas stored before imports wound their rings keep their shape, wound by the rule."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from locus.places.models import Area
+
+    area = world.a.areas[0]
+    clockwise = {"type": "Polygon", "coordinates": [[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]]}
+    Area._base_manager.filter(pk=area.pk).update(geometry=clockwise)
+    import_module("locus.places.migrations.0007_areas_right_hand_rule").orient(apps, None)
+    stored = Area._base_manager.get(pk=area.pk).geometry
+    assert _follows_right_hand_rule(stored)
+    assert stored["coordinates"][0] == clockwise["coordinates"][0][::-1]
