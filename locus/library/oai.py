@@ -32,6 +32,8 @@ from .vocabulary import label_in, vocabulary
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
+OAI_ID_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
+OAI_ID_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 OAI_DC_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -39,6 +41,7 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 ET.register_namespace("", OAI_NS)
 ET.register_namespace("oai_dc", OAI_DC_NS)
+ET.register_namespace("oai-identifier", OAI_ID_NS)
 ET.register_namespace("dc", DC_NS)
 ET.register_namespace("xsi", XSI_NS)
 
@@ -444,6 +447,19 @@ def _identify(root, verb, args, *, base_url, page_url):
     # record outright, and then no trace is kept: so "transient", as the protocol asks.
     _sub(element, "deletedRecord", "transient")
     _sub(element, "granularity", GRANULARITY)
+    # Our identifiers follow the OAI identifier format when the repository identifier is a
+    # domain name; the guidelines ask such a repository to say so here, with a sample.
+    repository = repository_identifier()
+    if _REPOSITORY_ID_RE.match(repository):
+        container = ET.SubElement(
+            _sub(element, "description"),
+            _q("oai-identifier", OAI_ID_NS),
+            {_q("schemaLocation", XSI_NS): f"{OAI_ID_NS} {OAI_ID_SCHEMA}"},
+        )
+        _sub(container, "scheme", "oai", ns=OAI_ID_NS)
+        _sub(container, "repositoryIdentifier", repository, ns=OAI_ID_NS)
+        _sub(container, "delimiter", ":", ns=OAI_ID_NS)
+        _sub(container, "sampleIdentifier", oai_identifier(1), ns=OAI_ID_NS)
 
 
 def admin_email():

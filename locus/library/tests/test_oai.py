@@ -479,3 +479,20 @@ def test_dublin_core_says_which_language_each_text_is_in(client, catalogue):
     assert element.find("dc:coverage", NS).get(lang) == "en"
     several = make_record(title="Handbook", languages=["mul", "en"])
     assert dc(several).find("dc:title", NS).get(lang) is None
+
+
+def test_identify_declares_the_oai_identifier_format(client, settings):
+    """Identifiers in the OAI identifier format are declared in Identify's description, with
+    a sample (validated against the format's schema); a repository identifier that is not a
+    domain name makes identifiers outside that format, so nothing is declared then."""
+    settings.LOCUS_OAI_REPOSITORY_IDENTIFIER = "library.city.example"
+    ns = {"id": oai.OAI_ID_NS, **NS}
+    description = harvest(client, verb="Identify").find(".//o:description/id:oai-identifier", ns)
+    assert description.findtext("id:repositoryIdentifier", namespaces=ns) == (
+        "library.city.example"
+    )
+    assert description.findtext("id:sampleIdentifier", namespaces=ns) == (
+        "oai:library.city.example:library/1"
+    )
+    settings.LOCUS_OAI_REPOSITORY_IDENTIFIER = "library"
+    assert harvest(client, verb="Identify").find(".//o:description", NS) is None
