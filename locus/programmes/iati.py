@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 
 from locus.library.vocabulary import label_in
@@ -59,6 +60,14 @@ _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-
 
 def _xml_text(text):
     return _NOT_XML.sub("", str(text))
+
+
+def _vocabulary_uri():
+    """Where our own tag codes are defined, as IATI asks of vocabulary 99 (reporting
+    organisation): the library vocabulary of the API, public, when the installation's address
+    is known."""
+    base = (getattr(settings, "LOCUS_BASE_URL", "") or "").rstrip("/")
+    return f"{base}/api/v1/library/vocabulary" if base.startswith(("http://", "https://")) else ""
 
 
 def organisation_ref(programme):
@@ -201,10 +210,12 @@ def activity(programme, *, language="en", today=None):
     tags = [("intervention", programme.intervention)] + [
         ("target_group", code) for code in programme.target_groups
     ]
+    vocabulary_uri = _vocabulary_uri()
     for axis, code in tags:
-        tag = ET.SubElement(
-            element, "tag", {"vocabulary": TAG_VOCABULARY_REPORTER, "code": f"{axis}:{code}"}
-        )
+        attributes = {"vocabulary": TAG_VOCABULARY_REPORTER, "code": f"{axis}:{code}"}
+        if vocabulary_uri:
+            attributes["vocabulary-uri"] = vocabulary_uri
+        tag = ET.SubElement(element, "tag", attributes)
         _narrative(tag, label_in(axis, code, language), language)
     if programme.budget is not None:
         for start, end, amount in budget_periods(

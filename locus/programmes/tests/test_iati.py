@@ -214,3 +214,18 @@ def test_typed_text_keeps_the_places_language_whatever_the_file_is_asked_in(worl
         assert activity.find("result/indicator/title/narrative").get(lang) is None
         assert {n.get(lang) for n in activity.findall("tag/narrative")} == {language}
         assert activity.find("sector/narrative").get(lang) == "en"
+
+
+def test_our_tag_codes_say_where_they_are_defined(world, schema, settings):
+    """IATI: a tag of vocabulary 99 (the reporting organisation's own) gives the address of the
+    vocabulary — the library vocabulary of the API, when the installation's address is known."""
+    programme(world.a)
+    settings.LOCUS_BASE_URL = "https://locus.city.example/"
+    with place_scope(world.a.place):
+        document = assert_valid(schema, iati.export_place(world.a.place))
+    uris = {tag.get("vocabulary-uri") for tag in document.findall("iati-activity/tag")}
+    assert uris == {"https://locus.city.example/api/v1/library/vocabulary"}
+    settings.LOCUS_BASE_URL = ""
+    with place_scope(world.a.place):
+        document = assert_valid(schema, iati.export_place(world.a.place))
+    assert all(tag.get("vocabulary-uri") is None for tag in document.findall("iati-activity/tag"))
