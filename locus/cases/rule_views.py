@@ -16,7 +16,14 @@ from locus.core.errors import ApplicationError
 from locus.directory.selectors import organisation_list
 
 from . import rule_selectors, rule_services, selectors, services
-from .rule_forms import RULE_ERROR_FIELDS, ActiveForm, MoveForm, RuleForm, SampleForm
+from .rule_forms import (
+    RULE_ERROR_FIELDS,
+    ActiveForm,
+    MoveForm,
+    RuleForm,
+    SampleForm,
+    condition_summary_texts,
+)
 
 
 def _add_errors(form, exc, names=None):
@@ -152,7 +159,8 @@ def rule_edit(request, rule_id=None):
         "rule": rule,
         "form": form,
         "sample_form": sample_form,
-        "condition_fields": [form[name] for name in RuleForm.CONDITION_FIELDS],
+        "condition_groups": form.condition_groups(),
+        "condition_texts": condition_summary_texts(),
         "history": [
             {"event": event, "what": rule_selectors.describe_change(event)}
             for event in rule_selectors.routing_rule_history(place, rule.pk)

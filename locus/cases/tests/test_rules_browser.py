@@ -2,6 +2,8 @@
 controls, try it on a sample report before saving, save it, reorder, try the saved rules, and
 delete with confirmation — every page checked with axe."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -39,8 +41,11 @@ def browse(request, browser, live_server, page, check_axe):  # noqa: F811
     context.close()
 
 
-def test_a_coordinator_writes_tries_and_saves_a_rule(browse, world, partners, rule_in, live_server):
+def test_a_coordinator_writes_tries_and_saves_a_rule(
+    browse, world, partners, rule_in, live_server, request
+):
     tab, check = browse
+    scripted = request.node.callspec.params["browse"] == "with JavaScript"
     rule_in(world.a, name="Everything else", is_fallback=True, destinations=[partners.team])
     log_in(tab, world.a.users["coordinator"], live_server)
     tab.goto("/alpha/staff/")
@@ -52,9 +57,16 @@ def test_a_coordinator_writes_tries_and_saves_a_rule(browse, world, partners, ru
     check(tab)
     tab.get_by_label("Name").fill("Antiziganism to the police")
     rule = tab.get_by_role("region", name="When")
+    # Each condition is folded into a line naming its values; opening one shows its boxes.
+    bias_line = rule.locator("summary", has_text=re.compile("^Bias motivation:"))
+    expect(bias_line).to_have_text("Bias motivation: Any value")
+    expect(rule.get_by_role("group", name="Bias motivation")).to_be_hidden()
+    bias_line.click()
     rule.get_by_role("group", name="Bias motivation").get_by_label(
         "Racism or xenophobia", exact=True
     ).check()
+    if scripted:  # the line follows the boxes at once; without JavaScript, at the next load
+        expect(bias_line).to_have_text("Bias motivation: Racism or xenophobia")
     tab.get_by_role("group", name="Send to").get_by_label("Alpha Police").check()
     sample = tab.get_by_role("region", name="Try it on a sample report")
     sample.get_by_label("What happened").select_option("threat")
@@ -70,6 +82,8 @@ def test_a_coordinator_writes_tries_and_saves_a_rule(browse, world, partners, ru
     )
     check(tab)
     expect(tab.get_by_label("Name")).to_have_value("Antiziganism to the police")
+    expect(bias_line).to_have_text("Bias motivation: Racism or xenophobia")
+    expect(rule.get_by_role("group", name="Bias motivation")).to_be_visible()  # open: a value
 
     submit(tab.get_by_role("button", name="Save rule"))
     expect(tab.get_by_text("Rule “Antiziganism to the police” saved.")).to_be_visible()
@@ -101,6 +115,7 @@ def test_errors_are_shown_next_to_the_fields(browse, world, partners, live_serve
     tab.goto("/alpha/staff/routing/new/")
     tab.get_by_label("Name").fill("A fallback with a condition")
     tab.get_by_label("Fallback rule").check()
+    tab.locator("summary", has_text=re.compile("^Online:")).click()
     tab.get_by_role("group", name="Online").get_by_label("Only online reports").check()
     response = submit(tab.get_by_role("button", name="Save rule"))
     assert response.status == 422

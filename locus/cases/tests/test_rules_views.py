@@ -2,6 +2,8 @@
 fields, the preview of a rule as edited before saving, order, enable/disable, delete with
 confirmation, the change history, the sample-report page, who may use it, and query budgets."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -232,11 +234,82 @@ def test_trying_a_rule_lands_on_the_result(world, partners, coordinator):
     assert 'id="rule-preview"' in html and 'id="error-summary"' not in html
 
 
+def _legend_of(html, heading_id):
+    """The legend that holds the heading `heading_id`."""
+    at = html.index(f'id="{heading_id}"')
+    return html[html.rindex("<legend", 0, at) : html.index("</legend>", at)]
+
+
 def test_send_to_is_not_marked_optional(world, coordinator):
     html = coordinator.get(url("rule_new", world.a.place)).content.decode()
-    legend = html[html.index('id="destinations-heading"') :]
-    legend = legend[legend.index("<legend>") : legend.index("</legend>")]
+    legend = _legend_of(html, "destinations-heading")
     assert "Send to" in legend and "optional" not in legend
+
+
+def test_send_to_is_said_once(world, coordinator):
+    """The section's heading and the group's legend both said "Send to", one under the other:
+    the legend is the section's heading now (a screen reader hears the group named once)."""
+    html = coordinator.get(url("rule_new", world.a.place)).content.decode()
+    assert '<legend><h2 id="destinations-heading">Send to</h2></legend>' in html
+    start = html.index('<form method="post" novalidate>')
+    form = html[start : html.index("</form>", start)]
+    assert len(re.findall(r">\s*Send to\s*<", form)) == 1
+    # Only the link to the section says it again, above the form.
+    nav = html[html.index('aria-labelledby="on-this-page"') :]
+    assert 'href="#destinations-heading">Send to</a>' in nav[: nav.index("</nav>")]
+
+
+def test_conditions_are_folded_with_the_values_chosen_on_their_line(
+    world, partners, rule_in, coordinator
+):
+    """About a hundred condition boxes made the page long: each condition is a <details> (no
+    JavaScript needed) whose line names the values chosen; those with a value start open."""
+    html = coordinator.get(url("rule_new", world.a.place)).content.decode()
+    folded = re.findall(r'<details class="condition"( open)?>\s*<summary>(.*?)</summary>', html)
+    assert len(folded) == 8 and not any(is_open for is_open, _ in folded)
+    assert all('<span class="condition-values">Any value</span>' in line for _, line in folded)
+    # The group keeps its name for screen readers; the line shows it.
+    assert '<legend class="visually-hidden">Bias motivation' in html
+    assert 'data-condition-any="Any value"' in html
+
+    rule = rule_in(
+        world.a,
+        name="Several",
+        conditions={
+            "bias": ["antisemitism"],
+            "incident_type": ["threat", "assault", "damage_desecration", "abusive_behaviour"],
+            "online": False,
+        },
+        destinations=[partners.police],
+    )
+    html = coordinator.get(url("rule_edit", world.a.place, rule_id=rule.pk)).content.decode()
+    folded = {
+        re.sub(r"<.*", "", line).rstrip(": "): (bool(is_open), line)
+        for is_open, line in re.findall(
+            r'<details class="condition"( open)?>\s*<summary>(.*?)</summary>', html
+        )
+    }
+    vocabulary = taxonomy()
+    assert folded["Bias motivation"] == (
+        True,
+        f'Bias motivation: <span class="condition-values">'
+        f"{vocabulary.label('bias', 'antisemitism', 'en')}</span>",
+    )
+    is_open, line = folded["Online"]
+    assert is_open and "Only offline reports" in line
+    is_open, line = folded[vocabulary.axis_label("incident_type", "en")]
+    assert is_open and line.endswith(" and 1 more</span>") and line.count("; ") == 2
+    is_open, line = folded["Area"]
+    assert not is_open and "Any value" in line
+
+
+def test_a_folded_condition_with_an_error_opens(world, coordinator):
+    post = {"action": "save", "name": "X", "is_active": "on", "bias": ["no_such_bias"]}
+    html = coordinator.post(url("rule_new", world.a.place), post).content.decode()
+    bias = html[: html.index('id="id_bias_error"')]
+    assert bias[bias.rindex("<details") :].startswith('<details class="condition" open>')
+    # The others stay folded.
+    assert html.count('<details class="condition" open>') == 1
 
 
 def test_the_long_rule_page_has_links_to_its_sections(world, coordinator):

@@ -39,4 +39,29 @@
     var token = input ? input.value : (match ? match[1] : "");
     if (token) event.detail.headers["X-CSRFToken"] = token;
   });
+
+  // The routing-rule editor folds each condition into a line naming the values chosen (written
+  // by the server at each load): keep that line current as boxes are ticked, in the page's own
+  // words (data-condition-* on the conditions' section).
+  document.addEventListener("change", function (event) {
+    var group = event.target.closest("details.condition");
+    var words = event.target.closest("[data-condition-any]");
+    var line = group && group.querySelector("summary .condition-values");
+    if (!line || !words) return;
+    var labels = [];
+    group.querySelectorAll("input:checked").forEach(function (input) {
+      var label = input.closest("label") || group.querySelector('label[for="' + input.id + '"]');
+      if (input.value && label) labels.push(label.textContent.trim());
+    });
+    var shown = parseInt(words.getAttribute("data-condition-shown"), 10) || 3;
+    var text = labels.slice(0, shown).join("; ");
+    var more = labels.length - shown;
+    if (!labels.length) {
+      text = words.getAttribute("data-condition-any");
+    } else if (more > 0) {
+      text = words.getAttribute(more === 1 ? "data-condition-more-one" : "data-condition-more-many")
+        .replace("{values}", text).replace("{count}", String(more));
+    }
+    line.textContent = text;
+  });
 })();
