@@ -100,6 +100,14 @@ class DashboardOut(Schema):
     current: RangeOut
     previous: RangeOut
     last_year: RangeOut
+    comparisons: list[Literal["previous", "last_year"]] = Field(
+        description=(
+            "The distinct comparisons: both, or only `last_year` when the period is a year "
+            "long (12 months, 52 weeks: the default by month). Then `previous` is the same "
+            "range as `last_year` and every `previous` figure equals its `last_year` one: "
+            "show it once."
+        )
+    )
     provisional_days: int
     total: FigureOut
     rate: float | None
@@ -172,6 +180,7 @@ def insights_dashboard(request, place_slug: str, query: Query[DashboardQuery]):
         "current": {"start": filters.start, "end": filters.end},
         "previous": _range(filters.grain, filters.previous),
         "last_year": _range(filters.grain, filters.last_year),
+        "comparisons": list(filters.comparisons),
         "provisional_days": selectors.PROVISIONAL_DAYS,
         "total": _figure(data.total),
         "rate": data.rate,

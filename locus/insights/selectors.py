@@ -109,6 +109,16 @@ class DashboardFilters:
         """The same periods a year earlier (52 weeks, or 12 months)."""
         return self._shift(-52 if self.grain == Grain.WEEK else -12)
 
+    @property
+    def comparisons(self) -> tuple[str, ...]:
+        """The distinct comparisons, by name ("previous", "last_year"). A period a year long
+        (12 months, 52 weeks: the default by month) has the same year before it whichever way
+        it is taken, so it is compared once, as a year earlier: two columns of the same figures
+        read as two findings (docs/insights.md, "Comparisons")."""
+        if self.previous == self.last_year:
+            return ("last_year",)
+        return ("previous", "last_year")
+
     def _shift(self, n):
         return period_after(self.grain, self.start, n), period_after(self.grain, self.end, n)
 

@@ -151,6 +151,7 @@ def dashboard(request):
         "annotation_marks": _annotation_marks(data.annotations),
         "first_label": period_label(grain, filters.start),
         "last_label": period_label(grain, period_after(grain, filters.end, -1)),
+        "show_previous": "previous" in filters.comparisons,
         "previous_label": _range_label(grain, *filters.previous),
         "last_year_label": _range_label(grain, *filters.last_year),
         "map_collection": _map_collection(data, data.geometries),

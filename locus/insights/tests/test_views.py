@@ -138,6 +138,53 @@ def test_comparisons(world, in_place, client_for):
     assert total.change_previous == -50.0 and total.change_last_year == -75.0
 
 
+def test_a_year_long_period_is_compared_once(world, in_place, client_for):
+    """With twelve months (the default) the previous period is the year before: the page
+    showed the same figures twice, as "Previous period" and "A year earlier", as if they
+    were two findings. It shows them once and says why; other lengths show both."""
+    place = world.a.place
+    today = timezone.localdate()
+    with in_place(place):
+        add_report(place, today, bias=("antisemitism",))
+        add_report(place, today - timedelta(days=400), bias=("antisemitism",))
+    client = client_for(world.a.users["analyst"])
+    response = client.get(_url(place))
+    html = response.content.decode()
+    filters = response.context["filters"]
+    assert filters.previous == filters.last_year and filters.comparisons == ("last_year",)
+    assert "Previous period" not in html and "A year earlier" in html
+    assert 'id="one-comparison"' in html
+    # Every table has one comparison: the bias breakdown's header and row line up.
+    bias = html[html.index('id="bias-heading"') :]
+    bias = bias[: bias.index("</table>")]
+    assert bias.count('<th scope="col">') == 5
+    row = bias[bias.index("<tbody>") : bias.index("</tr>", bias.index("<tbody>"))]
+    assert row.count("<td>") == 4
+    for query in ({"start": "2026-03-01", "end": "2026-03-31"}, {"grain": "W"}):
+        response = client.get(_url(place), query)
+        html = response.content.decode()
+        assert response.context["filters"].comparisons == ("previous", "last_year")
+        assert "Previous period" in html and "A year earlier" in html
+        assert 'id="one-comparison"' not in html
+    # 52 weeks are a year too.
+    start = today - timedelta(weeks=51)
+    response = client.get(_url(place), {"grain": "W", "start": start.isoformat()})
+    assert response.context["filters"].length == 52
+    assert "Previous period" not in response.content.decode()
+
+
+@pytest.mark.parametrize("months", [1, 6, 11, 12, 13, 24])
+def test_the_comparisons_are_the_distinct_ones(months):
+    from locus.insights.selectors import DashboardFilters
+
+    start = date(2024, 1, 1)
+    end = date(2024 + (months // 12), 1 + months % 12, 1)
+    filters = DashboardFilters(grain="M", start=start, end=end)
+    assert filters.length == months
+    expected = ("last_year",) if months == 12 else ("previous", "last_year")
+    assert filters.comparisons == expected
+
+
 def test_changes_are_written_in_the_readers_language(world, in_place, client_for):
     place = world.a.place
     with in_place(place):
@@ -317,6 +364,10 @@ def test_api_dashboard(world, in_place, client_for):
     assert body["grain"] == "W" and body["total"]["incidents"] == 5
     assert body["provisional_days"] == PROVISIONAL_DAYS
     assert len(body["areas"]) == 2 and body["periods"][-1]["provisional"] is True
+    assert body["comparisons"] == ["previous", "last_year"]  # 26 weeks
+    # Twelve months: the previous period is the year before, named once.
+    body = client.get(_api(world.a.place, "dashboard")).json()
+    assert body["comparisons"] == ["last_year"] and body["previous"] == body["last_year"]
 
 
 @pytest.mark.parametrize(
