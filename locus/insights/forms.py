@@ -54,7 +54,16 @@ class DashboardForm(forms.Form):
     bias = forms.ChoiceField(label=_("Bias motivation"), required=False)
     incident_type = forms.ChoiceField(label=_("What happened"), required=False)
     setting = forms.ChoiceField(label=_("Setting"), required=False)
-    basis = forms.ChoiceField(label=_("Classification"), choices=Basis.choices, required=False)
+    # Short words: a filter's select shows its choice on one line, and "As the reporter
+    # perceived it" was cut off in every language; the summary under the filters says it whole.
+    basis = forms.ChoiceField(
+        label=_("Classification"),
+        choices=[
+            (Basis.PERCEIVED, _("As reported")),
+            (Basis.VERIFIED, _("As verified by staff")),
+        ],
+        required=False,
+    )
 
     def __init__(self, *args, place, language, today, **kwargs):
         super().__init__(*args, **kwargs)

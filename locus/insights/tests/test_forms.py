@@ -88,3 +88,15 @@ def test_dates_beyond_the_calendar_are_refused(world, client_for, params, field)
         assert field in response.json()["fields"]
     response = client.get(f"/{world.a.place.slug}/insights/service/", params)
     assert response.status_code == 200 and f'id="id_{field}_error"'.encode() in response.content
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de", "sv"])
+def test_the_classification_choices_fit_their_filter(world, in_place, language):
+    """A select shows its choice on one line: "As the reporter perceived it" (and its French,
+    German and Swedish) was cut off in the filter's column, 13rem wide (about 26 characters)."""
+    from django.utils import translation
+
+    with translation.override(language), in_place(world.a.place):
+        form = DashboardForm(place=world.a.place, language=language, today=TODAY)
+        labels = [str(label) for _, label in form.fields["basis"].choices]
+    assert len(labels) == 2 and all(len(label) <= 24 for label in labels), labels
