@@ -44,6 +44,10 @@ def statements(captured):
     return found
 
 
+# The submission's rate limit: the client's counts, then one more (locus/core/ratelimit.py).
+RATE_COUNT = ["SELECT core_ratecount", "INSERT core_ratecount"]
+
+
 def savepoints(captured):
     return [q["sql"] for q in captured if q["sql"].startswith("SAVEPOINT")]
 
@@ -64,13 +68,16 @@ def test_an_api_submission_is_one_place_lookup_and_four_inserts(client, world, i
     assert response.status_code == 201, response.content
     assert statements(captured) == [
         "SELECT places_place",  # the place of the URL (cached in production, off in tests)
+        *RATE_COUNT,
         *KEY_LOCK,
         "INSERT core_idempotencykey",  # the key, completed, in the report's transaction
         "INSERT reporting_report",
         "INSERT reporting_consentchange",
         "INSERT django_tasks_database_dbtaskresult",  # the worker routes it
     ]
-    assert len(savepoints(captured.captured_queries)) == 1  # one transaction, no inner savepoint
+    # One transaction, no inner savepoint (the rate count's two are the test's: as served, it
+    # is a read and a one-statement transaction).
+    assert len(savepoints(captured.captured_queries)) == 1 + 2
     assert response.json()["routing_pending"] is True
 
 
@@ -128,10 +135,11 @@ def test_the_web_journey_s_last_step_has_a_fixed_budget(client, world, in_place)
     assert found[:start] == [
         "SELECT django_session",
         "SELECT places_place",
+        *RATE_COUNT,
         "SELECT places_area",
         "SELECT reporting_evidence",
     ]
-    assert len(found) <= 15 + len(KEY_LOCK), found
+    assert len(found) <= 15 + len(KEY_LOCK) + len(RATE_COUNT), found
     assert found[-1] == "UPDATE django_session", found  # the first thing it keeps
 
 
