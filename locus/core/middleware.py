@@ -8,12 +8,12 @@ from django.contrib.messages import middleware as messages_middleware
 from django.contrib.sessions import middleware as sessions_middleware
 from django.http import Http404
 from django.urls import Resolver404, resolve
-from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from .errors import json_error
+from .languages import use_language
 from .tenancy import place_scope
 
 PLACE_URL_KWARG = "place_slug"
@@ -156,8 +156,7 @@ def _use_place_language(request, place):
         except LookupError:
             continue
         return
-    translation.activate(place.default_language)
-    request.LANGUAGE_CODE = translation.get_language()
+    use_language(request, place.default_language)
 
 
 class PrivateNoStoreMiddleware:

@@ -22,7 +22,6 @@ from django.forms import FileInput
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
-from django.utils import translation
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -46,6 +45,7 @@ from locus.core.idempotency import (
     wait_while_in_flight,
 )
 from locus.core.ids import parse_id
+from locus.core.languages import remember_language, use_language
 from locus.core.ratelimit import rate_check, rate_limited, too_many_requests
 from locus.core.sessions import idle_for_too_long
 
@@ -341,21 +341,6 @@ def _chosen_language(request):
     return code if code in dict(settings.LANGUAGES) else None
 
 
-def _remember_language(response, code):
-    """The language cookie, as Django's set_language view writes it."""
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        code,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        path=settings.LANGUAGE_COOKIE_PATH,
-        domain=settings.LANGUAGE_COOKIE_DOMAIN,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-    )
-    return response
-
-
 @never_cache
 def report(request, place_slug):
     """The stepped report form. Actions come from the button pressed: next, back, change-N,
@@ -363,8 +348,7 @@ def report(request, place_slug):
     language = _chosen_language(request)
     if language:
         # Before the forms are made: their labels and the taxonomy's are read in it.
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
+        use_language(request, language)
     journey = Journey(request)
     if request.method != "POST":
         return journey.show(STEPS[0])
@@ -377,7 +361,7 @@ def report(request, place_slug):
             for refusal in refusals:
                 form.add_error("files", refusal)
             response = journey.show(journey.step, form=form, review=journey.review, status=422)
-            return _remember_language(response, language) if language else response
+            return remember_language(response, language) if language else response
     if action.startswith("remove-"):
         evidence_id = parse_id(action.removeprefix("remove-"))
         if evidence_id is not None:
@@ -390,7 +374,7 @@ def report(request, place_slug):
             response = journey.show_check()
         else:
             response = journey.show(journey.step, review=journey.review)
-        return _remember_language(response, language) if language else response
+        return remember_language(response, language) if language else response
     if action == "back":
         return journey.show(STEPS[max(journey.step.number - 2, 0)])
     if action.startswith("change-"):
@@ -746,8 +730,7 @@ def _followup_in_language(request):
     changes and the report stays open. Going to the set_language view lost them."""
     language = _chosen_language(request)
     if language:
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
+        use_language(request, language)
     report = _followed_report(request)
     if report is None:
         response = render(request, "reporting/followup.html", {"form": forms.FollowUpForm()})
@@ -768,7 +751,7 @@ def _followup_in_language(request):
         response = _status_page(
             request, report, message_forms=drafts, addition_form=addition, staged_token=token
         )
-    return _remember_language(response, language) if language else response
+    return remember_language(response, language) if language else response
 
 
 def _consent_initial(report):
