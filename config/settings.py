@@ -357,6 +357,8 @@ LOCUS_RATE_LIMITS = {
     # Wrong codes from one browser holding the report's device cookie, which counts here
     # instead of the two limits above (locus/reporting/devices.py).
     "followup.device": "10/h",
+    # Reports opened with the right code from one such browser (the same device cookie).
+    "followup.device_open": "20/h",
     # Authenticated API requests: per token, and per person for a signed-in browser session
     # (locus/api/auth.py).
     "api.token": "600/m",

@@ -6,7 +6,9 @@ across all clients (`references.followup_attempt`), so anyone who knows it could
 and keep its reporter out. A browser that proved it is the reporter's (it sent the report, or
 gave the right code once) gets a signed cookie naming that reference; the next time it tries
 that reference it is counted on its own limit of wrong codes (`followup.device`) instead of
-the reference's and the client's, so a stolen cookie is no licence to guess either.
+the reference's and the client's, so a stolen cookie is no licence to guess either; and the
+reports it opens with the right code are counted on its own limit too (`followup.device_open`),
+so a copy of the cookie with the code cannot open them without bound.
 
 The cookie reveals nothing readable: a random per-device nonce and, per reference, an HMAC
 (keyed with SECRET_KEY) of nonce, place and reference — never the reference — signed with a
@@ -36,6 +38,10 @@ SALT = "locus.reporting.devices"
 MAX_REFERENCES = 10
 # Wrong codes from one trusted device on the references it holds.
 DEVICE_SCOPE, DEVICE_RATE = "followup.device", "10/h"
+# Openings with the right code from one trusted device: the device goes round the limits per
+# client and per reference, so without this a copy of its cookie (with the code) would open
+# the report without bound. As many as any client may try an hour (`followup.open`).
+OPEN_SCOPE, OPEN_RATE = "followup.device_open", "20/h"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")  # 16 bytes, base64url without padding
 
 
@@ -106,6 +112,16 @@ def wrong_code_allowed(request, device):
 
 def count_wrong_code(request, device):
     rate_check(request, DEVICE_SCOPE, DEVICE_RATE, client=device.subject)
+
+
+def open_allowed(request, device):
+    """May this device open a report once more? Asks without counting (`count_open` counts a
+    report it opened)."""
+    return rate_check(request, OPEN_SCOPE, OPEN_RATE, client=device.subject, count=False)
+
+
+def count_open(request, device):
+    rate_check(request, OPEN_SCOPE, OPEN_RATE, client=device.subject)
 
 
 def remember(request, response, *, place, reference):

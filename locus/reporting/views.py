@@ -10,6 +10,7 @@ page, so that a later form error never loses them.
 
 import contextlib
 import logging
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from django.forms import FileInput
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -685,6 +686,10 @@ def _open(request):
         )
     if device is not None:
         decision = devices.wrong_code_allowed(request, device)
+        if decision.allowed:
+            decision = devices.open_allowed(request, device)
+            if not decision.allowed:
+                return _opened_too_often(request, form, decision.retry_after)
     else:
         decision = rate_check(request, "followup.open", "20/h")
         if decision.allowed and valid:
@@ -709,6 +714,8 @@ def _open(request):
                 request.session.set_expiry(0)
             response = _see_other(request.path)
             devices.remember(request, response, place=place, reference=report.reference)
+            if device is not None:
+                devices.count_open(request, device)
             return response
         if device is not None:
             devices.count_wrong_code(request, device)
@@ -720,6 +727,29 @@ def _open(request):
             ),
         )
     return render(request, "reporting/followup.html", {"form": form}, status=422)
+
+
+def _opened_too_often(request, form, retry_after):
+    """A trusted browser opened its report too often with the right code (`followup.device_open`):
+    the form again, with what was typed, saying why and when to try again (429, Retry-After).
+    Counted on the device, so it tells nothing about the code typed now."""
+    minutes = max(1, math.ceil(retry_after / 60))
+    form.add_error(
+        None,
+        ngettext(
+            "Your report has been opened many times from this browser in the last hour, so for "
+            "its safety it cannot be opened here just now. Nothing has been lost. Please try "
+            "again in %(minutes)s minute.",
+            "Your report has been opened many times from this browser in the last hour, so for "
+            "its safety it cannot be opened here just now. Nothing has been lost. Please try "
+            "again in %(minutes)s minutes.",
+            minutes,
+        )
+        % {"minutes": minutes},
+    )
+    response = render(request, "reporting/followup.html", {"form": form}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _followup_in_language(request):

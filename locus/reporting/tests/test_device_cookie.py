@@ -18,12 +18,14 @@ ATTACKER = "198.51.100.66"
 
 @pytest.fixture
 def tight(settings):
-    """Three attempts per reference and per client an hour, two wrong codes per device."""
+    """Three attempts per reference and per client an hour, two wrong codes and five
+    openings per device."""
     settings.LOCUS_RATE_LIMITS = {
         **settings.LOCUS_RATE_LIMITS,
         "followup.reference": "3/h",
         "followup.open": "3/h",
         "followup.device": "2/h",
+        "followup.device_open": "5/h",
     }
     return settings
 
@@ -147,7 +149,8 @@ def _request_with(client):
 def test_a_trusted_browser_has_its_own_limit_of_wrong_codes(client, followed, tight):
     place, reference, code = followed.place, followed.report.reference, followed.code
     assert try_open(client, place, reference, code).status_code == 303
-    # Right codes do not count: opening it again and again is fine.
+    # Right codes are not wrong codes: opening it again and again is fine (up to its own limit
+    # of openings, below).
     for _ in range(4):
         client.post(url(place), {"action": "close"})
         assert try_open(client, place, reference, code).status_code == 303
@@ -162,6 +165,33 @@ def test_a_trusted_browser_has_its_own_limit_of_wrong_codes(client, followed, ti
     assert try_open(thief, place, reference, "WRONG", REMOTE_ADDR="192.0.2.9").status_code == 429
     # The device's wrong codes were not counted on the reference: others still have theirs.
     assert try_open(Client(), place, reference, code).status_code == 303
+
+
+def test_a_trusted_browser_opens_its_report_a_limited_number_of_times(client, followed, tight):
+    """The device goes round the per-client and per-reference limits, so the reports it opens
+    with the right code are counted on its own limit: a copy of its cookie, with the code,
+    does not open the report without bound."""
+    place, reference, code = followed.place, followed.report.reference, followed.code
+    assert try_open(client, place, reference, code).status_code == 303  # not yet trusted
+    for _ in range(5):
+        client.post(url(place), {"action": "close"})
+        assert try_open(client, place, reference, code).status_code == 303
+    client.post(url(place), {"action": "close"})
+    refused = try_open(client, place, reference, code)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    content = refused.content.decode()
+    assert "opened many times from this browser in the last hour" in content
+    assert "Nothing has been lost." in content
+    assert f'value="{reference}"' in content  # what was typed is kept
+    assert "Enter the reference" in content
+    assert 'name="code"' in client.get(url(place)).content.decode()  # not opened
+    # A copy of the cookie elsewhere is the same device, and wrong codes wait as well.
+    thief = Client()
+    thief.cookies[devices.COOKIE_NAME] = client.cookies[devices.COOKIE_NAME].value
+    assert try_open(thief, place, reference, code, REMOTE_ADDR="192.0.2.9").status_code == 429
+    assert try_open(thief, place, reference, "WRONG", REMOTE_ADDR="192.0.2.9").status_code == 429
+    # Counted on the device only: another browser meets the usual limits and opens it.
+    assert try_open(Client(), place, reference, code, REMOTE_ADDR="192.0.2.8").status_code == 303
 
 
 def test_an_untrusted_browser_keeps_both_limits(client, followed, tight):
