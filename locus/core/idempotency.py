@@ -469,7 +469,9 @@ def _claim_waiting(guard, wait):
 
 
 @contextmanager
-def form_idempotency(request, *, scope, place=None, field=FORM_FIELD, wait=FORM_WAIT_SECONDS):
+def form_idempotency(
+    request, *, scope, place=None, field=FORM_FIELD, wait=FORM_WAIT_SECONDS, fields=None
+):
     """Deduplicate an HTML form POST by its hidden token:
 
         with form_idempotency(request, scope="report.submit") as submission:
@@ -484,8 +486,16 @@ def form_idempotency(request, *, scope, place=None, field=FORM_FIELD, wait=FORM_
     A form without a (valid) token is processed without deduplication. The same token with
     other content raises `ValidationFailed` (code `idempotency_key_reused`, a non-field error)
     for the view to show above the re-rendered form, which then carries a new token.
+
+    `fields` names the fields (and uploads) that make the submission, when one form holds
+    several (the follow-up page: a message to one organisation is not changed by what is
+    typed in another's box); by default every field but the token and the CSRF token.
     """
     place = place if place is not None else request.place
+    data, files = request.POST, request.FILES
+    if fields is not None:
+        data = {name: data.getlist(name) for name in fields if name in data}
+        files = {name: files.getlist(name) for name in fields if name in files}
     try:
         key = normalize_key(request.POST.get(field, ""), field=field)
     except InvalidIdempotencyKey:
@@ -495,7 +505,7 @@ def form_idempotency(request, *, scope, place=None, field=FORM_FIELD, wait=FORM_
         place=place,
         scope=scope,
         key=key,
-        request_hash=hash_form(request.POST, request.FILES, exclude={field, "csrfmiddlewaretoken"}),
+        request_hash=hash_form(data, files, exclude={field, "csrfmiddlewaretoken"}),
         field=field,
     )
     try:

@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, transaction
 from django.forms import FileInput
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import get_language, gettext_lazy, ngettext
@@ -77,8 +77,9 @@ FORM_STEPS = STEPS[:-1]
 CHECK = STEPS[-1]
 # The journey's form, which the header's language switcher joins (includes/language_switcher).
 JOURNEY_FORM_ID = "journey-form"
-# The follow-up page's form the switcher joins: reporting/followup.js adds the unsent texts.
-FOLLOWUP_LANGUAGE_FORM_ID = "followup-language"
+# The follow-up page's one form (the messages, the addition and consent), which the header's
+# language switcher joins too, so that a language change carries everything not yet sent.
+FOLLOWUP_FORM_ID = "followup-form"
 # Where an error raised by the service belongs, by its field name.
 SERVICE_FIELDS = {
     "incident_type": (1, "incident_type"),
@@ -661,7 +662,7 @@ def followup(request, place_slug):
     try:
         if action == "consent":
             return _change_consent(request, report)
-        if action == "message":
+        if action == "message" or (action or "").startswith("message-"):
             return _send_message(request, report)
         if action == "add" or (action or "").startswith("add-remove-"):
             return _add_information(request, report)
@@ -753,11 +754,12 @@ def _opened_too_often(request, form, retry_after):
 
 
 def _followup_in_language(request):
-    """The header's language switcher on the follow-up page (its button sends the page's
-    language form, action "language"): the page again in the chosen language, the report
-    still open, with the messages and the addition not sent yet kept — followup.js adds their
-    texts (and the staged files' token) to that form; without JavaScript the language still
-    changes and the report stays open. Going to the set_language view lost them."""
+    """The header's language switcher on the follow-up page: its choice and button join the
+    page's one form (`FOLLOWUP_FORM_ID`, action "language"), which holds the messages, the
+    addition and the consent choices, so the page comes back in the chosen language, the
+    report still open, with everything written, ticked or chosen and not yet sent kept (files
+    chosen are staged, as the addition's own button would) — with or without JavaScript.
+    Nothing is sent. Going to the set_language view lost it all."""
     language = _chosen_language(request)
     if language:
         use_language(request, language)
@@ -767,19 +769,23 @@ def _followup_in_language(request):
     elif selectors.report_is_erased(report):
         response = _erased_page(request, report)
     else:
-        data = request.POST
-        drafts = {
-            thread.case.pk: _message_form(
-                thread, initial={"body": data.get(f"thread-{thread.case.pk}-body", "")}
-            )
-            for thread in selectors.report_threads(report)
-        }
-        token = _staged_token(data)
-        addition = forms.AdditionForm(
-            initial={"text": data.get("add-text", ""), "staged_token": token}, prefix="add"
-        )
+        token = _staged_token(request.POST)
+        addition = None
+        if request.FILES.getlist("add-files"):
+            refusals = _stage_addition_files(request, report, token, counted=False)
+            if refusals:
+                data = request.POST.copy()
+                data["add-staged_token"] = token
+                addition = forms.AdditionForm(data, prefix="add")
+                addition.is_valid()
+                for refusal in refusals:
+                    addition.add_error("files", refusal)
         response = _status_page(
-            request, report, message_forms=drafts, addition_form=addition, staged_token=token
+            request,
+            report,
+            addition_form=addition,
+            staged_token=token,
+            status=422 if addition is not None else 200,
         )
     return remember_language(response, language) if language else response
 
@@ -790,6 +796,16 @@ def _consent_initial(report):
         "police_with_contact": report.consent_police_with_contact,
         "support_contact": report.consent_support_contact,
     }
+
+
+def _consent_draft(data):
+    """The consent boxes as the page carried them (ticked or not), not saved yet."""
+    form = forms.ConsentChangeForm(prefix="consent")
+    form.initial = {
+        name: field.widget.value_from_datadict(data, {}, form.add_prefix(name))
+        for name, field in form.fields.items()
+    }
+    return form
 
 
 def _change_consent(request, report):
@@ -830,7 +846,10 @@ def _send_message(request, report):
     """Send one message to one of the organisations handling the report. A double click sends
     it once (the form's idempotency token)."""
     threads = selectors.report_threads(report)
-    thread = next((t for t in threads if str(t.case.pk) == request.POST.get("thread")), None)
+    action = request.POST.get("action", "")
+    # The page's button names its thread ("message-<case>"); a form of its own may send it.
+    chosen = action.removeprefix("message-") if action != "message" else request.POST.get("thread")
+    thread = next((t for t in threads if str(t.case.pk) == chosen), None)
     if thread is None or not thread.reads_report:
         return _status_page(
             request,
@@ -841,7 +860,12 @@ def _send_message(request, report):
     form = _message_form(thread, request.POST)
     response = None
     try:
-        with form_idempotency(request, scope="followup.message") as submission:
+        # The page's one form carries the other boxes too: only this message makes the payload.
+        with form_idempotency(
+            request,
+            scope="followup.message",
+            fields=("action", "thread", form.add_prefix("body")),
+        ) as submission:
             if submission.response:
                 return submission.response
             if form.is_valid():
@@ -899,6 +923,47 @@ def _staged_token(data):
     return token if forms.TOKEN_RE.match(token) else secrets.token_hex(16)
 
 
+# What makes an addition, in the page's one form (for its idempotency token).
+ADDITION_FIELDS = ("action", "add-text", "add-staged_token", "add-staged_files", "add-files")
+
+
+def _stage_addition_files(request, report, token, *, listed=None, counted=True):
+    """Stage the files chosen in the addition's field under `token`; returns the refusals, one
+    message per file. `listed` (the ids the page listed) gets the new ones. Not `counted`: a
+    request the write limit has not counted yet (a language change) counts here, once."""
+    uploads = request.FILES.getlist("add-files")
+    if uploads and not counted and not rate_check(request, WRITE_SCOPE, WRITE_RATE).allowed:
+        return [
+            _(
+                "%(name)s: too many things were sent from your connection in the last hour. "
+                "Choose it again later."
+            )
+            % {"name": uploaded.name}
+            for uploaded in uploads
+        ]
+    refusals = []
+    for uploaded in uploads:
+        try:
+            evidence = services.report_evidence_stage(
+                report=report, uploaded=uploaded, staged_token=token
+            )
+        except ValidationFailed as exc:
+            refusals.append(
+                _("%(name)s: %(reason)s") % {"name": uploaded.name, "reason": exc.message}
+            )
+        else:
+            if listed is not None:
+                listed.append(evidence.pk)
+    return refusals
+
+
+def _addition_draft(data, token):
+    """The addition's form showing what the page carried, without error messages."""
+    return forms.AdditionForm(
+        initial={"text": data.get("add-text", ""), "staged_token": token}, prefix="add"
+    )
+
+
 @rate_limited(WRITE_SCOPE, WRITE_RATE, methods=("POST",))
 def _add_information(request, report):
     """Add a text and/or files to the report. Files are staged first, so that a refused file
@@ -912,30 +977,20 @@ def _add_information(request, report):
             services.evidence_unstage(
                 place=request.place, staged_token=token, evidence_id=evidence_id
             )
-        form = forms.AdditionForm(
-            initial={"text": data.get("add-text", ""), "staged_token": token}, prefix="add"
+        return _status_page(
+            request, report, addition_form=_addition_draft(data, token), staged_token=token
         )
-        return _status_page(request, report, addition_form=form, staged_token=token)
     # Files travel in request.FILES and are staged one by one below, not through the form.
     form = forms.AdditionForm(data, prefix="add")
     # The files the page listed (each must still be there) and those sent with it.
     listed = forms.listed_files(data, "add-staged_files")
     refusals, response = [], None
     try:
-        with form_idempotency(request, scope="followup.addition") as submission:
+        idempotency = form_idempotency(request, scope="followup.addition", fields=ADDITION_FIELDS)
+        with idempotency as submission:
             if submission.response:
                 return submission.response
-            for uploaded in request.FILES.getlist("add-files"):
-                try:
-                    evidence = services.report_evidence_stage(
-                        report=report, uploaded=uploaded, staged_token=token
-                    )
-                    if listed is not None:
-                        listed.append(evidence.pk)
-                except ValidationFailed as exc:
-                    refusals.append(
-                        _("%(name)s: %(reason)s") % {"name": uploaded.name, "reason": exc.message}
-                    )
+            refusals = _stage_addition_files(request, report, token, listed=listed)
             if not refusals and form.is_valid():
                 with transaction.atomic():
                     services.report_add_information(
@@ -988,11 +1043,31 @@ def _status_page(
     status=200,
 ):
     """The report as its reporter sees it. Every showing is audited (REPORT_FOLLOWED_UP), and
-    the organisations' messages shown are marked read."""
+    the organisations' messages shown are marked read. The page is one form: shown again after
+    a POST (an error, a language change), every box not given here shows what it carried."""
     threads = selectors.report_threads(report)
-    message_forms = message_forms or {}
+    data = request.POST if request.method == "POST" else QueryDict()
+    message_forms = {
+        thread.case.pk: _message_form(
+            thread, initial={"body": data.get(f"thread-{thread.case.pk}-body", "")}
+        )
+        for thread in threads
+    } | (message_forms or {})
     unread = {m.pk for thread in threads for m in thread.unread}
-    staged_token = staged_token or secrets.token_hex(16)
+    staged_token = staged_token or _staged_token(data)
+    if addition_form is None and data:
+        addition_form = _addition_draft(data, staged_token)
+    if consent_form is None and data.get("consent-shown"):
+        consent_form = _consent_draft(data)
+    # A message or addition the database could not save keeps the token it was sent with.
+    kept_token = next(
+        (
+            form.kept_token
+            for form in [*message_forms.values(), addition_form]
+            if getattr(form, "kept_token", None)
+        ),
+        None,
+    )
     staged = list(services.evidence_staged(place=request.place, staged_token=staged_token))
     context = {
         "report": report,
@@ -1006,14 +1081,11 @@ def _status_page(
         "evidence": list(selectors.report_evidence(report)),
         "routing": _routing_sentences(report),
         "threads": [
-            {
-                "thread": thread,
-                "form": message_forms.get(thread.case.pk) or _message_form(thread),
-            }
-            for thread in threads
+            {"thread": thread, "form": message_forms[thread.case.pk]} for thread in threads
         ],
         "unread": unread,
         "token_form": forms.TokenForm(),
+        "kept_token": kept_token,
         "readers": [thread.organisation.name for thread in threads if thread.reads_report],
         "addition_form": addition_form
         or forms.AdditionForm(initial={"staged_token": staged_token}, prefix="add"),
@@ -1022,7 +1094,10 @@ def _status_page(
         "errors": errors,
         # A refused action or one not saved: the title says so first, for a screen reader.
         "has_errors": status >= 400,
-        "language_form": FOLLOWUP_LANGUAGE_FORM_ID,
+        "language_form": FOLLOWUP_FORM_ID,
+        # Enter in a consent box saves the choices, as when they had a form of their own (the
+        # header's "Change language", first in the page, would otherwise be the default).
+        "language_default": "consent",
     }
     services.report_messages_mark_read(
         report=report, messages=[m for thread in threads for m in thread.messages]

@@ -96,9 +96,28 @@ def test_follow_up_exchange_add_copy_and_erase(page, check_axe, followed, tmp_pa
     check_axe(page)
 
 
-def test_changing_language_keeps_what_was_typed(page, followed):  # noqa: F811
-    """followup.js carries the unsent message and addition with the language switcher: the
-    page comes back in the chosen language with both still written, the report still open."""
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_changing_language_keeps_what_was_typed(
+    browser,  # noqa: F811
+    live_server,
+    followed,
+    tmp_path,
+    javascript,
+):
+    """The page's one form carries, with the language switcher, the unsent message and
+    addition, the consent boxes as ticked (not saved) and a file chosen, with or without
+    JavaScript: the page comes back in the chosen language with all of them, the report still
+    open. On a phone, as a reporter would."""
+    from django.core.cache import cache
+
+    cache.clear()
+    context = browser.new_context(
+        java_script_enabled=javascript,
+        base_url=live_server.url,
+        locale="en-GB",
+        viewport={"width": 360, "height": 740},
+    )
+    page = context.new_page()  # noqa: F811 - a phone-sized context of its own
     support_case = followed.case_of(followed.support)
     page.goto("/alpha/follow-up/")
     page.get_by_label("Reference").fill(followed.report.reference)
@@ -106,6 +125,14 @@ def test_changing_language_keeps_what_was_typed(page, followed):  # noqa: F811
     submit(page.get_by_role("button", name="Open my report"))
     page.get_by_label("Your message to Hope Support").fill("Two more posts.\nBoth from today.")
     page.get_by_label("What would you like to add?").fill("It went on this morning.")
+    notes = tmp_path / "third-post.txt"
+    notes.write_text("The third post.\n")
+    page.get_by_label("Add photos, screenshots or documents").set_input_files(notes)
+    police = page.locator("#id_consent-police_anonymised")
+    support = page.locator("#id_consent-support_contact")
+    assert not police.is_checked() and support.is_checked()
+    police.check()
+    support.uncheck()
 
     page.locator("#language-select").select_option("fr")
     response = submit(page.get_by_role("button", name="Change language"))
@@ -115,3 +142,9 @@ def test_changing_language_keeps_what_was_typed(page, followed):  # noqa: F811
         "Two more posts.\nBoth from today."
     )
     expect(page.locator("#id_add-text")).to_have_value("It went on this morning.")
+    expect(page.locator(".staged-files")).to_contain_text("third-post.txt")
+    expect(police).to_be_checked()
+    expect(support).not_to_be_checked()
+    # Still only chosen: "Who may receive it" names what is saved.
+    expect(page.locator(".check-list")).not_to_contain_text("police")
+    context.close()

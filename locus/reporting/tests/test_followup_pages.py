@@ -751,20 +751,50 @@ def test_a_report_in_use_stays_open(client, followed, settings):
         assert 'name="code"' not in page.content.decode()
 
 
-def test_changing_language_keeps_the_report_open_and_the_unsent_texts(
+def page_form(content):
+    """The follow-up page's one form (messages, addition, consent), as HTML."""
+    return content.split('<form method="post" id="followup-form"', 1)[1].split("</form>", 1)[0]
+
+
+def test_the_page_is_one_form_the_language_switcher_joins(client, followed):
+    """Without JavaScript, a language change can only carry what the form it sends holds: the
+    messages, the addition and the consent boxes are one form, which the header's language
+    choice and button join; each button says what it sends."""
+    support_case = followed.case_of(followed.support)
+    content = open_report(client, followed).content.decode()
+    assert '<select name="language" id="language-select" form="followup-form">' in content
+    assert 'form="followup-form" name="action" value="language"' in content
+    # Enter in a consent box still saves the choices (the form's first button).
+    assert re.search(r'form="followup-form" name="action" value="consent" class="default', content)
+    assert 'enctype="multipart/form-data"' in content.split('id="followup-form"', 1)[1][:200]
+    form = page_form(content)
+    for name in (
+        f'name="thread-{support_case.pk}-body"',
+        'name="add-text"',
+        'name="add-files"',
+        'name="consent-police_anonymised"',
+        'name="consent-shown"',
+    ):
+        assert name in form, name
+    assert f'value="message-{support_case.pk}" formaction="#thread-{support_case.pk}"' in form
+    assert len(re.findall(r'name="idempotency_token"', content)) == 1
+    assert "followup.js" not in content  # nothing to copy: the browser sends it all
+
+
+def test_changing_language_keeps_the_report_open_and_everything_not_sent(
     client, followed, settings, in_place
 ):
-    """The header's language switcher on the follow-up page sends the page's language form
-    (followup.js adds the texts not sent yet): the page comes back in the chosen language,
-    the report still open, the message and the addition still written; before, the
-    set_language view redirected and they were lost."""
+    """The header's language switcher on the follow-up page sends the page's form (action
+    "language"), without JavaScript too: the page comes back in the chosen language, the report
+    still open, the message and the addition still written, the consent boxes as they were
+    ticked (not saved) and a file chosen kept, nothing sent; before, without JavaScript all of
+    it was lost, and with it the ticks."""
     support_case = followed.case_of(followed.support)
+    with in_place(followed.place):
+        report = Report.objects.get(pk=followed.report.pk)
+        saved = (report.consent_police_anonymised, report.consent_support_contact)
+    assert saved == (False, True)
     page = open_report(client, followed)
-    content = page.content.decode()
-    assert '<select name="language" id="language-select" form="followup-language">' in content
-    assert 'form="followup-language" name="action" value="language"' in content
-    assert re.search(r'<form method="post" id="followup-language" action="[^"]+">', content)
-    assert "reporting/followup.js" in content
 
     body = f"thread-{support_case.pk}-body"
     staged = token(page, "add-staged_token")
@@ -776,6 +806,11 @@ def test_changing_language_keeps_the_report_open_and_the_unsent_texts(
             body: "Ich habe noch zwei Beiträge gesehen.",
             "add-text": "Es ging heute weiter.",
             "add-staged_token": staged,
+            "add-staged_files": "",
+            "add-files": text_file("zweiter-beitrag.txt"),
+            "consent-shown": "1",
+            "consent-police_anonymised": "on",  # ticked, support_contact unticked
+            "idempotency_token": token(page),
         },
     )
     assert response.status_code == 200
@@ -787,8 +822,116 @@ def test_changing_language_keeps_the_report_open_and_the_unsent_texts(
     )
     assert re.search(r'<textarea name="add-text"[^>]*>\s*Es ging heute weiter.<', content)
     assert f'name="add-staged_token" value="{staged}"' in content
+    assert "zweiter-beitrag.txt" in content  # staged, listed to add
+    assert re.search(
+        r'<input type="checkbox" name="consent-police_anonymised"[^>]* checked', content
+    )
+    assert not re.search(
+        r'<input type="checkbox" name="consent-support_contact"[^>]* checked', content
+    )
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
-    # Nothing was sent.
+    # Nothing was sent or saved.
     with in_place(followed.place):
         sent = CaseMessage.objects.filter(case=support_case, direction="from_reporter")
         assert not sent.exists()
+        report.refresh_from_db()
+        assert (report.consent_police_anonymised, report.consent_support_contact) == saved
+        [file] = Evidence.objects.filter(report__isnull=True)
+        assert file.original_name == "zweiter-beitrag.txt"
+
+    # The file staged on the way is added with the text.
+    added = client.post(
+        url(followed.place),
+        {
+            "action": "add",
+            "add-text": "Es ging heute weiter.",
+            "add-staged_token": staged,
+            "add-staged_files": str(file.pk),
+            "idempotency_token": token(response),
+        },
+    )
+    assert added.status_code == 303
+    with in_place(followed.place):
+        assert Evidence.objects.get(pk=file.pk).report_id == followed.report.pk
+
+
+def test_a_refused_message_keeps_what_was_written_and_ticked_elsewhere(client, followed, in_place):
+    """Shown again with an error, the page keeps the other boxes of its one form too."""
+    support_case = followed.case_of(followed.support)
+    team_case = followed.case_of(followed.team)
+    page = open_report(client, followed)
+    response = client.post(
+        url(followed.place),
+        {
+            "action": f"message-{support_case.pk}",
+            f"thread-{support_case.pk}-body": "",
+            f"thread-{team_case.pk}-body": "A draft for the council.",
+            "add-text": "A draft addition.",
+            "add-staged_token": token(page, "add-staged_token"),
+            "consent-shown": "1",
+            "consent-police_anonymised": "on",
+            "idempotency_token": token(page),
+        },
+    )
+    assert response.status_code == 422
+    content = response.content.decode()
+    assert "Write your message first." in content
+    assert re.search(r">\s*A draft for the council.<", content)
+    assert re.search(r">\s*A draft addition.<", content)
+    assert re.search(
+        r'<input type="checkbox" name="consent-police_anonymised"[^>]* checked', content
+    )
+
+
+def test_a_message_is_sent_once_whatever_else_the_form_carried(client, followed, in_place):
+    """The page's one form carries the other boxes too: a message sent again with its token
+    after other boxes changed is still the same message (one message, no 'token reused')."""
+    support_case = followed.case_of(followed.support)
+    page = open_report(client, followed)
+    data = {
+        "action": f"message-{support_case.pk}",
+        f"thread-{support_case.pk}-body": "Still there today.",
+        "add-text": "",
+        "idempotency_token": token(page),
+    }
+    first = client.post(url(followed.place), data)
+    again = client.post(url(followed.place), {**data, "add-text": "typed meanwhile"})
+    assert first.status_code == 303 and first["Location"].endswith(f"#thread-{support_case.pk}")
+    assert again.status_code == 303
+    with in_place(followed.place):
+        assert CaseMessage.objects.filter(direction="from_reporter").count() == 1
+
+
+def test_files_chosen_before_a_language_change_count_on_the_write_limit(
+    client, followed, settings, in_place
+):
+    """Files carried by a language change are stored like an addition's, so they count on the
+    same limit (`followup.write`); past it each is named next to the files field, the text
+    kept, and the page still changes language."""
+    settings.LOCUS_RATE_LIMITS = {**settings.LOCUS_RATE_LIMITS, "followup.write": "1/h"}
+    page = open_report(client, followed)
+    staged = token(page, "add-staged_token")
+
+    def change(language, name):
+        return client.post(
+            url(followed.place),
+            {
+                "action": "language",
+                "language": language,
+                "add-text": "Kept whatever happens.",
+                "add-staged_token": staged,
+                "add-files": text_file(name),
+            },
+        )
+
+    assert change("sv", "first.txt").status_code == 200
+    refused = change("fr", "second.txt")
+    assert refused.status_code == 422
+    content = refused.content.decode()
+    assert '<html lang="fr"' in content
+    assert "second.txt" in content.split('id="id_add-files_error"', 1)[1].split("</ul>", 1)[0]
+    assert re.search(r'<textarea name="add-text"[^>]*>\s*Kept whatever happens.<', content)
+    with in_place(followed.place):
+        assert [e.original_name for e in Evidence.objects.filter(report__isnull=True)] == [
+            "first.txt"
+        ]
