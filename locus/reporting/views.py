@@ -80,6 +80,8 @@ JOURNEY_FORM_ID = "journey-form"
 # The follow-up page's one form (the messages, the addition and consent), which the header's
 # language switcher joins too, so that a language change carries everything not yet sent.
 FOLLOWUP_FORM_ID = "followup-form"
+# The form asking for the reference and code, which the switcher joins too.
+FOLLOWUP_OPEN_FORM_ID = "followup-open"
 # Where an error raised by the service belongs, by its field name.
 SERVICE_FIELDS = {
     "incident_type": (1, "incident_type"),
@@ -656,7 +658,7 @@ def followup(request, place_slug):
         return _followup_in_language(request)
     report = _followed_report(request)
     if report is None:
-        return render(request, "reporting/followup.html", {"form": forms.FollowUpForm()})
+        return _open_page(request, forms.FollowUpForm())
     if selectors.report_is_erased(report):
         return _erased_page(request, report, status=200 if action is None else 410)
     try:
@@ -727,7 +729,15 @@ def _open(request):
                 "the code is the long one you were given when you sent the report."
             ),
         )
-    return render(request, "reporting/followup.html", {"form": form}, status=422)
+    return _open_page(request, form, status=422)
+
+
+def _open_page(request, form, *, status=200):
+    """The form asking for the reference and code. The header's language switcher joins it
+    (action "language"), so a language change keeps what was typed; its hidden default button
+    keeps Enter meaning "Open my report"."""
+    context = {"form": form, "language_form": FOLLOWUP_OPEN_FORM_ID, "language_default": "open"}
+    return render(request, "reporting/followup.html", context, status=status)
 
 
 def _opened_too_often(request, form, retry_after):
@@ -748,7 +758,7 @@ def _opened_too_often(request, form, retry_after):
         )
         % {"minutes": minutes},
     )
-    response = render(request, "reporting/followup.html", {"form": form}, status=429)
+    response = _open_page(request, form, status=429)
     response["Retry-After"] = str(retry_after)
     return response
 
@@ -765,7 +775,9 @@ def _followup_in_language(request):
         use_language(request, language)
     report = _followed_report(request)
     if report is None:
-        response = render(request, "reporting/followup.html", {"form": forms.FollowUpForm()})
+        # The reference and code being typed, as a wrong code's page keeps them.
+        typed = {name: request.POST.get(name, "") for name in ("reference", "code")}
+        response = _open_page(request, forms.FollowUpForm(initial=typed))
     elif selectors.report_is_erased(report):
         response = _erased_page(request, report)
     else:
@@ -1057,8 +1069,12 @@ def _status_page(
     staged_token = staged_token or _staged_token(data)
     if addition_form is None and data:
         addition_form = _addition_draft(data, staged_token)
+    # Ticks changed but not saved (carried by a language change, or by another button): the
+    # page keeps them and says they are not saved yet, "Who may receive it" naming what is.
+    consent_unsaved = False
     if consent_form is None and data.get("consent-shown"):
         consent_form = _consent_draft(data)
+        consent_unsaved = consent_form.initial != _consent_initial(report)
     # A message or addition the database could not save keeps the token it was sent with.
     kept_token = next(
         (
@@ -1086,6 +1102,7 @@ def _status_page(
         "unread": unread,
         "token_form": forms.TokenForm(),
         "kept_token": kept_token,
+        "consent_unsaved": consent_unsaved,
         "readers": [thread.organisation.name for thread in threads if thread.reads_report],
         "addition_form": addition_form
         or forms.AdditionForm(initial={"staged_token": staged_token}, prefix="add"),

@@ -829,6 +829,8 @@ def test_changing_language_keeps_the_report_open_and_everything_not_sent(
     assert not re.search(
         r'<input type="checkbox" name="consent-support_contact"[^>]* checked', content
     )
+    # Said to be not saved yet (in German), next to the button that saves them.
+    assert 'id="consent-unsaved"' in content and 'aria-describedby="consent-unsaved"' in content
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
     # Nothing was sent or saved.
     with in_place(followed.place):
@@ -881,6 +883,18 @@ def test_a_refused_message_keeps_what_was_written_and_ticked_elsewhere(client, f
     assert re.search(
         r'<input type="checkbox" name="consent-police_anonymised"[^>]* checked', content
     )
+    assert 'id="consent-unsaved"' in content
+    # The boxes as saved are not "changed".
+    same = client.post(
+        url(followed.place),
+        {
+            "action": f"message-{support_case.pk}",
+            "consent-shown": "1",
+            "consent-support_contact": "on",
+            "idempotency_token": token(page),
+        },
+    )
+    assert same.status_code == 422 and 'id="consent-unsaved"' not in same.content.decode()
 
 
 def test_a_message_is_sent_once_whatever_else_the_form_carried(client, followed, in_place):
@@ -935,3 +949,27 @@ def test_files_chosen_before_a_language_change_count_on_the_write_limit(
         assert [e.original_name for e in Evidence.objects.filter(report__isnull=True)] == [
             "first.txt"
         ]
+
+
+def test_changing_language_while_typing_the_reference_and_code_keeps_them(
+    client, followed, settings
+):
+    """The form asking for the reference and code is joined by the language switcher too
+    (before, the set_language view emptied it); Enter in its fields still opens the report."""
+    content = client.get(url(followed.place)).content.decode()
+    assert '<form method="post" id="followup-open"' in content
+    assert '<select name="language" id="language-select" form="followup-open">' in content
+    assert re.search(r'form="followup-open" name="action" value="open" class="default', content)
+
+    reference, code = followed.report.reference, followed.code
+    response = client.post(
+        url(followed.place),
+        {"action": "language", "language": "sv", "reference": reference, "code": code},
+    )
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert '<html lang="sv"' in content
+    assert f'name="reference" value="{reference}"' in content
+    assert f'name="code" value="{code}"' in content
+    assert "Öppna min anmälan" in content  # not opened: nothing was sent
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "sv"
