@@ -149,10 +149,10 @@ def api_membership(request, capability):
             organisation_id=request.session.get(SESSION_ORG_KEY),
         )
     if membership is None:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     if not membership_can(membership, capability):
-        raise PermissionDenied("Your role does not allow this.")
+        raise PermissionDenied(_("Your role does not allow this."))
     # A token's owner was checked when the token was authenticated (TokenAuth).
     if token is None and user_needs_mfa_setup(request.user, membership.role):
-        raise PermissionDenied("Set up two-factor authentication first.", code="mfa_required")
+        raise PermissionDenied(_("Set up two-factor authentication first."), code="mfa_required")
     return membership

@@ -10,6 +10,7 @@ The header is optional: without it (or with `*`) nothing is checked, as before.
 
 import re
 
+from django.utils.translation import gettext as _
 from ninja import Header
 
 from locus.core.errors import ValidationFailed
@@ -47,8 +48,10 @@ def parse_if_match(value):
         match = _TAG.fullmatch(part)
         if match is None:
             raise ValidationFailed(
-                "The request is not valid.",
-                fields={HEADER: ['Give the ETag you read, in double quotes (e.g. "4711"), or *.']},
+                _("The request is not valid."),
+                fields={
+                    HEADER: [_('Give the ETag you read, in double quotes (e.g. "4711"), or *.')]
+                },
             )
         if not match[1]:
             versions.add(match[2])

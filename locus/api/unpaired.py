@@ -63,7 +63,7 @@ def refuse_unpaired_surrogates(view):
         message = _("This text holds a character that cannot be stored (an unpaired surrogate).")
         return JsonResponse(
             {
-                "message": "The request is not valid.",  # as every 422 of the API
+                "message": _("The request is not valid."),  # as every 422 of the API
                 "code": "validation_error",
                 "fields": {field: [message]},
             },

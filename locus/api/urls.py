@@ -34,10 +34,10 @@ def _json_errors(view):
         try:
             response = view(request, *args, **kwargs)
         except Http404:
-            return json_error(404, "Not found.", "not_found")
+            return json_error(404, _("Not found."), "not_found")
         if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
             allow = response.get("Allow", "")
-            response = json_error(405, "Method not allowed.", "method_not_allowed")
+            response = json_error(405, _("Method not allowed."), "method_not_allowed")
             response["Allow"] = allow
         return response
 
@@ -121,7 +121,7 @@ def on_validation_error(request, exc):
             loc = loc[1:]  # where the value came from, not its name (a field may be "body")
         key = ".".join(loc[1:] if loc and loc[0] in ("payload", "data") else loc) or "non_field"
         fields.setdefault(key, []).append(error.get("msg", "Invalid value."))
-    return _error(request, 422, "The request is not valid.", "validation_error", fields)
+    return _error(request, 422, _("The request is not valid."), "validation_error", fields)
 
 
 # RFC 6750's error_description (ASCII, in English) for the 401s that say why a token failed.
@@ -188,7 +188,7 @@ def on_authentication_error(request, exc):
 
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
-    return _error(request, 404, "Not found.", "not_found")
+    return _error(request, 404, _("Not found."), "not_found")
 
 
 HTTP_ERROR_CODES = {
@@ -211,7 +211,7 @@ def on_http_error(request, exc):
 @api.exception_handler(RequestDataTooBig)
 def on_request_too_big(request, exc):
     # Otherwise Django's 400 page: the body is over DATA_UPLOAD_MAX_MEMORY_SIZE.
-    return _error(request, 413, "The request body is too large.", "too_large")
+    return _error(request, 413, _("The request body is too large."), "too_large")
 
 
 def _mount_routers():

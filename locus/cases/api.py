@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -70,7 +71,7 @@ def _checked_text(value, *, max_length, field="body"):
     elif any(0xD800 <= ord(c) <= 0xDFFF for c in value):
         problem = "The text is not valid Unicode."
     if problem:
-        raise ValidationFailed("The request is not valid.", fields={field: [problem]})
+        raise ValidationFailed(_("The request is not valid."), fields={field: [problem]})
     return value.strip()
 
 

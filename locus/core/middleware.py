@@ -9,7 +9,7 @@ from django.contrib.sessions import middleware as sessions_middleware
 from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
-from django.utils.translation import get_supported_language_variant
+from django.utils.translation import get_supported_language_variant, gettext
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from .errors import json_error
@@ -135,7 +135,7 @@ class PlaceMiddleware:
         place = place_for_url(slug)
         if place is None:
             if request.path_info.startswith("/api/"):
-                return json_error(404, "No such place.", "not_found")
+                return json_error(404, gettext("No such place."), "not_found")
             raise Http404("No such place")
         request.place = place
         _use_place_language(request, place)

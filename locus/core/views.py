@@ -38,7 +38,7 @@ def permission_denied(request, exception=None):
 
 def page_not_found(request, exception=None):
     if _is_api(request):
-        return json_error(404, "Not found.", "not_found")
+        return json_error(404, _("Not found."), "not_found")
     return render(request, "errors/404.html", status=404)
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -297,7 +298,7 @@ def _check_codes(fields: dict):
         if value and not words.has(axis, value):
             errors[name] = [f"Unknown code: {value}"]
     if errors:
-        raise ValidationFailed("The request is not valid.", fields=errors)
+        raise ValidationFailed(_("The request is not valid."), fields=errors)
 
 
 # --- public --------------------------------------------------------------------------------
@@ -354,7 +355,9 @@ def services_search(request, place_slug: str, filters: Query[DirectorySearchQuer
 
         area = Area.objects.filter(place=place, pk=filters.area).first()
         if area is None:
-            raise ValidationFailed("The request is not valid.", fields={"area": ["Unknown area."]})
+            raise ValidationFailed(
+                _("The request is not valid."), fields={"area": [_("Unknown area.")]}
+            )
     return selectors.service_search(
         place=place,
         service_type=filters.need,
@@ -505,7 +508,7 @@ def _if_editable(membership, found, organisation_id):
     if found is None:
         raise Http404
     if not can_edit_organisation(membership, organisation_id):
-        raise PermissionDenied("Your role does not allow this.")
+        raise PermissionDenied(_("Your role does not allow this."))
     return found
 
 

@@ -6,6 +6,7 @@ members while the record is not published."""
 from datetime import datetime
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import File, Path, Router, Schema, Status, UploadedFile
 
 from locus.api.auth import STAFF_AUTH, SessionAuth, TokenAuth, token_membership
@@ -72,7 +73,7 @@ def _record(request, record_id):
         record_id=record_id, user=user, membership=token_membership(request)
     )
     if record is None:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     return record, rights
 
 
@@ -123,7 +124,7 @@ def library_file_upload(
 ):
     record, rights = _record(request, record_id)
     if not rights.can_manage:
-        raise PermissionDenied("You may not add files to this record.")
+        raise PermissionDenied(_("You may not add files to this record."))
     stored = files.file_add(record=record, uploaded=file, actor=request.user, rights=rights)
     stored.refresh_from_db()
     return Status(201, _out(stored, rights))

@@ -4,6 +4,7 @@ Mounted in locus/api/urls.py."""
 from datetime import date
 from typing import Literal
 
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -166,7 +167,7 @@ def _refuse_unknown(query, view):
     elif query.period and view.period != query.period:
         fields["period"] = ["The indicator has no value for this period (see /indicators)."]
     if fields:
-        raise ValidationFailed("The request is not valid.", fields=fields)
+        raise ValidationFailed(_("The request is not valid."), fields=fields)
 
 
 @router.post(

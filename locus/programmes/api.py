@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from django.http import Http404
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -219,7 +220,7 @@ def _reader(request):
         policies.can_view_portfolio(membership)
         or membership_can(membership, Capability.MANAGE_PROGRAMMES)
     ):
-        raise PermissionDenied("Your role does not allow this.")
+        raise PermissionDenied(_("Your role does not allow this."))
     return membership
 
 

@@ -338,6 +338,31 @@ def test_bad_ids_in_the_path_are_422_naming_the_parameter(client, world, alpha_a
     assert list(body["fields"]) == ["job_id"]
 
 
+@pytest.mark.parametrize(
+    ("lang", "not_found", "invalid", "no_place"),
+    [
+        ("en", "Not found.", "The request is not valid.", "No such place."),
+        ("fr", "Introuvable.", "La requête n’est pas valide.", "Ce territoire n’existe pas."),
+        ("de", "Nicht gefunden.", "Die Anfrage ist ungültig.", "Diese Kommune gibt es nicht."),
+        ("sv", "Hittades inte.", "Begäran är ogiltig.", "Kommunen finns inte."),
+    ],
+)
+def test_the_apis_own_messages_are_in_the_requests_language(
+    client, world, lang, not_found, invalid, no_place
+):
+    """docs/api.md: `message` is for a person, in the request's language; the generic 404 and
+    422 of the error shape too, not only the messages of each endpoint."""
+    headers = {"Accept-Language": lang}
+    cases = [
+        (f"{API}/places/alpha/organisations/999999", 404, not_found),  # Http404 in a view
+        (f"{API}/no/such/address", 404, not_found),  # no operation at all
+        (f"{API}/places/alpha/organisations/abc", 422, invalid),  # ninja's validation
+        (f"{API}/places/nowhere/areas", 404, no_place),  # the place middleware
+    ]
+    for url, status, message in cases:
+        assert assert_error(client.get(url, headers=headers), status)["message"] == message, url
+
+
 # --- jobs ----------------------------------------------------------------------------------
 
 
