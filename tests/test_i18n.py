@@ -305,3 +305,120 @@ def test_allauths_messages_on_locus_pages_follow_locus_conventions():
 def test_allauths_password_reset_page_reads_in_locus_voice(client, db, lang, expected):
     client.cookies["django_language"] = lang
     assert expected in client.get("/accounts/password/reset/").content.decode()
+
+
+# --- One voice per language --------------------------------------------------------------------
+# Locus addresses a person as "vous", "Sie" and "du" throughout (Swedish says "ni" only to an
+# organisation or a team, which is plural). Quotation marks and dashes follow each language:
+# French « … », German „…“, Swedish ”…”; German and Swedish put a spaced en dash (" – ") where
+# English and French may use a spaced em dash.
+WRONG_ADDRESS = {
+    "fr": re.compile(r"\b(tu|toi|ton|ta|tes|t’)\b", re.I),
+    "de": re.compile(r"\b(du|dich|dir|dein\w*|euch|euer|eure\w*)\b", re.I),
+    "sv": re.compile(r"(?<![.:!?] )(?<!^)\b(Ni|Er|Ert|Era)\b"),  # formal "Ni", long out of use
+}
+WRONG_QUOTES = {"fr": re.compile(r"[“”„]"), "de": re.compile(r"[”«»]"), "sv": re.compile(r"[“„«»]")}
+SPACED_EM_DASH = re.compile(r"\s—\s")
+# Swedish writes "e-post" and "e-postmeddelande", never "mejl", "mail" or "epost".
+SWEDISH_EMAIL_WORDS = re.compile(r"\b[Ee]post|\b[Mm]ail(?:et|en)?\b|\b[Mm]ejl\w*")
+
+
+def _texts(entry):
+    return list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
+
+
+def _voice_faults(lang, text):
+    faults = WRONG_ADDRESS[lang].findall(text) + WRONG_QUOTES[lang].findall(text)
+    if lang == "de":
+        faults += ["„…“ unpaired"] if text.count("„") != text.count("“") else []
+    if lang in ("de", "sv"):
+        faults += SPACED_EM_DASH.findall(text)
+    if lang == "sv":
+        faults += SWEDISH_EMAIL_WORDS.findall(text)
+    if text.count('"') % 2:
+        faults.append('an unpaired "')
+    return faults
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_each_language_keeps_one_form_of_address_and_its_own_typography(lang):
+    faults = [
+        (entry.msgid[:60], found)
+        for entry in _catalog(lang)
+        if not entry.obsolete
+        for text in _texts(entry)
+        if (found := _voice_faults(lang, text))
+    ]
+    assert not faults, f"{lang}: {len(faults)} messages, e.g. {faults[:6]}"
+
+
+def test_the_voice_check_can_fail():
+    assert _voice_faults("fr", "Si tu veux") == ["tu"]
+    assert _voice_faults("fr", "un “mot”") == ["“", "”"]
+    assert not _voice_faults("fr", "Si vous voulez, « mot » — ainsi")
+    assert _voice_faults("de", "Wenn du willst") == ["du"]
+    assert _voice_faults("de", "ein „Wort” – so") == ["”", "„…“ unpaired"]
+    assert _voice_faults("de", "Locus — lokal") == [" — "]
+    assert not _voice_faults("de", "Wenn Sie „Senden“ drücken – so")
+    assert _voice_faults("sv", "Skicka ett mejl") == ["mejl"]
+    assert _voice_faults("sv", "Vill Ni ha stöd?") == ["Ni"]
+    assert not _voice_faults("sv", "Ni kan inte skicka e-post till ”Dela” – ni")
+    assert _voice_faults("de", 'Datum: %(timestamp)s"') == ['an unpaired "']
+    assert not _voice_faults("de", 'z. B. "4711"')
+
+
+# --- Nothing visible is left in English --------------------------------------------------------
+# Text a person reads in a template is inside {% translate %} or {% blocktranslate %}: a text
+# node, or an attribute a person reads (aria-label, title, placeholder, alt). What may stay as
+# is: product and format names, file names, and code (<pre>, <code>).
+TEMPLATE_NOT_TEXT = re.compile(
+    r"\{%\s*blocktranslate\b.*?\{%\s*endblocktranslate\s*%\}"
+    r"|\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}|\{#.*?#\}"
+    r"|<(script|style|pre|code)\b.*?</\1>|<!--.*?-->|\{%.*?%\}|\{\{.*?\}\}",
+    re.S,
+)
+READ_ATTRIBUTE = re.compile(r'\b(?:aria-label|aria-description|title|placeholder|alt)="([^"]*)"')
+TAG = re.compile(r"<[^>]*>", re.S)
+NOT_WORDS = re.compile(
+    r"\bLocus\b|\b(?:PDF|HTTP|CSV|GeoJSON|JSON|API|ms)\b|[\w.-]+\.(?:csv|geojson|json)\b"
+    r"|&\w+;|\bauth-\w+"  # entities; the auth layout's CSS classes, given as blocks
+)
+
+
+def _untranslated_text(source, *, html=True):
+    def blank(match):
+        return re.sub(r"[^\n]", " ", match.group())
+
+    text = TEMPLATE_NOT_TEXT.sub(blank, source)
+    found = [value for value in READ_ATTRIBUTE.findall(text) if re.search(r"[A-Za-z]{2}", value)]
+    if html:
+        text = TAG.sub(blank, text)
+    for line in text.splitlines():
+        if re.search(r"[A-Za-z]{2}", NOT_WORDS.sub("", line)):
+            found.append(line.strip())
+    return found
+
+
+def test_templates_leave_no_visible_text_untranslated():
+    faults = {
+        str(path.relative_to(ROOT)): found
+        for path in sorted((ROOT / "locus").rglob("*"))
+        if path.suffix in (".html", ".txt") and "templates" in path.parts
+        if (
+            found := _untranslated_text(
+                path.read_text(encoding="utf-8"), html=path.suffix == ".html"
+            )
+        )
+    }
+    assert not faults, f"mark these for translation: {faults}"
+
+
+def test_the_untranslated_text_check_can_fail():
+    assert _untranslated_text("<p>Send report</p>") == ["Send report"]
+    assert _untranslated_text('<a aria-label="Close">×</a>') == ["Close"]
+    assert _untranslated_text("Open this link:\n{{ link }}", html=False) == ["Open this link:"]
+    assert not _untranslated_text(
+        '{% load i18n %}<p title="{% translate "Close" %}">{% translate "Send report" %}'
+        " · Locus (PDF, 3 ms)</p><pre>area,value</pre>{# a note #}"
+        "{% blocktranslate %}Hello {{ name }}{% endblocktranslate %} (incidents.csv) &lt; 1"
+    )
