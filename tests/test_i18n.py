@@ -321,6 +321,10 @@ WRONG_QUOTES = {"fr": re.compile(r"[“”„]"), "de": re.compile(r"[”«»]")
 SPACED_EM_DASH = re.compile(r"\s—\s")
 # Swedish writes "e-post" and "e-postmeddelande", never "mejl", "mail" or "epost".
 SWEDISH_EMAIL_WORDS = re.compile(r"\b[Ee]post|\b[Mm]ail(?:et|en)?\b|\b[Mm]ejl\w*")
+# French writes "e-mail", never "email", "mail" or "courriel".
+FRENCH_EMAIL_WORDS = re.compile(
+    r"(?<![(\w-])[Ee]mails?\b(?!\))|\b[Cc]ourriels?\b|(?<![\w-])[Mm]ails?\b"
+)
 
 
 def _texts(entry):
@@ -335,6 +339,8 @@ def _voice_faults(lang, text):
         faults += SPACED_EM_DASH.findall(text)
     if lang == "sv":
         faults += SWEDISH_EMAIL_WORDS.findall(text)
+    if lang == "fr":
+        faults += FRENCH_EMAIL_WORDS.findall(text)
     if text.count('"') % 2:
         faults.append('an unpaired "')
     return faults
@@ -356,6 +362,8 @@ def test_the_voice_check_can_fail():
     assert _voice_faults("fr", "Si tu veux") == ["tu"]
     assert _voice_faults("fr", "un “mot”") == ["“", "”"]
     assert not _voice_faults("fr", "Si vous voulez, « mot » — ainsi")
+    assert _voice_faults("fr", "Ce courriel, cet email, ce mail") == ["courriel", "email", "mail"]
+    assert not _voice_faults("fr", "Cet e-mail (email) part vers mailto:")
     assert _voice_faults("de", "Wenn du willst") == ["du"]
     assert _voice_faults("de", "ein „Wort” – so") == ["”", "„…“ unpaired"]
     assert _voice_faults("de", "Locus — lokal") == [" — "]
