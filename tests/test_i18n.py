@@ -318,7 +318,8 @@ WRONG_ADDRESS = {
     "sv": re.compile(r"(?<![.:!?] )(?<!^)\b(Ni|Er|Ert|Era)\b"),  # formal "Ni", long out of use
 }
 WRONG_QUOTES = {"fr": re.compile(r"[“”„]"), "de": re.compile(r"[”«»]"), "sv": re.compile(r"[“„«»]")}
-SPACED_EM_DASH = re.compile(r"\s—\s")
+# An em dash only as an ornament around a whole message ("— write a new indicator —").
+EM_DASH_INSIDE = re.compile(r"(?<=.)—(?=.)", re.S)
 # Swedish writes "e-post" and "e-postmeddelande", never "mejl", "mail" or "epost".
 SWEDISH_EMAIL_WORDS = re.compile(r"\b[Ee]post|\b[Mm]ail(?:et|en)?\b|\b[Mm]ejl\w*")
 # French writes "e-mail", never "email", "mail" or "courriel".
@@ -336,7 +337,7 @@ def _voice_faults(lang, text):
     if lang == "de":
         faults += ["„…“ unpaired"] if text.count("„") != text.count("“") else []
     if lang in ("de", "sv"):
-        faults += SPACED_EM_DASH.findall(text)
+        faults += EM_DASH_INSIDE.findall(text.strip())
     if lang == "sv":
         faults += SWEDISH_EMAIL_WORDS.findall(text)
     if lang == "fr":
@@ -366,7 +367,9 @@ def test_the_voice_check_can_fail():
     assert not _voice_faults("fr", "Cet e-mail (email) part vers mailto:")
     assert _voice_faults("de", "Wenn du willst") == ["du"]
     assert _voice_faults("de", "ein „Wort” – so") == ["”", "„…“ unpaired"]
-    assert _voice_faults("de", "Locus — lokal") == [" — "]
+    assert _voice_faults("de", "Locus — lokal") == ["—"]
+    assert _voice_faults("sv", "en attack, ett val —, visade") == ["—"]
+    assert not _voice_faults("de", "— einen neuen Indikator formulieren —")
     assert not _voice_faults("de", "Wenn Sie „Senden“ drücken – so")
     assert _voice_faults("sv", "Skicka ett mejl") == ["mejl"]
     assert _voice_faults("sv", "Vill Ni ha stöd?") == ["Ni"]
