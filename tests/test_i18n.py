@@ -146,18 +146,19 @@ def test_french_has_a_no_break_space_before_high_punctuation_and_inside_guilleme
     assert not faults, f"{len(faults)} French messages, e.g. {list(faults.items())[:5]}"
 
 
-def _french_texts(value):
+def _french_texts(value, lang="fr"):
+    """The texts in `lang` of a data file (labels and descriptions keyed by language)."""
     if isinstance(value, dict):
         for key, inner in value.items():
-            if key == "fr" and isinstance(inner, str):
+            if key == lang and isinstance(inner, str):
                 yield inner
-            elif key == "fr" and isinstance(inner, dict):  # the indicator bank's i18n
+            elif key == lang and isinstance(inner, dict):  # the indicator bank's i18n
                 yield from (text for text in inner.values() if isinstance(text, str))
             else:
-                yield from _french_texts(inner)
+                yield from _french_texts(inner, lang)
     elif isinstance(value, list):
         for inner in value:
-            yield from _french_texts(inner)
+            yield from _french_texts(inner, lang)
 
 
 @pytest.mark.parametrize("path", FRENCH_DATA)
@@ -357,6 +358,17 @@ def test_each_language_keeps_one_form_of_address_and_its_own_typography(lang):
         if (found := _voice_faults(lang, text))
     ]
     assert not faults, f"{lang}: {len(faults)} messages, e.g. {faults[:6]}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("path", FRENCH_DATA)
+def test_labels_in_data_files_keep_the_same_voice(path, lang):
+    """The taxonomies and the indicator bank: what a reporter and a survey participant read."""
+    data = json.loads((ROOT / path).read_text(encoding="utf-8"))
+    texts = list(_french_texts(data, lang))
+    assert texts
+    faults = [(text[:50], found) for text in texts if (found := _voice_faults(lang, text))]
+    assert not faults, f"{len(faults)} {lang} labels in {path}, e.g. {faults[:5]}"
 
 
 def test_the_voice_check_can_fail():
