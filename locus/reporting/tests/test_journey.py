@@ -629,6 +629,22 @@ def test_pages_have_quick_exit_no_store_and_noindex(client, world):
         assert '<meta name="robots" content="noindex">' in content
 
 
+@pytest.mark.parametrize(
+    ("lang", "site"),
+    [
+        ("en", "https://www.bbc.co.uk/weather"),
+        ("fr", "https://meteofrance.com/"),
+        ("de", "https://www.dwd.de/"),
+        ("sv", "https://www.smhi.se/"),
+    ],
+)
+def test_quick_exit_opens_a_neutral_site_in_the_readers_language(client, world, lang, site):
+    """An English weather page opening in a French, German or Swedish home would catch the eye."""
+    client.cookies["django_language"] = lang
+    content = client.get(report_url(world.a.place)).content.decode()
+    assert f'<a href="{site}" class="quick-exit-button" data-quick-exit' in content
+
+
 def test_the_progress_shows_the_current_step(client, world):
     page = client.get(report_url(world.a.place))
     content = page.content.decode()
