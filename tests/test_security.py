@@ -119,6 +119,37 @@ def test_error_pages_use_the_layout(world, client):
     assert b"skip-link" in response.content
 
 
+def test_a_form_refused_by_the_csrf_check_says_what_to_do_in_the_readers_language(world):
+    """Not Django's bare 'CSRF verification failed': the layout, the quick exit, what happened
+    and what to do, in the reader's language (CSRF_FAILURE_VIEW)."""
+    from django.test import Client, RequestFactory
+
+    from locus.core.views import csrf_failure
+
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["django_language"] = "fr"
+    blocked = client.post("/alpha/report/", {"action": "next"})  # cookies blocked: none sent
+    assert blocked.status_code == 403
+    content = blocked.content.decode()
+    assert '<html lang="fr">' in content
+    assert "Votre formulaire n’a pas été envoyé" in content
+    assert "Les cookies semblent bloqués pour ce site" in content
+    assert 'class="quick-exit"' in content
+    assert "CSRF" not in content
+
+    client.get("/alpha/report/")  # the cookie is set, the token in the form is another's
+    stale = client.post("/alpha/report/", {"action": "next", "csrfmiddlewaretoken": "x" * 64})
+    assert stale.status_code == 403
+    assert "Cela peut arriver lorsque les cookies du navigateur ont été effacés" in (
+        stale.content.decode()
+    )
+
+    api = csrf_failure(RequestFactory().post("/api/v1/places/alpha/areas/import"), "no token")
+    assert api.status_code == 403
+    assert api["Content-Type"] == "application/json"
+    assert b'"csrf_failed"' in api.content
+
+
 def test_nothing_shown_to_a_signed_in_person_is_kept_in_the_browser_cache(world, client, in_place):
     """ASVS V14.3.2: a case page (a reporter's account), the API's answers and a new token's
     secret must not stay in the browser's cache after sign-out or the idle timeout."""

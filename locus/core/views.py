@@ -8,6 +8,7 @@ Django calls these for what no view answered itself: an exception nothing caught
 import sys
 
 from django.http import HttpResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
@@ -34,6 +35,24 @@ def permission_denied(request, exception=None):
     # not have (a network's member, a library reader).
     reason = str(exception) if isinstance(exception, Exception) else ""
     return render(request, "errors/403.html", {"reason": reason}, status=403)
+
+
+def csrf_failure(request, reason=""):
+    """A form sent without its CSRF cookie or token (CSRF_FAILURE_VIEW). Django's own page is a
+    bare, English-framed 'CSRF verification failed' without the quick exit; a reporter whose
+    browser blocks cookies, or who left the form open for long, reads here what happened (nothing
+    was sent) and what to do, in their language."""
+    if _is_api(request):
+        return json_error(
+            403,
+            _(
+                "A change made from a signed-in browser session needs its CSRF token (the "
+                "X-CSRFToken header). Scripts and other systems use an API token instead."
+            ),
+            "csrf_failed",
+        )
+    context = {"no_cookie": reason == REASON_NO_CSRF_COOKIE}
+    return render(request, "errors/403_csrf.html", context, status=403)
 
 
 def page_not_found(request, exception=None):
