@@ -150,6 +150,18 @@ def test_a_form_refused_by_the_csrf_check_says_what_to_do_in_the_readers_languag
     assert b'"csrf_failed"' in api.content
 
 
+def test_a_request_django_cannot_read_gets_the_layout_in_the_readers_language(world, client):
+    """A 400 (too many fields, a foreign Host) was Django's bare English "Bad Request (400)"."""
+    client.cookies["django_language"] = "de"
+    response = client.post("/alpha/report/", {f"field{i}": "1" for i in range(1100)})
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert '<html lang="de">' in content
+    assert "Die Anfrage konnte nicht gelesen werden" in content
+    assert 'class="quick-exit"' in content
+    assert client.get("/alpha/", HTTP_HOST="evil.example").status_code == 400
+
+
 def test_nothing_shown_to_a_signed_in_person_is_kept_in_the_browser_cache(world, client, in_place):
     """ASVS V14.3.2: a case page (a reporter's account), the API's answers and a new token's
     secret must not stay in the browser's cache after sign-out or the idle timeout."""

@@ -12,7 +12,6 @@ from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
-from django.views import defaults
 
 from .errors import ServiceUnavailable, database_unavailable, json_error
 
@@ -24,7 +23,8 @@ def _is_api(request):
 def bad_request(request, exception=None):
     if _is_api(request):
         return json_error(400, _("The request could not be read."), "bad_request")
-    return defaults.bad_request(request, exception)
+    # Django's own page is a bare English "Bad Request (400)".
+    return render(request, "errors/400.html", status=400)
 
 
 def permission_denied(request, exception=None):
