@@ -37,7 +37,7 @@ class ErrorOut(Schema):
                 {
                     "message": "The request is not valid.",
                     "code": "validation_error",
-                    "fields": {"page_size": ["Input should be less than or equal to 200"]},
+                    "fields": {"page_size": ["Enter a number of at most 200."]},
                 }
             ]
         }

@@ -2,6 +2,7 @@
 
 import inspect
 import logging
+import re
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
@@ -112,6 +113,62 @@ def _error(request, status, message, code, fields=None):
     )
 
 
+def _field_message(error):
+    """pydantic's message for a field, in the request's language for the kinds a client meets
+    (docs/api.md: messages are for a person); our own validators' messages are translated
+    already and pass as they are, so does any kind not listed here."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind in ("literal_error", "enum"):
+        values = ", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))
+        return _("Choose one of: %(values)s.") % {"values": values}
+    if kind == "missing":
+        return _("This field is required.")
+    if kind == "extra_forbidden":
+        return _("Unknown field.")
+    if kind == "string_too_long":
+        return _("Write at most %(limit)s characters.") % {"limit": ctx.get("max_length")}
+    if kind == "string_too_short":
+        if ctx.get("min_length") == 1:
+            return _("This field is required.")
+        return _("Write at least %(limit)s characters.") % {"limit": ctx.get("min_length")}
+    if kind == "too_long":
+        return _("Give at most %(limit)s values.") % {"limit": ctx.get("max_length")}
+    if kind == "too_short":
+        return _("Give at least %(limit)s values.") % {"limit": ctx.get("min_length")}
+    if kind in ("greater_than_equal", "greater_than"):
+        limit = ctx.get("ge", ctx.get("gt"))
+        if kind == "greater_than":
+            return _("Enter a number greater than %(limit)s.") % {"limit": limit}
+        return _("Enter a number of at least %(minimum)s.") % {"minimum": limit}
+    if kind in ("less_than_equal", "less_than"):
+        limit = ctx.get("le", ctx.get("lt"))
+        if kind == "less_than":
+            return _("Enter a number less than %(limit)s.") % {"limit": limit}
+        return _("Enter a number of at most %(limit)s.") % {"limit": limit}
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return _("Enter a whole number.")
+    if kind in ("float_parsing", "float_type", "decimal_parsing", "decimal_type"):
+        return _("Enter a number.")
+    if kind in ("bool_parsing", "bool_type"):
+        return _("Give true or false.")
+    if kind in (
+        "date_parsing",
+        "date_type",
+        "date_from_datetime_parsing",
+        "date_from_datetime_inexact",
+    ):
+        return _("Enter a date as YYYY-MM-DD.")
+    if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing"):
+        return _("Enter a date and time as YYYY-MM-DDTHH:MM.")
+    if kind in ("string_type", "string_unicode"):
+        return _("Enter text.")
+    if kind in ("list_type", "set_type", "tuple_type"):
+        return _("Give a list.")
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return _("Give an object.")
+    return error.get("msg", _("Invalid value."))
+
+
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request, exc):
     fields = {}
@@ -120,7 +177,7 @@ def on_validation_error(request, exc):
         if loc and loc[0] in ("body", "query", "path", "header", "cookie", "form", "file"):
             loc = loc[1:]  # where the value came from, not its name (a field may be "body")
         key = ".".join(loc[1:] if loc and loc[0] in ("payload", "data") else loc) or "non_field"
-        fields.setdefault(key, []).append(error.get("msg", "Invalid value."))
+        fields.setdefault(key, []).append(_field_message(error))
     return _error(request, 422, _("The request is not valid."), "validation_error", fields)
 
 

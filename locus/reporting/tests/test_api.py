@@ -228,6 +228,22 @@ def test_malformed_answers_are_422_naming_the_field(client, world, change, field
     assert field in errors, errors
 
 
+def test_the_field_messages_are_in_the_readers_language(client, world):
+    """A front end taking reports shows these messages to the reporter: pydantic's English ones
+    ("Input should be 'victim', 'witness'…", "Field required") are translated too."""
+    body = {k: v for k, v in BODY.items() if k != "incident_type"}
+    body |= {"reporter_role": "bystander", "surprise": True, "occurred_on": "yesterday"}
+    response = send(client, body, **{"Accept-Language": "fr"})
+    assert assert_error(response, 422, "validation_error")["fields"] == {
+        "incident_type": ["Ce champ est obligatoire."],
+        "reporter_role": [
+            "Choisissez l’une de ces valeurs\u00a0: victim, witness, on_behalf, found_online."
+        ],
+        "surprise": ["Champ inconnu."],
+        "occurred_on": ["Saisissez une date au format AAAA-MM-JJ."],
+    }
+
+
 def test_without_incident_type_or_account_the_fields_are_named(client, world):
     body = {k: v for k, v in BODY.items() if k not in ("incident_type", "account")}
     errors = assert_error(send(client, body), 422)["fields"]
