@@ -323,6 +323,8 @@ WRONG_QUOTES = {"fr": re.compile(r"[“”„]"), "de": re.compile(r"[”«»]")
 EM_DASH_INSIDE = re.compile(r"(?<=.)—(?=.)", re.S)
 # Swedish writes "e-post" and "e-postmeddelande", never "mejl", "mail" or "epost".
 SWEDISH_EMAIL_WORDS = re.compile(r"\b[Ee]post|\b[Mm]ail(?:et|en)?\b|\b[Mm]ejl\w*")
+# German writes "E-Mail", never "Email" or "Mail".
+GERMAN_EMAIL_WORDS = re.compile(r"(?<![-\w/])(?:Email|eMail|Mail)\b")
 # French writes "e-mail", never "email", "mail" or "courriel".
 FRENCH_EMAIL_WORDS = re.compile(
     r"(?<![(\w-])[Ee]mails?\b(?!\))|\b[Cc]ourriels?\b|(?<![\w-])[Mm]ails?\b"
@@ -343,6 +345,8 @@ def _voice_faults(lang, text):
         faults += SWEDISH_EMAIL_WORDS.findall(text)
     if lang == "fr":
         faults += FRENCH_EMAIL_WORDS.findall(text)
+    if lang == "de":
+        faults += GERMAN_EMAIL_WORDS.findall(text)
     if text.count('"') % 2:
         faults.append('an unpaired "')
     return faults
@@ -383,6 +387,8 @@ def test_the_voice_check_can_fail():
     assert _voice_faults("sv", "en attack, ett val —, visade") == ["—"]
     assert not _voice_faults("de", "— einen neuen Indikator formulieren —")
     assert not _voice_faults("de", "Wenn Sie „Senden“ drücken – so")
+    assert _voice_faults("de", "Email-Adresse, Mail") == ["Email", "Mail"]
+    assert not _voice_faults("de", "E-Mail an mailto:x")
     assert _voice_faults("sv", "Skicka ett mejl") == ["mejl"]
     assert _voice_faults("sv", "Vill Ni ha stöd?") == ["Ni"]
     assert not _voice_faults("sv", "Ni kan inte skicka e-post till ”Dela” – ni")
