@@ -159,12 +159,17 @@ class CoverageFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         words = vocabulary()
         self.fields["target_group"].label = _label("target_group", language)
+        # Each filter its own "any": one word for all read "Alla / Alla" in Swedish beside the
+        # group "Everyone", and "Tous" beside a feminine "Langue" in French.
         self.fields["target_group"].choices = [
-            ("", _("Any")),
+            ("", _("Any group")),
             *words.choices("target_group", language),
         ]
         self.fields["language"].label = _label("language", language)
-        self.fields["language"].choices = [("", _("Any")), *words.choices("language", language)]
+        self.fields["language"].choices = [
+            ("", _("Any language")),
+            *words.choices("language", language),
+        ]
         self.fields["type"].choices = words.choices("service_type", language)
 
 
@@ -182,12 +187,21 @@ class ServiceSearchForm(forms.Form):
     def __init__(self, *args, place, language, **kwargs):
         super().__init__(*args, **kwargs)
         words = vocabulary()
-        self.fields["need"].choices = [("", _("Any")), *words.choices("service_type", language)]
+        self.fields["need"].choices = [
+            ("", _("Any kind of help")),
+            *words.choices("service_type", language),
+        ]
         self.fields["area"].queryset = area_list(place=place)
         self.fields["language"].label = _label("language", language)
-        self.fields["language"].choices = [("", _("Any")), *words.choices("language", language)]
+        self.fields["language"].choices = [
+            ("", _("Any language")),
+            *words.choices("language", language),
+        ]
         self.fields["group"].label = _label("target_group", language)
-        self.fields["group"].choices = [("", _("Any")), *words.choices("target_group", language)]
+        self.fields["group"].choices = [
+            ("", _("Any group")),
+            *words.choices("target_group", language),
+        ]
 
 
 class DirectorySettingsForm(forms.Form):

@@ -213,6 +213,16 @@ def test_public_directory_in_other_languages(world, directory, client, language)
     assert escape(label) in page.content.decode()
 
 
+def test_each_public_filter_says_any_in_its_own_words(world, directory, client):
+    """One "Any" for every filter read "Alla" beside the group "Alla" (Everyone) in Swedish."""
+    page = client.get(url("public", world.a), HTTP_ACCEPT_LANGUAGE="sv")
+    choices = {name: page.context["form"].fields[name].choices for name in ("need", "group")}
+    labels = [str(label) for _value, label in choices["group"]]
+    assert labels[0] == "Alla målgrupper"
+    assert len(set(labels)) == len(labels)
+    assert str(choices["need"][0][1]) == "Alla typer av hjälp"
+
+
 def test_receipt_links_matching_support(world, directory):
     from django.template import Context, Template
 
