@@ -24,6 +24,7 @@ GLOBAL_MODELS = {
     "accounts.apitoken": "bound to a membership",
     "core.auditevent": "sign-ins happen outside any place; carries the place when there is one",
     "core.heartbeat": "the sweep that stamps it serves every place",
+    "core.ratecount": "a rate limit counts a client (a keyed hash of an address), not a place's",
     "library.record": "the library serves the whole network, not one place",
     "library.recordversion": "a version of a network-wide library record",
     "library.recordlink": "links between network-wide library records",

@@ -550,7 +550,8 @@ def evidence_delete(*, evidence, actor):
     record = {
         "programme": period.programme_id,
         "file_deleted": evidence.pk,
-        "name": evidence.original_name,
+        # Not its name: names of attendance sheets name people, and the audit log is kept for
+        # good; the hash identifies the file.
         "mime": evidence.mime,
         "size": evidence.size,
         "sha256": evidence.sha256,
