@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: demo test test-postgres lint format bench messages install run worker clean
+.PHONY: demo test test-postgres lint format bench messages install clean
 
 $(PY):
 	$$(bin/find-python) -m venv $(VENV)
