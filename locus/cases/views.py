@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from locus.accounts.decorators import staff_view
 from locus.accounts.models import User
-from locus.accounts.policies import Capability
+from locus.accounts.policies import Capability, membership_can
 from locus.core.errors import ApplicationError, ValidationFailed
 from locus.core.idempotency import FORM_FIELD, form_idempotency
 from locus.core.storage import open_stored
@@ -132,11 +132,17 @@ def inbox(request):
     stats = selectors.case_handling_stats(
         place, membership.organisation_id, since=now - timedelta(days=period), until=now, now=now
     )
+    narrowed = any(
+        filters.get(name) for name in ("incident_type", "area", "mine", "overdue", "group")
+    )
     context = {
         "form": form,
         "page": page,
         "rows": rows,
         "tabs": tabs,
+        # Nothing has reached this inbox yet: say how cases come, not "no cases match".
+        "never_received": counts["all"] == 0 and not narrowed,
+        "can_route": membership_can(membership, Capability.MANAGE_ROUTING),
         "counts": counts,
         "current_status": filters.get("status", ""),
         "overdue_only": bool(filters.get("overdue")),
