@@ -103,8 +103,14 @@ CASES = [
     ViewCase("places:staff_home", allowed_role="member", denied_role=None),
     ViewCase("places:areas", allowed_role="admin", denied_role="coordinator", place_team_only=True),
     ViewCase("places:settings", allowed_role="admin", denied_role="analyst", place_team_only=True),
-    ViewCase("places:jobs", allowed_role="analyst", denied_role="editor"),
-    ViewCase("places:job", allowed_role="coordinator", denied_role="member", objects=_job),
+    ViewCase("places:jobs", allowed_role="analyst", denied_role="editor", place_team_only=True),
+    ViewCase(
+        "places:job",
+        allowed_role="coordinator",
+        denied_role="member",
+        objects=_job,
+        place_team_only=True,
+    ),
     ViewCase("accounts:members", allowed_role="admin", denied_role="caseworker"),
     ViewCase(
         "accounts:member_role",

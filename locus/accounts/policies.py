@@ -86,6 +86,9 @@ MFA_REQUIRED_ROLES = {
 # desk gets the public online content, not the area or the bias), what the consent withheld.
 # Partners keep the public, protected figures (the open data) and their own cases.
 PLACE_WIDE_CAPABILITIES = {
+    # Jobs are the imports of the place's team (areas, indicators, the directory): a partner
+    # starts none, and their logs and starters are the team's.
+    Capability.VIEW_JOBS,
     Capability.VIEW_INSIGHTS,
     Capability.MANAGE_AREAS,
     Capability.MANAGE_PLACE,

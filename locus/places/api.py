@@ -268,7 +268,8 @@ def place_areas_import(request, place_slug: str, payload: AreaImportIn):
     description=(
         "A background job of the place (an import, an export): status, progress (0–100), log "
         "lines and, when finished, its result (counts, skipped rows). Poll until `status` is "
-        "`succeeded` or `failed`. For administrators, coordinators and analysts."
+        "`succeeded` or `failed`. For administrators, coordinators and analysts of the team that "
+        "runs Locus in the place (partners: 403)."
     ),
 )
 def place_job(request, place_slug: str, job_id: int = Path(..., ge=1, le=DB_ID_MAX)):

@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from locus.accounts.decorators import staff_view
-from locus.accounts.policies import Capability
+from locus.accounts.policies import Capability, membership_can
 from locus.core import selectors as core_selectors
 from locus.core.errors import ApplicationError
 from locus.core.geo import load_feature_collection
@@ -33,7 +33,9 @@ def place_home(request, place_slug):
 def staff_home(request):
     area_count = selectors.area_list(place=request.place).count()
     context = {
-        "jobs": core_selectors.job_list(place=request.place, limit=5),
+        "jobs": core_selectors.job_list(place=request.place, limit=5)
+        if membership_can(request.membership, Capability.VIEW_JOBS)
+        else [],
         "area_count": area_count,
         "setup_steps": selectors.place_setup_steps(
             place=request.place, membership=request.membership, area_count=area_count

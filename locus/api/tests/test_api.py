@@ -1332,6 +1332,7 @@ STAFF_ENDPOINTS += [
 # insights above all: a partner receives only part of some reports (docs/insights.md).
 PLACE_TEAM_ONLY_ENDPOINTS = {
     "locus_places_api_place_areas_import",
+    "locus_places_api_place_job",
     *(
         f"locus_cases_rules_api_{name}"
         for name in (

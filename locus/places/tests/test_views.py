@@ -400,6 +400,34 @@ def test_the_jobs_list_shows_this_place_only(admin_a, world, in_place):
     assert "Betastad secret job" not in html
 
 
+def test_jobs_are_the_place_teams(world, client_for, in_place):
+    """A partner starts no import, and the team's jobs (their logs, who started them) are not
+    its business: a partner's administrator gets 403 on the pages and the API, and no job on
+    its staff home; so does a team member whose role does not see jobs."""
+    from locus.accounts.services import token_create
+    from locus.core.testing.world import partner_member
+
+    job = _queued_job(world.a.place, in_place)
+    partner = partner_member(world.a, "admin")
+    client = client_for(partner.user)
+    assert client.get(reverse("places:jobs", args=["alpha"])).status_code == 403
+    assert client.get(reverse("places:job", args=["alpha", job.pk])).status_code == 403
+    home = client.get(reverse("places:staff_home", args=["alpha"])).content.decode()
+    assert "Import areas from x.geojson" not in home
+    assert reverse("places:jobs", args=["alpha"]) not in home
+    _token, secret = token_create(membership=partner, name="partner")
+    response = client.get(
+        f"/api/v1/places/alpha/jobs/{job.pk}", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 403
+    caseworker = client_for(world.a.users["caseworker"])
+    home = caseworker.get(reverse("places:staff_home", args=["alpha"])).content.decode()
+    assert "Import areas from x.geojson" not in home
+    team = client_for(world.a.users["coordinator"])
+    home = team.get(reverse("places:staff_home", args=["alpha"])).content.decode()
+    assert "Import areas from x.geojson" in home
+
+
 # --- the public place home ---
 
 
