@@ -1,6 +1,9 @@
 """Request plumbing: the active place from the URL, headers Django does not set itself, and
 the session middleware a cookie-less request to a public API operation passes by."""
 
+import functools
+import zoneinfo
+
 from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.models import AnonymousUser
@@ -8,6 +11,7 @@ from django.contrib.messages import middleware as messages_middleware
 from django.contrib.sessions import middleware as sessions_middleware
 from django.http import Http404
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.translation import get_supported_language_variant, gettext
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -139,8 +143,20 @@ class PlaceMiddleware:
             raise Http404("No such place")
         request.place = place
         _use_place_language(request, place)
-        with place_scope(place):
+        # Times on the place's pages are its local times (a case received at 15:26 UTC was
+        # received at 16:26 in Lyon); stored values and the API stay in UTC.
+        with place_scope(place), timezone.override(place_zone(place.timezone)):
             return self.get_response(request)
+
+
+@functools.lru_cache(maxsize=64)
+def place_zone(name):
+    """The place's time zone; UTC for a name this machine does not know (the place's form
+    offers only known ones)."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
 
 
 def _use_place_language(request, place):
