@@ -47,3 +47,13 @@ def test_a_listing_still_needs_an_organisation(db):
         listing.clean()
     assert "organisation" in error.value.message_dict
     assert not Organisation.objects.exists()
+
+
+def test_a_listing_added_here_starts_checked_today(platform_admin, db):
+    """The place's own team, added by the platform administrator, is not stale on day one."""
+    from django.utils import timezone
+
+    html = platform_admin.get("/admin/directory/organisation/add/").content.decode()
+    today = timezone.localdate().isoformat()
+    field = html[html.index('name="listings-__prefix__-last_checked_on"') :][:200]
+    assert f'value="{today}"' in field
