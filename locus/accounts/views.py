@@ -189,7 +189,10 @@ def invitation_accept(request, secret):
                     name=form.cleaned_data["name"],
                 )
         except ApplicationError as exc:
-            error = exc.message
+            if form is None:
+                error = exc.message
+            else:  # above the form and in the error summary, with what was typed
+                _add_errors(form, exc)
         else:
             if user is None:
                 new_user = selectors.invitation_by_secret(secret=secret).accepted_by

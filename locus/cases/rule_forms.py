@@ -199,6 +199,9 @@ RULE_ERROR_FIELDS = {f"conditions.{key}": key for key in RuleForm.CONDITION_FIEL
 class SampleForm(forms.Form):
     """A sample report to try the rules on. Nothing is saved."""
 
+    # Its labels are the rule's conditions': the error summary names the form as well.
+    error_summary_name = _("Sample report")
+
     # Labels of the taxonomy axes are set from the taxonomy, in the viewer's language.
     incident_type = forms.ChoiceField()
     bias = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)

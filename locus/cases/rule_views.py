@@ -123,8 +123,7 @@ def rule_edit(request, rule_id=None):
             messages.error(request, _("Unknown action."))
             status = 422
         elif not all([form.is_valid(), action == "save" or sample_form.is_valid()]):
-            messages.error(request, _("Please correct the errors below."))
-            status = 422
+            status = 422  # the errors are at their fields and in the summary at the top
         elif action == "save":
             try:
                 saved = rule_services.routing_rule_write(
@@ -132,7 +131,6 @@ def rule_edit(request, rule_id=None):
                 )
             except ApplicationError as exc:
                 _add_errors(form, exc, RULE_ERROR_FIELDS)
-                messages.error(request, exc.message)
                 status = 422
             else:
                 messages.success(request, _("Rule “%(name)s” saved.") % {"name": saved.name})
@@ -144,7 +142,6 @@ def rule_edit(request, rule_id=None):
                 )
             except ApplicationError as exc:
                 _add_errors(form, exc, RULE_ERROR_FIELDS)
-                messages.error(request, exc.message)
                 status = 422
             else:
                 try:
@@ -153,7 +150,6 @@ def rule_edit(request, rule_id=None):
                     )
                 except ApplicationError as exc:
                     _add_errors(sample_form, exc)
-                    messages.error(request, exc.message)
                     status = 422
     context = {
         "rule": rule,

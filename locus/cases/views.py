@@ -415,9 +415,8 @@ def case_detail(request, case_id):
     shown = _shown_forms(case, membership, visibility, can_act)
     if request.method == "POST" and action in shown and not shown[action]:
         # The form is not on the page as it is now (a colleague acknowledged or closed the
-        # case meanwhile): its refusal goes to the top of the page instead.
-        for error in forms[action].non_field_errors():
-            messages.error(request, error)
+        # case meanwhile): its refusal is only in the error summary at the top, focused.
+        forms[action].focus_errors = forms[action].focus_field = False
     services.case_record_view(case=case, membership=membership, visibility=visibility)
     report = case.report
     version = report.taxonomy_version
@@ -473,18 +472,15 @@ def _act(request, case, membership, action, form):
             if submission.response:
                 return submission.response
             if not form.is_valid():
-                messages.error(request, _("Please correct the errors below."))
                 _focus_first_error(form)
                 return None
             with transaction.atomic():
                 ACTIONS[action](request, case, membership, form.cleaned_data)
                 response = submission.redirect(url) if submission.guard else redirect(url)
     except ApplicationError as exc:
+        # Each error at its field and in the error summary at the top (base.html); an error of
+        # the form as a whole above the form (or only in the summary when the form is gone).
         _add_errors(form, exc)
-        if exc.fields:
-            # A summary above the fields' own messages; an error of the form as a whole is
-            # shown once, above the form (or at the top when the form is gone, see the view).
-            messages.error(request, exc.message)
         _focus_first_error(form)
         return None
     if response.status_code in (302, 303):
@@ -496,7 +492,8 @@ def _focus_first_error(form):
     """The case page is long: a refused form is re-shown with its first field in error
     focused, so the browser scrolls to the error, rather than at the top of the page far above
     it. A refusal of the form as a whole ("changed meanwhile", a merge refused) focuses its
-    message above the form (includes/form.html), read out first; else the first field."""
+    message above the form (includes/form.html), read out first; else the first field. Either
+    way the error summary at the top of the page lists the errors without taking the focus."""
     visible = [field.name for field in form.visible_fields()]
     name = next((name for name in form.errors if name in visible), None)
     if name is None and form.non_field_errors():
@@ -505,6 +502,7 @@ def _focus_first_error(form):
     name = name or next(iter(visible), None)
     if name is not None:
         form.fields[name].widget.attrs["autofocus"] = True
+        form.focus_field = True
 
 
 def _shown_forms(case, membership, visibility, can_act):

@@ -119,8 +119,7 @@ def endpoint_detail(request, endpoint_id):
             else:
                 messages.success(request, _("Endpoint saved."))
                 return redirect("outbox:endpoint", place_slug=place.slug, endpoint_id=endpoint.pk)
-        status = 422
-        messages.error(request, _("Please correct the errors below."))
+        status = 422  # the errors are at their fields and in the summary at the top
     log_filter = LogFilterForm(request.GET)
     current = log_filter.cleaned_data["status"] if log_filter.is_valid() else ""
     page = Paginator(

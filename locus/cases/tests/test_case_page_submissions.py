@@ -205,15 +205,19 @@ def test_a_refusal_of_the_whole_form_is_shown_once_next_to_the_form(world, partn
         rf'<div class="form-errors" role="alert" tabindex="-1" autofocus><p>{text}', assign_form
     )
     assert html.count("autofocus") == 1
+    assert "<title>Error: " in html  # though the summary at the top has nothing to list
 
-    # A step whose form the page no longer shows (Sam acknowledged it): the top of the page.
+    # A step whose form the page no longer shows (Sam acknowledged it): the error summary at
+    # the top of the page, focused.
     gone = client.post(url, acknowledge)
     assert gone.status_code == 422
     html = gone.content.decode()
     assert html.count("Only a new case can be acknowledged.") == 1
     assert re.search(
-        r'<div class="messages"[^>]*>\s*<p class="message message-error">'
-        r"Only a new case can be acknowledged.</p>",
+        r'<div class="error-summary"[^>]* autofocus>.*'
+        r"<li>Only a new case can be acknowledged.</li>",
         html,
+        re.S,
     )
+    assert html.count("autofocus") == 1
     assert 'value="acknowledge"' not in html

@@ -216,12 +216,15 @@ def test_the_long_rule_page_lists_its_errors_at_the_top_as_links_to_the_fields(
     post = {"action": "save", "name": "", "is_active": "on", "bias": ["no_such_bias"]}
     html = coordinator.post(url("rule_new", world.a.place), post).content.decode()
     summary = html[html.index('id="error-summary"') : html.index('id="rule-heading"')]
-    for field in ("name", "bias"):
-        assert f'href="#id_{field}_error"' in summary and f'id="id_{field}_error"' in html
+    # Each link goes to the field itself (a group of boxes: its first box), its error next to it.
+    for field, target in (("name", "id_name"), ("bias", "id_bias_0")):
+        assert f'href="#{target}"' in summary and f'id="{target}"' in html
+        assert f'id="id_{field}_error"' in html
     post = {"action": "preview", "name": "X", "destinations": [str(partners.police.pk)]}
     html = coordinator.post(url("rule_new", world.a.place), post).content.decode()
     summary = html[html.index('id="error-summary"') : html.index('id="rule-heading"')]
-    assert 'href="#id_sample-incident_type_error"' in summary
+    assert 'href="#id_sample-incident_type"' in summary
+    assert "Sample report, " in summary
 
 
 def test_trying_a_rule_lands_on_the_result(world, partners, coordinator):
