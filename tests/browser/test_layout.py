@@ -384,3 +384,35 @@ def test_a_fieldsets_long_legend_stays_inside_its_box_on_a_small_phone(page, wor
     assert max(box["lines"] for box in boxes) >= 2  # the case in point: a legend that wraps
     for box in boxes:
         assert box["legend"] >= box["set"], box  # below the border, not across it
+
+
+def test_the_evidence_maps_gaps_stay_marked_in_forced_colours(page, world, live_server):
+    """Windows high contrast drops background colours and gradients: the map's gap cells lost
+    their hatched tint and looked like any other cell, while the legend's gap key kept it. The
+    gaps keep the key's tint and hatching, and a dashed outline in the system's text colour."""
+    from locus.library.tests.factories import make_record
+
+    make_record(
+        title="Mentoring trial",
+        interventions=["mentoring"],
+        outcomes=["attitudes"],
+        evidence_level="experimental",
+    )
+    page.emulate_media(forced_colors="active")
+    assert page.goto("/library/map/").status == 200
+    style = """e => { const s = getComputedStyle(e);
+        return [s.backgroundColor, s.backgroundImage, s.outlineStyle]; }"""
+    key = page.locator(".gap-swatch").first.evaluate(style)
+    gap = page.locator("td.map-gap").first.evaluate(style)
+    assert gap[0] == key[0] == "rgb(251, 243, 230)", (gap, key)
+    assert "repeating-linear-gradient" in gap[1], gap
+    assert gap[2] == "dashed", gap
+    # A cell with resources is not drawn as a gap.
+    other = page.locator("td.map-cell:not(.map-gap)").first.evaluate(style)
+    assert other[0] != gap[0] and other[2] != "dashed", other
+    # The small bars of the evidence levels keep the colours of the levels' legend keys.
+    bar = page.locator(".map-bar rect.filled").first
+    rank = next(c for c in bar.get_attribute("class").split() if c.startswith("level-"))
+    fill = bar.evaluate("r => getComputedStyle(r).fill")
+    key = page.locator(f".level-swatch.{rank}").evaluate("k => getComputedStyle(k).backgroundColor")
+    assert fill == key, (rank, fill, key)
