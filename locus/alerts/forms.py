@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from locus.core.forms import ModelMultipleIdField
 from locus.places.models import Area
 from locus.reporting.taxonomy import taxonomy
 
@@ -11,7 +12,7 @@ from .choices import AlarmStatus
 class SubscriptionForm(forms.Form):
     """An organisation's alert subscription. Nothing ticked in a group means all of it."""
 
-    areas = forms.ModelMultipleChoiceField(
+    areas = ModelMultipleIdField(
         label=_("Areas"),
         queryset=None,
         required=False,

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from locus.core.forms import ModelMultipleIdField
 from locus.directory.selectors import organisation_list
 from locus.places.selectors import area_list
 from locus.reporting.taxonomy import INDENT, taxonomy
@@ -70,7 +71,7 @@ class RuleForm(forms.Form):
             "an organisation receives only what the reporter's consent allows."
         ),
     )
-    destinations = forms.ModelMultipleChoiceField(
+    destinations = ModelMultipleIdField(
         label=_("Send to"),
         required=False,
         queryset=None,

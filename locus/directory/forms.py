@@ -5,6 +5,7 @@ from django import forms
 from django.core import validators
 from django.utils.translation import gettext_lazy as _
 
+from locus.core.forms import ModelMultipleIdField
 from locus.places.selectors import area_list
 
 from .choices import PartnershipKind, ServiceStatus
@@ -68,7 +69,7 @@ class ServiceForm(forms.ModelForm):
     service_type = forms.ChoiceField()
     target_groups = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     languages = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    areas = forms.ModelMultipleChoiceField(
+    areas = ModelMultipleIdField(
         label=_("Areas served"),
         queryset=None,
         required=False,

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from locus.core.forms import ModelMultipleIdField
 from locus.library.vocabulary import vocabulary
 from locus.places.models import Area
 
@@ -45,7 +46,7 @@ class ProgrammeForm(forms.Form):
     )
     start_date = forms.DateField(label=_("Start date"), widget=DATE)
     end_date = forms.DateField(label=_("End date"), widget=DATE)
-    areas = forms.ModelMultipleChoiceField(
+    areas = ModelMultipleIdField(
         label=_("Areas"),
         queryset=None,
         required=False,
