@@ -378,3 +378,26 @@ def test_a_page_shown_without_errors_has_no_summary(world, client):
     page = _parse(client.get(reverse("places:settings", args=["alpha"])))
     assert not page.find_class("error-summary")
     assert not page.xpath("//*[@autofocus]")
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "target"),
+    [
+        ("insights_data:exports", {"scheme": "odihr", "start": "soon", "end": ""}, "#id_start"),
+        ("insights_data:export_records", {"start": "2026-03-01", "end": "x"}, "#records_end"),
+    ],
+)
+def test_a_refused_download_form_has_the_summary(world, client, name, query, target):
+    """A download's form is sent with GET and, refused, shown again on a page: the same
+    summary as a posted form (`summarise_errors` on the form)."""
+    client.force_login(world.a.users["coordinator"])
+    response = client.get(reverse(name, args=["alpha"]), query)
+    assert response.status_code == 422
+    page = _parse(response)
+    assert page.findtext(".//title").startswith("Error: ")
+    (summary,) = page.find_class("error-summary")
+    assert summary.get("autofocus") is not None
+    links = summary.xpath(".//a/@href")
+    assert target in links, links
+    for href in links:
+        assert page.get_element_by_id(href[1:]).tag in ("input", "select")

@@ -139,6 +139,8 @@ def default_period(today: date):
 
 
 class ExportForm(forms.Form):
+    summarise_errors = True  # a download: refused, it is shown again with the error summary
+
     scheme = forms.ChoiceField(label=_("Scheme"))
     start = forms.DateField(
         label=_("From"), widget=forms.DateInput(attrs={"type": "date"}), required=True
@@ -238,6 +240,8 @@ def exports_page(request):
 
 
 class RecordsForm(forms.Form):
+    summarise_errors = True  # a download: refused, it is shown again with the error summary
+
     start = forms.DateField(
         label=_("Received from"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -297,6 +301,8 @@ def _network_or_login(request, network_slug):
 
 
 class NetworkExportForm(forms.Form):
+    summarise_errors = True  # a download: refused, it is shown again with the error summary
+
     scheme = forms.ChoiceField(label=_("Scheme"))
     month = forms.ChoiceField(label=_("Month"))
 

@@ -4,7 +4,9 @@ includes/error_summary.html) and the "Error:" before its title.
 
 The page's forms are found in the template context, so no view or template has to remember to
 pass them: a form counts when it was bound to the request's POST data and validated with
-errors (a filter form bound to the query string shows its errors next to its fields only).
+errors (a filter form bound to the query string shows its errors next to its fields only), or
+when its class says it is sent even with GET (`summarise_errors`: a download's form, shown
+again on a page of its own when refused).
 """
 
 from django import forms, template
@@ -64,15 +66,18 @@ def _posted_forms(context):
     """The forms in the context bound to this POST request's data and refused, each once, in
     the order the context names them (formsets give their forms)."""
     request = context.get("request")
-    if request is None or request.method != "POST":
+    if request is None:
         return []
+    posted = request.method == "POST"
     found, seen = [], set()
 
     def add(form):
         # `_errors` is None until the view validated the form: rendering must not validate it.
-        if id(form) in seen or not form.is_bound or form.data is request.GET:
+        if id(form) in seen or not form.is_bound:
             return
-        if form._errors:
+        # A download's form is sent with GET and shown again on a page of its own when refused.
+        sent = getattr(form, "summarise_errors", False) or (posted and form.data is not request.GET)
+        if sent and form._errors:
             seen.add(id(form))
             found.append(form)
 
