@@ -65,7 +65,8 @@ def test_a_wrong_totp_code_is_refused(page, world, check_axe, shot):
     submit(page.get_by_role("button", name="Sign in"))
 
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
-    expect(page.get_by_text("Incorrect code.")).to_be_visible()
+    expect(page.get_by_text("Incorrect code.", exact=True)).to_be_visible()  # next to the field
+    expect(page.get_by_role("link", name="Code: Incorrect code.")).to_be_visible()  # summary
     expect(page.get_by_label("Code")).to_have_accessible_description(re.compile("Incorrect code"))
     check_axe(page)
     shot(page, "totp_wrong_code")

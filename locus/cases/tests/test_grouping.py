@@ -314,7 +314,10 @@ def test_merge_and_split_from_the_case_page(world, team, client, in_place):
 
     response = client.post(detail_url(duplicate), {"action": "merge", "into": "nope"})
     assert response.status_code == 422
-    assert "No case of your organisation has this reference." in response.content.decode()
+    html = response.content.decode()
+    # In the error summary (linked to the field) and next to the field, the typed value kept.
+    assert html.count("Give the reference of a report your organisation received.") == 2
+    assert 'href="#id_into"' in html and 'value="nope"' in html
     response = client.post(
         detail_url(duplicate), {"action": "merge", "into": primary_report.reference.lower()}
     )
