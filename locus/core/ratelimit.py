@@ -66,6 +66,37 @@ def clock():
 class Decision:
     allowed: bool
     retry_after: int = 0  # seconds; 0 when allowed
+    deferred: "DeferredCount | None" = None  # with count=DEFER: the count still to write
+
+
+DEFER = "defer"  # rate_limit(count=DEFER): decide now, count later (DeferredCount)
+
+
+@dataclass
+class DeferredCount:
+    """One allowed request's count, to be written by the caller as a statement of its own write
+    transaction (the report submission's: one turn in SQLite's writers' queue instead of two),
+    or on its own by `rate_limited` when the caller did not (a refused or rolled-back
+    submission still counts)."""
+
+    bucket: str
+    expires_at: datetime
+    written: bool = False
+
+    def write_in_transaction(self):
+        """The count as one more statement of the caller's transaction. It cannot fail for the
+        data (an upsert); the caller sets `written` once its transaction committed."""
+        _upsert(self.bucket, self.expires_at)
+
+    def write_if_not_written(self):
+        if not self.written:
+            try:
+                _count_one(self.bucket, expires_at=self.expires_at)
+            except DatabaseError as exc:  # overload must never become a 500
+                logger.warning(
+                    "rate count not written: database unavailable (%s)", type(exc).__name__
+                )
+            self.written = True
 
 
 @functools.lru_cache(maxsize=256)
@@ -138,7 +169,8 @@ def rate_limit(request, *, scope, limit, period, client=None, count=True):
     """Count one request of `client` (default: the request's client key) in `scope`, allowing
     at most `limit` per `period` seconds. Returns a `Decision`; never raises on database failure.
     `count=False` only asks whether one more would be allowed: for a limit on failures, counted
-    afterwards (a wrong follow-up code) with `count=True`."""
+    afterwards (a wrong follow-up code) with `count=True`. `count=DEFER` decides without
+    counting and gives the count to write in `Decision.deferred`."""
     if limit < 1 or period < 1:
         raise ValueError("limit and period must be positive")
     client = client or client_key(request)
@@ -159,7 +191,10 @@ def rate_limit(request, *, scope, limit, period, client=None, count=True):
         if not count:
             return Decision(allowed=True)
         # Kept until the end of the next window, where it is the "previous" count.
-        _count_one(current_key, expires_at=datetime.fromtimestamp((window + 2) * period, UTC))
+        expires_at = datetime.fromtimestamp((window + 2) * period, UTC)
+        if count == DEFER:
+            return Decision(allowed=True, deferred=DeferredCount(current_key, expires_at))
+        _count_one(current_key, expires_at=expires_at)
     except DatabaseError as exc:  # overload must never become a 500
         logger.warning(
             "rate limit not applied (scope=%s): database unavailable (%s)",
@@ -196,10 +231,16 @@ def _counts(buckets):
 
 
 def _count_one(bucket, *, expires_at):
+    """Add one to the bucket's count, in a write transaction of its own."""
+    with transaction.atomic():
+        _upsert(bucket, expires_at)
+
+
+def _upsert(bucket, expires_at):
     """Add one to the bucket's count in a single statement: two processes counting at once
     both count."""
     table = connection.ops.quote_name(RateCount._meta.db_table)  # the model's, not input
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (bucket, count, expires_at) VALUES (%s, 1, %s) "  # noqa: S608
             f"ON CONFLICT (bucket) DO UPDATE SET count = {table}.count + 1",
@@ -263,10 +304,12 @@ def too_many_requests(request, retry_after, *, json=None):
     return response
 
 
-def rate_limited(scope, limit, *, methods=None, json=None):
+def rate_limited(scope, limit, *, methods=None, json=None, defer_count=False):
     """Limit a view (or ninja operation) to `limit` (e.g. "10/m") per client in `scope`.
     `settings.LOCUS_RATE_LIMITS[scope]` overrides `limit` when set (None there: no limit).
-    `methods` limits only those methods (e.g. ("POST",) for a form view)."""
+    `methods` limits only those methods (e.g. ("POST",) for a form view). With `defer_count`,
+    the view finds the request's count in `request.deferred_rate_count` to write in its own
+    transaction (DeferredCount); whatever the view did not write is counted afterwards."""
     methods = {m.upper() for m in methods} if methods else None
     if limit is not None:
         parse_rate(limit)  # fail at import time, not on a request
@@ -275,9 +318,15 @@ def rate_limited(scope, limit, *, methods=None, json=None):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if methods is None or request.method in methods:
-                decision = rate_check(request, scope, limit)
+                decision = rate_check(request, scope, limit, count=DEFER if defer_count else True)
                 if not decision.allowed:
                     return too_many_requests(request, decision.retry_after, json=json)
+                if decision.deferred is not None:
+                    request.deferred_rate_count = decision.deferred
+                    try:
+                        return view(request, *args, **kwargs)
+                    finally:
+                        decision.deferred.write_if_not_written()
             return view(request, *args, **kwargs)
 
         return wrapper

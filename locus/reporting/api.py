@@ -461,16 +461,24 @@ _SERVICE_FIELDS = {"area": "area_id", "contact_email": "contact"}
 
 
 def _submit(request, payload, data, idempotency=None):
+    """The submission, with the request's rate count (when the limiter deferred it) written in
+    its transaction: marked written only when the report was committed, so a refused, replayed
+    or failed submission is counted on its own afterwards (`rate_limited`)."""
+    count = getattr(request, "deferred_rate_count", None)
     try:
-        return services.report_submit(
+        submitted = services.report_submit(
             place=request.place,
             data=data,
             language=payload.language or get_language(),
             idempotency=idempotency,
+            also_write=count.write_in_transaction if count is not None else None,
         )
     except ValidationFailed as exc:
         fields = {_SERVICE_FIELDS.get(name, name): msgs for name, msgs in exc.fields.items()}
         raise ValidationFailed(exc.message, code=exc.code, fields=fields) from None
+    if count is not None and submitted.replay is None:
+        count.written = True
+    return submitted
 
 
 def _routing(report, language):
@@ -639,7 +647,8 @@ def report_taxonomy(request, place_slug: str, query: Query[TaxonomyQuery]):
         "Rate limited per client (429 with `Retry-After`)."
     ),
 )
-@rate_limited(SUBMIT_SCOPE, SUBMIT_RATE, json=True)  # first: a refused request claims nothing
+# First: a refused request claims nothing. The count goes into the submission's transaction.
+@rate_limited(SUBMIT_SCOPE, SUBMIT_RATE, json=True, defer_count=True)
 def report_send(
     request,
     place_slug: str,

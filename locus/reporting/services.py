@@ -169,7 +169,14 @@ class IdempotentResponse:
 
 
 def report_submit(
-    *, place, data, staged_token="", staged_ids=None, language="en", idempotency=None
+    *,
+    place,
+    data,
+    staged_token="",
+    staged_ids=None,
+    language="en",
+    idempotency=None,
+    also_write=None,
 ):
     """Create a report from cleaned data (see forms/API schema) and attach its staged files:
     those of `staged_ids` (the files the person saw listed when they pressed Send), or when it
@@ -189,6 +196,10 @@ def report_submit(
     acknowledged without its consent record and its task. Returns a `SubmittedReport`; with
     `idempotency`, a key already used for this request gives `SubmittedReport.replay` (the
     first response) instead, another request a 422 and one still in flight a 409.
+
+    `also_write`, when given, is called inside the transaction, after the rows: one more
+    statement of it (the request's rate count, `DeferredCount.write_in_transaction`), so
+    that it is committed with the report, not in a transaction of its own.
     """
     vocabulary = taxonomy()
     _validate_codes(data, vocabulary)
@@ -263,6 +274,8 @@ def report_submit(
                         place=place, staged_token=staged_token, report=None
                     ).update(report=report, staged_token="")
                 routed = intake.enqueue_routing(report=report, now=now)
+                if also_write is not None:
+                    also_write()
             return SubmittedReport(report=report, followup_code=code, routed=routed)
         except IntegrityError:
             report.pk = None

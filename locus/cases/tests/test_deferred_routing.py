@@ -67,11 +67,11 @@ def test_the_submission_writes_little_and_releases_no_claim_after_commit(
     statements = [q["sql"] for q in queries.captured_queries]
     assert not any(s.startswith("DELETE") for s in statements), statements
     writes = [s for s in statements if s.startswith(("INSERT", "UPDATE", "DELETE"))]
-    # The client's rate count (its own short transaction, before the submission), then the key
-    # (completed, in the report's transaction), the report, its consent record (with the
-    # database task backend, one more: the routing task's row; see reporting/test_intake).
+    # The key (completed, in the report's transaction), the report, its consent record (with
+    # the database task backend, one more: the routing task's row; see reporting/test_intake),
+    # and the client's rate count, in the same transaction.
     assert len(writes) == 4, writes
-    assert "core_ratecount" in writes[0]
+    assert "core_ratecount" in writes[-1]
     assert not any("cases_" in s for s in writes)
 
 

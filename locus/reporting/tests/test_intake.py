@@ -44,8 +44,11 @@ def statements(captured):
     return found
 
 
-# The submission's rate limit: the client's counts, then one more (locus/core/ratelimit.py).
-RATE_COUNT = ["SELECT core_ratecount", "INSERT core_ratecount"]
+# The submission's rate limit (locus/core/ratelimit.py): the client's counts are read before;
+# the API writes the new count in the submission's transaction (a deferred count), the web
+# journey in a transaction of its own.
+RATE_READ = ["SELECT core_ratecount"]
+RATE_COUNT = [*RATE_READ, "INSERT core_ratecount"]
 
 
 def savepoints(captured):
@@ -68,16 +71,17 @@ def test_an_api_submission_is_one_place_lookup_and_four_inserts(client, world, i
     assert response.status_code == 201, response.content
     assert statements(captured) == [
         "SELECT places_place",  # the place of the URL (cached in production, off in tests)
-        *RATE_COUNT,
+        *RATE_READ,
         *KEY_LOCK,
         "INSERT core_idempotencykey",  # the key, completed, in the report's transaction
         "INSERT reporting_report",
         "INSERT reporting_consentchange",
         "INSERT django_tasks_database_dbtaskresult",  # the worker routes it
+        "INSERT core_ratecount",  # the client's count, committed with the report
     ]
-    # One transaction, no inner savepoint (the rate count's two are the test's: as served, it
-    # is a read and a one-statement transaction).
-    assert len(savepoints(captured.captured_queries)) == 1 + 2
+    # One transaction, no inner savepoint (the other is the rate read's, inside the test's
+    # transaction; as served it is a plain read).
+    assert len(savepoints(captured.captured_queries)) == 1 + 1
     assert response.json()["routing_pending"] is True
 
 
@@ -571,3 +575,49 @@ def test_a_page_or_address_the_database_cannot_serve_is_503_not_500(client, worl
     monkeypatch.setattr(selectors, "place_for_url", lambda slug: 1 / 0)
     assert client.get(f"/{world.a.place.slug}/follow-up/").status_code == 500
     assert_error(client.get(f"/api/v1/places/{world.a.place.slug}/taxonomy"), 500, "server_error")
+
+
+# --- the rate count in the submission's transaction ------------------------------------------
+
+
+@override_settings(LOCUS_RATE_LIMITS={"report.submit": "4/h"})
+def test_every_submission_counts_once_whether_stored_refused_or_replayed(client, world, in_place):
+    """The API writes a stored submission's rate count in its transaction; one that stores
+    nothing (a 422, a replay of a key, a reference clash's rolled-back attempt) is counted on
+    its own afterwards, so every request counts exactly once and the limit holds."""
+    from locus.core.models import RateCount
+
+    def counted():
+        return sum(RateCount.objects.values_list("count", flat=True))
+
+    assert send(client, key="first").status_code == 201
+    assert counted() == 1
+    assert send(client, BODY | {"incident_type": "nonsense"}).status_code == 422
+    assert counted() == 2
+    assert send(client, key="first").status_code == 201  # the replay: nothing stored
+    assert counted() == 3
+    assert send(client).status_code == 201
+    assert counted() == 4
+    refused = send(client)
+    assert refused.status_code == 429 and counted() == 4  # refused: not counted
+    assert len(reports(in_place, world.a.place)) == 2
+
+
+@override_settings(LOCUS_RATE_LIMITS={"report.submit": "10/h"})
+def test_a_rolled_back_submission_still_counts(client, world, in_place, monkeypatch):
+    """When the submission's transaction rolls back after its count was written in it, the
+    count is written again on its own: a failing submission is not free."""
+    from locus.core.models import RateCount
+    from locus.core.ratelimit import DeferredCount
+
+    written = DeferredCount.write_in_transaction
+
+    def write_then_fail(self):
+        written(self)
+        raise RuntimeError("the commit failed")
+
+    monkeypatch.setattr(DeferredCount, "write_in_transaction", write_then_fail)
+    client.raise_request_exception = False
+    assert send(client).status_code == 500
+    assert list(RateCount.objects.values_list("count", flat=True)) == [1]
+    assert not reports(in_place, world.a.place)
