@@ -395,13 +395,15 @@ def report(request, place_slug):
     return journey.show(STEPS[journey.step.number])
 
 
-@rate_limited("report.submit", "10/h", methods=("POST",))
+@rate_limited("report.submit", "10/h", methods=("POST",), defer_count=True)
 def send(request, journey):
     """Send the report once, whatever the number of clicks: the page's idempotency token makes
     a double click or a retry land on the first report's receipt. The token is recorded in the
     report's own transaction (`InlineClaim`); a duplicate of a submission still in flight waits
-    for it (`wait_while_in_flight`)."""
+    for it (`wait_while_in_flight`). The request's rate count is written in that transaction
+    too; a click that stores nothing is counted on its own afterwards (`rate_limited`)."""
     place = journey.place
+    count = getattr(request, "deferred_rate_count", None)  # none without a limit
     claim = inline_form_claim(request, scope="report.submit")
     invalid = journey.first_invalid()
     if invalid is not None:
@@ -432,6 +434,7 @@ def send(request, journey):
             staged_ids=listed,
             language=journey.language,
             idempotency=idempotency,
+            also_write=count.write_in_transaction if count is not None else None,
         )
 
     try:
@@ -457,7 +460,10 @@ def send(request, journey):
     if submitted.replay is not None:
         body = submitted.replay.body if isinstance(submitted.replay.body, dict) else {}
         return _replayed_receipt(request, place, body.get("location"))
-    # Committed: remember the code for one showing, and route before the receipt is read.
+    # Committed, with its count: remember the code for one showing, and route before the
+    # receipt is read.
+    if count is not None:
+        count.written = True
     _remember_receipt(request, place, submitted.report.reference, submitted.followup_code)
     _route_now(submitted)
     return _see_other(_receipt_url(place, submitted.report))

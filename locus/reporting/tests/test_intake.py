@@ -45,8 +45,7 @@ def statements(captured):
 
 
 # The submission's rate limit (locus/core/ratelimit.py): the client's counts are read before;
-# the API writes the new count in the submission's transaction (a deferred count), the web
-# journey in a transaction of its own.
+# the new count is written in the submission's transaction (a deferred count).
 RATE_READ = ["SELECT core_ratecount"]
 RATE_COUNT = [*RATE_READ, "INSERT core_ratecount"]
 
@@ -130,6 +129,7 @@ def test_the_web_journey_s_last_step_has_a_fixed_budget(client, world, in_place)
         "INSERT reporting_report",
         "INSERT reporting_consentchange",
         "INSERT django_tasks_database_dbtaskresult",
+        "INSERT core_ratecount",  # the client's count, committed with the report
     ]
     start = found.index(submission[0])
     assert found[start : start + len(submission)] == submission
@@ -139,11 +139,12 @@ def test_the_web_journey_s_last_step_has_a_fixed_budget(client, world, in_place)
     assert found[:start] == [
         "SELECT django_session",
         "SELECT places_place",
-        *RATE_COUNT,
+        *RATE_READ,
         "SELECT places_area",
         "SELECT reporting_evidence",
     ]
     assert len(found) <= 15 + len(KEY_LOCK) + len(RATE_COUNT), found
+    assert found.count("INSERT core_ratecount") == 1, found
     assert found[-1] == "UPDATE django_session", found  # the first thing it keeps
 
 
@@ -621,3 +622,26 @@ def test_a_rolled_back_submission_still_counts(client, world, in_place, monkeypa
     assert send(client).status_code == 500
     assert list(RateCount.objects.values_list("count", flat=True)) == [1]
     assert not reports(in_place, world.a.place)
+
+
+@override_settings(LOCUS_RATE_LIMITS={"report.submit": "3/h"})
+def test_every_click_on_send_counts_once_stored_or_replayed(client, world, in_place):
+    """The web journey's last step writes its count in the submission's transaction too; the
+    second click of a double click stores nothing and is counted on its own afterwards."""
+    from locus.core.models import RateCount
+
+    def counted():
+        return sum(RateCount.objects.values_list("count", flat=True))
+
+    place = world.a.place
+    data = hidden(walk_to_check(client, place, world.a.areas[0])) | {"action": "send"}
+    assert client.post(f"/{place.slug}/report/", data).status_code == 303
+    assert counted() == 1
+    assert client.post(f"/{place.slug}/report/", data).status_code == 303  # replayed
+    assert counted() == 2
+    assert len(reports(in_place, place)) == 1
+    assert client.post(f"/{place.slug}/report/", data).status_code == 303
+    assert counted() == 3
+    refused = client.post(f"/{place.slug}/report/", data)
+    assert refused.status_code == 429 and counted() == 3
+    assert len(reports(in_place, place)) == 1
