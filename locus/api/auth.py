@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -11,11 +12,19 @@ from locus.accounts.policies import Capability, membership_can, role_can, user_n
 from locus.accounts.selectors import membership_for_place, token_by_secret
 from locus.accounts.services import token_mark_used
 from locus.core.errors import ApplicationError, NotFound, PermissionDenied, RateLimited
-from locus.core.ratelimit import configured_rate, rate_check
+from locus.core.ratelimit import configured_rate, rate_check, rate_limited
 
 # Requests a minute an API token (or a signed-in person's browser session) may make: generous
 # for any integration, a brake on a runaway script. `LOCUS_RATE_LIMITS` overrides them.
 API_RATE = "600/m"
+
+
+def rate_limited_operation(scope, limit, **options):
+    """`rate_limited` for a public (`auth=None`) operation, around ninja's whole run rather than
+    the operation's function: ninja parses and validates the body before it calls the
+    function, so a body refused there (422) would not count and a client past its limit would
+    still get its body checked. Declared under the route: `@router.post(…)` then this."""
+    return decorate_view(rate_limited(scope, limit, json=True, **options))
 
 
 def limit_requests(request, *, scope, client):

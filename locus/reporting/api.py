@@ -23,12 +23,12 @@ from ninja import Field, File, Form, Header, Query, Router, Schema, Status, Uplo
 from pydantic import AfterValidator, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from locus.api.auth import rate_limited_operation
 from locus.api.idempotency import IDEMPOTENCY_ERRORS, idempotency_key, idempotent, request_hash
 from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, BodySchema, ErrorOut
 from locus.cases.choices import CaseOutcome, CaseStatus, MessageDirection
 from locus.core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
 from locus.core.idempotency import InlineClaim
-from locus.core.ratelimit import rate_limited
 
 from . import intake, references, selectors, services
 from .choices import ReporterRole, ReportStatus, SupportWanted
@@ -564,7 +564,7 @@ def _followup_post(path, out, *, summary, description, status=200, gone=True, id
     )
 
     def decorate(operation):
-        return route(rate_limited(FOLLOWUP_SCOPE, FOLLOWUP_RATE, json=True)(operation))
+        return route(rate_limited_operation(FOLLOWUP_SCOPE, FOLLOWUP_RATE)(operation))
 
     return decorate
 
@@ -648,7 +648,7 @@ def report_taxonomy(request, place_slug: str, query: Query[TaxonomyQuery]):
     ),
 )
 # First: a refused request claims nothing. The count goes into the submission's transaction.
-@rate_limited(SUBMIT_SCOPE, SUBMIT_RATE, json=True, defer_count=True)
+@rate_limited_operation(SUBMIT_SCOPE, SUBMIT_RATE, defer_count=True)
 def report_send(
     request,
     place_slug: str,

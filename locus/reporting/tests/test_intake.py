@@ -602,6 +602,24 @@ def test_every_submission_counts_once_whether_stored_refused_or_replayed(client,
     refused = send(client)
     assert refused.status_code == 429 and counted() == 4  # refused: not counted
     assert len(reports(in_place, world.a.place)) == 2
+    # Past the limit, a body that does not even parse is refused before it is read.
+    assert send(client, {}).status_code == 429
+
+
+@override_settings(LOCUS_RATE_LIMITS={"report.submit": "2/h", "followup.open": "2/h"})
+def test_a_body_the_schema_refuses_counts_too(client, world):
+    """ninja validates the body before it calls the operation: the limit wraps its whole run,
+    so a client cannot send bodies that fail the schema without bound."""
+    from locus.core.models import RateCount
+
+    assert send(client, {}).status_code == 422
+    assert send(client, {"account": 5}).status_code == 422
+    assert sum(RateCount.objects.values_list("count", flat=True)) == 2
+    assert send(client, BODY).status_code == 429
+    follow_up = f"/api/v1/places/{world.a.place.slug}/reports/follow-up"
+    for status in (422, 422, 429):
+        response = client.post(follow_up, {"reference": 5}, content_type="application/json")
+        assert response.status_code == status, response.content
 
 
 @override_settings(LOCUS_RATE_LIMITS={"report.submit": "10/h"})
