@@ -401,3 +401,59 @@ def test_a_refused_download_form_has_the_summary(world, client, name, query, tar
     assert target in links, links
     for href in links:
         assert page.get_element_by_id(href[1:]).tag in ("input", "select")
+
+
+# --- pages with no form that say what went wrong -------------------------------------------
+
+
+def _title(response):
+    return _parse(response).findtext(".//title")
+
+
+def test_a_page_that_says_what_went_wrong_says_error_first_in_its_title(world, client, settings):
+    """Not found, not allowed, too many requests, still processing, a link no longer valid, a
+    request that could not be read, a server error or a busy database (core.errors.error_page,
+    and the two pages rendered without the request's context): "Error:" first, as a form's."""
+    from django.db import OperationalError
+    from django.test import Client, RequestFactory
+
+    from locus.accounts.services import invitation_create
+    from locus.core.idempotency import in_flight_page
+    from locus.core.tenancy import place_scope
+    from locus.core.views import server_error
+
+    pages = {
+        "404": client.get("/no-such-place/"),
+        "400": client.post("/alpha/report/", {f"field{i}": "1" for i in range(1100)}),
+        "403 csrf": Client(enforce_csrf_checks=True).post("/alpha/report/", {"action": "next"}),
+    }
+    settings.LOCUS_RATE_LIMITS = {"followup.open": "1/h"}
+    opening = {"action": "open", "reference": "K7QD-3MXA", "code": "x" * 20}
+    assert client.post("/alpha/follow-up/", opening).status_code == 422
+    pages["429"] = client.post("/alpha/follow-up/", opening)
+    with place_scope(world.a.place):
+        invitation, link = invitation_create(
+            actor_membership=world.a.memberships["admin"],
+            email="late@example.org",
+            role="member",
+            place=world.a.place,
+            accept_url_builder=lambda secret: f"http://testserver/invitations/{secret}/",
+        )
+    invitation.accepted_at = invitation.expires_at
+    invitation.save()
+    pages["410"] = client.get(link.removeprefix("http://testserver"))
+    client.force_login(world.a.users["member"])
+    pages["403"] = client.get(reverse("places:settings", args=["alpha"]))
+    request = client.get("/alpha/").wsgi_request
+    pages["409"] = in_flight_page(request)
+    pages["500"] = server_error(RequestFactory().get("/alpha/"))
+    try:
+        raise OperationalError("database is locked")
+    except OperationalError:
+        pages["503"] = server_error(RequestFactory().get("/alpha/"))
+    for name, response in pages.items():
+        assert str(response.status_code) == name.split()[0], (name, response.status_code)
+        assert _title(response).startswith("Error: "), (name, _title(response))
+    # In the reader's language.
+    client.cookies["django_language"] = "fr"
+    assert _title(client.get("/no-such-place/")).startswith("Erreur\u00a0: ")

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from locus.core.errors import ApplicationError
+from locus.core.errors import ApplicationError, error_page
 from locus.places.selectors import place_get_by_slug
 
 from . import selectors, services
@@ -172,7 +172,7 @@ def invitation_accept(request, secret):
     if invitation is None:
         raise Http404
     if not invitation.is_pending:
-        return render(
+        return error_page(
             request, "accounts/invitation_closed.html", {"invitation": invitation}, status=410
         )
     user = request.user if request.user.is_authenticated else None

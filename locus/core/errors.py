@@ -12,6 +12,18 @@ def json_error(status, message, code, fields=None):
     )
 
 
+def error_page(request, template, context=None, *, status):
+    """A page that says what went wrong instead of showing a form (429, a link that no longer
+    works, a report erased): `error_page` in the context makes base.html say "Error:" first in
+    its title, as a page shown again with a form's errors does (WCAG 2.2, 3.3.1), so a screen
+    reader's first words say the request was not done. Under 400 (the erased report's page
+    opened with GET) it is an ordinary page."""
+    from django.shortcuts import render
+
+    context = {**(context or {}), "error_page": status >= 400}
+    return render(request, template, context, status=status)
+
+
 class ApplicationError(Exception):
     status = 400
     code = "invalid"

@@ -51,11 +51,10 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import DatabaseError, IntegrityError, models, transaction
 from django.http import HttpResponseRedirect
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .errors import ApplicationError, ValidationFailed
+from .errors import ApplicationError, ValidationFailed, error_page
 from .tenancy import CrossPlaceWrite, get_active_place, place_scope
 
 logger = logging.getLogger(__name__)
@@ -456,7 +455,7 @@ def _see_other(url):
 
 
 def in_flight_page(request, retry_after=RETRY_AFTER_SECONDS):
-    response = render(
+    response = error_page(
         request, "errors/429.html", {"in_flight": True, "retry_after": retry_after}, status=409
     )
     response["Retry-After"] = str(retry_after)

@@ -43,11 +43,10 @@ from functools import wraps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection, transaction
-from django.shortcuts import render
 from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 
-from .errors import json_error
+from .errors import error_page, json_error
 from .models import RateCount
 
 logger = logging.getLogger(__name__)
@@ -299,7 +298,7 @@ def too_many_requests(request, retry_after, *, json=None):
             # Two minutes and more are easier to read in minutes.
             "retry_minutes": math.ceil(retry_after / 60) if retry_after >= 120 else None,
         }
-        response = render(request, "errors/429.html", context, status=429)
+        response = error_page(request, "errors/429.html", context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
 

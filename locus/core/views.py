@@ -9,11 +9,10 @@ import sys
 
 from django.http import HttpResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
-from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
 
-from .errors import ServiceUnavailable, database_unavailable, json_error
+from .errors import ServiceUnavailable, database_unavailable, error_page, json_error
 
 
 def _is_api(request):
@@ -24,7 +23,7 @@ def bad_request(request, exception=None):
     if _is_api(request):
         return json_error(400, _("The request could not be read."), "bad_request")
     # Django's own page is a bare English "Bad Request (400)".
-    return render(request, "errors/400.html", status=400)
+    return error_page(request, "errors/400.html", status=400)
 
 
 def permission_denied(request, exception=None):
@@ -34,7 +33,7 @@ def permission_denied(request, exception=None):
     # else the page's general one, which speaks of a role in an organisation the person may
     # not have (a network's member, a library reader).
     reason = str(exception) if isinstance(exception, Exception) else ""
-    return render(request, "errors/403.html", {"reason": reason}, status=403)
+    return error_page(request, "errors/403.html", {"reason": reason}, status=403)
 
 
 def csrf_failure(request, reason=""):
@@ -52,13 +51,13 @@ def csrf_failure(request, reason=""):
             "csrf_failed",
         )
     context = {"no_cookie": reason == REASON_NO_CSRF_COOKIE}
-    return render(request, "errors/403_csrf.html", context, status=403)
+    return error_page(request, "errors/403_csrf.html", context, status=403)
 
 
 def page_not_found(request, exception=None):
     if _is_api(request):
         return json_error(404, _("Not found."), "not_found")
-    return render(request, "errors/404.html", status=404)
+    return error_page(request, "errors/404.html", status=404)
 
 
 def server_error(request):
