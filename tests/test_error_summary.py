@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from lxml import html
 
 from locus.programmes.forms import NARRATIVE_MAX_LENGTH
+from locus.reporting.tests.conftest import followed as followed  # the follow-up's fixture
 from tests.test_isolation import (
     _annotation,
     _dir_organisation,
@@ -28,29 +30,76 @@ LONG = "x" * 400  # past every short text field's limit
 
 @dataclass
 class FormCase:
-    """One staff form: posted by `role` at `name` with `data`, every field of `fields` is
-    refused; `kept` maps an input's name to the text that must come back in it."""
+    """One form: posted by `role` at `name` with `data`, every field of `fields` is refused;
+    `kept` maps an input's name to the text that must come back in it. `role`: a role of the
+    place, None for anyone (a public form), or a function of the place's world giving the user
+    (a network's member). `data` may be a function of the world and the address's objects
+    (a survey's questions). `method` "get": a download's form, refused on a page of its own."""
 
     name: str
-    role: str
-    data: dict
+    role: Any
+    data: Any
     fields: tuple
     kept: dict = field(default_factory=dict)
     objects: Any = None
     place: bool = True  # the address has the place's slug (the library's has not)
     focus: bool = True  # the summary takes the focus (the case page focuses the field)
+    method: str = "post"
 
-    def url(self, place_world):
+    def kwargs(self, place_world):
         kwargs = self.objects(place_world) if self.objects else {}
         if self.place:
             kwargs["place_slug"] = place_world.place.slug
-        return reverse(self.name, kwargs=kwargs)
+        return kwargs
+
+    def url(self, place_world):
+        return reverse(self.name, kwargs=self.kwargs(place_world))
+
+    def send(self, client, place_world):
+        if callable(self.role):
+            client.force_login(self.role(place_world))
+        elif self.role:
+            client.force_login(place_world.users[self.role])
+        kwargs = self.kwargs(place_world)
+        data = self.data(place_world, kwargs) if callable(self.data) else self.data
+        return getattr(client, self.method)(reverse(self.name, kwargs=kwargs), data)
 
 
 def _case(place_world):
     from locus.cases.tests.factories import team_case
 
     return {"case_id": team_case(place_world).pk}
+
+
+def _survey(place_world):
+    from locus.programmes.tests.factories import full_programme
+
+    return {"token": full_programme(place_world)["survey"].token}
+
+
+def _survey_answers(place_world, kwargs):
+    """A scale answer past the scale (1 to 5)."""
+    from locus.core.tenancy import place_scope
+    from locus.programmes.models import Survey
+
+    with place_scope(place_world.place):
+        survey = Survey.objects.get(token=kwargs["token"])
+        likert = survey.questions.get(kind="likert")
+        gender = survey.questions.get(dimension="gender")
+    return {f"q{likert.pk}": "7", f"q{gender.pk}": "female"}
+
+
+def _network(place_world):
+    return {"network_slug": place_world.place.network.slug}
+
+
+def _network_member(place_world):
+    from locus.accounts.models import NetworkMembership
+    from locus.core.testing.factories import UserFactory
+
+    viewer = UserFactory(email="viewer@network.test")
+    NetworkMembership.objects.create(user=viewer, network=place_world.place.network)
+    return viewer
 
 
 def _record(place_world, status="draft"):
@@ -279,6 +328,22 @@ FORMS = [
         kept={"intro": "Kept intro"},
         objects=_programme_indicator,
     ),
+    FormCase(
+        "programmes:survey_public",
+        None,
+        _survey_answers,
+        ("q",),
+        objects=_survey,
+    ),
+    FormCase(
+        "insights_data:network_export",
+        _network_member,
+        {"scheme": "no-such-scheme", "month": "1999-01"},
+        ("scheme", "month"),
+        objects=_network,
+        place=False,
+        method="get",
+    ),
 ]
 
 
@@ -286,21 +351,21 @@ def _parse(response):
     return html.fromstring(response.content.decode())
 
 
-@pytest.mark.parametrize("case", FORMS, ids=lambda case: f"{case.name}")
-def test_a_refused_staff_form_has_the_error_summary(case, world, client):
-    a = world.a
-    client.force_login(a.users[case.role])
-    response = client.post(case.url(a), case.data)
-    assert response.status_code in (400, 422), (response.status_code, response.get("Location"))
+def assert_error_summary(response, fields, kept=None, focus=True):
+    """The page shown again: "Error:" in its title, the summary in <main> (focused on load, or
+    not when `focus` is False), each link leading to an input of the page, one for each of
+    `fields` (a name, or the end of a prefixed name "what-incident_type", or its start "q"
+    for numbered questions), each such input described by its error next to it, and `kept`
+    ({name: text}) typed back in. Returns the parsed page."""
     page = _parse(response)
     assert page.findtext(".//title").startswith("Error: "), page.findtext(".//title")
     summaries = page.find_class("error-summary")
     assert len(summaries) == 1
     summary = summaries[0]
     assert summary.get("tabindex") == "-1"
-    assert (summary.get("autofocus") is not None) is case.focus
-    # Nothing else takes the focus on load when the summary does.
-    assert len(page.xpath("//*[@autofocus]")) == 1
+    assert (summary.get("autofocus") is not None) is focus
+    if focus:  # nothing else takes the focus on load when the summary does
+        assert len(page.xpath("//*[@autofocus]")) == 1
     assert summary.xpath("ancestor::main"), "the summary is inside <main>"
     links = summary.xpath(".//li/a/@href")
     assert links
@@ -310,14 +375,36 @@ def test_a_refused_staff_form_has_the_error_summary(case, world, client):
         target = page.get_element_by_id(href[1:])
         assert target.tag in ("input", "select", "textarea"), (href, target.tag)
     linked = {page.get_element_by_id(href[1:]).get("name") for href in links}
-    for name in case.fields:
-        assert any(n == name or n.endswith("-" + name) for n in linked if n), (name, linked)
-        # The error is also next to the field.
+    for name in fields:
+        assert any(
+            n == name or n.endswith("-" + name) or (name == "q" and n[1:].isdigit())
+            for n in linked
+            if n
+        ), (name, linked)
+    # Each error is also next to its field, and the field says so (aria-describedby or the
+    # group's fieldset).
     assert page.find_class("errorlist"), "no error next to a field"
-    for name, typed in case.kept.items():
+    for href in links:
+        target = page.get_element_by_id(href[1:])
+        described = " ".join(
+            [target.get("aria-describedby") or ""]
+            + target.xpath("ancestor::fieldset[1]/@aria-describedby")
+        )
+        errors = [i for i in described.split() if i.endswith("_error")]
+        assert errors, (href, "not tied to its error")
+        assert all(page.get_element_by_id(i).get("class") == "errorlist" for i in errors)
+    for name, typed in (kept or {}).items():
         values = page.xpath(f"//input[@name='{name}']/@value | //textarea[@name='{name}']/text()")
         # A <textarea> starts with a line break, which the browser drops.
         assert typed in [value.removeprefix("\n") for value in values], (name, values)
+    return page
+
+
+@pytest.mark.parametrize("case", FORMS, ids=lambda case: f"{case.name}")
+def test_a_refused_form_has_the_error_summary(case, world, client):
+    response = case.send(client, world.a)
+    assert response.status_code in (400, 422), (response.status_code, response.get("Location"))
+    assert_error_summary(response, case.fields, case.kept, case.focus)
 
 
 def test_the_sign_in_page_refused_has_the_summary_with_the_forms_own_error(world, client):
@@ -401,6 +488,102 @@ def test_a_refused_download_form_has_the_summary(world, client, name, query, tar
     assert target in links, links
     for href in links:
         assert page.get_element_by_id(href[1:]).tag in ("input", "select")
+
+
+# --- the resident pages: the report journey, the follow-up, the erasure --------------------
+# The same summary as staff forms (reporting/base.html, narrower), the journey's under its
+# reassurance that nothing typed is lost.
+
+
+def _journey_page(client, place, page=None, answers=None, action="next", files=None):
+    from locus.reporting.tests.test_journey import post, report_url
+
+    if page is None:
+        page = client.get(report_url(place))
+    return post(client, place, page, answers, action=action, files=files)
+
+
+def test_a_refused_step_of_the_report_journey_has_the_summary(world, client):
+    from locus.reporting.tests.test_journey import ACCOUNT, WHAT
+
+    place = world.a.place
+    step1 = _journey_page(client, place, answers={"what-occurred_on": "not a date"})
+    assert step1.status_code == 422
+    page = assert_error_summary(step1, ("incident_type", "occurred_on"))
+    (summary,) = page.find_class("error-summary")
+    # Its reassurance first, then the errors; the old box of its own is gone.
+    assert "everything you entered is kept" in summary.findtext(".//p")
+    assert not page.find_class("form-errors")
+    assert summary.xpath("ancestor::div[@class='narrow']"), "as narrow as the journey"
+    assert page.findtext(".//title").startswith("Error: Step 1 of 6: What happened")
+    # A question's label is followed by its error without a colon ("?:").
+    links = [link.text_content() for link in summary.xpath(".//a")]
+    assert links[0] == "What happened? Choose what happened.", links
+    assert links[1] == "When did it happen? Enter a valid date.", links
+
+    step2 = _journey_page(client, place, step1, WHAT)
+    step3 = _journey_page(client, place, step2, {"where-setting": "street"})
+    refused = _journey_page(
+        client,
+        place,
+        step3,
+        {"who-account": ACCOUNT},
+        files=[SimpleUploadedFile("page.html", b"<html><script>x</script></html>", "text/html")],
+    )
+    assert refused.status_code == 422
+    assert_error_summary(refused, ("bias", "files"), kept={"who-account": ACCOUNT})
+    # The quick exit is still there, before the summary.
+    content = refused.content.decode()
+    assert content.index('class="quick-exit"') < content.index('id="error-summary"')
+
+
+def test_the_report_journey_without_errors_has_no_summary(world, client):
+    from locus.reporting.tests.test_journey import WHAT
+
+    page = _journey_page(client, world.a.place, answers=WHAT)
+    assert page.status_code == 200
+    parsed = _parse(page)
+    assert not parsed.find_class("error-summary") and not parsed.xpath("//*[@autofocus]")
+    assert not parsed.findtext(".//title").startswith("Error")
+
+
+def test_the_follow_up_forms_refused_have_the_summary(followed, client):
+    from locus.reporting.tests.test_followup_pages import open_report, url
+
+    place = followed.place
+    # A reference that is not one: next to its field; a wrong code: the form's own error,
+    # listed without a link (it has no field), the reference typed kept.
+    malformed = client.post(url(place), {"action": "open", "reference": "", "code": ""})
+    assert malformed.status_code == 422
+    assert_error_summary(malformed, ("reference", "code"))
+    wrong = client.post(
+        url(place), {"action": "open", "reference": followed.report.reference, "code": "x" * 20}
+    )
+    assert wrong.status_code == 422
+    page = _parse(wrong)
+    assert page.findtext(".//title").startswith("Error: ")
+    (summary,) = page.find_class("error-summary")
+    assert summary.get("autofocus") is not None
+    assert "We found no report with this reference and code" in summary.text_content()
+    assert not summary.xpath(".//a")
+    assert page.xpath("//input[@name='reference']/@value") == [followed.report.reference]
+
+    open_report(client, followed)
+    case = followed.case_of(followed.support)
+    refused = client.post(url(place), {"action": f"message-{case.pk}"})
+    assert refused.status_code == 422
+    assert_error_summary(refused, (f"thread-{case.pk}-body",))
+    # An action of no form (no such organisation): the summary says it, without a link.
+    nowhere = client.post(url(place), {"action": "message-999999"})
+    assert nowhere.status_code == 422
+    page = _parse(nowhere)
+    assert page.findtext(".//title").startswith("Error: ")
+    (summary,) = page.find_class("error-summary")
+    assert "Choose one of the organisations" in summary.text_content()
+
+    erase = client.post(url(place, "followup_erase"), {})
+    assert erase.status_code == 422
+    assert_error_summary(erase, ("confirm",))
 
 
 # --- pages with no form that say what went wrong -------------------------------------------

@@ -32,6 +32,7 @@ from locus.core.errors import (
     ServiceUnavailable,
     ValidationFailed,
     database_unavailable,
+    error_page,
 )
 from locus.core.idempotency import (
     FORM_FIELD,
@@ -302,7 +303,7 @@ class Journey:
             "token_form": token_form or forms.JourneyForm(),
             "staged": self.staged(),
             "listed_files": forms.listed_value(self.staged()),
-            "errors": errors,
+            "summary_errors": errors,  # in the error summary, at the top (base.html)
             "not_saved": not_saved,
             "language_form": JOURNEY_FORM_ID,
         }
@@ -1114,9 +1115,10 @@ def _status_page(
         or forms.AdditionForm(initial={"staged_token": staged_token}, prefix="add"),
         "staged": staged,
         "listed_files": forms.listed_value(staged),
-        "errors": errors,
-        # A refused action or one not saved: the title says so first, for a screen reader.
-        "has_errors": status >= 400,
+        # Errors of no form (no organisation chosen), and the message forms (one was sent):
+        # the error summary lists them at the top, "Error:" in the title (base.html).
+        "summary_errors": errors,
+        "message_forms": message_forms,
         "language_form": FOLLOWUP_FORM_ID,
         # Enter in a consent box saves the choices, as when they had a form of their own (the
         # header's "Change language", first in the page, would otherwise be the default).
@@ -1134,7 +1136,7 @@ def _status_page(
 
 def _erased_page(request, report, *, status=200):
     """What is left to show once the reporter had their data erased: that it was done."""
-    return render(request, "reporting/followup_erased.html", {"report": report}, status=status)
+    return error_page(request, "reporting/followup_erased.html", {"report": report}, status=status)
 
 
 def _session_report(request):

@@ -242,7 +242,9 @@ def test_report_with_javascript_switched_off(browser, live_server, world, axe, t
         page.get_by_label("Photos, screenshots or documents").set_input_files(notes)
         response = submit(page.get_by_role("button", name="Continue", exact=True))
         assert response.status == 422
-        expect(page.get_by_text("Choose at least one answer, or “Not sure”.")).to_be_visible()
+        expect(
+            page.get_by_text("Choose at least one answer, or “Not sure”.", exact=True)
+        ).to_be_visible()
         expect(page.get_by_label("What happened, in your own words")).to_have_value(ACCOUNT)
         expect(page.get_by_role("button", name="Remove screenshot-notes.txt")).to_be_visible()
         check("step 3 (error)")

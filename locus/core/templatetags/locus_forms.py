@@ -6,7 +6,9 @@ The page's forms are found in the template context, so no view or template has t
 pass them: a form counts when it was bound to the request's POST data and validated with
 errors (a filter form bound to the query string shows its errors next to its fields only), or
 when its class says it is sent even with GET (`summarise_errors`: a download's form, shown
-again on a page of its own when refused).
+again on a page of its own when refused). A page's errors that belong to no form (the report
+journey's check page, a follow-up action refused) are given as `summary_errors`, a list of
+texts: listed first, without a link.
 """
 
 from django import forms, template
@@ -14,6 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 register = template.Library()
+
+# A label that ends with one of these (a question: "What happened?") is followed by its error
+# without a colon.
+LABEL_PUNCTUATION = ("?", "!", ":")
 
 
 def _field_target(bound_field):
@@ -53,6 +59,12 @@ def form_error_items(form):
                     "field": field.label,
                     "error": error,
                 }
+            elif str(field.label).rstrip().endswith(LABEL_PUNCTUATION):
+                # "What happened? Choose what happened.", not "What happened?: Choose…"
+                text = pgettext(
+                    "a label ending with its own punctuation (a question), and its error",
+                    "%(label)s %(error)s",
+                ) % {"label": field.label, "error": error}
             else:
                 text = pgettext("a label and its value", "%(label)s: %(value)s") % {
                     "label": field.label,
@@ -103,11 +115,13 @@ def error_summary(context):
     The summary (shown when `errors` has any) takes the focus on load, so that the browser
     scrolls to it and a screen reader reads it first, unless a view chose to focus a form's own
     error instead (`focus_errors` / `focus_field` on the form: the long case page,
-    docs/cases.md)."""
+    docs/cases.md). `summary_errors` in the context: a page's errors of no form."""
     posted = _posted_forms(context)
-    if not posted:
+    page_errors = [str(text) for text in context.get("summary_errors") or ()]
+    if not posted and not page_errors:
         return None
-    items = [item for form in posted for item in form_error_items(form)]
+    items = [{"text": text, "target": None} for text in page_errors]
+    items += [item for form in posted for item in form_error_items(form)]
     focus = not any(
         getattr(form, "focus_errors", False) or getattr(form, "focus_field", False)
         for form in posted

@@ -52,7 +52,11 @@ def test_follow_up_exchange_add_copy_and_erase(page, check_axe, followed, tmp_pa
     # An empty message: refused next to its field.
     response = submit(thread.get_by_role("button", name="Send message to Hope Support"))
     assert response.status == 422
-    expect(page.get_by_text("Write your message first.")).to_be_visible()
+    # Next to the field, and in the error summary at the top, a link to the field.
+    expect(thread.get_by_text("Write your message first.", exact=True)).to_be_visible()
+    expect(page.locator("#error-summary a")).to_have_attribute(
+        "href", f"#id_thread-{support_case.pk}-body"
+    )
     check_axe(page)
 
     field = page.get_by_label("Your message to Hope Support")

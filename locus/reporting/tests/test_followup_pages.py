@@ -243,6 +243,7 @@ def test_a_message_the_database_cannot_take_is_kept_with_its_token(
     assert busy.status_code == 503 and busy["Retry-After"] == "5"
     content = busy.content.decode()
     assert "Your message has not been sent yet" in content
+    assert "<title>Error: " in content and 'id="error-summary"' in content
     assert "They came back this morning.</textarea>" in content
     assert thread_token(busy, support_case) == sent_token
     with in_place(followed.place):
@@ -635,7 +636,10 @@ def test_erasure_explains_asks_for_confirmation_then_leaves_only_the_fact(
     assert "Your personal data has been erased" in content
     for offered in ('value="message"', 'value="add"', 'value="consent"', "followup/copy", ACCOUNT):
         assert offered not in content
-    assert client.post(url(followed.place), {"action": "consent"}).status_code == 410
+    assert "<title>Error: " not in content  # the page opened: nothing went wrong
+    refused = client.post(url(followed.place), {"action": "consent"})
+    assert refused.status_code == 410
+    assert "<title>Error: Report " in refused.content.decode()  # the change was not made
     assert client.get(url(followed.place, "followup_erase")).status_code == 303
 
     # Opened again later with the code: it says the same.

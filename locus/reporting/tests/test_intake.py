@@ -525,6 +525,7 @@ def test_a_web_submission_the_database_cannot_take_keeps_everything_and_its_toke
     assert busy.status_code == 503 and busy["Retry-After"] == "5"
     content = busy.content.decode()
     assert "Your report has not been sent yet" in content and "Step 6 of 6" in content
+    assert "<title>Error: Step 6 of 6" in content  # said first, as a refused step says it
     shown = hidden(busy)
     # Every answer, the staged files and the very token just sent are on the page again.
     for name, values in hidden(check).items():
