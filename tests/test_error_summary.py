@@ -614,6 +614,8 @@ def test_a_page_that_says_what_went_wrong_says_error_first_in_its_title(world, c
     opening = {"action": "open", "reference": "K7QD-3MXA", "code": "x" * 20}
     assert client.post("/alpha/follow-up/", opening).status_code == 422
     pages["429"] = client.post("/alpha/follow-up/", opening)
+    # A resident kept out for a while still has the quick exit.
+    assert 'class="quick-exit"' in pages["429"].content.decode()
     with place_scope(world.a.place):
         invitation, link = invitation_create(
             actor_membership=world.a.memberships["admin"],

@@ -57,6 +57,9 @@ def test_follow_up_exchange_add_copy_and_erase(page, check_axe, followed, tmp_pa
     expect(page.locator("#error-summary a")).to_have_attribute(
         "href", f"#id_thread-{support_case.pk}-body"
     )
+    # The button's formaction brought the page back at its thread, in view with the error
+    # (HTML does not move the focus to the summary on a page opened at a fragment).
+    expect(thread.locator(".errorlist")).to_be_in_viewport()
     check_axe(page)
 
     field = page.get_by_label("Your message to Hope Support")
