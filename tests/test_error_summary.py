@@ -537,6 +537,47 @@ def test_a_refused_step_of_the_report_journey_has_the_summary(world, client):
     assert content.index('class="quick-exit"') < content.index('id="error-summary"')
 
 
+def test_the_report_journeys_later_steps_and_check_page_refused_have_the_summary(
+    world, client, monkeypatch
+):
+    """The contact step (an address that is not one, kept as typed), and the check page when
+    the service refuses the report for no field of a step: the summary says it, no link."""
+    from locus.core.errors import ValidationFailed
+    from locus.reporting import services
+    from locus.reporting.tests.test_journey import SHARE, WHAT, WHO, YOU, hidden
+
+    place, area = world.a.place, world.a.areas[0]
+    page = _journey_page(client, place, answers=WHAT)
+    page = _journey_page(client, place, page, {"where-setting": "street", "where-area": area.pk})
+    page = _journey_page(client, place, page, WHO)
+    page = _journey_page(client, place, page, YOU)
+    typed = SHARE | {"share-contact_email": "amal at example"}
+    refused = _journey_page(client, place, page, typed)
+    assert refused.status_code == 422
+    assert_error_summary(
+        refused, ("contact_email",), kept={"share-contact_email": "amal at example"}
+    )
+
+    check = _journey_page(client, place, refused, SHARE)
+    assert b"Step 6 of 6" in check.content
+
+    def refuse(**kwargs):
+        raise ValidationFailed("This report could not be sent as it is.")
+
+    monkeypatch.setattr(services, "report_submit", refuse)
+    sent = client.post(
+        reverse("reporting:report", args=[place.slug]), hidden(check) | {"action": "send"}
+    )
+    assert sent.status_code == 422
+    parsed = _parse(sent)
+    assert parsed.findtext(".//title").startswith("Error: Step 6 of 6")
+    (summary,) = parsed.find_class("error-summary")
+    assert summary.get("autofocus") is not None
+    assert "This report could not be sent as it is." in summary.text_content()
+    assert not summary.xpath(".//a") and not summary.xpath(".//p")  # no "marked below"
+    assert not parsed.find_class("form-errors")
+
+
 def test_the_report_journey_without_errors_has_no_summary(world, client):
     from locus.reporting.tests.test_journey import WHAT
 

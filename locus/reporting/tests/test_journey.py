@@ -349,6 +349,7 @@ def test_a_file_deleted_for_its_age_before_sending_is_asked_for_again(
     content = sent.content.decode()
     assert "A file you chose earlier was deleted because it was not sent in time" in content
     assert 'id="id_who-files_error"' in content
+    assert "<title>Error: Step 3 of 6" in content and 'href="#id_who-files"' in content  # summary
     assert "door.txt" in content and "wall.txt" not in content
     assert ACCOUNT.split("\n")[0] in content
     with in_place(place):
