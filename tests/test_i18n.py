@@ -114,11 +114,18 @@ CODE = re.compile(r"<code>.*?</code>", re.S)
 LOOSE_GUILLEMET = re.compile(r"«(?![\u00a0\u202f])|(?<![\u00a0\u202f])»")
 # One apostrophe throughout: the typographic one (l’alerte), as the catalog and the data agree.
 STRAIGHT_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
-# French labels shipped as data rather than messages: taxonomies and vocabularies.
+# French labels shipped as data rather than messages: taxonomies and vocabularies, every
+# published version (an old one is still shown for the codes it alone knows).
 FRENCH_DATA = [
-    "locus/reporting/taxonomy_data/v1.json",
-    "locus/directory/taxonomy_data/v1.json",
-    "locus/library/vocabulary_data/v1.json",
+    *(
+        str(path.relative_to(ROOT))
+        for folder in (
+            "locus/reporting/taxonomy_data",
+            "locus/directory/taxonomy_data",
+            "locus/library/vocabulary_data",
+        )
+        for path in sorted((ROOT / folder).glob("v*.json"))
+    ),
     "locus/programmes/data/indicator_bank.json",
 ]
 

@@ -23,7 +23,7 @@ from locus.core.idempotency import FORM_FIELD, form_idempotency
 from locus.core.storage import open_stored
 from locus.directory.models import Organisation
 from locus.reporting.choices import SupportWanted
-from locus.reporting.taxonomy import UnknownCode, UnknownVersion, taxonomy
+from locus.reporting.taxonomy import display_label, taxonomy
 
 from . import policies, selectors, services
 from .choices import CaseEventKind, CaseOutcome, CaseStatus, Verification
@@ -45,17 +45,9 @@ PAGE_SIZE = 50
 
 
 def _label(axis, code, language, version=None):
-    """A taxonomy code's label in the language, read in the version it was written in; the
-    code itself when no version knows it."""
-    if not code:
-        return ""
-    try:
-        return taxonomy(version or None).label(axis, code, language)
-    except (UnknownCode, UnknownVersion):
-        try:
-            return taxonomy().label(axis, code, language)
-        except UnknownCode:
-            return code
+    """A taxonomy code's label in the language (docs/taxonomy.md "Versions": today's wording
+    where the code still exists, the record's version for a retired code)."""
+    return display_label(axis, code, language, version)
 
 
 def _add_errors(form, exc):

@@ -92,7 +92,7 @@ from locus.reporting import references
 from locus.reporting.choices import ReportStatus
 from locus.reporting.models import ConsentChange, Report
 from locus.reporting.services import content_key
-from locus.reporting.taxonomy import taxonomy
+from locus.reporting.taxonomy import version_in_force
 
 DEMO_SEED = "locus-demo-2026"
 LIVE_REPORTS = 36  # the most recent reports are routed by report_route itself
@@ -1320,7 +1320,6 @@ class _Drawer:
         self.today = now.astimezone(self.tz).date()
         self.start = self.today - timedelta(days=self.profile.days - 1)
         self.trigger = trigger_date(self.today) if self.profile.surge else None
-        self.version = taxonomy().version
         self.rng = _stream(slug, "reports")
         mean = sum(WEEKDAY) / 7
         self.weekday = [w / mean for w in WEEKDAY]
@@ -1477,7 +1476,8 @@ class _Drawer:
             already.append("platform")
         return Report(
             place=self.place,
-            taxonomy_version=self.version,
+            # Older reports were written in the taxonomy version of their day (docs/taxonomy.md).
+            taxonomy_version=version_in_force(submitted.astimezone(self.tz).date()),
             language=self._language(),
             status=ReportStatus.RECEIVED,
             submitted_at=submitted,
@@ -1716,7 +1716,6 @@ class _Cases:
         self.place, self.slug, self.now, self.scale = place, slug, now, scale
         self.organisations = organisations
         self.place_teams = directory_for(place.pk).place_teams
-        self.vocabulary = taxonomy()
         self.handlers = {}
         self.language = PROFILES[slug].language
 
@@ -1904,7 +1903,9 @@ class _Cases:
             return
         for name, value in values.items():
             setattr(case, name, value)
-        case.taxonomy_version = self.vocabulary.version
+        case.taxonomy_version = version_in_force(
+            at.astimezone(ZoneInfo(self.place.timezone)).date()
+        )
         plan.add(CaseEventKind.CLASSIFIED, at, actor, {"fields": changed, **values})
 
     def _hand_on_target(self, plan):

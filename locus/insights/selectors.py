@@ -19,7 +19,7 @@ from locus.cases.selectors import Targets, case_targets
 from locus.directory.models import Organisation
 from locus.places.models import Area
 from locus.reporting.models import Report
-from locus.reporting.taxonomy import UnknownCode, UnknownVersion, taxonomy
+from locus.reporting.taxonomy import UnknownCode, UnknownVersion, display_label, taxonomy
 
 from .models import Annotation, Basis, Grain, PeriodCount
 from .rollups import (
@@ -43,11 +43,9 @@ MAP_CLASSES = 5
 
 
 def code_label(axis, code, language) -> str:
-    """A taxonomy code's label in the language (the code itself if the taxonomy lost it)."""
-    try:
-        return taxonomy().label(axis, code, language)
-    except UnknownCode:
-        return code
+    """A taxonomy code's label in the language: the current wording, an older version's for a
+    retired code, the code itself when no version knows it."""
+    return display_label(axis, code, language)
 
 
 # --------------------------------------------------------------------------------------------

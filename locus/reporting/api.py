@@ -34,7 +34,7 @@ from . import intake, references, selectors, services
 from .choices import ReporterRole, ReportStatus, SupportWanted
 from .forms import ACCOUNT_MAX_LENGTH, PHONE_RE
 from .models import Report
-from .taxonomy import AXES, taxonomy
+from .taxonomy import AXES, CURRENT_VERSION, available_versions, taxonomy
 
 router = Router(tags=["reports"])
 
@@ -46,6 +46,7 @@ FOLLOWUP_RATE = "20/h"
 LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 Language = Literal[LANGUAGE_CODES]  # type: ignore[valid-type]
 StatusCode = Literal[tuple(ReportStatus.values)]  # type: ignore[valid-type]
+TaxonomyVersion = Literal[tuple(available_versions())]  # type: ignore[valid-type]
 RateLimitErrors = {429: ErrorOut}
 
 
@@ -156,6 +157,8 @@ class TaxonomyAxisOut(Schema):
 
 class TaxonomyOut(Schema):
     version: str
+    current_version: str
+    versions: list[str] = Field(description="Every published version, oldest first.")
     language: str
     axes: list[TaxonomyAxisOut]
     reporter_role: list[ChoiceOut]
@@ -165,6 +168,11 @@ class TaxonomyOut(Schema):
 class TaxonomyQuery(Schema):
     lang: Language | None = Field(
         None, description="Language of the labels; default: the request's language."
+    )
+    version: TaxonomyVersion | None = Field(
+        None,
+        description="A published version (a record's `taxonomy_version`), to read the codes "
+        "of a record written in it; default: the current version.",
     )
 
 
@@ -581,12 +589,13 @@ def _followup_post(path, out, *, summary, description, status=200, gone=True, id
         "The values a reporter can choose, axis by axis, with labels and descriptions in "
         "`lang` (or the request's language), their parent value and the taxonomy's version. "
         "Staff-only axes and values are left out. `reporter_role` and `support_wanted` are the "
-        "form's own choices."
+        "form's own choices. New reports use `current_version`; `version` gives an older "
+        "published version, whose codes keep their meaning (docs/taxonomy.md, Versions)."
     ),
 )
 def report_taxonomy(request, place_slug: str, query: Query[TaxonomyQuery]):
     language = query.lang or get_language()
-    vocabulary = taxonomy()
+    vocabulary = taxonomy(query.version)
     axes = []
     for name in AXES:
         values = vocabulary.axis(name, reporter=True)
@@ -615,6 +624,8 @@ def report_taxonomy(request, place_slug: str, query: Query[TaxonomyQuery]):
         support = [{"code": c, "label": str(label)} for c, label in SupportWanted.choices]
     return {
         "version": vocabulary.version,
+        "current_version": CURRENT_VERSION,
+        "versions": available_versions(),
         "language": language,
         "axes": axes,
         "reporter_role": roles,

@@ -13,7 +13,7 @@ from locus.cases.models import Case, CaseEvent, CaseMessage
 from . import references
 from .choices import ReporterRole, ReportStatus, SupportWanted
 from .models import ConsentChange, Evidence, Report
-from .taxonomy import UnknownCode, UnknownVersion, taxonomy
+from .taxonomy import display_label
 
 
 def report_for_followup(*, place, reference, code):
@@ -155,16 +155,9 @@ def followup_message(place, message_id):
 
 
 def _label(axis, code, language, version):
-    """A taxonomy code's label, read in the version the report was written in (the code itself
-    when no version knows it)."""
-    if not code:
-        return None
-    for candidate in (version or None, None):
-        try:
-            return taxonomy(candidate).label(axis, code, language)
-        except (UnknownCode, UnknownVersion):
-            continue
-    return code
+    """A taxonomy code's label (docs/taxonomy.md "Versions": today's wording where the code
+    still exists, the version the report was written in for a retired code), or None."""
+    return display_label(axis, code, language, version) if code else None
 
 
 def _coded(axis, code, language, version):

@@ -848,4 +848,38 @@ def taxonomy(version: str | None = None) -> Taxonomy:
     return _load(version or CURRENT_VERSION)
 
 
+def version_in_force(day) -> str:
+    """The version a record made on ``day`` (a date) was written in: the newest one released
+    on or before it; the oldest when none was yet (for back-dated demo or imported data)."""
+    versions = available_versions()
+    chosen = versions[0]
+    for version in versions:
+        released = taxonomy(version).released
+        if released and released <= day.isoformat():
+            chosen = version
+    return chosen
+
+
+def display_label(axis: str, code: str, language, version: str | None = None) -> str:
+    """The label to show for a code stored on a record written in ``version``.
+
+    The current version's label where the code still exists: codes never change meaning, so a
+    newer label is a better wording of the same thing (2026.2 made the French and German labels
+    inclusive, and an old report should not keep showing the old wording). A retired code is
+    read in the record's own version, then in any older one; the code itself when none knows it.
+    """
+    if not code:
+        return ""
+    tried = []
+    for candidate in (CURRENT_VERSION, version, *reversed(available_versions())):
+        if not candidate or candidate in tried:
+            continue
+        tried.append(candidate)
+        try:
+            return taxonomy(candidate).label(axis, code, language)
+        except (UnknownCode, UnknownVersion):
+            continue
+    return code
+
+
 CURRENT_VERSION: str = _raw(_files()[-1][0])["version"]

@@ -9,6 +9,10 @@ import numpy as np
 
 from locus.core.tenancy import place_scope
 from locus.reporting.models import Report
+from locus.reporting.taxonomy import available_versions
+
+# Reports of every published taxonomy version, in turn: detection reads codes, not wording.
+VERSIONS = available_versions()
 
 # The detection is judged as of this Monday: the last week that has ended starts on 25 May.
 TODAY = date(2026, 6, 1)
@@ -27,11 +31,12 @@ def report(place, day, *, area=None, bias=("antisemitism",), incident_type="thre
     """An unsaved report (bulk-created by `save`)."""
     from locus.reporting.services import content_key
 
+    n = next(_references)
     return Report(
         place=place,
-        reference=f"T{next(_references):08d}",
+        reference=f"T{n:08d}",
         followup_code_hash=secrets.token_hex(32),
-        taxonomy_version="2026.1",
+        taxonomy_version=VERSIONS[n % len(VERSIONS)],
         language="en",
         incident_type=incident_type,
         occurred_on=day,

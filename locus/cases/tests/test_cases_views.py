@@ -353,3 +353,41 @@ def test_the_detail_names_matched_conditions_in_words(client, world, in_place):
     html = client.get(f"/alpha/staff/cases/{case.pk}/").content.decode()
     assert "Antisemitism" in html and side.areas[0].name in html
     assert "<code>bias</code>" not in html
+
+
+def test_an_old_report_reads_in_todays_wording(client, world, in_place):
+    """A report written in taxonomy 2026.1 keeps its version; its codes are shown with the
+    current (inclusive) labels, since codes never change meaning."""
+    from locus.cases.models import Case
+    from locus.cases.services import routing_rule_save
+    from locus.reporting.models import Report
+    from locus.reporting.services import report_submit
+    from locus.reporting.taxonomy import taxonomy
+
+    side = world.a
+    with in_place(side.place):
+        routing_rule_save(
+            place=side.place,
+            actor=side.users["coordinator"],
+            name="Racism",
+            conditions={"bias": ["racism_xenophobia"]},
+            destinations=[side.organisation],
+        )
+        report = report_submit(
+            place=side.place,
+            data={
+                "incident_type": "abusive_behaviour",
+                "reporter_role": "victim",
+                "bias": ["anti_black"],
+                "account": "Shouted at from a car.",
+                "setting": "home_neighbourhood",
+            },
+        ).report
+        Report.objects.filter(pk=report.pk).update(taxonomy_version="2026.1")
+        case = Case.objects.get(report=report)
+    client.force_login(side.users["caseworker"])
+    client.cookies["django_language"] = "fr"
+    html = client.get(f"/alpha/staff/cases/{case.pk}/").content.decode()
+    assert taxonomy("2026.1").label("bias", "anti_black", "fr") == "Racisme anti-Noirs"
+    assert "Racisme envers les personnes noires" in html
+    assert "anti-Noirs" not in html

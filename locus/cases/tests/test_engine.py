@@ -4,6 +4,7 @@ import pytest
 
 from locus.cases.routing import evaluate, match
 from locus.directory.choices import OrganisationType as T
+from locus.reporting.taxonomy import available_versions
 
 from .helpers import listed, org, report, rule
 
@@ -47,6 +48,20 @@ def test_a_bias_sub_value_matches_a_rule_naming_its_parent_but_not_the_reverse()
     assert not _names(_route(report(bias=["racism_xenophobia"]), child))
     assert not _names(_route(report(bias=["antisemitism"]), parent))
     assert not _names(_route(report(bias=[]), parent))
+
+
+@pytest.mark.parametrize("version", available_versions())
+def test_rules_match_reports_of_every_taxonomy_version(version):
+    """Rules name today's codes; a report keeps the version it was written in (2026.1 before
+    the 2026.2 rewording), and the codes, parents and flags it is matched on are the same."""
+    rules = (
+        rule(1, [CHARITY], {"bias": ["racism_xenophobia"], "setting": ["home_neighbourhood"]}),
+        rule(2, [PLATFORM], {"online": True}),
+    )
+    r = report(taxonomy_version=version, bias=["anti_black"], setting="home_neighbourhood")
+    assert _names(_route(r, *rules)) == ["Charity"]
+    r = report(taxonomy_version=version, incident_type="online_content", setting="online")
+    assert _names(_route(r, *rules)) == ["Platform"]
 
 
 @pytest.mark.parametrize(

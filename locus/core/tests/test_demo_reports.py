@@ -211,6 +211,15 @@ def test_every_report_is_routed_once_and_every_sent_decision_has_one_case(london
         assert ConsentChange.objects.filter(place=place).count() == len(reports)
 
 
+def test_reports_carry_the_taxonomy_version_of_their_day(london):
+    """NOW is the day before 2026.2 was published: every demo report was written in 2026.1."""
+    with place_scope(london):
+        reports = Report.objects.filter(place=london)
+        assert set(reports.values_list("taxonomy_version", flat=True)) == {"2026.1"}
+        cases = Case.objects.filter(place=london)
+        assert set(cases.values_list("taxonomy_version", flat=True)) == {"", "2026.1"}
+
+
 def test_no_decision_goes_beyond_the_consent(london):
     place = london
     with place_scope(place):

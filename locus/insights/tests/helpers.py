@@ -27,7 +27,7 @@ def add_report(
         place=place,
         reference=secrets.token_hex(4)[:8].upper(),
         followup_code_hash=secrets.token_hex(32),
-        taxonomy_version=CURRENT_VERSION,
+        taxonomy_version=extra.pop("taxonomy_version", CURRENT_VERSION),
         language="en",
         incident_type=incident_type,
         occurred_on=day if occurred else None,

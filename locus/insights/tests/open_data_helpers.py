@@ -10,11 +10,23 @@ import numpy as np
 from scipy.optimize import linprog
 
 from locus.core.tenancy import place_scope
+from locus.reporting.taxonomy import CURRENT_VERSION, available_versions
 
 _counter = itertools.count(1)
+# Reports of every published taxonomy version, in turn: the counts must not care.
+VERSIONS = available_versions()
 
 
-def make_report(place, *, day, area=None, kind="threat", bias=("antisemitism",), content_key=""):
+def make_report(
+    place,
+    *,
+    day,
+    area=None,
+    kind="threat",
+    bias=("antisemitism",),
+    content_key="",
+    version=CURRENT_VERSION,
+):
     from locus.reporting.models import Report
 
     n = next(_counter)
@@ -23,7 +35,7 @@ def make_report(place, *, day, area=None, kind="threat", bias=("antisemitism",),
             place=place,
             reference=f"T{n:08d}"[-9:],
             followup_code_hash=f"{n:064d}",
-            taxonomy_version="2026.1",
+            taxonomy_version=version,
             language="en",
             submitted_at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
             occurred_on=day,
@@ -48,7 +60,7 @@ def make_many(place, specs):
                     place=place,
                     reference=f"M{n:08d}"[-9:],
                     followup_code_hash=f"{n:064d}",
-                    taxonomy_version="2026.1",
+                    taxonomy_version=VERSIONS[n % len(VERSIONS)],
                     language="en",
                     submitted_at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
                     occurred_on=day,

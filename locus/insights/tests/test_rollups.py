@@ -19,6 +19,7 @@ from locus.insights.rollups import (
     rollup_refresh,
     week_start,
 )
+from locus.reporting.taxonomy import CURRENT_VERSION
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +128,20 @@ def test_verified_counts_use_the_staff_classification(world, in_place):
         assert _count(place, basis=Basis.VERIFIED, incident_type="assault") == (1, 1)
         assert _count(place, basis=Basis.VERIFIED, bias="disability") == (1, 1)
         assert _count(place, basis=Basis.VERIFIED, bias="gender") == (0, 0)
+
+
+def test_reports_of_every_taxonomy_version_count_together(world, in_place):
+    """2026.2 reworded labels only: a 2026.1 report counts in the same cells."""
+    place = world.a.place
+    with in_place(place):
+        add_report(place, MONDAY, bias=("anti_black",), taxonomy_version="2026.1")
+        add_report(place, MONDAY, bias=("anti_black",), taxonomy_version=CURRENT_VERSION)
+        add_report(place, MONDAY, incident_type="suspicious_activity", taxonomy_version="2026.1")
+        rollup_rebuild(place=place)
+        assert CURRENT_VERSION != "2026.1"
+        assert _count(place) == (2, 2)
+        assert _count(place, bias="racism_xenophobia") == (2, 2)
+        assert _count(place, incident_type="suspicious_activity") == (1, 1)
 
 
 def test_reports_without_a_date_count_on_the_day_they_arrived(world, in_place):

@@ -125,6 +125,25 @@ def test_taxonomy_refuses_an_unknown_language_and_place(client, world):
     assert_error(client.get(f"{API}/places/nowhere/taxonomy"), 404, "not_found")
 
 
+def test_taxonomy_gives_the_current_version_or_an_older_one_asked_for(client, world):
+    from locus.reporting.taxonomy import CURRENT_VERSION, available_versions
+
+    def anti_black(body):
+        bias = next(axis for axis in body["axes"] if axis["name"] == "bias")
+        return next(v["label"] for v in bias["values"] if v["code"] == "anti_black")
+
+    current = client.get(f"{API}/places/alpha/taxonomy?lang=fr").json()
+    assert current["version"] == current["current_version"] == CURRENT_VERSION
+    assert current["versions"] == available_versions() == ["2026.1", "2026.2"]
+    assert anti_black(current) == "Racisme envers les personnes noires"
+    old = client.get(f"{API}/places/alpha/taxonomy?lang=fr&version=2026.1")
+    assert old.status_code == 200
+    assert old.json()["version"] == "2026.1" and old.json()["current_version"] == CURRENT_VERSION
+    assert anti_black(old.json()) == "Racisme anti-Noirs"
+    body = assert_error(client.get(f"{API}/places/alpha/taxonomy?version=1999.1"), 422)
+    assert list(body["fields"]) == ["version"]
+
+
 # --- sending -------------------------------------------------------------------------------
 
 

@@ -2,8 +2,10 @@
 mappings say what the national schemes say, and the API behaves as documented."""
 
 import copy
+import hashlib
 import json
 import re
+from datetime import date
 
 import pytest
 from django.apps import apps
@@ -53,9 +55,104 @@ def scheme_value(data, scheme, code):
 def test_current_version_is_valid_and_loaded():
     validate_taxonomy(load_v1())
     t = taxonomy()
-    assert t.version == CURRENT_VERSION == "2026.1"
-    assert available_versions() == ["2026.1"]
+    assert t.version == CURRENT_VERSION == "2026.2"
+    assert available_versions() == ["2026.1", "2026.2"]
     assert taxonomy() is taxonomy(CURRENT_VERSION) is taxonomy(None)
+    assert taxonomy("2026.1").version == "2026.1"
+
+
+# A published file is never edited (docs/taxonomy.md "Versions"): records name its version and
+# are read with it. Publishing v3 adds its hash here; changing a hash is editing history.
+PUBLISHED = {
+    "v1.json": "acf0e297b8eed8a97b572632cee428a98144f2cd13e3659e72012192a3a1fdf8",
+    "v2.json": "a14cb936ae46ce741d71660c0f2795ccdde17996618c0f6413cd8eb3180fec63",
+}
+
+
+def test_published_files_are_never_edited():
+    files = sorted(p.name for p in tx.DATA_DIR.glob("v*.json"))
+    assert files == sorted(PUBLISHED)
+    for name, digest in PUBLISHED.items():
+        assert hashlib.sha256((tx.DATA_DIR / name).read_bytes()).hexdigest() == digest, name
+
+
+def _shape(data):
+    """Everything but the wording: codes in order, parents, flags, mappings, scheme trees."""
+    axes = {
+        axis: [
+            {k: v for k, v in value.items() if k not in ("labels", "description")}
+            for value in values
+        ]
+        for axis, values in data["axes"].items()
+    }
+    schemes = {
+        name: [(v["code"], v.get("parent"), v["source_label"]) for v in scheme["values"]]
+        for name, scheme in data["schemes"].items()
+    }
+    meta = {
+        axis: {k: v for k, v in m.items() if k != "labels"} for axis, m in data["axis_meta"].items()
+    }
+    return axes, schemes, meta, data["sources"]
+
+
+def _english(data):
+    texts = {}
+    for axis, values in data["axes"].items():
+        for v in values:
+            texts[axis, v["code"]] = (v["labels"]["en"], (v.get("description") or {}).get("en"))
+    for name, scheme in data["schemes"].items():
+        texts[name, None] = scheme["labels"]["en"]
+        for v in scheme["values"]:
+            texts[name, v["code"]] = v["labels"]["en"]
+    return texts
+
+
+def test_2026_2_changes_the_wording_only():
+    """2026.2 rewords French, German and Swedish; codes, meanings, flags, mappings and the
+    English text are 2026.1's, so records of both versions count together."""
+    v1 = tx._raw(1)
+    v2 = tx._raw(2)
+    assert _shape(v2) == _shape(v1)
+    assert _english(v2) == _english(v1)
+    assert "retired" not in v2 and "reworded" not in v2
+
+
+def _texts(data, language):
+    for values in data["axes"].values():
+        for v in values:
+            yield v["labels"][language]
+            if v.get("description"):
+                yield v["description"][language]
+    for scheme in data["schemes"].values():
+        yield scheme["labels"][language]
+        for v in scheme["values"]:
+            yield v["labels"][language]
+    for meta in data["axis_meta"].values():
+        yield meta["labels"][language]
+
+
+# The generic masculine for people, as 2026.1 had it. French prefers epicene words ("les
+# personnes musulmanes", "le voisinage"); German neutral words or pair forms, as the catalogue.
+GENERIC_MASCULINE = {
+    "fr": re.compile(
+        r"\b(?:anti-Noirs|musulmans|chrétiens|voisins|clients|usagers|étrangers|"
+        r"Quelqu’un a été|Être traité|personne n’ait été)\b"
+    ),
+    "de": re.compile(r"\b(?:Nachbarn|seiner Identität|gegenüber Sinti und Roma)\b"),
+}
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_people_are_named_inclusively_in_the_current_version(language):
+    pattern = GENERIC_MASCULINE[language]
+    old = [text for text in _texts(tx._raw(1), language) if pattern.search(text)]
+    assert old  # the check can fail: 2026.1 has them
+    now = list(_texts(tx._raw(_number(CURRENT_VERSION)), language))
+    assert not [text for text in now if pattern.search(text)]
+
+
+def _number(version):
+    return tx._index()[version]
 
 
 def test_app_is_installed():
@@ -425,6 +522,39 @@ def test_old_versions_stay_loadable(data_dir, data):
     assert taxonomy("2026.2").label("bias", "other", "en") == "Another reason"
     with pytest.raises(UnknownVersion):
         taxonomy("2025.9")
+
+
+def test_a_stored_code_is_shown_in_todays_words_and_a_retired_one_in_its_own(
+    data_dir, data, monkeypatch
+):
+    newer = next_version(data)
+    value(newer, "setting", "online")["labels"]["fr"] = "Sur Internet"
+    newer["axes"]["platform"].remove(value(newer, "platform", "snapchat"))
+    newer["retired"] = {"platform": ["snapchat"]}
+    (data_dir / "v1.json").write_text(json.dumps(data), encoding="utf-8")
+    (data_dir / "v2.json").write_text(json.dumps(newer), encoding="utf-8")
+    monkeypatch.setattr(tx, "CURRENT_VERSION", "2026.2")
+    # An old record: the code still exists, so today's (better) wording.
+    assert tx.display_label("setting", "online", "fr", "2026.1") == "Sur Internet"
+    # A retired code: read in the record's version, or any version that knew it.
+    assert tx.display_label("platform", "snapchat", "fr", "2026.1") == "Snapchat"
+    assert tx.display_label("platform", "snapchat", "fr", "1999.1") == "Snapchat"
+    assert tx.display_label("platform", "myspace", "fr", "2026.1") == "myspace"
+    assert tx.display_label("platform", "", "fr", "2026.1") == ""
+
+
+def test_the_version_in_force_on_a_day():
+    assert tx.version_in_force(date(2026, 11, 28)) == "2026.1"
+    assert tx.version_in_force(date(2026, 11, 29)) == "2026.2" == CURRENT_VERSION
+    assert tx.version_in_force(date(2020, 1, 1)) == "2026.1"  # before any: the oldest
+    assert tx.version_in_force(date(2031, 1, 1)) == CURRENT_VERSION
+
+
+def test_an_old_record_reads_in_todays_inclusive_wording():
+    assert tx.display_label("bias", "anti_black", "fr", "2026.1") == (
+        "Racisme envers les personnes noires"
+    )
+    assert taxonomy("2026.1").label("bias", "anti_black", "fr") == "Racisme anti-Noirs"
 
 
 def test_a_broken_new_version_does_not_load_but_the_old_one_does(data_dir, data):
