@@ -65,14 +65,19 @@ class DashboardForm(forms.Form):
         required=False,
     )
 
+    # Taxonomy filters: their labels are long (de), so they get two columns (insights.css).
+    wide_fields = ("bias", "incident_type", "setting")
+
     def __init__(self, *args, place, language, today, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
         tax = taxonomy()
         self.fields["area"].queryset = Area.objects.filter(place=place).order_by("name")
+        # Sub-values in option groups rather than indented: a long label that wraps (the
+        # filters' selects wrap, insights.css) stays under its group, every line of it.
         self.fields["bias"].choices = [
             ("", _("Every bias motivation")),
-            *tax.choices("bias", language),
+            *tax.choices("bias", language, grouped=True),
         ]
         self.fields["incident_type"].choices = [
             ("", _("All hate incidents")),
