@@ -10,7 +10,7 @@ from locus.core.numbers import chart_number
 from locus.directory.models import OrganisationListing
 from locus.places.models import Area
 from locus.reporting.models import Report
-from locus.reporting.taxonomy import UnknownCode, taxonomy
+from locus.reporting.taxonomy import UnknownCode, display_label, taxonomy
 
 from .choices import AlarmStatus, Axis
 from .models import Alarm, AlertSubscription, DetectionRun
@@ -142,11 +142,9 @@ def last_run(*, place):
 
 
 def category_label(axis, code, language):
-    """The category's label in `language` (the code itself when the taxonomy lost it)."""
-    try:
-        return taxonomy().label(axis, code, language)
-    except UnknownCode:
-        return code
+    """The category's label in `language`: today's wording, an older version's for a retired
+    code, the code itself when no version knows it (docs/taxonomy.md "Versions")."""
+    return display_label(axis, code, language)
 
 
 # --- subscriptions --------------------------------------------------------------------------
