@@ -28,6 +28,11 @@ def _check_range(form, data, *names):
             form.add_error(name, _("Choose a date before 2100."))
 
 
+# The filters' selects wrap a long choice instead of cutting it off (locus.css, .select-wrap):
+# taxonomy labels are long, and the filters look alike.
+WRAP = forms.Select(attrs={"class": "select-wrap"})
+
+
 class DashboardForm(forms.Form):
     """The dashboard's filters. Dates are snapped to whole weeks (Monday) or months."""
 
@@ -35,6 +40,7 @@ class DashboardForm(forms.Form):
         label=_("Count by"),
         choices=[(Grain.MONTH, Grain.MONTH.label), (Grain.WEEK, Grain.WEEK.label)],
         required=False,
+        widget=WRAP,
     )
     start = forms.DateField(
         label=_("From"),
@@ -49,11 +55,11 @@ class DashboardForm(forms.Form):
         help_text=_("The last week or month shown (default: this one)."),
     )
     area = forms.ModelChoiceField(
-        label=_("Area"), required=False, queryset=None, empty_label=_("Every area")
+        label=_("Area"), required=False, queryset=None, empty_label=_("Every area"), widget=WRAP
     )
-    bias = forms.ChoiceField(label=_("Bias motivation"), required=False)
-    incident_type = forms.ChoiceField(label=_("What happened"), required=False)
-    setting = forms.ChoiceField(label=_("Setting"), required=False)
+    bias = forms.ChoiceField(label=_("Bias motivation"), required=False, widget=WRAP)
+    incident_type = forms.ChoiceField(label=_("What happened"), required=False, widget=WRAP)
+    setting = forms.ChoiceField(label=_("Setting"), required=False, widget=WRAP)
     # Short words: a filter's select shows its choice on one line, and "As the reporter
     # perceived it" was cut off in every language; the summary under the filters says it whole.
     basis = forms.ChoiceField(
@@ -63,6 +69,7 @@ class DashboardForm(forms.Form):
             (Basis.VERIFIED, _("As verified by staff")),
         ],
         required=False,
+        widget=WRAP,
     )
 
     # Taxonomy filters: their labels are long (de), so they get two columns (insights.css).

@@ -141,7 +141,9 @@ def default_period(today: date):
 class ExportForm(forms.Form):
     summarise_errors = True  # a download: refused, it is shown again with the error summary
 
-    scheme = forms.ChoiceField(label=_("Scheme"))
+    scheme = forms.ChoiceField(
+        label=_("Scheme"), widget=forms.Select(attrs={"class": "select-wrap"})
+    )
     start = forms.DateField(
         label=_("From"), widget=forms.DateInput(attrs={"type": "date"}), required=True
     )
@@ -303,8 +305,10 @@ def _network_or_login(request, network_slug):
 class NetworkExportForm(forms.Form):
     summarise_errors = True  # a download: refused, it is shown again with the error summary
 
-    scheme = forms.ChoiceField(label=_("Scheme"))
-    month = forms.ChoiceField(label=_("Month"))
+    scheme = forms.ChoiceField(
+        label=_("Scheme"), widget=forms.Select(attrs={"class": "select-wrap"})
+    )
+    month = forms.ChoiceField(label=_("Month"), widget=forms.Select(attrs={"class": "select-wrap"}))
 
     def __init__(self, *args, language="en", months=(), **kwargs):
         super().__init__(*args, **kwargs)
