@@ -248,6 +248,22 @@ def test_the_copy_holds_everything_about_the_report_and_nothing_staff_only(follo
     assert "Internal: checked the account." not in repr(copy)
 
 
+def test_the_copy_of_an_old_report_keeps_its_version_and_reads_in_todays_words(followed, in_place):
+    """A report written in taxonomy 2026.1: its copy names that version, and its codes carry
+    the current labels (2026.2's French), since codes keep their meaning."""
+    with in_place(followed.place):
+        Report.objects.filter(pk=followed.report.pk).update(
+            taxonomy_version="2026.1", bias=["anti_black"], setting="home_neighbourhood"
+        )
+        followed.report.refresh_from_db()
+        copy = selectors.report_copy(followed.report, language="fr")
+    assert copy["taxonomy_version"] == "2026.1"
+    assert copy["report"]["bias"] == [
+        {"code": "anti_black", "label": "Racisme envers les personnes noires"}
+    ]
+    assert copy["report"]["setting"]["label"] == "Domicile ou voisinage"
+
+
 # --- erasure -------------------------------------------------------------------------------
 
 
