@@ -120,6 +120,10 @@ def _followup_seen_key(place):
     return f"reporting.followup_seen.{place.pk}"
 
 
+def _followup_staged_key(place):
+    return f"reporting.followup_staged.{place.pk}"
+
+
 # --- the journey ---------------------------------------------------------------------------
 
 
@@ -612,6 +616,7 @@ WRITE_SCOPE, WRITE_RATE = "followup.write", "30/h"  # messages and additions, pe
 def _forget_followup(request):
     request.session.pop(_followup_key(request.place), None)
     request.session.pop(_followup_seen_key(request.place), None)
+    request.session.pop(_followup_staged_key(request.place), None)
 
 
 def _followed_report(request):
@@ -717,6 +722,7 @@ def _open(request):
         if report is not None:
             request.session.cycle_key()
             request.session[_followup_key(place)] = report.pk
+            request.session.pop(_followup_staged_key(place), None)  # another report's files
             request.session[_followup_seen_key(place)] = int(time.time())
             if not request.user.is_authenticated:
                 # For this browser session only: the cookie goes when the browser closes
@@ -788,17 +794,9 @@ def _followup_in_language(request):
     elif selectors.report_is_erased(report):
         response = _erased_page(request, report)
     else:
-        token = _staged_token(request.POST)
-        addition = None
-        if request.FILES.getlist("add-files"):
-            refusals = _stage_addition_files(request, report, token, counted=False)
-            if refusals:
-                data = request.POST.copy()
-                data["add-staged_token"] = token
-                addition = forms.AdditionForm(data, prefix="add")
-                addition.is_valid()
-                for refusal in refusals:
-                    addition.add_error("files", refusal)
+        token = _staged_token(request)
+        refusals = _stage_addition_files(request, report, token, counted=False)
+        addition = _refused_addition(request, token, refusals)
         response = _status_page(
             request,
             report,
@@ -828,6 +826,19 @@ def _consent_draft(data):
 
 
 def _change_consent(request, report):
+    """Save the consent boxes. Files chosen in the addition's field meanwhile are staged first
+    (nothing a reporter sends is lost) and listed on the page that follows; a refused one stops
+    the save, the page shown again with the refusal next to the files field."""
+    token = _staged_token(request)
+    refusals = _stage_addition_files(request, report, token, counted=False)
+    if refusals:
+        return _status_page(
+            request,
+            report,
+            addition_form=_refused_addition(request, token, refusals),
+            staged_token=token,
+            status=422,
+        )
     form = forms.ConsentChangeForm(request.POST, prefix="consent")
     if form.is_valid():
         try:
@@ -838,7 +849,7 @@ def _change_consent(request, report):
         else:
             messages.success(request, _("Your choices about sharing have been saved."))
             return _see_other(request.path)
-    return _status_page(request, report, consent_form=form, status=422)
+    return _status_page(request, report, consent_form=form, staged_token=token, status=422)
 
 
 def _add_errors(form, exc):
@@ -877,7 +888,8 @@ def _send_message(request, report):
             status=422,
         )
     form = _message_form(thread, request.POST)
-    response = None
+    token = _staged_token(request)
+    refusals, response = [], None
     try:
         # The page's one form carries the other boxes too: only this message makes the payload.
         with form_idempotency(
@@ -887,7 +899,9 @@ def _send_message(request, report):
         ) as submission:
             if submission.response:
                 return submission.response
-            if form.is_valid():
+            # Files chosen in the addition's field are kept (staged) and listed on the next page.
+            refusals = _stage_addition_files(request, report, token)
+            if not refusals and form.is_valid():
                 with transaction.atomic():
                     services.report_message_send(
                         report=report,
@@ -909,7 +923,11 @@ def _send_message(request, report):
             ),
         )
         return _status_page(
-            request, report, message_forms={thread.case.pk: form}, status=ServiceUnavailable.status
+            request,
+            report,
+            message_forms={thread.case.pk: form},
+            staged_token=token,
+            status=ServiceUnavailable.status,
         )
     if response is not None and response.status_code == 303:
         messages.success(
@@ -920,7 +938,14 @@ def _send_message(request, report):
         return response
     if response is not None:
         return response
-    return _status_page(request, report, message_forms={thread.case.pk: form}, status=422)
+    return _status_page(
+        request,
+        report,
+        message_forms={thread.case.pk: form},
+        addition_form=_refused_addition(request, token, refusals),
+        staged_token=token,
+        status=422,
+    )
 
 
 def _not_saved_yet(request, form, exc, message):
@@ -937,9 +962,17 @@ def _not_saved_yet(request, form, exc, message):
         form.kept_token = None
 
 
-def _staged_token(data):
-    token = data.get("add-staged_token", "")
-    return token if forms.TOKEN_RE.match(token) else secrets.token_hex(16)
+def _staged_token(request):
+    """The token of the files staged for an addition: the page's, else the one the last page
+    shown to this browser carried (kept in the session by `_status_page`, so that the page
+    after a redirect — a message sent, the consent saved — still lists them), else a new one."""
+    for token in (
+        request.POST.get("add-staged_token", "") if request.method == "POST" else "",
+        request.session.get(_followup_staged_key(request.place), ""),
+    ):
+        if isinstance(token, str) and forms.TOKEN_RE.match(token):
+            return token
+    return secrets.token_hex(16)
 
 
 # What makes an addition, in the page's one form (for its idempotency token).
@@ -976,6 +1009,20 @@ def _stage_addition_files(request, report, token, *, listed=None, counted=True):
     return refusals
 
 
+def _refused_addition(request, token, refusals):
+    """The addition's form as the page carried it, each refused file named next to the files
+    field; None when nothing was refused."""
+    if not refusals:
+        return None
+    data = request.POST.copy()
+    data["add-staged_token"] = token
+    form = forms.AdditionForm(data, prefix="add")
+    form.is_valid()
+    for refusal in refusals:
+        form.add_error("files", refusal)
+    return form
+
+
 def _addition_draft(data, token):
     """The addition's form showing what the page carried, without error messages."""
     return forms.AdditionForm(
@@ -988,16 +1035,23 @@ def _add_information(request, report):
     """Add a text and/or files to the report. Files are staged first, so that a refused file
     or an error never loses the others, nor the text."""
     data = request.POST.copy()
-    token = data["add-staged_token"] = _staged_token(data)
+    token = data["add-staged_token"] = _staged_token(request)
     action = request.POST.get("action", "")
     if action.startswith("add-remove-"):
+        # Files chosen meanwhile are kept too: only the one named is removed.
+        refusals = _stage_addition_files(request, report, token)
         evidence_id = parse_id(action.removeprefix("add-remove-"))
         if evidence_id is not None:
             services.evidence_unstage(
                 place=request.place, staged_token=token, evidence_id=evidence_id
             )
         return _status_page(
-            request, report, addition_form=_addition_draft(data, token), staged_token=token
+            request,
+            report,
+            addition_form=_refused_addition(request, token, refusals)
+            or _addition_draft(data, token),
+            staged_token=token,
+            status=422 if refusals else 200,
         )
     # Files travel in request.FILES and are staged one by one below, not through the form.
     form = forms.AdditionForm(data, prefix="add")
@@ -1073,7 +1127,9 @@ def _status_page(
         for thread in threads
     } | (message_forms or {})
     unread = {m.pk for thread in threads for m in thread.unread}
-    staged_token = staged_token or _staged_token(data)
+    staged_token = staged_token or _staged_token(request)
+    # The page after a redirect (a message sent, consent saved) lists the same staged files.
+    request.session[_followup_staged_key(request.place)] = staged_token
     if addition_form is None and data:
         addition_form = _addition_draft(data, staged_token)
     # Ticks changed but not saved (carried by a language change, or by another button): the

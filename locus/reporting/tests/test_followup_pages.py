@@ -977,3 +977,154 @@ def test_changing_language_while_typing_the_reference_and_code_keeps_them(
     assert f'name="code" value="{code}"' in content
     assert "Öppna min anmälan" in content  # not opened: nothing was sent
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "sv"
+
+
+# --- files chosen, then another button of the one form pressed -------------------------------
+
+
+def staged_listing(content):
+    """The "Files ready to add" list of the page, as HTML ('' when there is none)."""
+    if 'id="staged-heading"' not in content:
+        return ""
+    return content.split('id="staged-heading"', 1)[1].split("</ul>", 1)[0]
+
+
+def test_a_file_chosen_before_saving_consent_is_kept_and_can_be_added_or_removed(
+    client, followed, in_place
+):
+    """Nothing a reporter submits may be lost: a file chosen for the addition, then "Save my
+    choices" pressed (the page's one form sends the file too), is staged as the addition's own
+    button would, and the page after the redirect lists it by name with its Remove button."""
+    page = open_report(client, followed)
+    staged = token(page, "add-staged_token")
+    saved = client.post(
+        url(followed.place),
+        {
+            "action": "consent",
+            "add-text": "",
+            "add-staged_token": staged,
+            "add-staged_files": "",
+            "add-files": text_file("chosen-first.txt"),
+            "consent-shown": "1",
+            "consent-police_anonymised": "on",
+            "idempotency_token": token(page),
+        },
+    )
+    assert saved.status_code == 303
+    with in_place(followed.place):
+        [file] = Evidence.objects.filter(report__isnull=True)
+        assert file.original_name == "chosen-first.txt" and file.staged_token == staged
+        assert Report.objects.get(pk=followed.report.pk).consent_police_anonymised
+
+    shown = client.get(url(followed.place))
+    content = shown.content.decode()
+    assert "Your choices about sharing have been saved." in content
+    listing = staged_listing(content)
+    assert "chosen-first.txt" in listing and f'value="add-remove-{file.pk}"' in listing
+    assert token(shown, "add-staged_token") == staged
+    assert token(shown, "add-staged_files") == str(file.pk)
+
+    added = client.post(
+        url(followed.place),
+        {
+            "action": "add",
+            "add-staged_token": staged,
+            "add-staged_files": str(file.pk),
+            "idempotency_token": token(shown),
+        },
+    )
+    assert added.status_code == 303
+    with in_place(followed.place):
+        assert Evidence.objects.get(pk=file.pk).report_id == followed.report.pk
+
+
+def test_a_file_chosen_before_sending_a_message_is_kept(client, followed, in_place):
+    """The same for "Send message": the message is sent, and the file chosen meanwhile is
+    staged and listed on the page after it, ready to add; a file chosen and then another's
+    Remove pressed is kept too."""
+    support_case = followed.case_of(followed.support)
+    page = open_report(client, followed)
+    staged = token(page, "add-staged_token")
+    sent = client.post(
+        url(followed.place),
+        {
+            "action": f"message-{support_case.pk}",
+            f"thread-{support_case.pk}-body": "I have another screenshot.",
+            "add-staged_token": staged,
+            "add-files": text_file("screenshot-notes.txt"),
+            "idempotency_token": token(page),
+        },
+    )
+    assert sent.status_code == 303
+    shown = client.get(url(followed.place))
+    assert "screenshot-notes.txt" in staged_listing(shown.content.decode())
+    with in_place(followed.place):
+        assert CaseMessage.objects.filter(direction="from_reporter").count() == 1
+        first = Evidence.objects.get(report__isnull=True)
+
+    removed = client.post(
+        url(followed.place),
+        {
+            "action": f"add-remove-{first.pk}",
+            "add-staged_token": staged,
+            "add-files": text_file("the-right-one.txt"),
+            "idempotency_token": token(shown),
+        },
+    )
+    assert removed.status_code == 200
+    listing = staged_listing(removed.content.decode())
+    assert "the-right-one.txt" in listing and "screenshot-notes.txt" not in listing
+    with in_place(followed.place):
+        names = [e.original_name for e in Evidence.objects.filter(report__isnull=True)]
+    assert names == ["the-right-one.txt"]
+
+
+def test_a_refused_file_chosen_before_saving_consent_stops_the_save_and_is_named(
+    client, followed, in_place
+):
+    """A file that would be refused on adding is refused on the way too: the choices are not
+    saved (the page says they are not saved yet), the refusal is next to the files field."""
+    page = open_report(client, followed)
+    svg = SimpleUploadedFile("evil.svg", b"<svg></svg>", "image/svg+xml")
+    refused = client.post(
+        url(followed.place),
+        {
+            "action": "consent",
+            "add-text": "Kept text",
+            "add-staged_token": token(page, "add-staged_token"),
+            "add-files": svg,
+            "consent-shown": "1",
+            "consent-police_anonymised": "on",
+            "consent-support_contact": "on",
+            "idempotency_token": token(page),
+        },
+    )
+    assert refused.status_code == 422
+    content = refused.content.decode()
+    assert "evil.svg:" in content.split('id="id_add-files_error"', 1)[1].split("</ul>", 1)[0]
+    assert re.search(r'<textarea name="add-text"[^>]*>\s*Kept text<', content)
+    assert 'id="consent-unsaved"' in content
+    with in_place(followed.place):
+        assert not Report.objects.get(pk=followed.report.pk).consent_police_anonymised
+        assert not Evidence.objects.filter(report__isnull=True).exists()
+
+
+def test_closing_the_report_forgets_the_staged_files_token(client, followed):
+    """The token kept for the page after a redirect belongs to the report opened: closing it
+    and opening it again starts a new addition."""
+    page = open_report(client, followed)
+    staged = token(page, "add-staged_token")
+    client.post(
+        url(followed.place),
+        {
+            "action": "consent",
+            "add-staged_token": staged,
+            "add-files": text_file("left.txt"),
+            "consent-shown": "1",
+            "consent-support_contact": "on",
+        },
+    )
+    client.post(url(followed.place), {"action": "close"})
+    again = open_report(client, followed)
+    assert token(again, "add-staged_token") != staged
+    assert "left.txt" not in staged_listing(again.content.decode())
