@@ -83,6 +83,8 @@ JOURNEY_FORM_ID = "journey-form"
 FOLLOWUP_FORM_ID = "followup-form"
 # The form asking for the reference and code, which the switcher joins too.
 FOLLOWUP_OPEN_FORM_ID = "followup-open"
+# The erasure's confirmation, which the switcher joins too.
+FOLLOWUP_ERASE_FORM_ID = "followup-erase"
 # Where an error raised by the service belongs, by its field name.
 SERVICE_FIELDS = {
     "incident_type": (1, "incident_type"),
@@ -1231,10 +1233,24 @@ def followup_copy_download(request, place_slug):
 
 @never_cache
 def followup_erase(request, place_slug):
-    """Erasure on request: a page that says what happens, and a confirmation to tick."""
+    """Erasure on request: a page that says what happens, and a confirmation to tick. The
+    header's language switcher joins its form (action "language", as on the follow-up page),
+    so a language change keeps the tick; it erases nothing."""
+    language = _chosen_language(request)
+    if language:
+        use_language(request, language)
     report = _session_report(request)
     if report is None:
-        return _see_other(_followup_url(request.place))
+        response = _see_other(_followup_url(request.place))
+        return remember_language(response, language) if language else response
+    if request.method == "POST" and request.POST.get("action") == "language":
+        form = forms.ErasureForm()
+        form.initial = {
+            name: field.widget.value_from_datadict(request.POST, {}, name)
+            for name, field in form.fields.items()
+        }
+        response = _erase_page(request, report, form)
+        return remember_language(response, language) if language else response
     if request.method == "POST":
         return _erase(request, report)
     return _erase_page(request, report, forms.ErasureForm())
@@ -1260,5 +1276,8 @@ def _erase_page(request, report, form, status=200):
         "report": report,
         "form": form,
         "organisations": [t.organisation.name for t in selectors.report_threads(report)],
+        "language_form": FOLLOWUP_ERASE_FORM_ID,
+        # Enter on the confirmation box erases, as before the switcher joined the form.
+        "language_default": "erase",
     }
     return render(request, "reporting/followup_erase.html", context, status=status)

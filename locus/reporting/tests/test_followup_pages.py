@@ -1128,3 +1128,34 @@ def test_closing_the_report_forgets_the_staged_files_token(client, followed):
     again = open_report(client, followed)
     assert token(again, "add-staged_token") != staged
     assert "left.txt" not in staged_listing(again.content.decode())
+
+
+def test_changing_language_on_the_erasure_page_keeps_the_tick_and_erases_nothing(
+    client, followed, settings, in_place
+):
+    """The header's language switcher joins the erasure's form (before, the set_language view
+    brought the page back with the confirmation unticked); Enter on the box still erases."""
+    open_report(client, followed)
+    erase_url = url(followed.place, "followup_erase")
+    content = client.get(erase_url).content.decode()
+    assert '<form method="post" id="followup-erase"' in content
+    assert '<select name="language" id="language-select" form="followup-erase">' in content
+    assert re.search(r'form="followup-erase" name="action" value="erase" class="default', content)
+
+    changed = client.post(erase_url, {"action": "language", "language": "fr", "confirm": "on"})
+    assert changed.status_code == 200
+    content = changed.content.decode()
+    assert '<html lang="fr"' in content
+    assert re.search(r'<input type="checkbox" name="confirm"[^>]* checked', content)
+    assert "Effacer mes données personnelles" in content
+    assert 'class="errorlist"' not in content  # nothing was sent: no error either
+    assert changed.cookies[settings.LANGUAGE_COOKIE_NAME].value == "fr"
+    unticked = client.post(erase_url, {"action": "language", "language": "de"})
+    assert not re.search(r'name="confirm"[^>]* checked', unticked.content.decode())
+    with in_place(followed.place):
+        assert Report.objects.get(pk=followed.report.pk).anonymised_at is None
+
+    erased = client.post(erase_url, {"action": "erase", "confirm": "on"})
+    assert erased.status_code == 303
+    with in_place(followed.place):
+        assert Report.objects.get(pk=followed.report.pk).anonymised_at is not None
