@@ -12,7 +12,7 @@ from locus.accounts.policies import Capability, membership_can, role_can, user_n
 from locus.accounts.selectors import membership_for_place, token_by_secret
 from locus.accounts.services import token_mark_used
 from locus.core.errors import ApplicationError, NotFound, PermissionDenied, RateLimited
-from locus.core.ratelimit import configured_rate, rate_check, rate_limited
+from locus.core.ratelimit import configured_rate, rate_check, rate_limited, try_again_in
 
 # Requests a minute an API token (or a signed-in person's browser session) may make: generous
 # for any integration, a brake on a runaway script. `LOCUS_RATE_LIMITS` overrides them.
@@ -41,12 +41,7 @@ def limit_requests(request, *, scope, client):
             )
             % {"limit": limit, "period": period}
             + " "
-            + ngettext(
-                "Try again in %(seconds)s second.",
-                "Try again in %(seconds)s seconds.",
-                decision.retry_after,
-            )
-            % {"seconds": decision.retry_after},
+            + try_again_in(decision.retry_after),
             retry_after=decision.retry_after,
         )
 

@@ -37,14 +37,15 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection, transaction
 from django.utils.crypto import salted_hmac
-from django.utils.translation import ngettext
+from django.utils.timesince import timeuntil
+from django.utils.translation import gettext, ngettext
 
 from .errors import error_page, json_error
 from .models import RateCount
@@ -281,23 +282,40 @@ def rate_check(request, scope, default, *, client=None, count=True):
     return rate_limit(request, scope=scope, limit=limit, period=period, client=client, count=count)
 
 
+# A fixed instant to count a wait from: `timeuntil` needs two dates, and a wait must read the
+# same whatever the calendar says today (no month of 28 or 31 days in it).
+_WAIT_FROM = datetime(2001, 1, 1, tzinfo=UTC)
+
+
+def wait_text(seconds):
+    """A wait (a `Retry-After`) as a person says it, in the active language: under two minutes
+    in seconds ("95 seconds"), else in whole minutes rounded up (never shorter than the wait)
+    with the hours they make ("1 hour, 35 minutes"; from a day on, whole hours: "2 days, 1
+    hour") — Django's `timeuntil`, whose words are translated in every language Locus speaks.
+    Every message telling a person how long to wait says it with this, not "95 minutes"."""
+    seconds = max(1, math.ceil(seconds))
+    if seconds < 120:
+        return ngettext("%(seconds)s second", "%(seconds)s seconds", seconds) % {"seconds": seconds}
+    minutes = math.ceil(seconds / 60)
+    if minutes >= 24 * 60:  # days and hours: round up to the hour (two units are shown)
+        minutes = math.ceil(minutes / 60) * 60
+    return timeuntil(_WAIT_FROM + timedelta(minutes=minutes), _WAIT_FROM, depth=2)
+
+
+def try_again_in(seconds):
+    """ "Try again in <wait>." (a sentence of its own, after the one saying what happened)."""
+    return gettext("Try again in %(wait)s.") % {"wait": wait_text(seconds)}
+
+
 def too_many_requests(request, retry_after, *, json=None):
     """429 with `Retry-After`: the API's error shape for API requests, a page otherwise."""
     if json is None:
         json = request.path_info.startswith("/api/")
     if json:
-        message = ngettext(
-            "Too many requests. Try again in %(seconds)s second.",
-            "Too many requests. Try again in %(seconds)s seconds.",
-            retry_after,
-        ) % {"seconds": retry_after}
+        message = gettext("Too many requests.") + " " + try_again_in(retry_after)
         response = json_error(429, message, "rate_limited")
     else:
-        context = {
-            "retry_after": retry_after,
-            # Two minutes and more are easier to read in minutes.
-            "retry_minutes": math.ceil(retry_after / 60) if retry_after >= 120 else None,
-        }
+        context = {"retry_after": retry_after, "retry_wait": wait_text(retry_after)}
         response = error_page(request, "errors/429.html", context, status=429)
     response["Retry-After"] = str(retry_after)
     return response

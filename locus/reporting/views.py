@@ -10,7 +10,6 @@ page, so that a later form error never loses them.
 
 import contextlib
 import logging
-import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from django.forms import FileInput
 from django.http import Http404, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
-from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -48,7 +47,7 @@ from locus.core.idempotency import (
 )
 from locus.core.ids import parse_id
 from locus.core.languages import remember_language, use_language
-from locus.core.ratelimit import rate_check, rate_limited, too_many_requests
+from locus.core.ratelimit import rate_check, rate_limited, too_many_requests, wait_text
 from locus.core.sessions import idle_for_too_long
 
 from . import devices, forms, references, selectors, services
@@ -759,19 +758,14 @@ def _opened_too_often(request, form, retry_after):
     """A trusted browser opened its report too often with the right code (`followup.device_open`):
     the form again, with what was typed, saying why and when to try again (429, Retry-After).
     Counted on the device, so it tells nothing about the code typed now."""
-    minutes = max(1, math.ceil(retry_after / 60))
     form.add_error(
         None,
-        ngettext(
+        _(
             "Your report has been opened many times from this browser in the last hour, so for "
             "its safety it cannot be opened here just now. Nothing has been lost. Please try "
-            "again in %(minutes)s minute.",
-            "Your report has been opened many times from this browser in the last hour, so for "
-            "its safety it cannot be opened here just now. Nothing has been lost. Please try "
-            "again in %(minutes)s minutes.",
-            minutes,
+            "again in %(wait)s."
         )
-        % {"minutes": minutes},
+        % {"wait": wait_text(retry_after)},
     )
     response = _open_page(request, form, status=429)
     response["Retry-After"] = str(retry_after)

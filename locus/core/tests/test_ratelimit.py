@@ -4,7 +4,6 @@ trusted proxies, expired counts purged, and a failing database that lets request
 without breaking the caller's transaction. Time is the module's clock."""
 
 import logging
-import math
 import uuid
 
 import pytest
@@ -65,13 +64,56 @@ def test_html_view_allows_n_then_answers_429_with_a_reassuring_page(db, client):
 
 
 @pytest.mark.urls(URLS)
-def test_long_waits_are_shown_in_minutes(db, client, settings):
-    settings.LOCUS_RATE_LIMITS = {"test.html": "1/h"}
+def test_long_waits_are_said_in_hours_and_minutes(db, client, settings, clock):
+    """A wait over an hour reads "1 hour, 35 minutes", not "95 minutes", on the page and in the
+    API's message, in the person's language."""
+    settings.LOCUS_RATE_LIMITS = {"test.html": "1/h", "test.api": "1/h"}
+    # 25 min 30 s into the hour: the wait is 1 h 34 min 30 s (and the limiter's second), said
+    # rounded up to the minute, never shorter than it is.
+    clock.now = START + 25 * 60 + 30
     client.get("/test-limited/")
     response = client.get("/test-limited/")
-    retry_after = int(response["Retry-After"])
-    assert response.status_code == 429 and retry_after > 3600
-    assert f"try again in {math.ceil(retry_after / 60)} minutes" in response.text
+    assert response.status_code == 429 and int(response["Retry-After"]) == 94 * 60 + 31
+    assert "try again in 1\xa0hour, 35\xa0minutes." in response.text
+    assert "minutes." in response.text and "95" not in response.text
+    client.post("/api/test-ratelimit/ping")
+    api = client.post("/api/test-ratelimit/ping", HTTP_ACCEPT_LANGUAGE="sv")
+    assert api.status_code == 429 and api["Retry-After"] == str(94 * 60 + 31)
+    assert "1\xa0timme, 35\xa0minuter" in api.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "en", "fr", "de", "sv"),
+    [
+        (1, "1 second", "1 seconde", "1 Sekunde", "1 sekund"),
+        (95, "95 seconds", "95 secondes", "95 Sekunden", "95 sekunder"),
+        (120, "2 minutes", "2 minutes", "2 Minuten", "2 minuter"),
+        (3599.2, "1 hour", "1 heure", "1 Stunde", "1 timme"),
+        (
+            5700,
+            "1 hour, 35 minutes",
+            "1 heure, 35 minutes",
+            "1 Stunde, 35 Minuten",
+            "1 timme, 35 minuter",
+        ),
+        (
+            7201,
+            "2 hours, 1 minute",
+            "2 heures, 1 minute",
+            "2 Stunden, 1 Minute",
+            "2 timmar, 1 minut",
+        ),
+        (90061, "1 day, 2 hours", "1 jour, 2 heures", "1 Tag, 2 Stunden", "1 dag, 2 timmar"),
+    ],
+)
+def test_a_wait_is_said_naturally_in_every_language(seconds, en, fr, de, sv):
+    """`wait_text`: seconds under two minutes, then whole minutes rounded up (never shorter
+    than the real wait) with the hours and days they make; from a day on, whole hours."""
+    from django.utils import translation
+
+    for language, expected in {"en": en, "fr": fr, "de": de, "sv": sv}.items():
+        with translation.override(language):
+            assert ratelimit.wait_text(seconds).replace("\xa0", " ") == expected, language
 
 
 @pytest.mark.urls(URLS)
