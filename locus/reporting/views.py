@@ -13,6 +13,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -47,7 +48,12 @@ from locus.core.idempotency import (
 )
 from locus.core.ids import parse_id
 from locus.core.languages import remember_language, use_language
-from locus.core.ratelimit import rate_check, rate_limited, too_many_requests, wait_text
+from locus.core.ratelimit import (
+    rate_check,
+    rate_limited,
+    try_again_in,
+    wait_text,
+)
 from locus.core.sessions import idle_for_too_long
 
 from . import devices, forms, references, selectors, services
@@ -713,7 +719,16 @@ def _open(request):
                 request, place=place, reference=form.cleaned_data["reference"]
             )
     if not decision.allowed:
-        return too_many_requests(request, decision.retry_after)
+        return _opened_too_often(
+            request,
+            form,
+            decision.retry_after,
+            _(
+                "Too many attempts to open a report were made from your connection, or with "
+                "this reference, in the last hour, so this one was not checked. Nothing has "
+                "been lost."
+            ),
+        )
     if valid:
         report = selectors.report_for_followup(
             place=place,
@@ -754,19 +769,21 @@ def _open_page(request, form, *, status=200):
     return render(request, "reporting/followup.html", context, status=status)
 
 
-def _opened_too_often(request, form, retry_after):
-    """A trusted browser opened its report too often with the right code (`followup.device_open`):
-    the form again, with what was typed, saying why and when to try again (429, Retry-After).
-    Counted on the device, so it tells nothing about the code typed now."""
-    form.add_error(
-        None,
-        _(
+def _opened_too_often(request, form, retry_after, reason=None):
+    """Over a limit of opening: the form again, with what was typed, saying why (`reason`) and
+    when to try again (429, Retry-After) — a page of its own would lose the long code, going
+    back showing the form empty. By default a trusted browser that opened its report too often
+    with the right code (`followup.device_open`): counted on the device, so it tells nothing
+    about the code typed now."""
+    if reason is None:
+        message = _(
             "Your report has been opened many times from this browser in the last hour, so for "
             "its safety it cannot be opened here just now. Nothing has been lost. Please try "
             "again in %(wait)s."
-        )
-        % {"wait": wait_text(retry_after)},
-    )
+        ) % {"wait": wait_text(retry_after)}
+    else:
+        message = f"{reason} {try_again_in(retry_after)}"
+    form.add_error(None, message)
     response = _open_page(request, form, status=429)
     response["Retry-After"] = str(retry_after)
     return response
@@ -867,7 +884,42 @@ def _message_form(thread, data=None, initial=None):
     return form
 
 
-@rate_limited(WRITE_SCOPE, WRITE_RATE, methods=("POST",))
+def _write_limited(view):
+    """Messages and additions are limited per client (`followup.write`). Over the limit, the
+    page again with everything the form carried and why, when to try again (429, Retry-After):
+    a page of its own would lose what was written, since going back shows the follow-up page
+    as the server gives it (never stored), empty. Files chosen are named next to the files
+    field, to choose again later (storing them is what the limit holds back)."""
+
+    @wraps(view)
+    def wrapper(request, report):
+        decision = rate_check(request, WRITE_SCOPE, WRITE_RATE)
+        if decision.allowed:
+            return view(request, report)
+        token = _staged_token(request)
+        refusals = _stage_addition_files(request, report, token, counted=False)
+        response = _status_page(
+            request,
+            report,
+            errors=[
+                _(
+                    "Not sent yet: too many messages and additions were sent from your "
+                    "connection in the last hour. What you wrote is kept below."
+                )
+                + " "
+                + try_again_in(decision.retry_after)
+            ],
+            addition_form=_refused_addition(request, token, refusals),
+            staged_token=token,
+            status=429,
+        )
+        response["Retry-After"] = str(decision.retry_after)
+        return response
+
+    return wrapper
+
+
+@_write_limited
 def _send_message(request, report):
     """Send one message to one of the organisations handling the report. A double click sends
     it once (the form's idempotency token)."""
@@ -1026,7 +1078,7 @@ def _addition_draft(data, token):
     )
 
 
-@rate_limited(WRITE_SCOPE, WRITE_RATE, methods=("POST",))
+@_write_limited
 def _add_information(request, report):
     """Add a text and/or files to the report. Files are staged first, so that a refused file
     or an error never loses the others, nor the text."""
@@ -1254,9 +1306,22 @@ def _erase(request, report):
     """Counted per report, not per client: only a browser that opened the report gets here, so
     nobody else's requests from the same address (`followup.open`) can hold up its erasure."""
     decision = rate_check(request, "followup.erase", "10/h", client=f"report:{report.pk}")
-    if not decision.allowed:
-        return too_many_requests(request, decision.retry_after)
     form = forms.ErasureForm(request.POST)
+    if not decision.allowed:
+        # The page again, the box as ticked, saying when to try again (429, Retry-After).
+        form.is_valid()
+        form.add_error(
+            None,
+            _(
+                "Not erased yet: an erasure of this report was asked for too many times in the "
+                "last hour."
+            )
+            + " "
+            + try_again_in(decision.retry_after),
+        )
+        response = _erase_page(request, report, form, status=429)
+        response["Retry-After"] = str(decision.retry_after)
+        return response
     if form.is_valid():
         # Erased meanwhile (a double click): the follow-up page says so.
         with contextlib.suppress(services.ReportErased):

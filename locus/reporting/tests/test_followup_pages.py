@@ -7,11 +7,13 @@ import re
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from locus.cases.choices import MessageDirection
 from locus.cases.models import CaseMessage
 from locus.core.choices import AuditAction
 from locus.core.models import AuditEvent
+from locus.core.ratelimit import wait_text
 from locus.reporting.models import Evidence, Report
 
 from .conftest import ACCOUNT, EMAIL, INBOX, POLICE_REFERENCE, text_file
@@ -649,12 +651,18 @@ def test_erasure_explains_asks_for_confirmation_then_leaves_only_the_fact(
 
 
 def test_erasure_is_throttled_per_report(client, followed, settings):
+    """Over the limit, the erasure page again (the box as ticked, the quick exit on top) says
+    that nothing was erased yet and when to try again."""
     settings.LOCUS_RATE_LIMITS = {"followup.erase": "2/h"}
     open_report(client, followed)
     assert client.post(url(followed.place, "followup_erase"), {}).status_code == 422  # 1
     assert client.post(url(followed.place, "followup_erase"), {}).status_code == 422  # 2
     limited = client.post(url(followed.place, "followup_erase"), {"confirm": "on"})
     assert limited.status_code == 429 and limited["Retry-After"]
+    content = limited.content.decode()
+    assert "Not erased yet" in content and "Try again in " in content
+    assert re.search(r'<input type="checkbox" name="confirm"[^>]* checked', content)
+    assert "data-quick-exit" in content and "<title>Error:" in content
 
 
 def test_others_wrong_codes_from_the_same_address_do_not_hold_up_an_erasure(
@@ -1159,3 +1167,68 @@ def test_changing_language_on_the_erasure_page_keeps_the_tick_and_erases_nothing
     assert erased.status_code == 303
     with in_place(followed.place):
         assert Report.objects.get(pk=followed.report.pk).anonymised_at is not None
+
+
+def test_over_the_write_limit_the_page_keeps_everything_and_says_when_to_try_again(
+    client, followed, settings, in_place
+):
+    """Messages and additions are limited per client (`followup.write`); over it the follow-up
+    page comes back (429, Retry-After) with the message, the addition and the ticks kept and
+    the files named to choose again — before, a page of its own, from which going back showed
+    the follow-up page empty: a long message was lost."""
+    settings.LOCUS_RATE_LIMITS = {**settings.LOCUS_RATE_LIMITS, "followup.write": "1/h"}
+    support_case = followed.case_of(followed.support)
+    body = f"thread-{support_case.pk}-body"
+    page = open_report(client, followed)
+    first = client.post(
+        url(followed.place),
+        {"action": f"message-{support_case.pk}", body: "First.", "idempotency_token": token(page)},
+    )
+    assert first.status_code == 303
+    page = client.get(url(followed.place))
+    refused = client.post(
+        url(followed.place),
+        {
+            "action": f"message-{support_case.pk}",
+            body: "A long second message I must not lose.",
+            "add-text": "And an addition.",
+            "add-staged_token": token(page, "add-staged_token"),
+            "add-files": text_file("later.txt"),
+            "consent-shown": "1",
+            "consent-police_anonymised": "on",
+            "idempotency_token": token(page),
+        },
+    )
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    content = refused.content.decode()
+    assert "<title>Error:" in content and "data-quick-exit" in content
+    assert "Not sent yet: too many messages and additions" in content
+    assert f"Try again in {wait_text(int(refused['Retry-After']))}." in content
+    assert re.search(
+        rf'<textarea name="{body}"[^>]*>\s*A long second message I must not lose.<', content
+    )
+    assert re.search(r'<textarea name="add-text"[^>]*>\s*And an addition.<', content)
+    assert "later.txt" in content.split('id="id_add-files_error"', 1)[1].split("</ul>", 1)[0]
+    assert re.search(r'name="consent-police_anonymised"[^>]* checked', content)
+    with in_place(followed.place):
+        assert CaseMessage.objects.filter(direction="from_reporter").count() == 1
+        assert not Evidence.objects.filter(report__isnull=True).exists()
+
+
+def test_over_the_opening_limit_the_form_keeps_the_reference_and_code(client, followed, settings):
+    """Too many attempts from one connection: the form again (429, Retry-After) with what was
+    typed, the quick exit on top, saying when to try again; before, a page of its own, from
+    which going back showed the form empty (the code is long)."""
+    settings.LOCUS_RATE_LIMITS = {**settings.LOCUS_RATE_LIMITS, "followup.open": "1/h"}
+    wrong = {"reference": followed.report.reference, "code": "WRONG-CODE", "action": "open"}
+    assert client.post(url(followed.place), wrong).status_code == 422
+    typed = {**wrong, "code": followed.code}
+    refused = client.post(url(followed.place), typed, HTTP_ACCEPT_LANGUAGE="de")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    content = refused.content.decode()
+    assert "data-quick-exit" in content and '<html lang="de"' in content
+    assert f'name="code" value="{followed.code}"' in content
+    assert f'name="reference" value="{followed.report.reference}"' in content
+    with translation.override("de"):
+        wait = wait_text(int(refused["Retry-After"]))
+    assert f"Bitte warten Sie {wait} und versuchen Sie es dann erneut." in content

@@ -611,6 +611,7 @@ def test_sending_is_rate_limited_but_the_steps_are_not(client, world, settings, 
     refused = post(client, place, again, action="send")
     assert refused.status_code == 429
     assert refused["Retry-After"]
+    assert "data-quick-exit" in refused.content.decode()  # a reporter's page: quick exit on top
     with in_place(place):
         assert Report.objects.count() == 1
 
