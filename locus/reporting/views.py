@@ -861,8 +861,29 @@ def _change_consent(request, report):
                 form.add_error("police_with_contact", message)
         else:
             messages.success(request, _("Your choices about sharing have been saved."))
+            if _unsent_elsewhere(request, report, sent="consent"):
+                return _status_page(request, report, staged_token=token)
             return _see_other(request.path)
     return _status_page(request, report, consent_form=form, staged_token=token, status=422)
+
+
+def _unsent_elsewhere(request, report, *, sent):
+    """Whether the page's one form carried something written or ticked and not yet sent besides
+    the part just sent (`sent`: "consent", "add" or a thread's body field). Then the page is
+    shown at once, the part sent emptied and the rest kept, instead of the redirect, whose page
+    would show the boxes empty: a long addition written before sending a short message is not
+    lost. (Reloading that page asks to send again; the token makes that land on the result.)"""
+    data = request.POST
+    for name, value in data.items():
+        if name.startswith("thread-") and name.endswith("-body") and name != sent and value.strip():
+            return True
+    if sent != "add" and data.get("add-text", "").strip():
+        return True
+    return (
+        sent != "consent"
+        and bool(data.get("consent-shown"))
+        and _consent_draft(data).initial != _consent_initial(report)
+    )
 
 
 def _add_errors(form, exc):
@@ -983,6 +1004,13 @@ def _send_message(request, report):
             _("Your message has been sent to %(organisation)s.")
             % {"organisation": thread.organisation.name},
         )
+        if _unsent_elsewhere(request, report, sent=form.add_prefix("body")):
+            return _status_page(
+                request,
+                report,
+                message_forms={thread.case.pk: _message_form(thread)},
+                staged_token=token,
+            )
         return response
     if response is not None:
         return response
@@ -1143,6 +1171,13 @@ def _add_information(request, report):
         )
     if response is not None and response.status_code == 303:
         messages.success(request, _("What you added has been saved with your report."))
+        if _unsent_elsewhere(request, report, sent="add"):
+            return _status_page(
+                request,
+                report,
+                addition_form=forms.AdditionForm(initial={"staged_token": token}, prefix="add"),
+                staged_token=token,
+            )
         return response
     if response is not None:
         return response

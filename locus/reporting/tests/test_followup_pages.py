@@ -580,7 +580,7 @@ def test_the_copy_can_be_read_and_downloaded_and_each_is_audited(client, followe
     assert ACCOUNT in content and POLICE_REFERENCE in content and EMAIL in content
     with in_place(followed.place):
         sha = Evidence.objects.get(report=followed.report).sha256
-    assert sha in content and "<caption>" in content and 'scope="col"' in content
+    assert sha in content and "<caption id=" in content and 'scope="col"' in content
 
     download = client.get(url(followed.place, "followup_copy_download"))
     assert download.status_code == 200 and "no-store" in download["Cache-Control"]
@@ -1232,3 +1232,79 @@ def test_over_the_opening_limit_the_form_keeps_the_reference_and_code(client, fo
     with translation.override("de"):
         wait = wait_text(int(refused["Retry-After"]))
     assert f"Bitte warten Sie {wait} und versuchen Sie es dann erneut." in content
+
+
+def test_sending_one_part_keeps_what_is_written_in_the_others(client, followed, in_place):
+    """The page is one form: sending a message, adding or saving the choices sends that part
+    only, and what was written or ticked in the others and not sent is kept on the page that
+    follows (before, the redirect brought the page back with every box empty: a long addition
+    written before a short message was lost). With nothing else written, the redirect stays."""
+    support_case = followed.case_of(followed.support)
+    team_case = followed.case_of(followed.team)
+    support_body, team_body = f"thread-{support_case.pk}-body", f"thread-{team_case.pk}-body"
+    page = open_report(client, followed)
+    sent = client.post(
+        url(followed.place),
+        {
+            "action": f"message-{support_case.pk}",
+            support_body: "A short message.",
+            team_body: "A draft for the council.",
+            "add-text": "A long addition I have not sent yet.",
+            "add-staged_token": token(page, "add-staged_token"),
+            "consent-shown": "1",
+            "consent-support_contact": "on",  # as saved
+            "idempotency_token": token(page),
+        },
+    )
+    assert sent.status_code == 200
+    content = sent.content.decode()
+    assert "Your message has been sent to" in content
+    assert re.search(rf'<textarea name="{support_body}"[^>]*>\s*</textarea>', content)
+    assert re.search(rf'<textarea name="{team_body}"[^>]*>\s*A draft for the council.<', content)
+    assert re.search(
+        r'<textarea name="add-text"[^>]*>\s*A long addition I have not sent yet.<', content
+    )
+    assert token(sent) != token(page)  # a new token for what is sent next
+    with in_place(followed.place):
+        assert CaseMessage.objects.filter(direction="from_reporter").count() == 1
+
+    saved = client.post(
+        url(followed.place),
+        {
+            "action": "consent",
+            team_body: "A draft for the council.",
+            "add-text": "A long addition I have not sent yet.",
+            "add-staged_token": token(sent, "add-staged_token"),
+            "consent-shown": "1",
+            "consent-police_anonymised": "on",
+            "idempotency_token": token(sent),
+        },
+    )
+    assert saved.status_code == 200
+    content = saved.content.decode()
+    assert "Your choices about sharing have been saved." in content
+    assert re.search(rf'<textarea name="{team_body}"[^>]*>\s*A draft for the council.<', content)
+    assert 'id="consent-unsaved"' not in content
+
+    added = client.post(
+        url(followed.place),
+        {
+            "action": "add",
+            team_body: "A draft for the council.",
+            "add-text": "A long addition I have not sent yet.",
+            "add-staged_token": token(saved, "add-staged_token"),
+            "idempotency_token": token(saved),
+        },
+    )
+    assert added.status_code == 200
+    content = added.content.decode()
+    assert "What you added has been saved with your report." in content
+    assert re.search(r'<textarea name="add-text"[^>]*>\s*</textarea>', content)
+    assert re.search(rf'<textarea name="{team_body}"[^>]*>\s*A draft for the council.<', content)
+
+    # Nothing else written: the usual redirect.
+    alone = client.post(
+        url(followed.place),
+        {"action": "add", "add-text": "Only this.", "idempotency_token": token(added)},
+    )
+    assert alone.status_code == 303
