@@ -143,6 +143,15 @@ def evidence_unstage(*, place, staged_token, evidence_id):
         delete_on_commit(storage, name)
 
 
+def evidence_discard_staged(*, place, staged_token):
+    """Remove every file staged under `staged_token` and not sent (e.g. files chosen for an
+    addition to a report whose data the reporter then had erased). Returns how many."""
+    ids = list(evidence_staged(place=place, staged_token=staged_token).values_list("pk", flat=True))
+    for evidence_id in ids:
+        evidence_unstage(place=place, staged_token=staged_token, evidence_id=evidence_id)
+    return len(ids)
+
+
 def _validate_codes(data, vocabulary):
     errors = {}
     if not vocabulary.has("incident_type", data["incident_type"]):

@@ -1361,6 +1361,10 @@ def _erase(request, report):
         # Erased meanwhile (a double click): the follow-up page says so.
         with contextlib.suppress(services.ReportErased):
             services.report_erase(report=report, base_url=_base_url(request))
+        # Files chosen for an addition and not added yet are the reporter's too: gone as well.
+        staged_token = request.session.pop(_followup_staged_key(request.place), "")
+        if isinstance(staged_token, str) and forms.TOKEN_RE.match(staged_token):
+            services.evidence_discard_staged(place=request.place, staged_token=staged_token)
         return _see_other(_followup_url(request.place))
     return _erase_page(request, report, form, status=422)
 

@@ -1308,3 +1308,27 @@ def test_sending_one_part_keeps_what_is_written_in_the_others(client, followed, 
         {"action": "add", "add-text": "Only this.", "idempotency_token": token(added)},
     )
     assert alone.status_code == 303
+
+
+def test_erasure_also_removes_files_chosen_for_an_addition_and_not_added(
+    client, followed, in_place
+):
+    """Files staged on the follow-up page (chosen, then another button pressed) belong to no
+    report until added; an erasure removes them with the rest, not hours later by age."""
+    page = open_report(client, followed)
+    client.post(
+        url(followed.place),
+        {
+            "action": "consent",
+            "add-staged_token": token(page, "add-staged_token"),
+            "add-files": text_file("not-added.txt"),
+            "consent-shown": "1",
+            "consent-support_contact": "on",
+        },
+    )
+    with in_place(followed.place):
+        assert Evidence.objects.filter(report__isnull=True).count() == 1
+    erased = client.post(url(followed.place, "followup_erase"), {"confirm": "on"})
+    assert erased.status_code == 303
+    with in_place(followed.place):
+        assert not Evidence.objects.filter(report__isnull=True).exists()
