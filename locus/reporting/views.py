@@ -1212,7 +1212,9 @@ def _status_page(
     unread = {m.pk for thread in threads for m in thread.unread}
     staged_token = staged_token or _staged_token(request)
     # The page after a redirect (a message sent, consent saved) lists the same staged files.
-    request.session[_followup_staged_key(request.place)] = staged_token
+    # Written only when it changes: a session write is a database write.
+    if request.session.get(_followup_staged_key(request.place)) != staged_token:
+        request.session[_followup_staged_key(request.place)] = staged_token
     if addition_form is None and data:
         addition_form = _addition_draft(data, staged_token)
     # Ticks changed but not saved (carried by a language change, or by another button): the
