@@ -867,6 +867,12 @@ def _change_consent(request, report):
     return _status_page(request, report, consent_form=form, staged_token=token, status=422)
 
 
+def _replayed(submission):
+    """Whether the form's token says this was sent already (its answer, a redirect, replayed)
+    rather than still in flight."""
+    return submission.response is not None and submission.response.status_code == 303
+
+
 def _unsent_elsewhere(request, report, *, sent):
     """Whether the page's one form carried something written or ticked and not yet sent besides
     the part just sent (`sent`: "consent", "add" or a thread's body field). Then the page is
@@ -967,6 +973,16 @@ def _send_message(request, report):
             fields=("action", "thread", form.add_prefix("body")),
         ) as submission:
             if submission.response:
+                # Sent already (a double click, a reload): the others' drafts are kept still.
+                if _replayed(submission) and _unsent_elsewhere(
+                    request, report, sent=form.add_prefix("body")
+                ):
+                    return _status_page(
+                        request,
+                        report,
+                        message_forms={thread.case.pk: _message_form(thread)},
+                        staged_token=token,
+                    )
                 return submission.response
             # Files chosen in the addition's field are kept (staged) and listed on the next page.
             refusals = _stage_addition_files(request, report, token)
@@ -1138,6 +1154,15 @@ def _add_information(request, report):
         idempotency = form_idempotency(request, scope="followup.addition", fields=ADDITION_FIELDS)
         with idempotency as submission:
             if submission.response:
+                if _replayed(submission) and _unsent_elsewhere(request, report, sent="add"):
+                    return _status_page(
+                        request,
+                        report,
+                        addition_form=forms.AdditionForm(
+                            initial={"staged_token": token}, prefix="add"
+                        ),
+                        staged_token=token,
+                    )
                 return submission.response
             refusals = _stage_addition_files(request, report, token, listed=listed)
             if not refusals and form.is_valid():
