@@ -862,7 +862,9 @@ def _change_consent(request, report):
         else:
             messages.success(request, _("Your choices about sharing have been saved."))
             if _unsent_elsewhere(request, report, sent="consent"):
-                return _status_page(request, report, staged_token=token)
+                # The boxes as saved (the service may have ticked one the person did not).
+                saved = forms.ConsentChangeForm(initial=_consent_initial(report), prefix="consent")
+                return _status_page(request, report, consent_form=saved, staged_token=token)
             return _see_other(request.path)
     return _status_page(request, report, consent_form=form, staged_token=token, status=422)
 

@@ -1303,6 +1303,22 @@ def test_sending_one_part_keeps_what_is_written_in_the_others(client, followed, 
     assert "Your choices about sharing have been saved." in content
     assert re.search(rf'<textarea name="{team_body}"[^>]*>\s*A draft for the council.<', content)
     assert 'id="consent-unsaved"' not in content
+    # The boxes as saved: police with contact details means the police too (the service ticks
+    # it), which the page shows, not as "not saved yet".
+    with_contact = client.post(
+        url(followed.place),
+        {
+            "action": "consent",
+            team_body: "A draft for the council.",
+            "consent-shown": "1",
+            "consent-police_with_contact": "on",
+            "idempotency_token": token(saved),
+        },
+    )
+    assert with_contact.status_code == 200
+    content = with_contact.content.decode()
+    assert re.search(r'name="consent-police_anonymised"[^>]* checked', content)
+    assert 'id="consent-unsaved"' not in content
 
     added = client.post(
         url(followed.place),
