@@ -29,10 +29,7 @@ from locus.api.schemas import BAD_BODY_ERRORS, DB_ID_MAX, BodySchema, ErrorOut
 from locus.cases.choices import CaseOutcome, CaseStatus, MessageDirection
 from locus.core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
 from locus.core.idempotency import InlineClaim
-<<<<<<< HEAD
-=======
-from locus.core.ratelimit import rate_limited, try_again_in
->>>>>>> 9cd5e3a (Rate limits: every wait shown to a person (the 429 page, the API's 429 messages, a trusted browser's too many openings, a reference's too many attempts) is said by one helper, ratelimit.wait_text, in the person's language: seconds under two minutes, then '1 hour, 35 minutes' (Django's timeuntil, rounded up), not '95 minutes' (tests in four languages; fr/de/sv translations; docs))
+from locus.core.ratelimit import try_again_in
 
 from . import intake, references, selectors, services
 from .choices import ReporterRole, ReportStatus, SupportWanted
