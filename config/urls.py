@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from locus.accounts import views as account_views
 from locus.api.urls import api
 from locus.library import oai_views
 
@@ -14,6 +15,13 @@ handler500 = "locus.core.views.server_error"
 # PlaceMiddleware activates the place named in the URL. The catch-all place home comes last.
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Two of allauth's two-factor pages, keeping where the person was going (`next`).
+    path("accounts/2fa/totp/activate/", account_views.activate_totp, name="mfa_activate_totp"),
+    path(
+        "accounts/2fa/recovery-codes/",
+        account_views.view_recovery_codes,
+        name="mfa_view_recovery_codes",
+    ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -1,9 +1,12 @@
+from allauth.mfa.recovery_codes import views as recovery_codes_views
+from allauth.mfa.totp import views as totp_views
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +27,56 @@ def _add_errors(form, exc):
     for field, msgs in exc.fields.items():
         for message in msgs:
             form.add_error(field if field in form.fields else None, message)
+
+
+def local_next(request):
+    """The page the person was going to (`next`, from the form or the address), only if it is a
+    path on this site: a link from elsewhere cannot send them to another host afterwards."""
+    value = request.POST.get("next") or request.GET.get("next") or ""
+    if value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts=None):
+        return value
+    return None
+
+
+def _with_next(url, next_url):
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+class ActivateTotpView(totp_views.ActivateTOTPView):
+    """allauth's authenticator-app set-up, keeping the page the person was going to. The staff
+    pages and the platform administration send people here with `next`; allauth drops it when
+    the form is sent and shows the new recovery codes, whose "Continue" then led to the
+    workspaces page instead of back to /admin/ or the staff page asked for."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["form_action"] = _with_next(reverse("mfa_activate_totp"), local_next(self.request))
+        return context
+
+    def get_success_url(self):
+        url = super().get_success_url()
+        next_url = local_next(self.request)
+        if next_url and url != reverse("mfa_view_recovery_codes"):
+            return next_url  # no new recovery codes to show: straight on
+        return _with_next(url, next_url)
+
+
+class RecoveryCodesView(recovery_codes_views.ViewRecoveryCodesView):
+    """allauth's recovery codes, with a way on to where the person was going (else their
+    workspaces)."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        next_url = local_next(self.request)
+        context["continue_url"] = next_url or reverse("accounts:home")
+        context["continue_to_admin"] = bool(next_url) and next_url.startswith(
+            reverse("admin:index")
+        )
+        return context
+
+
+activate_totp = ActivateTotpView.as_view()
+view_recovery_codes = RecoveryCodesView.as_view()
 
 
 @login_required

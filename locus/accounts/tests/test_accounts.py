@@ -16,6 +16,7 @@ from locus.accounts.services import invitation_create
 from locus.core.models import AuditEvent
 from locus.core.tenancy import place_scope
 from locus.core.testing.factories import MembershipFactory, OrganisationFactory, UserFactory
+from locus.core.testing.mfa import continue_link, set_up_authenticator_app
 from locus.directory.services import organisation_list_in_place
 
 
@@ -115,6 +116,24 @@ class TestMfaRequirement:
         assert response.redirect_chain[-1][0] == reverse("mfa_view_recovery_codes")
         assert f'href="{reverse("accounts:home")}"' in response.content.decode()
         assert "Continue to the staff area" in response.content.decode()
+
+    def test_after_setting_up_mfa_the_staff_page_asked_for_opens(self, world, client):
+        """Sent to the two-factor set-up on the way to a staff page, the person lands back on
+        that page, not on the workspaces page."""
+        user = UserFactory(email="going.somewhere@alpha.test")
+        user.set_password("a-long-passphrase-1")
+        user.save()
+        MembershipFactory(user=user, organisation=world.a.organisation, role="admin")
+        wanted = reverse("accounts:members", args=["alpha"])
+        page = client.post(
+            reverse("account_login") + "?next=" + wanted,
+            {"login": user.email, "password": "a-long-passphrase-1"},
+            follow=True,
+        )
+        assert page.redirect_chain[-1][0].startswith(reverse("mfa_activate_totp"))
+        codes = set_up_authenticator_app(client, page)
+        assert continue_link(codes) == wanted
+        assert "Continue to the staff area" in codes.content.decode()
 
     def test_roles_without_personal_data_need_no_mfa(self, world, client):
         user = UserFactory()

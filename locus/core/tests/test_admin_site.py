@@ -4,7 +4,9 @@ limits and second factor) and asks platform administrators for two-factor authen
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
+from django.utils.http import urlencode
 
+from locus.core.testing.mfa import continue_link, set_up_authenticator_app
 from locus.core.testing.world import enable_totp
 
 PASSWORD = "platform-password-1"
@@ -59,3 +61,34 @@ def test_staff_of_places_still_do_not_enter(client, world):
     response = client.get("/admin/", follow=True)
     assert response.status_code == 403
     assert len(response.redirect_chain) == 1  # /admin/login/, then no loop
+
+
+def _sign_in(client, user, next_url="/accounts/home/"):
+    """With the password, as a person does: setting up a second factor right after does not
+    ask for it again."""
+    return client.post(
+        reverse("account_login") + "?" + urlencode({"next": next_url}),
+        {"login": user.email, "password": PASSWORD},
+        follow=True,
+    )
+
+
+def test_a_wrong_code_keeps_the_way_back_to_the_admin(client, platform_user):
+    page = _sign_in(client, platform_user, "/admin/")
+    action = page.context["form_action"]
+    refused = client.post(action, {"code": "000000"})
+    assert refused.status_code == 200 and refused.context["form"].errors
+    assert refused.context["form_action"] == action
+    assert "next=%2Fadmin%2F" in action
+
+
+@pytest.mark.parametrize(
+    "next_url", ["https://elsewhere.example/admin/", "//elsewhere.example/", "/\\elsewhere.example"]
+)
+def test_the_way_on_is_never_another_site(client, platform_user, next_url):
+    _sign_in(client, platform_user)
+    page = client.get(reverse("mfa_activate_totp") + "?" + urlencode({"next": next_url}))
+    assert page.context["form_action"] == reverse("mfa_activate_totp")
+    codes = set_up_authenticator_app(client, page)
+    assert codes.redirect_chain[-1][0] == reverse("mfa_view_recovery_codes")
+    assert continue_link(codes) == reverse("accounts:home")
