@@ -66,9 +66,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "allauth",
-    "allauth.account",
-    "allauth.mfa",
-    "django_tasks_db",
+    "locus.core.apps.SignInConfig",  # allauth.account, with a clear name in the admin
+    "locus.core.apps.TwoFactorConfig",  # allauth.mfa, likewise
+    "locus.core.apps.BackgroundTasksConfig",  # django_tasks_db, likewise
     "ninja",
     "locus.core",
     "locus.places",

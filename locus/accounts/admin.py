@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -115,3 +116,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 admin.site.register(NetworkMembership)
+
+# Locus gives rights by role (a membership's, locus/accounts/policies.py), never by Django's
+# groups: a "Groups" section would offer a second, inert way to give rights.
+admin.site.unregister(Group)

@@ -44,6 +44,8 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         ordering = ["email"]
 
     def __str__(self):
@@ -68,6 +70,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["organisation__name", "role"]
         constraints = [
             models.UniqueConstraint(
@@ -87,6 +91,8 @@ class NetworkMembership(models.Model):
     role = models.CharField(max_length=20, choices=NetworkRole.choices, default=NetworkRole.VIEWER)
 
     class Meta:
+        verbose_name = _("network membership")
+        verbose_name_plural = _("network memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "network"], name="network_membership_unique")
         ]
@@ -104,20 +110,27 @@ class Invitation(models.Model):
     secret is stored; the link expires."""
 
     organisation = models.ForeignKey(
-        "directory.Organisation", on_delete=models.CASCADE, related_name="invitations"
+        "directory.Organisation",
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("organisation"),
     )
     email = models.EmailField(_("e-mail address"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     secret_hash = models.CharField(max_length=64, unique=True, editable=False)
-    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    accepted_at = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("invited by")
+    )
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     accepted_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -167,6 +180,8 @@ class ApiToken(models.Model):
     expiry_notice_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         ordering = ["-created_at"]
 
     def __str__(self):

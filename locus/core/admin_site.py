@@ -15,6 +15,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+# allauth's authenticators have no translatable name (Django makes one from the class name).
+MODEL_NAMES = {"mfa.authenticator": gettext_lazy("Authenticators")}
 
 
 def needs_second_factor(user):
@@ -28,6 +32,14 @@ def needs_second_factor(user):
 class LocusAdminSite(admin.AdminSite):
     def has_permission(self, request):
         return super().has_permission(request) and not needs_second_factor(request.user)
+
+    def _build_app_dict(self, request, label=None):
+        app_dict = super()._build_app_dict(request, label)
+        apps = [app_dict] if label else app_dict.values()
+        for app in apps:
+            for model in app["models"]:
+                model["name"] = MODEL_NAMES.get(model["model"]._meta.label_lower, model["name"])
+        return app_dict
 
     def login(self, request, extra_context=None):
         if request.user.is_authenticated:

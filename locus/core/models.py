@@ -24,6 +24,8 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["place", "-at"])]
 
@@ -55,6 +57,8 @@ class Job(TenantModel):
     language = models.CharField(max_length=15, blank=True)
 
     class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -77,6 +81,10 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=60, primary_key=True)
     at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
 
     def __str__(self):
         return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -31,6 +31,8 @@ class Organisation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         ordering = ["name"]
 
     def __str__(self):
@@ -67,6 +69,8 @@ class OrganisationListing(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("organisation listing")
+        verbose_name_plural = _("organisation listings")
         ordering = ["organisation__name"]
         constraints = [
             models.UniqueConstraint(

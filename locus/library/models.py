@@ -125,6 +125,8 @@ class Record(models.Model):
     )
 
     class Meta:
+        verbose_name = _("library record")
+        verbose_name_plural = _("library records")
         ordering = ["-year", "title", "id"]
         indexes = [
             models.Index(fields=["status", "year"], name="library_record_status_year"),

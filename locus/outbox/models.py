@@ -100,6 +100,8 @@ class WebhookEndpoint(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         ordering = ["created_at", "id"]
 
     def __str__(self):
@@ -163,6 +165,8 @@ class OutboxMessage(TenantModel):
     source_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
         ordering = ["-created_at", "-id"]
         indexes = [
             # The sweep: messages due (or with an expired claim), oldest first.

@@ -39,6 +39,8 @@ class Network(models.Model):
     )
 
     class Meta:
+        verbose_name = _("network")
+        verbose_name_plural = _("networks")
         ordering = ["name"]
 
     def __str__(self):
@@ -107,6 +109,8 @@ class Place(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -146,6 +150,8 @@ class Area(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["place", "name"], name="area_unique_name_per_place")

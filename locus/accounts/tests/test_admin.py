@@ -123,3 +123,50 @@ def test_an_installation_without_places_shows_the_platform_admin_where_to_start(
     assert 'href="/admin/places/place/add/"' in content
     platform_admin.logout()
     assert "/admin/" not in client.get("/").content.decode()
+
+
+def _admin_index(client, language):
+    """The section names of the admin index and, under each, its models' names."""
+    import html
+
+    page = client.get("/admin/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    sections = {}
+    for table in re.findall(r"<table[^>]*>.*?</table>", page, re.S):
+        caption = re.search(r"<caption>\s*<a[^>]*>(.*?)</a>", table, re.S)
+        models = re.findall(r'<th scope="row"[^>]*>\s*<a[^>]*>(.*?)</a>', table, re.S)
+        sections.setdefault(html.unescape(caption[1].strip()), []).append(
+            [html.unescape(m.strip()) for m in models]
+        )
+    return sections
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de", "sv"])
+def test_each_section_of_the_admin_has_its_own_name_in_the_reader_s_language(
+    platform_admin, language
+):
+    """allauth's app and Locus's were both "Accounts" (in French "Accounts" beside "Comptes"),
+    and Locus's sections and models were English in every language."""
+    sections = _admin_index(platform_admin, language)
+    assert all(len(tables) == 1 for tables in sections.values()), sections
+    english = _admin_index(platform_admin, "en")
+    assert "Accounts" not in english and "People and access" in english
+    assert english["People and access"][0] == [
+        "API tokens",
+        "Accounts",
+        "Invitations",
+        "Network memberships",
+    ]
+    assert "Groups" not in str(english)  # roles give rights, not Django's groups
+    if language == "en":
+        return
+    names = set(sections) | {m for tables in sections.values() for m in tables[0]}
+    english_names = set(english) | {m for tables in english.values() for m in tables[0]}
+    # Every name is in the reader's language ("Invitations" and "Organisations" are French too).
+    assert not names & english_names - {"Invitations", "Organisations"}, names & english_names
+    if language == "fr":
+        assert sections["Personnes et accès"][0] == [
+            "Accès aux réseaux",
+            "Comptes",
+            "Invitations",
+            "Jetons d’API",
+        ]
