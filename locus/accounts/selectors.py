@@ -139,6 +139,16 @@ def organisation_home_listing(*, organisation):
     )
 
 
+def organisation_zone(*, organisation):
+    """The time zone of the place the organisation works in first: an invitation's expiry is
+    written in it (Lyon's team reads Paris time, wherever the invitation was sent from); UTC
+    for an organisation listed nowhere yet."""
+    from locus.core.middleware import place_zone
+
+    listing = organisation_home_listing(organisation=organisation)
+    return place_zone(listing.place.timezone if listing else "UTC")
+
+
 def tokens_expiring(*, within, now=None):
     """Working tokens that expire within `within` and whose owner has not been told yet."""
     now = now or timezone.now()

@@ -119,8 +119,10 @@ def invitation_send(
         expires_at=timezone.now() + timedelta(days=settings.LOCUS_INVITATION_DAYS),
     )
     link = accept_url_builder(secret)
-    context = {"invitation": invitation, "link": link, "days": settings.LOCUS_INVITATION_DAYS}
-    with translation.override(language or translation.get_language()):
+    context = {"invitation": invitation, "link": link}
+    # The expiry in words, at the place's local time, in the reader's language.
+    zone = selectors.organisation_zone(organisation=organisation)
+    with translation.override(language or translation.get_language()), timezone.override(zone):
         subject = _("You are invited to join %(org)s on Locus") % {"org": organisation}
         message = render_to_string("accounts/email/invitation.txt", context)
     transaction.on_commit(

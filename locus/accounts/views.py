@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -257,9 +258,11 @@ def invitation_accept(request, secret):
             messages.success(request, _("Welcome to %(org)s.") % {"org": invitation.organisation})
             return redirect("accounts:home")
     status = 422 if (error or (form is not None and form.errors)) else 200
-    return render(
-        request,
-        "accounts/invitation_accept.html",
-        {"invitation": invitation, "form": form, "error": error},
-        status=status,
-    )
+    # Its expiry at the local time of the place the organisation works in, as in the e-mail.
+    with timezone.override(selectors.organisation_zone(organisation=invitation.organisation)):
+        return render(
+            request,
+            "accounts/invitation_accept.html",
+            {"invitation": invitation, "form": form, "error": error},
+            status=status,
+        )

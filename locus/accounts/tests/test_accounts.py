@@ -328,6 +328,23 @@ class TestInvitations:
         assert response.status_code == 200
         assert Invitation.objects.filter(email="fresh@example.org", role="analyst").exists()
 
+    def test_pending_invitations_expire_at_a_date_in_words_and_the_place_s_time(
+        self, world, client, settings
+    ):
+        """Not "06/12/2026" in UTC: the date in words and the time in the place's zone."""
+        import zoneinfo
+
+        world.a.place.timezone = "Europe/Stockholm"
+        world.a.place.save()
+        invitation, _link = _invite(world)
+        client.force_login(world.a.users["admin"])
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+        page = client.get(reverse("accounts:members", args=["alpha"])).content.decode()
+        local = invitation.expires_at.astimezone(zoneinfo.ZoneInfo("Europe/Stockholm"))
+        months = "januari februari mars april maj juni juli augusti september oktober november"
+        month = (months + " december").split()[local.month - 1]
+        assert f"slutar gälla den {local.day} {month} {local.year} kl. {local:%H:%M}" in page
+
 
 class TestRoles:
     def test_admin_changes_a_role_and_it_is_audited(self, world, client):

@@ -170,3 +170,62 @@ def test_each_section_of_the_admin_has_its_own_name_in_the_reader_s_language(
             "Invitations",
             "Jetons d’API",
         ]
+
+
+FRENCH_MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+GERMAN_MONTHS = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+]
+
+
+def _in_zone(moment, zone):
+    import zoneinfo
+
+    return moment.astimezone(zoneinfo.ZoneInfo(zone))
+
+
+def test_the_invitation_says_when_it_expires_in_words_at_the_place_s_time(
+    platform_admin, new_team, client, django_capture_on_commit_callbacks
+):
+    """The e-mail gave a number of days and the Members page a numeric date (in UTC): both now
+    give the date in words and the time in the place's time zone, in the reader's language."""
+    place = new_team.listings.get().place
+    place.timezone = "Europe/Paris"
+    place.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        platform_admin.post(
+            ADD, {"organisation": new_team.pk, "email": "admin@lyon.example", "role": "admin"}
+        )
+    local = _in_zone(Invitation.objects.get().expires_at, "Europe/Paris")
+    in_french = f"{local.day} {FRENCH_MONTHS[local.month - 1]} {local.year} à {local:%H:%M}"
+    body = mail.outbox[0].body
+    assert f"Ouvrez ce lien pour accepter l’invitation avant le {in_french}\u00a0:" in body
+
+    client.logout()
+    page = client.get(_link(mail.outbox[0]), HTTP_ACCEPT_LANGUAGE="de")
+    in_german = f"{local.day}. {GERMAN_MONTHS[local.month - 1]} {local.year} um {local:%H:%M}"
+    assert f"bis zum {in_german} Uhr angenommen werden" in page.content.decode()
