@@ -6,6 +6,7 @@ from locus.api.auth import STAFF_AUTH
 from locus.api.schemas import ErrorOut
 
 from . import selectors
+from .choices import Role
 
 router = Router(tags=["accounts"])
 
@@ -14,7 +15,12 @@ class ContextOut(Schema):
     membership_id: int
     organisation_id: int
     organisation: str
-    role: str
+    role: Role = Field(..., description="The role's code (docs/api.md, the table of roles).")
+    role_label: str = Field(
+        ...,
+        description="The role's name as the staff pages show it, in the request's language "
+        "(`Accept-Language`: en, fr, de or sv).",
+    )
     place: str
 
 
@@ -48,6 +54,7 @@ def me(request):
             "organisation_id": m.organisation_id,
             "organisation": m.organisation.name,
             "role": m.role,
+            "role_label": m.get_role_display(),
             "place": place.slug,
         }
         for m, place in selectors.user_contexts(user=request.user)

@@ -229,6 +229,7 @@ def test_me_with_a_token_shows_only_the_token_membership(client, world):
             "organisation_id": world.a.organisation.pk,
             "organisation": world.a.organisation.name,
             "role": "analyst",
+            "role_label": "Analyst",
             "place": "alpha",
         }
     ]
