@@ -192,6 +192,7 @@ MESSAGES = [
         "You are about to deactivate authenticator app based authentication. Are you sure?"
     ),
     gettext_noop("This key does not indicate whether it is a passkey."),
+    gettext_noop("Recovery Codes"),  # allauth's German: "Wiederherstellungs-Codes"
     # The platform administration's names of allauth's models.
     gettext_noop("email address"),
     gettext_noop("email addresses"),

@@ -20,4 +20,6 @@ def set_up_authenticator_app(client, page):
 
 def continue_link(page):
     """Where the recovery codes page's "Continue to …" leads."""
-    return html.unescape(re.search(r'<a href="([^"]*)">Continue to ', page.content.decode())[1])
+    return html.unescape(
+        re.search(r'<a class="button" href="([^"]*)">Continue to ', page.content.decode())[1]
+    )
