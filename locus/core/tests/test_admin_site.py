@@ -73,6 +73,19 @@ def _sign_in(client, user, next_url="/accounts/home/"):
     )
 
 
+def test_after_setting_up_the_second_factor_the_admin_opens(client, platform_user):
+    """Asked for two-factor authentication on the way into /admin/, the person sets it up and
+    the recovery codes page leads back to the admin page asked for (it led to the workspaces
+    page)."""
+    signed_in = _sign_in(client, platform_user, "/admin/outbox/outboxmessage/")
+    assert signed_in.redirect_chain[-1][0].startswith(reverse("mfa_activate_totp"))
+    codes = set_up_authenticator_app(client, signed_in)
+    assert codes.redirect_chain[-1][0].startswith(reverse("mfa_view_recovery_codes"))
+    assert "Continue to the platform administration" in codes.content.decode()
+    assert continue_link(codes) == "/admin/outbox/outboxmessage/"
+    assert client.get(continue_link(codes)).status_code == 200
+
+
 def test_a_wrong_code_keeps_the_way_back_to_the_admin(client, platform_user):
     page = _sign_in(client, platform_user, "/admin/")
     action = page.context["form_action"]
@@ -92,3 +105,18 @@ def test_the_way_on_is_never_another_site(client, platform_user, next_url):
     codes = set_up_authenticator_app(client, page)
     assert codes.redirect_chain[-1][0] == reverse("mfa_view_recovery_codes")
     assert continue_link(codes) == reverse("accounts:home")
+
+
+def test_confirming_the_password_first_keeps_the_way_back_to_the_admin(
+    client, platform_user, settings
+):
+    """Later than ACCOUNT_REAUTHENTICATION_TIMEOUT after signing in, allauth asks for the
+    password before the set-up: the page asked for survives that step too."""
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0
+    asked = _sign_in(client, platform_user, "/admin/places/place/")
+    assert asked.redirect_chain[-1][0].startswith(reverse("account_reauthenticate"))
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 300  # the password just confirmed counts
+    confirmed = client.post(asked.redirect_chain[-1][0], {"password": PASSWORD}, follow=True)
+    assert confirmed.redirect_chain[-1][0].startswith(reverse("mfa_activate_totp"))
+    codes = set_up_authenticator_app(client, confirmed)
+    assert continue_link(codes) == "/admin/places/place/"
