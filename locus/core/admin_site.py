@@ -30,6 +30,11 @@ def needs_second_factor(user):
 
 
 class LocusAdminSite(admin.AdminSite):
+    # Django's own titles said "Django administration" ("Administration de Django"…).
+    site_header = gettext_lazy("Locus platform administration")
+    site_title = "Locus"
+    index_title = gettext_lazy("Platform administration")
+
     def has_permission(self, request):
         return super().has_permission(request) and not needs_second_factor(request.user)
 

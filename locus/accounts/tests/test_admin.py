@@ -157,13 +157,17 @@ def test_each_section_of_the_admin_has_its_own_name_in_the_reader_s_language(
         "Network memberships",
     ]
     assert "Groups" not in str(english)  # roles give rights, not Django's groups
+    page = platform_admin.get("/admin/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert "Django" not in page.replace("django-", "")  # "Django administration" was its title
     if language == "en":
+        assert "<title>Platform administration | Locus</title>" in page
         return
     names = set(sections) | {m for tables in sections.values() for m in tables[0]}
     english_names = set(english) | {m for tables in english.values() for m in tables[0]}
     # Every name is in the reader's language ("Invitations" and "Organisations" are French too).
     assert not names & english_names - {"Invitations", "Organisations"}, names & english_names
     if language == "fr":
+        assert "Administration de la plateforme Locus" in page
         assert sections["Personnes et accès"][0] == [
             "Accès aux réseaux",
             "Comptes",
