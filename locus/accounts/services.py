@@ -26,7 +26,7 @@ from .models import (
     Membership,
     User,
 )
-from .policies import Capability, can_manage_membership, role_can
+from .policies import Capability, can_manage_membership, role_can, role_requires_mfa
 
 
 @transaction.atomic
@@ -119,7 +119,7 @@ def invitation_send(
         expires_at=timezone.now() + timedelta(days=settings.LOCUS_INVITATION_DAYS),
     )
     link = accept_url_builder(secret)
-    context = {"invitation": invitation, "link": link}
+    context = {"invitation": invitation, "link": link, "needs_mfa": role_requires_mfa(role)}
     # The expiry in words, at the place's local time, in the reader's language.
     zone = selectors.organisation_zone(organisation=organisation)
     with translation.override(language or translation.get_language()), timezone.override(zone):

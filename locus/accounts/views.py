@@ -18,7 +18,7 @@ from . import selectors, services
 from .adapters import password_just_typed
 from .decorators import SESSION_ORG_KEY, staff_view
 from .forms import AcceptInvitationForm, InvitationForm, RoleForm, SwitchForm, TokenForm
-from .policies import Capability
+from .policies import Capability, role_requires_mfa
 
 
 def _add_errors(form, exc):
@@ -263,6 +263,11 @@ def invitation_accept(request, secret):
         return render(
             request,
             "accounts/invitation_accept.html",
-            {"invitation": invitation, "form": form, "error": error},
+            {
+                "invitation": invitation,
+                "form": form,
+                "error": error,
+                "needs_mfa": role_requires_mfa(invitation.role),
+            },
             status=status,
         )

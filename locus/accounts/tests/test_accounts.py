@@ -328,6 +328,16 @@ class TestInvitations:
         assert response.status_code == 200
         assert Invitation.objects.filter(email="fresh@example.org", role="analyst").exists()
 
+    def test_the_invitation_says_whether_two_factor_authentication_will_be_needed(
+        self, world, client, django_capture_on_commit_callbacks
+    ):
+        needs = "Locus will ask you to set up two-factor authentication"
+        for role, told in [("caseworker", True), ("analyst", False)]:
+            with django_capture_on_commit_callbacks(execute=True):
+                _invitation, link = _invite(world, email=f"{role}@example.org", role=role)
+            assert (needs in mail.outbox[-1].body) is told
+            assert (needs in client.get(link).content.decode()) is told
+
     def test_pending_invitations_expire_at_a_date_in_words_and_the_place_s_time(
         self, world, client, settings
     ):

@@ -228,6 +228,8 @@ def test_the_invitation_says_when_it_expires_in_words_at_the_place_s_time(
     in_french = f"{local.day} {FRENCH_MONTHS[local.month - 1]} {local.year} à {local:%H:%M}"
     body = mail.outbox[0].body
     assert f"Ouvrez ce lien pour accepter l’invitation avant le {in_french}\u00a0:" in body
+    # An administrator sees personal data: told to have an authenticator app ready.
+    assert "configurer l’authentification à deux facteurs" in body
 
     client.logout()
     page = client.get(_link(mail.outbox[0]), HTTP_ACCEPT_LANGUAGE="de")
