@@ -16,6 +16,7 @@ from locus.places.selectors import place_get_by_slug
 
 from . import selectors, services
 from .adapters import password_just_typed
+from .choices import ROLE_DESCRIPTIONS, Role
 from .decorators import SESSION_ORG_KEY, staff_view
 from .forms import AcceptInvitationForm, InvitationForm, RoleForm, SwitchForm, TokenForm
 from .policies import Capability, role_requires_mfa
@@ -135,6 +136,7 @@ def members(request):
         "members": selectors.organisation_members(organisation=membership.organisation),
         "invitations": selectors.pending_invitations(organisation=membership.organisation),
         "role_form": RoleForm(),
+        "role_guide": [(label, ROLE_DESCRIPTIONS[role]) for role, label in Role.choices],
     }
     return render(request, "accounts/members.html", context, status=422 if form.errors else 200)
 

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from locus.accounts.choices import Role
+from locus.accounts.choices import ROLE_DESCRIPTIONS, Role
 
 ROLE_NAMES = {
     "fr": {
@@ -89,3 +89,14 @@ def test_the_api_names_the_role_in_the_reader_s_language(world, client):
     assert [(c["role"], c["role_label"]) for c in contexts] == [("analyst", "Analyse")]
     schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
     assert set(schema["Role"]["enum"]) == {code for code, _label in Role.choices}
+
+
+def test_the_members_page_says_what_each_role_may_do(world, client, settings):
+    """Six roles to choose from when inviting someone: each with its name and a sentence."""
+    client.force_login(world.a.users["admin"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    page = client.get("/alpha/staff/members/").content.decode()
+    assert set(ROLE_DESCRIPTIONS) == set(Role)
+    with translation.override("fr"):
+        for role, name in ROLE_NAMES["fr"].items():
+            assert f"<dt>{name}</dt><dd>{ROLE_DESCRIPTIONS[role]}</dd>" in page
