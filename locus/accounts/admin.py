@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from . import selectors
 from .models import ApiToken, Invitation, Membership, NetworkMembership, User
@@ -24,8 +25,8 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "name"]
     fieldsets = [
         (None, {"fields": ["email", "password", "name"]}),
-        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser"]}),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
+        (_l("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        (_l("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     filter_horizontal = []

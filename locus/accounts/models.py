@@ -37,7 +37,7 @@ class User(AbstractUser):
     email = models.EmailField(_("e-mail address"), unique=True)
     name = models.CharField(_("name"), max_length=150, blank=True)
     # Demo accounts may skip MFA, and only while LOCUS_DEMO_MODE is on.
-    is_demo = models.BooleanField(default=False, editable=False)
+    is_demo = models.BooleanField(_("demo account"), default=False, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
@@ -61,12 +61,17 @@ class User(AbstractUser):
 class Membership(models.Model):
     """A user's role in an organisation. Global: the organisation's listings decide the places."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("account")
+    )
     organisation = models.ForeignKey(
-        "directory.Organisation", on_delete=models.CASCADE, related_name="memberships"
+        "directory.Organisation",
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organisation"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,9 +91,21 @@ class Membership(models.Model):
 class NetworkMembership(models.Model):
     """A network-level role: aggregates across the network's places, nothing personal."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="network_memberships")
-    network = models.ForeignKey("places.Network", on_delete=models.CASCADE, related_name="members")
-    role = models.CharField(max_length=20, choices=NetworkRole.choices, default=NetworkRole.VIEWER)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="network_memberships",
+        verbose_name=_("account"),
+    )
+    network = models.ForeignKey(
+        "places.Network",
+        on_delete=models.CASCADE,
+        related_name="members",
+        verbose_name=_("network"),
+    )
+    role = models.CharField(
+        _("role"), max_length=20, choices=NetworkRole.choices, default=NetworkRole.VIEWER
+    )
 
     class Meta:
         verbose_name = _("network membership")
