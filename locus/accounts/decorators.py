@@ -40,7 +40,11 @@ def staff_view(capability=Capability.STAFF_HOME):
                     request,
                     _("Your role can see personal data: set up two-factor authentication first."),
                 )
-                url = reverse("mfa_activate_totp") + "?" + urlencode({"next": request.path})
+                url = (
+                    reverse("mfa_activate_totp")
+                    + "?"
+                    + urlencode({"next": request.get_full_path()})
+                )
                 return redirect(url)
             request.membership = membership
             return view(request, *args, **kwargs)

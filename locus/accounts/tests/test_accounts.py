@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from pytest_django.asserts import assertContains
 
 from locus.accounts.decorators import SESSION_ORG_KEY
@@ -124,9 +125,9 @@ class TestMfaRequirement:
         user.set_password("a-long-passphrase-1")
         user.save()
         MembershipFactory(user=user, organisation=world.a.organisation, role="admin")
-        wanted = reverse("accounts:members", args=["alpha"])
+        wanted = reverse("accounts:members", args=["alpha"]) + "?from=welcome&page=2"
         page = client.post(
-            reverse("account_login") + "?next=" + wanted,
+            reverse("account_login") + "?" + urlencode({"next": wanted}),
             {"login": user.email, "password": "a-long-passphrase-1"},
             follow=True,
         )
