@@ -229,6 +229,7 @@ CASES = [
         denied_role="coordinator",
         method="post",
         data={"url": "https://hooks.example.org/new"},
+        ok_status=(303,),
     ),
     ViewCase("outbox:endpoint", allowed_role="admin", denied_role="analyst", objects=_endpoint),
     ViewCase(
@@ -246,6 +247,15 @@ CASES = [
         denied_role="coordinator",
         objects=_endpoint,
         method="post",
+        ok_status=(303,),
+    ),
+    # Without a secret just made in this session: to the endpoint's page.
+    ViewCase(
+        "outbox:endpoint_secret",
+        allowed_role="admin",
+        denied_role="coordinator",
+        objects=_endpoint,
+        ok_status=(302,),
     ),
     ViewCase(
         "outbox:endpoint_active",

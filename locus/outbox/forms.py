@@ -4,6 +4,8 @@ production) and decide."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from locus.core.idempotency import idempotency_token_field
+
 from .choices import MessageStatus
 from .endpoint_services import EVENT_TYPES
 
@@ -29,7 +31,15 @@ class EndpointForm(forms.Form):
     )
 
 
+class NewEndpointForm(EndpointForm):
+    """Creating an endpoint: its hidden token makes a double click, or the page sent again,
+    create one endpoint, not two (`form_idempotency` in the view)."""
+
+    idempotency_token = idempotency_token_field()
+
+
 class RotateForm(forms.Form):
+    idempotency_token = idempotency_token_field()  # a double click rotates once
     revoke_old = forms.BooleanField(
         label=_("Stop signing with the old secret at once"),
         required=False,

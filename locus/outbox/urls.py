@@ -16,6 +16,11 @@ urlpatterns = [
         name="endpoint_rotate",
     ),
     path(
+        P + "staff/webhooks/<int:endpoint_id>/secret/",
+        views.endpoint_secret,
+        name="endpoint_secret",
+    ),
+    path(
         P + "staff/webhooks/<int:endpoint_id>/active/",
         views.endpoint_active,
         name="endpoint_active",

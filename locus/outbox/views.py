@@ -5,18 +5,21 @@ endpoints; the place team's administrators see every endpoint of the place, read
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from locus.accounts.decorators import staff_view
 from locus.accounts.policies import Capability
 from locus.core.errors import ApplicationError
+from locus.core.idempotency import form_idempotency
 
 from . import endpoint_selectors, endpoint_services
 from .choices import MessageStatus
-from .forms import ActiveForm, EndpointForm, LogFilterForm, RotateForm
+from .forms import ActiveForm, EndpointForm, LogFilterForm, NewEndpointForm, RotateForm
 from .policies import endpoint_can_manage, sees_every_endpoint
 
 PAGE_SIZE = 50
@@ -47,12 +50,42 @@ def _managed_or_403(request, endpoint_id):
     return endpoint
 
 
-def _secret_page(request, endpoint, secret, *, created):
-    """The one time a secret is shown. Never cached."""
+# The session remembers which endpoint's new secret its page may show, once.
+SECRET_TO_SHOW = "outbox.secret_to_show"  # noqa: S105 - a session key, not a secret
+
+
+def _to_secret_page(request, submission, endpoint, *, created):
+    """After the POST that made a secret (inside its transaction): let the secret's page show
+    it once, and send the browser there (303). Reloading that page, or going back and forward,
+    never sends the POST again — which made a second endpoint, or rotated the secret just
+    shown out of use — and a double click replays this redirect (`form_idempotency`)."""
+    request.session[SECRET_TO_SHOW] = {"endpoint": endpoint.pk, "created": created}
+    url = reverse(
+        "outbox:endpoint_secret",
+        kwargs={"place_slug": request.place.slug, "endpoint_id": endpoint.pk},
+    )
+    return submission.redirect(url)
+
+
+@staff_view(Capability.MANAGE_INTEGRATIONS)
+def endpoint_secret(request, endpoint_id):
+    """The one time a new secret is shown (never cached); afterwards, the endpoint's page."""
+    endpoint = _managed_or_403(request, endpoint_id)
+    shown = request.session.get(SECRET_TO_SHOW) or {}
+    if shown.get("endpoint") != endpoint.pk:
+        messages.info(
+            request,
+            _(
+                "The signing secret is shown only once, when it is made. If it was not "
+                "copied, make a new one."
+            ),
+        )
+        return redirect("outbox:endpoint", place_slug=request.place.slug, endpoint_id=endpoint.pk)
+    del request.session[SECRET_TO_SHOW]
     response = render(
         request,
         "outbox/secret.html",
-        {"endpoint": endpoint, "secret": secret, "created": created},
+        {"endpoint": endpoint, "secret": endpoint.secret, "created": shown.get("created")},
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -75,16 +108,22 @@ def endpoints(request):
 @staff_view(Capability.MANAGE_INTEGRATIONS)
 def endpoint_new(request):
     """Register an endpoint; on success its signing secret is shown once."""
-    form = EndpointForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = NewEndpointForm(request.POST or None)
+    if request.method == "POST":
         try:
-            endpoint, secret = endpoint_services.webhook_endpoint_add(
-                place=request.place, membership=request.membership, **form.cleaned_data
-            )
+            with form_idempotency(request, scope="webhooks.endpoint_new") as submission:
+                if submission.response:
+                    return submission.response
+                if form.is_valid():
+                    data = dict(form.cleaned_data)
+                    data.pop("idempotency_token")
+                    with transaction.atomic():
+                        endpoint, _secret = endpoint_services.webhook_endpoint_add(
+                            place=request.place, membership=request.membership, **data
+                        )
+                        return _to_secret_page(request, submission, endpoint, created=True)
         except ApplicationError as exc:
             _add_errors(form, exc)
-        else:
-            return _secret_page(request, endpoint, secret, created=True)
     status = 422 if form.errors else 200
     return render(request, "outbox/endpoint_new.html", {"form": form}, status=status)
 
@@ -158,16 +197,20 @@ def endpoint_rotate(request, endpoint_id):
     form = RotateForm(request.POST)
     revoke_old = form.cleaned_data["revoke_old"] if form.is_valid() else False
     try:
-        secret = endpoint_services.webhook_endpoint_new_secret(
-            place=request.place,
-            membership=request.membership,
-            endpoint=endpoint,
-            revoke_old=revoke_old,
-        )
+        with form_idempotency(request, scope="webhooks.endpoint_rotate") as submission:
+            if submission.response:
+                return submission.response
+            with transaction.atomic():
+                endpoint_services.webhook_endpoint_new_secret(
+                    place=request.place,
+                    membership=request.membership,
+                    endpoint=endpoint,
+                    revoke_old=revoke_old,
+                )
+                return _to_secret_page(request, submission, endpoint, created=False)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("outbox:endpoint", place_slug=request.place.slug, endpoint_id=endpoint.pk)
-    return _secret_page(request, endpoint, secret, created=False)
 
 
 @staff_view(Capability.MANAGE_INTEGRATIONS)

@@ -105,23 +105,70 @@ def test_create_shows_the_secret_once_and_audits(world, admin, in_place):
         url("endpoint_new", world.a.place),
         {"url": URL, "description": "Case system", "event_types": ["report.routed"]},
     )
+    with in_place(world.a.place):
+        endpoint = WebhookEndpoint.objects.get()
+    secret_page = url("endpoint_secret", world.a.place, endpoint_id=endpoint.pk)
+    assert response.status_code == 303 and response["Location"] == secret_page
+    response = admin.get(secret_page)
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     secret = shown_secret(response)
     assert len(secret_key(secret)) == 32
-    with in_place(world.a.place):
-        endpoint = WebhookEndpoint.objects.get()
     assert endpoint.secret == secret and endpoint.organisation == world.a.organisation
     assert endpoint.event_types == ["report.routed"] and endpoint.description == "Case system"
     assert changes(endpoint) == [
         {"endpoint": endpoint.pk, "organisation": world.a.organisation.pk, "created": True}
     ]
-    # Never again: not on the endpoint's page, not in the list.
+    # Never again: not on the endpoint's page, not in the list, not on its own page reloaded.
     for page in (
         url("endpoint", world.a.place, endpoint_id=endpoint.pk),
         url("endpoints", world.a.place),
+        secret_page,
     ):
-        assert secret not in admin.get(page).content.decode()
+        assert secret not in admin.get(page, follow=True).content.decode()
+    response = admin.get(secret_page)
+    assert response.status_code == 302
+    assert response["Location"] == url("endpoint", world.a.place, endpoint_id=endpoint.pk)
+    assert "shown only once" in admin.get(secret_page, follow=True).content.decode()
+
+
+def test_a_double_click_or_a_reload_creates_one_endpoint(world, admin, in_place):
+    """The form sent twice with its token (a double click; a reload of the POST's answer, as
+    browsers offer it) makes one endpoint and lands both on its secret, shown once."""
+    page = admin.get(url("endpoint_new", world.a.place)).content.decode()
+    token = re.search(r'name="idempotency_token" value="([^"]+)"', page).group(1)
+    data = {"url": URL, "idempotency_token": token}
+    first = admin.post(url("endpoint_new", world.a.place), data)
+    second = admin.post(url("endpoint_new", world.a.place), data)
+    with in_place(world.a.place):
+        endpoint = WebhookEndpoint.objects.get()
+        assert len(changes(endpoint)) == 1
+    secret_page = url("endpoint_secret", world.a.place, endpoint_id=endpoint.pk)
+    assert first["Location"] == second["Location"] == secret_page
+    assert shown_secret(admin.get(secret_page)) == endpoint.secret
+    # The same token with another address is refused next to the form, nothing created.
+    response = admin.post(url("endpoint_new", world.a.place), data | {"url": URL + "/2"})
+    assert response.status_code == 422 and response.context["form"].non_field_errors()
+    with in_place(world.a.place):
+        assert WebhookEndpoint.objects.count() == 1
+
+
+def test_a_rotation_sent_twice_rotates_once(world, admin, in_place):
+    """A second rotation would make the secret just shown the "old" one and drop the secret
+    the receiver still uses at once, without its day of grace."""
+    endpoint = endpoint_of(world.a, world.a.organisation, in_place)
+    original = endpoint.secret
+    page = admin.get(url("endpoint", world.a.place, endpoint_id=endpoint.pk)).content.decode()
+    token = re.search(r'name="idempotency_token" value="([^"]+)"', page).group(1)
+    rotate = url("endpoint_rotate", world.a.place, endpoint_id=endpoint.pk)
+    first = admin.post(rotate, {"idempotency_token": token})
+    second = admin.post(rotate, {"idempotency_token": token})
+    assert first["Location"] == second["Location"]
+    response = admin.get(second["Location"])
+    with in_place(world.a.place):
+        endpoint.refresh_from_db()
+    assert endpoint.previous_secret == original and shown_secret(response) == endpoint.secret
+    assert len(changes(endpoint)) == 1
 
 
 @pytest.mark.parametrize(
@@ -164,6 +211,8 @@ def test_rotate_shows_a_new_secret_and_keeps_the_old_one_signing_for_a_while(
     endpoint = endpoint_of(world.a, world.a.organisation, in_place)
     old = endpoint.secret
     response = admin.post(url("endpoint_rotate", world.a.place, endpoint_id=endpoint.pk))
+    assert response.status_code == 303
+    response = admin.get(response["Location"])
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     new = shown_secret(response)
     with in_place(world.a.place):
@@ -172,7 +221,9 @@ def test_rotate_shows_a_new_secret_and_keeps_the_old_one_signing_for_a_while(
     assert "still signs too" in response.content.decode()
 
     response = admin.post(
-        url("endpoint_rotate", world.a.place, endpoint_id=endpoint.pk), {"revoke_old": "on"}
+        url("endpoint_rotate", world.a.place, endpoint_id=endpoint.pk),
+        {"revoke_old": "on"},
+        follow=True,
     )
     with in_place(world.a.place):
         endpoint.refresh_from_db()
@@ -257,7 +308,7 @@ def test_retry_now_sends_a_dead_message_again_signed_with_the_shown_secret(
     world, admin, in_place, receivers, django_capture_on_commit_callbacks
 ):
     receiver = receivers()
-    response = admin.post(url("endpoint_new", world.a.place), {"url": receiver.url})
+    response = admin.post(url("endpoint_new", world.a.place), {"url": receiver.url}, follow=True)
     receiver.secret = shown_secret(response)
     with in_place(world.a.place):
         endpoint = WebhookEndpoint.objects.get()
@@ -312,10 +363,11 @@ def test_a_partners_admin_sees_and_manages_only_its_own_endpoints(world, partner
     assert (
         client.post(url("endpoint_rotate", world.a.place, endpoint_id=team.pk)).status_code == 404
     )
+    assert client.get(url("endpoint_secret", world.a.place, endpoint_id=team.pk)).status_code == 404
     response = client.post(
         url("endpoint_new", world.a.place), {"url": "https://police.example.org/2"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 303
     with in_place(world.a.place):
         assert WebhookEndpoint.objects.filter(organisation=organisation).count() == 2
 
@@ -337,6 +389,9 @@ def test_the_place_teams_admin_sees_every_endpoint_read_only(world, partner, adm
         ("endpoint_active", {"is_active": "0"}),
     ]:
         assert admin.post(url(name, world.a.place, endpoint_id=police.pk), data).status_code == 403
+    assert (
+        admin.get(url("endpoint_secret", world.a.place, endpoint_id=police.pk)).status_code == 403
+    )
     retry = url("message_retry", world.a.place, endpoint_id=police.pk, message_id=dead.message_id)
     assert admin.post(retry).status_code == 403
     with in_place(world.a.place):

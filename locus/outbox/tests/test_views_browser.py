@@ -82,6 +82,15 @@ def test_an_administrator_manages_webhooks(browse, world, live_server):
     secret = tab.locator("#signing-secret").inner_text()
     assert secret.startswith("whsec_")
     check(tab)
+    # Reloading the page shows the endpoint, not the secret again, and creates nothing.
+    tab.reload()
+    expect(tab.get_by_text("The signing secret is shown only once")).to_be_visible()
+    expect(tab.locator("#signing-secret")).to_have_count(0)
+    tab.goto("/alpha/staff/webhooks/")
+    expect(tab.get_by_role("table", name="Endpoints of Alphaville Council")).to_contain_text(
+        "https://cases.example.org/locus", use_inner_text=True
+    )
+    assert tab.get_by_role("link", name="https://cases.example.org/locus").count() == 1
 
     tab.goto("/alpha/staff/webhooks/")
     submit(tab.get_by_role("link", name="https://down.example.org/hook"))
