@@ -391,3 +391,23 @@ def test_an_old_report_reads_in_todays_wording(client, world, in_place):
     assert taxonomy("2026.1").label("bias", "anti_black", "fr") == "Racisme anti-Noirs"
     assert "Racisme envers les personnes noires" in html
     assert "anti-Noirs" not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "all_tab", "close"),
+    [("fr", "Tous (1)", "Clore"), ("de", "Alle (1)", "Abschließen"), ("sv", "Alla (1)", "Avsluta")],
+)
+def test_the_inbox_tab_and_the_close_step_are_worded_for_cases(
+    world, everyone, client, language, all_tab, close
+):
+    """ "All" (the status filter) and "Close" (a step of a case) were the words of other places:
+    the open data's total row ("Ensemble", "Gesamt") and the reporter's button that closes the
+    follow-up page on their device ("Fermer", "Schließen", "Stäng")."""
+    report = submit(world.a.place)
+    case = cases_of(report)[everyone.team]
+    client.force_login(world.a.users["caseworker"])
+    headers = {"Accept-Language": language}
+    inbox = client.get(inbox_url(world.a.place), headers=headers).content.decode()
+    assert all_tab in inbox and f'<th scope="row">{close}</th>' in inbox
+    detail = client.get(detail_url(world.a.place, case), headers=headers).content.decode()
+    assert f"<h3>{close}</h3>" in detail
