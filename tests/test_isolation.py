@@ -249,6 +249,14 @@ CASES = [
         method="post",
         ok_status=(303,),
     ),
+    ViewCase(
+        "outbox:endpoint_test",
+        allowed_role="admin",
+        denied_role="coordinator",
+        objects=_endpoint,
+        method="post",
+        ok_status=(303,),
+    ),
     # Without a secret just made in this session: to the endpoint's page.
     ViewCase(
         "outbox:endpoint_secret",

@@ -17,8 +17,10 @@ from locus.core.choices import AuditAction
 from locus.core.errors import PermissionDenied, ValidationFailed
 from locus.core.services import audit_record
 
+from .models import TEST_EVENT
 from .policies import endpoint_can_manage
 from .services import (
+    outbox_enqueue_webhook,
     outbox_retry,
     webhook_endpoint_create,
     webhook_endpoint_rotate_secret,
@@ -137,4 +139,23 @@ def webhook_message_retry(*, place, membership, endpoint, message):
         raise ValidationFailed(_("The message belongs to another endpoint."))
     message = outbox_retry(place=place, message=message)
     _audit(membership=membership, place=place, endpoint=endpoint, retried=message.message_id)
+    return message
+
+
+@transaction.atomic
+def webhook_endpoint_test(*, place, membership, endpoint, link=""):
+    """Queue a test event for the endpoint, whatever events it subscribed to, so that its
+    organisation sees in the delivery log whether the receiver answers and verifies. Each call
+    sends a new message (`data.test` is its number for this endpoint). Audited."""
+    _check_manage(membership, endpoint)
+    if not endpoint.is_active:
+        raise ValidationFailed(_("Enable the endpoint to send it a test event."))
+    number = endpoint.messages.filter(event_type=TEST_EVENT).count() + 1
+    message = outbox_enqueue_webhook(
+        place=place,
+        endpoint=endpoint,
+        event_type=TEST_EVENT,
+        payload={"endpoint": endpoint.pk, "test": number, "link": link},
+    )
+    _audit(membership=membership, place=place, endpoint=endpoint, tested=message.message_id)
     return message

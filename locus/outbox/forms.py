@@ -50,6 +50,10 @@ class RotateForm(forms.Form):
     )
 
 
+class TestEventForm(forms.Form):
+    idempotency_token = idempotency_token_field()  # a double click sends one test event
+
+
 class ActiveForm(forms.Form):
     is_active = forms.TypedChoiceField(
         choices=[("1", _("Enable")), ("0", _("Disable"))], coerce=lambda v: v == "1"

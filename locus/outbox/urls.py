@@ -21,6 +21,11 @@ urlpatterns = [
         name="endpoint_secret",
     ),
     path(
+        P + "staff/webhooks/<int:endpoint_id>/test/",
+        views.endpoint_test,
+        name="endpoint_test",
+    ),
+    path(
         P + "staff/webhooks/<int:endpoint_id>/active/",
         views.endpoint_active,
         name="endpoint_active",

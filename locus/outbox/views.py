@@ -19,7 +19,14 @@ from locus.core.idempotency import form_idempotency
 
 from . import endpoint_selectors, endpoint_services
 from .choices import MessageStatus
-from .forms import ActiveForm, EndpointForm, LogFilterForm, NewEndpointForm, RotateForm
+from .forms import (
+    ActiveForm,
+    EndpointForm,
+    LogFilterForm,
+    NewEndpointForm,
+    RotateForm,
+    TestEventForm,
+)
 from .policies import endpoint_can_manage, sees_every_endpoint
 
 PAGE_SIZE = 50
@@ -180,6 +187,7 @@ def endpoint_detail(request, endpoint_id):
         "can_manage": can_manage,
         "form": form,
         "rotate_form": RotateForm(),
+        "test_form": TestEventForm(),
         "page": page,
         "rows": rows,
         "tabs": tabs,
@@ -211,6 +219,37 @@ def endpoint_rotate(request, endpoint_id):
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("outbox:endpoint", place_slug=request.place.slug, endpoint_id=endpoint.pk)
+
+
+@staff_view(Capability.MANAGE_INTEGRATIONS)
+@require_POST
+def endpoint_test(request, endpoint_id):
+    """Send the endpoint a test event; its delivery shows in the log (a double click, one)."""
+    endpoint = _managed_or_403(request, endpoint_id)
+    page = reverse(
+        "outbox:endpoint", kwargs={"place_slug": request.place.slug, "endpoint_id": endpoint.pk}
+    )
+    try:
+        with form_idempotency(request, scope="webhooks.endpoint_test") as submission:
+            if submission.response:
+                return submission.response
+            with transaction.atomic():
+                message = endpoint_services.webhook_endpoint_test(
+                    place=request.place,
+                    membership=request.membership,
+                    endpoint=endpoint,
+                    link=page,
+                )
+                response = submission.redirect(page)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(page)
+    messages.success(
+        request,
+        _("Test event %(id)s sent: whether it arrived shows in the delivery log below.")
+        % {"id": message.message_id},
+    )
+    return response
 
 
 @staff_view(Capability.MANAGE_INTEGRATIONS)

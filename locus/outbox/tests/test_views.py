@@ -325,6 +325,55 @@ def test_retry_now_sends_a_dead_message_again_signed_with_the_shown_secret(
     assert changes(endpoint)[-1]["retried"] == dead.message_id
 
 
+def test_a_test_event_reaches_the_receiver_signed_and_shows_in_the_log(
+    world, admin, in_place, receivers, django_capture_on_commit_callbacks
+):
+    """Sent whatever the endpoint subscribed to; a double click sends one; audited."""
+    import json
+
+    receiver = receivers()
+    response = admin.post(
+        url("endpoint_new", world.a.place),
+        {"url": receiver.url, "event_types": ["report.erased"]},
+        follow=True,
+    )
+    receiver.secret = shown_secret(response)
+    with in_place(world.a.place):
+        endpoint = WebhookEndpoint.objects.get()
+    page = url("endpoint", world.a.place, endpoint_id=endpoint.pk)
+    html = admin.get(page).content.decode()
+    test = url("endpoint_test", world.a.place, endpoint_id=endpoint.pk)
+    form = html.split(f'action="{test}"')[1].split("</form>")[0]
+    token = re.search(r'name="idempotency_token" value="([^"]+)"', form).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = admin.post(test, {"idempotency_token": token})
+        second = admin.post(test, {"idempotency_token": token})
+    assert first.status_code == second.status_code == 303 and first["Location"] == page
+    [request] = receiver.requests
+    event = json.loads(request.body)
+    assert request.verified and event["type"] == "webhook.test"
+    assert event["data"] == {"endpoint": endpoint.pk, "test": 1, "link": page}
+    with in_place(world.a.place):
+        [message] = OutboxMessage.objects.filter(endpoint=endpoint)
+    assert message.status == MessageStatus.DELIVERED
+    assert changes(endpoint)[-1]["tested"] == message.message_id
+    html = admin.get(page).content.decode()
+    assert message.message_id in html and "webhook.test" in html
+    assert f"Test event {message.message_id} sent" in html
+
+
+def test_a_disabled_endpoint_gets_no_test_event(world, admin, in_place):
+    endpoint = endpoint_of(world.a, world.a.organisation, in_place)
+    with in_place(world.a.place):
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
+    test = url("endpoint_test", world.a.place, endpoint_id=endpoint.pk)
+    html = admin.post(test, follow=True).content.decode()
+    assert "Enable the endpoint to send it a test event." in html
+    assert f'action="{test}"' not in html  # the button is offered only when enabled
+    with in_place(world.a.place):
+        assert not OutboxMessage.objects.filter(endpoint=endpoint).exists()
+
+
 def test_only_failed_or_dead_messages_can_be_retried(world, admin, in_place):
     endpoint = endpoint_of(world.a, world.a.organisation, in_place)
     done = message_for(world.a, endpoint, in_place, status=MessageStatus.DELIVERED, attempts=[200])
@@ -386,6 +435,7 @@ def test_the_place_teams_admin_sees_every_endpoint_read_only(world, partner, adm
     for name, data in [
         ("endpoint", {"url": "https://evil.example.org/"}),
         ("endpoint_rotate", {}),
+        ("endpoint_test", {}),
         ("endpoint_active", {"is_active": "0"}),
     ]:
         assert admin.post(url(name, world.a.place, endpoint_id=police.pk), data).status_code == 403
