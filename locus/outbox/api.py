@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import AfterValidator, ConfigDict
@@ -378,6 +379,53 @@ def webhooks_rotate_secret(
         "secret": secret,
         "previous_secret_expires_at": endpoint.previous_secret_expires_at,
     }
+
+
+@router.post(
+    ENDPOINT + "/test",
+    response={201: OutboxMessageOut, 422: ErrorOut, **IDEMPOTENCY_ERRORS, **PLACE_ERRORS},
+    auth=STAFF_AUTH,
+    summary="Send a webhook endpoint a test event",
+    description="Queues a signed `webhook.test` event (`data`: `endpoint`, `test`, `link`; no "
+    "report) for the endpoint, whatever events it subscribed to; answers with the message, "
+    "whose delivery then shows in the delivery log. Enabled endpoints only (422). Audited. "
+    "With an `Idempotency-Key`, a replay sends nothing and answers with the first message.",
+)
+@idempotent(
+    "webhooks.test",
+    stored=lambda body: {"message_id": body["message_id"]},
+    replayed=lambda request, replay: _replayed_message(request, replay),
+)
+def webhooks_test(
+    request,
+    place_slug: str,
+    endpoint_id: int = EndpointId,
+    idempotency_key_header: str | None = idempotency_key_header(),
+):
+    membership = _membership(request)
+    endpoint = _managed(request, membership, endpoint_id)
+    message = endpoint_services.webhook_endpoint_test(
+        place=request.place,
+        membership=membership,
+        endpoint=endpoint,
+        link=reverse(
+            "outbox:endpoint",
+            kwargs={"place_slug": request.place.slug, "endpoint_id": endpoint.pk},
+        ),
+    )
+    return Status(201, _logged_message_out(request, endpoint, message.message_id))
+
+
+def _logged_message_out(request, endpoint, message_id):
+    log = endpoint_selectors.webhook_delivery_log(place=request.place, endpoint=endpoint)
+    return _message_out(log.get(message_id=message_id))
+
+
+def _replayed_message(request, replay):
+    membership = _membership(request)
+    endpoint = _managed(request, membership, int(request.resolver_match.kwargs["endpoint_id"]))
+    body = _logged_message_out(request, endpoint, (replay.body or {}).get("message_id"))
+    return Status(replay.status, body)
 
 
 @router.get(

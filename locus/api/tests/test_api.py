@@ -1027,6 +1027,15 @@ STAFF_ENDPOINTS = [
                 200,
             ),
             (
+                "webhooks_test",
+                "post",
+                "/{object}/test",
+                "coordinator",
+                _webhook_endpoint,
+                {},
+                201,
+            ),
+            (
                 "webhooks_messages",
                 "get",
                 "/{object}/messages",

@@ -164,6 +164,7 @@ def test_the_place_teams_admin_sees_every_endpoint_read_only(
     for method, suffix, payload in [
         ("patch", "", {"is_active": False}),
         ("post", "/rotate-secret", {}),
+        ("post", "/test", {}),
         ("post", f"/messages/{dead.message_id}/retry", {}),
     ]:
         response = send(
@@ -272,6 +273,42 @@ def test_retry_a_dead_message(client, world, admin, in_place):
     for odd in ("msg%00", "%01", "msg.nope"):
         unknown = hooks(world.a.place, f"/{endpoint.pk}/messages/{odd}/retry")
         assert_error(send(client, "post", unknown, {}, admin), 404)
+
+
+def test_send_a_test_event(client, world, admin, in_place):
+    """Whatever the endpoint subscribed to; a replay sends nothing; disabled: 422; audited."""
+    with in_place(world.a.place):
+        endpoint, _secret = webhook_endpoint_create(
+            place=world.a.place,
+            organisation=world.a.organisation,
+            url=URL,
+            event_types=["report.erased"],
+        )
+    url = hooks(world.a.place, f"/{endpoint.pk}/test")
+    first = send(client, "post", url, {}, admin, **{"Idempotency-Key": "t-1"})
+    again = send(client, "post", url, {}, admin, **{"Idempotency-Key": "t-1"})
+    assert first.status_code == again.status_code == 201
+    body = first.json()
+    assert body["event_type"] == "webhook.test" and body["status"] == "pending"
+    assert again.json()["message_id"] == body["message_id"]
+    with in_place(world.a.place):
+        [message] = OutboxMessage.objects.filter(endpoint=endpoint)
+    assert message.payload == {
+        "endpoint": endpoint.pk,
+        "test": 1,
+        "link": f"/{world.a.place.slug}/staff/webhooks/{endpoint.pk}/",
+    }
+    assert changes() == [
+        {
+            "endpoint": endpoint.pk,
+            "organisation": world.a.organisation.pk,
+            "tested": message.message_id,
+        }
+    ]
+    send(client, "patch", hooks(world.a.place, f"/{endpoint.pk}"), {"is_active": False}, admin)
+    error = assert_error(send(client, "post", url, {}, admin), 422)
+    assert "Enable the endpoint" in error["message"]
+    assert_error(send(client, "post", hooks(world.a.place, "/999999/test"), {}, admin), 404)
 
 
 # --- end to end ----------------------------------------------------------------------------
