@@ -183,6 +183,27 @@ def routing_rule_history(place, rule_id=None, *, limit=50):
     return events.select_related("actor").order_by("-at", "-id")[:limit]
 
 
+def history_rule_names(events, names):
+    """The rule each history event is about, by id: `names` (the rules as they are), and a
+    deleted rule by the name its deletion recorded — newer than its other events, so among
+    the same newest events — else by its id."""
+    deleted = {
+        event.target_id: (event.data or {}).get("name")
+        for event in events
+        if (event.data or {}).get("deleted")
+    }
+    labels = {}
+    for event in events:
+        rule_id = event.target_id
+        if rule_id in names:
+            labels[rule_id] = names[rule_id]
+        elif deleted.get(rule_id):
+            labels[rule_id] = _("Rule “%(name)s” (deleted)") % {"name": deleted[rule_id]}
+        else:
+            labels[rule_id] = _("Rule %(id)s (deleted)") % {"id": rule_id}
+    return labels
+
+
 def _field_label(name):
     try:
         return str(RoutingRule._meta.get_field(name).verbose_name)

@@ -56,6 +56,8 @@ def rules(request):
     place, language = request.place, get_language()
     views = rule_selectors.routing_rule_views(place, language=language)
     names = {str(view.rule.pk): view.rule.name for view in views}
+    events = list(rule_selectors.routing_rule_history(place, limit=10))
+    rule_names = rule_selectors.history_rule_names(events, names)
     context = {
         "views": views,
         "fallbacks": rule_selectors.fallback_rules(views),
@@ -64,10 +66,9 @@ def rules(request):
             {
                 "event": event,
                 "what": rule_selectors.describe_change(event),
-                "rule": names.get(event.target_id)
-                or _("Rule %(id)s (deleted)") % {"id": event.target_id},
+                "rule": rule_names[event.target_id],
             }
-            for event in rule_selectors.routing_rule_history(place, limit=10)
+            for event in events
         ],
     }
     return render(request, "cases/rules/list.html", context)

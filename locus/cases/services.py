@@ -370,7 +370,8 @@ def routing_rule_delete(*, place, actor, rule) -> None:
         actor=actor,
         place=place,
         target=rule,
-        data={"rule": rule_id, "deleted": True, "fields": []},
+        # Its name (staff-only, never personal data): the history can still say which rule.
+        data={"rule": rule_id, "deleted": True, "fields": [], "name": rule.name},
     )
     rule.delete()
 

@@ -211,7 +211,7 @@ def test_delete(client, world, partners, rule_in, coordinator, in_place):
     assert response.status_code == 200 and response.json() == {"id": rule.pk, "deleted": True}
     with in_place(world.a.place):
         assert not RoutingRule.objects.exists()
-    assert rule_changes()[-1] == {"rule": rule.pk, "deleted": True, "fields": []}
+    assert rule_changes()[-1] == {"rule": rule.pk, "deleted": True, "fields": [], "name": "Doomed"}
     assert_error(client.delete(rules_url(world.a.place, f"/{rule.pk}"), headers=coordinator), 404)
 
 

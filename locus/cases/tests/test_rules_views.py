@@ -575,7 +575,16 @@ def test_delete_asks_first_then_deletes_and_keeps_the_history(
     assert response.status_code == 302
     assert rules_of(world.a.place, in_place) == []
     html = coordinator.get(url("rules", world.a.place)).content.decode()
-    assert f"Rule {rule.pk} (deleted)" in html and "Deleted" in html
+    # Which rule it was, by the name its deletion recorded (on each of its events).
+    assert html.count("Rule “Doomed” (deleted)") == 2 and "Deleted" in html
+    assert f"Rule {rule.pk} (deleted)" not in html
+    # An event recorded before names were (no name): by its id.
+    with in_place(world.a.place):
+        AuditEvent.objects.filter(target_id=str(rule.pk), data__deleted=True).update(
+            data={"rule": rule.pk, "deleted": True, "fields": []}
+        )
+    html = coordinator.get(url("rules", world.a.place)).content.decode()
+    assert f"Rule {rule.pk} (deleted)" in html
 
 
 def test_the_rule_page_shows_its_change_history(world, partners, rule_in, coordinator):

@@ -273,7 +273,7 @@ def test_rule_changes_are_audited_with_the_changed_fields(world, in_place, partn
         (decision,) = routing_decisions_for(report)
         assert decision.rule is None and decision.explanation["rule"]["name"] == "Threats"
     deleted = AuditEvent.objects.filter(action=AuditAction.ROUTING_RULE_CHANGED).first()
-    assert deleted.data == {"rule": rule_id, "deleted": True, "fields": []}
+    assert deleted.data == {"rule": rule_id, "deleted": True, "fields": [], "name": "Threats"}
 
 
 def test_a_rule_of_another_place_cannot_be_changed_or_deleted(world, in_place, rule_in):
