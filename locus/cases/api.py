@@ -61,15 +61,15 @@ def _checked_text(value, *, max_length, field="body"):
     characters but line breaks and tabs, no lone surrogates. Else 422 naming the field."""
     problem = None
     if not isinstance(value, str):
-        problem = "Give text."
+        problem = _("Give text.")
     elif not value.strip():
-        problem = "This field is required."
+        problem = _("This field is required.")
     elif len(value.strip()) > max_length:
-        problem = f"Keep it under {max_length} characters."
+        problem = _("Keep it under %(limit)s characters.") % {"limit": max_length}
     elif any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in value):
-        problem = "Control characters are not allowed."
+        problem = _("Control characters are not allowed.")
     elif any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-        problem = "The text is not valid Unicode."
+        problem = _("The text is not valid Unicode.")
     if problem:
         raise ValidationFailed(_("The request is not valid."), fields={field: [problem]})
     return value.strip()
@@ -600,8 +600,8 @@ def case_list(request, place_slug: str, query: Query[CaseListQuery]):
     }
     if filters["scope"] == "all" and not getattr(membership, "manages_place", False):
         raise ValidationFailed(
-            "Only the team that runs Locus in this place can list every organisation's cases.",
-            fields={"scope": ["Use own."]},
+            _("Only the team that runs Locus in this place can list every organisation's cases."),
+            fields={"scope": [_("Use own.")]},
         )
     targets = selectors.case_targets(
         place, None if filters["scope"] == "all" else [membership.organisation_id]
@@ -634,7 +634,8 @@ def case_stats(request, place_slug: str, query: Query[StatsQuery]):
     now = timezone.now()
     if query.days > DAYS_MAX:
         raise ValidationFailed(
-            "The period is too long.", fields={"days": [f"At most {DAYS_MAX} days."]}
+            _("The period is too long."),
+            fields={"days": [_("At most %(days)s days.") % {"days": DAYS_MAX}]},
         )
     stats = selectors.case_handling_stats(
         place, membership.organisation_id, since=now - timedelta(days=query.days), until=now
@@ -909,8 +910,8 @@ def case_assign(
         assignee = User.objects.filter(pk=payload.assignee).first()
         if assignee is None:
             raise ValidationFailed(
-                "A case can only be given to someone of this organisation who handles cases.",
-                fields={"assignee": ["Choose a person of your organisation who handles cases."]},
+                _("A case can only be given to someone of this organisation who handles cases."),
+                fields={"assignee": [_("Choose a person of your organisation who handles cases.")]},
             )
     with _if_match():
         services.case_assign(case=case, membership=membership, assignee=assignee, versions=versions)
@@ -1035,8 +1036,8 @@ def case_hand_on(
     organisation = access_organisation(place=place, organisation_id=organisation_id)
     if organisation is None:
         raise ValidationFailed(
-            "This organisation does not work in this place.",
-            fields={"organisation_id": ["Choose an organisation listed in this place."]},
+            _("This organisation does not work in this place."),
+            fields={"organisation_id": [_("Choose an organisation listed in this place.")]},
         )
     with _field_renamed("organisation", "organisation_id"):
         services.case_hand_on(

@@ -34,9 +34,11 @@ def _plain_text(value):
     """Text that can be stored: no control characters, no lone surrogates."""
     for char in value:
         if ord(char) < 32 or ord(char) == 127:
-            raise PydanticCustomError("control_characters", "Control characters are not allowed.")
+            raise PydanticCustomError(
+                "control_characters", _("Control characters are not allowed.")
+            )
         if 0xD800 <= ord(char) <= 0xDFFF:
-            raise PydanticCustomError("invalid_unicode", "The text is not valid Unicode.")
+            raise PydanticCustomError("invalid_unicode", _("The text is not valid Unicode."))
     return value.strip()
 
 

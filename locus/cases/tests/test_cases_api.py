@@ -292,6 +292,28 @@ def test_hand_on(world, partners, team, client, in_place):
     assert body["handed_on_to"][0]["organisation"]["id"] == partners.charity.pk
 
 
+def test_refusals_are_in_the_requests_language(world, partners, team, client):
+    """The case API's own checks spoke English whatever the request's language."""
+    route_to(world.a.place, [partners.team])
+    case = cases_of(submit(world.a.place))[partners.team]
+    swedish = team | {"Accept-Language": "sv"}
+    body = error(post(client, f"{API}/{case.pk}/hand-on/{partners.police_b.pk}", swedish), 422)
+    assert body["message"] == "Organisationen verkar inte i den här kommunen."
+    assert body["fields"] == {
+        "organisation_id": ["Välj en organisation som finns med i den här kommunen."]
+    }
+    body = error(post(client, f"{API}/{case.pk}/notes", swedish, {"body": " "}), 422)
+    assert body["fields"] == {"body": ["Det här fältet är obligatoriskt."]}
+    body = error(post(client, f"{API}/{case.pk}/messages", swedish, {"body": "x" * 6000}), 422)
+    assert body["fields"] == {"body": ["Håll den under 5000 tecken."]}
+    body = error(post(client, f"{API}/{case.pk}/assign", swedish, {"assignee": 999999}), 422)
+    assert body["fields"]["assignee"] == [
+        "Välj en person i din organisation som handlägger ärenden."
+    ]
+    body = error(get(client, f"{API}/stats", swedish, days=100000), 422)
+    assert "dagar" in body["fields"]["days"][0]
+
+
 def test_merge_and_split(world, everyone, team, client, in_place):
     first, second = submit(world.a.place), submit(world.a.place)
     with in_place(world.a.place):

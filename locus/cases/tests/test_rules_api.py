@@ -123,6 +123,12 @@ def test_bad_rules_are_422_naming_the_field(client, world, coordinator, in_place
         assert not RoutingRule.objects.exists()
 
 
+def test_a_control_character_is_refused_in_the_requests_language(client, world, coordinator):
+    headers = coordinator | {"Accept-Language": "fr"}
+    error = assert_error(post(client, rules_url(world.a.place), {"name": "a\x00b"}, headers), 422)
+    assert error["fields"]["name"] == ["Les caractères de contrôle ne sont pas autorisés."]
+
+
 def test_a_rule_that_can_never_match_or_sends_to_nobody_is_422_naming_the_field(
     client, world, partners, coordinator, in_place
 ):
