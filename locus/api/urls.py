@@ -162,6 +162,10 @@ def _field_message(error):
         return _("Enter a date and time as YYYY-MM-DDTHH:MM.")
     if kind in ("string_type", "string_unicode"):
         return _("Enter text.")
+    if kind == "string_pattern_mismatch":
+        return _("This value does not have the expected form (%(pattern)s).") % {
+            "pattern": ctx.get("pattern", "")
+        }
     if kind in ("list_type", "set_type", "tuple_type"):
         return _("Give a list.")
     if kind in ("dict_type", "model_type", "model_attributes_type"):

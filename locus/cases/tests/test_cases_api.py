@@ -312,6 +312,11 @@ def test_refusals_are_in_the_requests_language(world, partners, team, client):
     ]
     body = error(get(client, f"{API}/stats", swedish, days=100000), 422)
     assert "dagar" in body["fields"]["days"][0]
+    # pydantic's pattern check: its English message, with the form expected.
+    body = error(get(client, API, swedish, assigned="abc"), 422)
+    assert body["fields"]["assigned"] == [
+        "Värdet har inte den form som förväntas (^(me|none|[1-9][0-9]{0,17})$)."
+    ]
 
 
 def test_merge_and_split(world, everyone, team, client, in_place):
