@@ -235,6 +235,30 @@ def test_rotate_shows_a_new_secret_and_keeps_the_old_one_signing_for_a_while(
     assert not any(old in str(c) or new in str(c) for c in changes(endpoint))
 
 
+def test_the_events_are_named_in_words_in_the_persons_language(world, admin, in_place):
+    """They were shown as codes ("report.routed") next to the boxes ticked in words."""
+    with in_place(world.a.place):
+        endpoint = webhook_endpoint_create(
+            place=world.a.place,
+            organisation=world.a.organisation,
+            url=URL,
+            event_types=["report.routed", "report.erased"],
+        )[0]
+    headers = {"Accept-Language": "fr"}
+    words = (
+        "Un signalement est parvenu à l’organisation (par une règle de transmission ou transmis "
+        "par une autre organisation); Les données personnelles d’un signalement ont été "
+        "effacées à la demande de la personne qui a signalé"
+    )
+    for page in (
+        url("endpoint", world.a.place, endpoint_id=endpoint.pk),
+        url("endpoints", world.a.place),
+    ):
+        html = admin.get(page, headers=headers).content.decode()
+        assert f"<dd>{words}</dd>" in html or f"<td>{words}</td>" in html, page
+        assert "report.routed, report.erased" not in html
+
+
 def test_disable_enable_and_edit_are_audited(world, admin, in_place):
     endpoint = endpoint_of(world.a, world.a.organisation, in_place)
     admin.post(url("endpoint_active", world.a.place, endpoint_id=endpoint.pk), {"is_active": "0"})
