@@ -628,6 +628,28 @@ class InlineClaim(_KeyedRequest):
                 return Replay(row.response_status, row.response_body)
         raise RequestInFlight(in_flight_message())
 
+    def completed(self):
+        """The first response recorded for this key whatever the payload it came with, as
+        `(Replay, same_payload)`, or None. For a form whose key names one piece of work rather
+        than one rendering (the report journey's: one report per pass through the form), a
+        later submission with other details is that work sent again, not a new one."""
+        model = _model()
+        with _scoped(self.place):
+            row = (
+                model.objects.filter(
+                    place=self.place,
+                    scope=self.scope,
+                    key=self.key,
+                    status=model.Status.COMPLETED,
+                    expires_at__gt=timezone.now(),
+                )
+                .only("request_hash", "response_status", "response_body")
+                .first()
+            )
+        if row is None:
+            return None
+        return Replay(row.response_status, row.response_body), row.request_hash == self.request_hash
+
 
 def inline_form_claim(request, *, scope, place=None, field=FORM_FIELD):
     """The `InlineClaim` of an HTML form's hidden token, or None when the form carries no valid

@@ -23,12 +23,12 @@ from django.forms import FileInput
 from django.http import Http404, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.crypto import salted_hmac
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from locus.core.errors import (
-    ApplicationError,
     ServiceUnavailable,
     ValidationFailed,
     database_unavailable,
@@ -148,6 +148,10 @@ class Journey:
         self.step = STEPS[(cleaned.get("step") or 1) - 1]
         self.staged_token = cleaned.get("staged_token") or secrets.token_hex(16)
         self.review = bool(cleaned.get("review"))
+        # The Send button's idempotency key: one per pass through the form, not per rendering.
+        self.send_key = salted_hmac(
+            "locus.reporting.journey.send", self.staged_token, algorithm="sha256"
+        ).hexdigest()[:32]
         # The files the check page listed, when this is its Send (forms.listed_files).
         self.listed_files = forms.listed_files(self.data, "staged_files")
         self._bound = {}
@@ -301,6 +305,11 @@ class Journey:
         invalid = self.first_invalid()
         if invalid is not None:
             return self.show_errors(invalid)
+        if token_form is None:
+            # The page's token is the journey's own (`send_key`), the same on every showing of
+            # the check page: a check page shown again by the history (Back, then "Confirm form
+            # resubmission") after the report was sent sends that report's key, not a new one.
+            token_form = keep_idempotency_token(forms.JourneyForm(), self.send_key)
         sections = [
             {"step": step, "rows": self.bound(step).summary(), "form": self.bound(step)}
             for step in FORM_STEPS
@@ -311,7 +320,7 @@ class Journey:
             "sections": sections,
             "carried": self.carried(CHECK),
             "staged_token": self.staged_token,
-            "token_form": token_form or forms.JourneyForm(),
+            "token_form": token_form,
             "staged": self.staged(),
             "listed_files": forms.listed_value(self.staged()),
             "summary_errors": errors,  # in the error summary, at the top (base.html)
@@ -421,10 +430,8 @@ def send(request, journey):
     if invalid is not None:
         # A second click on a page whose first click was sent: its staged files now belong to
         # the report, so a report of files only no longer validates. Land on its receipt.
-        replay = _earlier_submission(claim)
-        if replay is not None:
-            return _replayed_receipt(request, place, replay.body.get("location"))
-        return journey.show_errors(invalid)
+        sent = _sent_before(request, place, claim)
+        return sent if sent is not None else journey.show_errors(invalid)
     idempotency = None
     if claim is not None:
         idempotency = services.IdempotentResponse(
@@ -454,7 +461,11 @@ def send(request, journey):
     except RequestInFlight:
         return in_flight_page(request)
     except IdempotencyKeyReused:
-        return journey.show_service_errors(form_key_reused())
+        # This pass through the form was sent before, with other details: a check page shown
+        # again by the history (its files now belong to the report), or answers changed after
+        # sending. The report exists: land on its receipt rather than send a second one.
+        sent = _sent_before(request, place, claim)
+        return sent if sent is not None else journey.show_service_errors(form_key_reused())
     except services.StagedEvidenceExpired as exc:
         # Nothing was sent: the files step again, listing the files still kept.
         journey.forget_staged()
@@ -495,12 +506,22 @@ def _hold_session(request, place):
             request.session.set_expiry(0)
 
 
-def _replayed_receipt(request, place, location):
+def _replayed_receipt(request, place, location, *, again=False):
     """The answer to a Send that the first click already sent: its receipt, once the first
-    click's request has saved the session that shows it (see `_wait_for_receipt`)."""
+    click's request has saved the session that shows it (see `_wait_for_receipt`). `again`: the
+    page sent was not the one first sent (other details, or shown again by the history), so the
+    receipt says that nothing was sent this time, and how to add to the report."""
     if not location:
         return _see_other(request.path)
     _wait_for_receipt(request, place, location)
+    if again:
+        messages.info(
+            request,
+            _(
+                "This report had already been sent, so it was not sent again. To add or correct "
+                "something, follow it up with your reference and code."
+            ),
+        )
     return _see_other(location)
 
 
@@ -534,15 +555,24 @@ def _wait_for_receipt(request, place, location, wait=None):
 
 
 def _earlier_submission(claim):
-    """The completed first submission of this page (its replay), if any; only looked up when
-    the page no longer validates, so a valid submission costs no read."""
+    """The completed first submission of this pass through the form (its replay), whatever
+    details it was sent with, if any; only looked up when the page no longer validates or its
+    key was used with other details, so a valid submission costs no read."""
     if claim is None:
         return None
-    try:
-        replay = claim.outcome()
-    except ApplicationError:  # another payload or still in flight: show the errors
+    found = claim.completed()
+    return found if found is not None and isinstance(found[0].body, dict) else None
+
+
+def _sent_before(request, place, claim):
+    """The receipt of the report this pass through the form already sent, or None. The same
+    page sent twice (a double click) lands there as the first click did; another page (shown
+    again by the history, or changed) is also told that nothing was sent this time."""
+    found = _earlier_submission(claim)
+    if found is None:
         return None
-    return replay if replay is not None and isinstance(replay.body, dict) else None
+    replay, same_page = found
+    return _replayed_receipt(request, place, replay.body.get("location"), again=not same_page)
 
 
 def _receipt_url(place, report):

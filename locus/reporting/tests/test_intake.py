@@ -253,10 +253,12 @@ def test_a_double_click_on_send_makes_one_report_and_both_land_on_its_receipt(
     assert first.status_code == second.status_code == 303
     assert first["Location"] == second["Location"]
     assert len(reports(in_place, place)) == 1
+    # The same pass through the form sent again with another answer: its report exists, so
+    # the person lands on its receipt, told that nothing was sent this time.
     changed = dict(data) | {"you-reporter_role": ["witness"]}
-    refused = client.post(f"/{place.slug}/report/", changed)
-    assert refused.status_code == 422
-    assert "already sent with different details" in refused.content.decode()
+    again = client.post(f"/{place.slug}/report/", changed)
+    assert again.status_code == 303 and again["Location"] == first["Location"]
+    assert "was not sent again" in client.get(again["Location"]).content.decode()
     assert len(reports(in_place, place)) == 1
 
 

@@ -499,6 +499,48 @@ def test_a_double_post_of_the_last_step_makes_one_report(client, world, in_place
         assert Report.objects.count() == 1
 
 
+def test_a_check_page_shown_again_by_the_history_after_sending_does_not_send_twice(
+    client, world, in_place
+):
+    """Without JavaScript, Back from the receipt shows "Confirm form resubmission": confirming
+    sends the step that showed the check page again, and the check page comes back. Its Send
+    carries the journey's key, not a new one, so it lands on the first report's receipt, also
+    when an answer was changed meanwhile or the files now belong to the report."""
+    place, area = world.a.place, world.a.areas[0]
+    page = client.get(report_url(place))
+    page = post(client, place, page, WHAT)
+    page = post(client, place, page, {"where-setting": "public_transport", "where-area": area.pk})
+    page = post(client, place, page, WHO, files=[text_file()])
+    page = post(client, place, page, YOU)
+    share_step = page  # the page whose Continue showed the check page
+    sent = post(client, place, post(client, place, share_step, SHARE), action="send")
+    assert sent.status_code == 303
+
+    again = post(client, place, share_step, SHARE)  # Back, then "Confirm form resubmission"
+    assert b"Step 6 of 6" in again.content
+    resent = post(client, place, again, action="send")
+    changed = post(client, place, again, {"you-reporter_role": "witness"}, action="send")
+
+    assert resent.status_code == changed.status_code == 303
+    assert resent["Location"] == changed["Location"] == sent["Location"]
+    with in_place(place):
+        assert Report.objects.count() == 1
+        assert Report.objects.get().evidence.count() == 1
+    receipt = client.get(sent["Location"]).content.decode()
+    assert "This report had already been sent, so it was not sent again." in receipt
+
+
+def test_a_new_pass_through_the_form_sends_a_new_report(client, world, in_place):
+    """The key is the journey's: someone who starts the form again reports something new."""
+    place = world.a.place
+    first = post(client, place, walk_to_check(client, place, world.a.areas[0]), action="send")
+    second = post(client, place, walk_to_check(client, place, world.a.areas[0]), action="send")
+    assert first.status_code == second.status_code == 303
+    assert first["Location"] != second["Location"]
+    with in_place(place):
+        assert Report.objects.count() == 2
+
+
 def test_the_code_is_shown_on_the_first_receipt_only(client, world, in_place):
     place = world.a.place
     sent = post(client, place, walk_to_check(client, place, world.a.areas[0]), action="send")
