@@ -346,3 +346,92 @@ def test_enter_in_a_text_field_continues_rather_than_changing_language(page, wor
             "Enter"
         )
     expect(page.locator(".progress-text")).to_contain_text("Step 3 of 6")
+
+
+NEUTRAL_SITE = "https://www.bbc.co.uk/weather"
+
+
+def test_quick_exit_on_every_step_and_back_after_it_shows_nothing_typed(
+    browser, live_server, world
+):
+    """Quick exit is on every step and on the receipt. After it, Back must not bring the
+    report back: each step is a POST, and the history entry of a POST keeps what was sent, so
+    Back (or "Confirm form resubmission") sent the answers again and showed them — the account
+    of what happened among them — to whoever picked up the phone next. locus.js turns each
+    such entry into a plain visit of the address: Back opens an empty first step."""
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-GB", viewport={"width": 360, "height": 740}
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    # The neutral site is answered here, never fetched; anything else off the server fails.
+    foreign = []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(live_server.url):
+            request_route.continue_()
+        elif url.startswith(NEUTRAL_SITE):
+            request_route.fulfill(status=200, content_type="text/html", body="<title>W</title>")
+        else:
+            foreign.append(url)
+            request_route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    sent = []
+    page.on("request", lambda r: r.method == "POST" and sent.append(r.url))
+    quick_exit = page.get_by_role("link", name="Quick exit")
+    try:
+        page.goto("/alpha/report/")
+        expect(quick_exit).to_have_attribute("href", NEUTRAL_SITE)
+        group(page, "What happened?").get_by_role("radio", name="Threat", exact=True).click()
+        submit(page.get_by_role("button", name="Continue", exact=True))
+        expect(quick_exit).to_have_attribute("href", NEUTRAL_SITE)
+        group(page, "What kind of place was it?").get_by_role(
+            "radio", name="Public transport", exact=True
+        ).click()
+        submit(page.get_by_role("button", name="Continue", exact=True))
+        expect(quick_exit).to_have_attribute("href", NEUTRAL_SITE)
+        group(page, "Who was targeted, or why do you think it happened?").get_by_role(
+            "checkbox", name="Not sure", exact=True
+        ).click()
+        page.get_by_label("What happened, in your own words").fill(ACCOUNT)
+        submit(page.get_by_role("button", name="Continue", exact=True))
+        expect_step(page, 4, "About you")
+        expect(quick_exit).to_have_attribute("href", NEUTRAL_SITE)
+
+        page.get_by_role("radio", name="It happened to me", exact=True).click()
+        page.keyboard.press("Escape")
+        page.keyboard.press("Escape")  # twice: the quick exit's key
+        page.wait_for_url(NEUTRAL_SITE)
+        sent.clear()
+        page.go_back()
+
+        expect_step(page, 1, "What happened")
+        assert sent == [], f"Back sent the form again: {sent}"
+        assert ACCOUNT not in page.content()
+        expect(page.get_by_role("radio", name="Threat", exact=True)).not_to_be_checked()
+
+        # The check page and the receipt have it too, and a click works as Escape does.
+        page.goto("/alpha/report/")
+        group(page, "What happened?").get_by_role("radio", name="Threat", exact=True).click()
+        submit(page.get_by_role("button", name="Continue", exact=True))
+        page.get_by_role("radio", name="Public transport", exact=True).click()
+        submit(page.get_by_role("button", name="Continue", exact=True))
+        page.get_by_role("checkbox", name="Not sure", exact=True).click()
+        page.get_by_label("What happened, in your own words").fill(ACCOUNT)
+        submit(page.get_by_role("button", name="Continue", exact=True))
+        page.get_by_role("radio", name="It happened to me", exact=True).click()
+        submit(page.get_by_role("button", name="Continue", exact=True))
+        submit(page.get_by_role("button", name="Continue", exact=True))
+        expect_step(page, 6, "Check and send")
+        expect(quick_exit).to_have_attribute("href", NEUTRAL_SITE)
+        submit(page.get_by_role("button", name="Send report", exact=True))
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Thank you. Your report has been sent."
+        )
+        quick_exit.click()
+        page.wait_for_url(NEUTRAL_SITE)
+    finally:
+        context.close()
+    assert not foreign, f"pages tried to load from other hosts: {foreign}"

@@ -13,6 +13,14 @@
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-quick-exit]")) quickExit(event);
   });
+  // A page reached by sending a form (each step of the report journey, the follow-up page) keeps
+  // what was sent in its history entry: after a quick exit, Back (or "Confirm form resubmission")
+  // sent it again and showed the answers, the account of what happened among them, to whoever
+  // picked up the device next. Replacing the entry with a plain visit of the same address drops
+  // what was sent: Back then opens the page empty. Pages without quick exit are left alone.
+  if (document.querySelector("[data-quick-exit]") && window.history && history.replaceState) {
+    history.replaceState(history.state, "");
+  }
   var lastEscape = 0;
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" || !document.querySelector("[data-quick-exit]")) return;
