@@ -621,6 +621,8 @@ def receipt(request, place_slug, reference):
         "routing": _routing_sentences(report),
         "routing_pending": report is not None and not selectors.report_is_routed(report),
         "device_days": settings.LOCUS_FOLLOWUP_DEVICE_DAYS,
+        # Written down or printed with the reference and code: where to use them.
+        "followup_address": request.build_absolute_uri(_followup_url(place)),
     }
     response = render(request, "reporting/receipt.html", context)
     # This browser sent the report: nobody else's wrong codes may keep it out (devices.py).

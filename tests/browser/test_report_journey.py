@@ -430,6 +430,17 @@ def test_quick_exit_on_every_step_and_back_after_it_shows_nothing_typed(
         expect(page.get_by_role("heading", level=1)).to_have_text(
             "Thank you. Your report has been sent."
         )
+        # Printed, the receipt keeps what to write down and drops the page's controls.
+        page.emulate_media(media="print")
+        expect(page.locator("#report-reference")).to_be_visible()
+        expect(page.locator("#followup-code")).to_be_visible()
+        expect(page.locator("#followup-address")).to_have_text(
+            f"{live_server.url}/alpha/follow-up/"
+        )
+        for control in (quick_exit, page.locator(".header-nav"), page.locator(".site-footer")):
+            expect(control).to_be_hidden()
+        expect(page.get_by_role("link", name="Follow up a report")).to_be_hidden()
+        page.emulate_media(media="screen")
         quick_exit.click()
         page.wait_for_url(NEUTRAL_SITE)
     finally:

@@ -550,6 +550,8 @@ def test_the_code_is_shown_on_the_first_receipt_only(client, world, in_place):
     assert first.status_code == 200
     assert report.reference in first.content.decode()
     assert 'id="followup-code"' in first.content.decode()
+    # Where to use them, to write down or print with them.
+    assert 'id="followup-address">http://testserver/alpha/follow-up/<' in first.content.decode()
     # Why keep them private, plainly: they open the whole report, not only its status.
     assert "can open your report and read everything in it" in first.content.decode()
     second = client.get(sent["Location"])
