@@ -457,7 +457,8 @@ def sharing_sentence(
 ):
     """Who may receive the report, in the words of the choices the reporter ticked: on the
     check page and on the follow-up page, so that a report shared with a support organisation
-    only is never called "recorded only"."""
+    only is never called "recorded only". One choice a line: joined by "; " they ran together,
+    and French wants a no-break space before the semicolon."""
     given = {
         "consent_police_anonymised": consent_police_anonymised,
         "consent_police_with_contact": consent_police_with_contact,
@@ -465,7 +466,7 @@ def sharing_sentence(
     }
     if not any(given.values()):
         return _("Recorded only: counted in the statistics, shared with nobody.")
-    return "; ".join(
+    return "\n".join(
         str(ShareForm.base_fields[name].label) for name in ShareForm.CONSENT_FIELDS if given[name]
     )
 

@@ -731,6 +731,25 @@ def test_the_check_step_offers_to_change_each_answer_in_the_visitors_language(
     assert content.count(f">{button}<span") == 5
 
 
+def test_each_sharing_choice_is_on_its_own_line_on_the_check_page_and_the_follow_up(
+    client, world, in_place
+):
+    """Joined with "; ", two choices ran together, with the wrong spacing in French."""
+    place = world.a.place
+    check = walk_to_check(client, place, world.a.areas[0])
+    check = post(client, place, check, {"language": "fr"}, action="language")
+    both = (
+        "Transmettre mon signalement à la police sans mon nom ni mes coordonnées<br>"
+        "Permettre à une organisation de soutien de me contacter"
+    )
+    assert both in check.content.decode()
+    sent = post(client, place, check, action="send")
+    reference = sent["Location"].rstrip("/").rsplit("/", 1)[1]
+    code = client.get(sent["Location"]).context["code"]
+    opened = client.post(followup_url(place), {"reference": reference, "code": code})
+    assert both in client.get(opened["Location"]).content.decode()
+
+
 def test_the_place_home_links_to_the_journey(client, world):
     content = client.get(f"/{world.a.place.slug}/").content.decode()
     assert report_url(world.a.place) in content and followup_url(world.a.place) in content
