@@ -153,3 +153,20 @@ def test_escape_hides_the_areas_name_shown_on_hover(page, world):  # noqa: F811
     page.keyboard.press("Escape")
     expect(tooltip).to_have_count(0)
     expect(page).to_have_url(re.compile(r"/alpha/report/$"))  # still here: no quick exit
+
+
+def test_the_keyboard_goes_from_the_kind_of_place_straight_to_the_area_list(page, world):  # noqa: F811
+    """The map is for pointers only (aria-hidden). Leaflet listens for focus on each shape that
+    has a tooltip, and Chromium makes an SVG shape with a focus listener a Tab stop: a keyboard
+    user had to Tab through every area (33 in London) of a block screen readers do not see."""
+    to_the_where_step(page)
+    expect(page.locator("#area-map path.area-shape")).to_have_count(2)
+    page.get_by_role("group", name="What kind of place was it?").get_by_label(
+        "Public transport"
+    ).focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Area")).to_be_focused()
+    # A click still picks the area.
+    _north, south = world.a.areas
+    page.locator(f'#area-map path[data-area="{south.pk}"]').click()
+    expect(chosen(page)).to_have_text("Alphaville South")

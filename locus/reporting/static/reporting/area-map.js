@@ -8,7 +8,8 @@
  * cannot be reached or told apart without a pointer, so the whole block (the visible hint and
  * the map) is aria-hidden in the template, and Leaflet is set up without anything focusable in
  * it (no keyboard handler, which would give the container a tabindex; no zoom or attribution
- * links). Screen readers and the keyboard go straight to the list.
+ * links; each shape tabindex -1, as Chromium makes a shape that Leaflet's tooltip listens to
+ * for focus a Tab stop). Screen readers and the keyboard go straight to the list.
  *
  * No tile layer: nothing is loaded from another host, only the place's areas as GeoJSON from
  * our own API. If Leaflet or the areas cannot be loaded, the block simply stays hidden.
@@ -92,7 +93,12 @@
     });
     Object.keys(layers).forEach(function (id) {
       var element = layers[id].getElement();
-      if (element) element.setAttribute("data-area", id); // the shape's area, for tests and CSS
+      if (!element) return;
+      element.setAttribute("data-area", id); // the shape's area, for tests and CSS
+      // Leaflet listens for focus on a shape with a tooltip, and Chromium makes an SVG shape
+      // with a focus listener a Tab stop: without this, the keyboard stopped on every area of
+      // a block that is hidden from screen readers, on its way to the Area list.
+      element.setAttribute("tabindex", "-1");
     });
 
     function highlight() {
