@@ -22,6 +22,7 @@ from .services import ADDITION_MAX_LENGTH, MAX_FILES_PER_REPORT, MESSAGE_MAX_LEN
 from .taxonomy import INDENT, taxonomy
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
+WEB_ADDRESS_RE = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{5,40}$")
 ACCOUNT_MAX_LENGTH = 20_000
 
@@ -80,6 +81,22 @@ class DescribedRadioSelect(DescribedChoicesMixin, forms.RadioSelect):
 
 class DescribedCheckboxes(DescribedChoicesMixin, forms.CheckboxSelectMultiple):
     pass
+
+
+class SharedAddressField(forms.URLField):
+    """The address of online content, pasted as a phone's "Share" button copies it: often
+    inside a sentence ("Look at this video! https://vm.tiktok.com/…"), which a plain URL field
+    refused. When the text holds exactly one web address, that address is taken."""
+
+    def to_python(self, value):
+        text = (value or "").strip()
+        found = WEB_ADDRESS_RE.findall(text)
+        if len(found) == 1 and found[0] != text:
+            address = found[0].rstrip(".,;:!?'\"»”’")
+            if address.endswith(")") and "(" not in address:
+                address = address[:-1]
+            value = address
+        return super().to_python(value)
 
 
 class MultipleFileInput(forms.FileInput):
@@ -192,11 +209,17 @@ class WhereForm(StepForm):
     """Online incidents: the address and the platform. Anything else: the area, the setting and
     the person's own words; the address of online content stays available as an option."""
 
-    content_url = forms.URLField(
+    content_url = SharedAddressField(
         label=_("Address of the content (URL)"),
         max_length=2000,
         required=False,
         assume_scheme="https",
+        error_messages={
+            "invalid": _(
+                "Paste the address of the content, as in the address bar or from the “Share” "
+                "button (it starts with https://), or leave it empty."
+            )
+        },
         help_text=_(
             "Copy it from the address bar or from the “Share” button. Leave it empty if you "
             "no longer have it."

@@ -12,6 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from locus.reporting import forms
 from locus.reporting.models import ConsentChange, Evidence, Report
 
 ACCOUNT = "Two men shouted abuse at me at the bus stop on Sunday evening.\nOne of them spat."
@@ -143,6 +144,55 @@ def test_online_content_asks_for_the_address_and_guesses_the_platform(client, wo
         report = Report.objects.get()
     assert (report.platform, report.setting, report.area) == ("tiktok", "online", None)
     assert report.consent_level == "record_only" and report.contact is None
+
+
+@pytest.mark.parametrize(
+    ("pasted", "address", "platform"),
+    [
+        (
+            "Regarde cette vidéo ! #fyp https://vm.tiktok.com/ZMabc123/ ",
+            "https://vm.tiktok.com/ZMabc123/",
+            "tiktok",
+        ),
+        (
+            "Seen on (https://x.com/someone/status/17).",
+            "https://x.com/someone/status/17",
+            "x_twitter",
+        ),
+        ("www.youtube.com/watch?v=abc", "https://www.youtube.com/watch?v=abc", "youtube"),
+    ],
+)
+def test_an_address_pasted_from_a_share_button_is_taken_from_its_sentence(
+    world, pasted, address, platform
+):
+    """A phone's "Share" button often copies a sentence with the address in it: the address
+    is taken (and the platform guessed from it) instead of "Enter a valid URL"."""
+    form = forms.WhereForm(
+        {"where-content_url": pasted},
+        place=world.a.place,
+        language="en",
+        online=True,
+        prefix="where",
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["content_url"] == address
+    assert form.cleaned_data["platform"] == platform
+
+
+def test_an_address_that_is_not_one_says_what_to_paste(world):
+    for value in ("no link here", "javascript:alert(1)", "https://a.example/1 https://b.example/2"):
+        form = forms.WhereForm(
+            {"where-content_url": value},
+            place=world.a.place,
+            language="en",
+            online=True,
+            prefix="where",
+        )
+        assert not form.is_valid()
+        assert form.errors["content_url"] == [
+            "Paste the address of the content, as in the address bar or from the “Share” "
+            "button (it starts with https://), or leave it empty."
+        ]
 
 
 def test_an_error_on_step_3_keeps_the_account_the_choices_and_the_staged_file(client, world):
