@@ -5,7 +5,7 @@ every page shown. The browser fixtures are the suite's own (tests/browser/confte
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe, browser, check_axe, page, submit  # noqa: F401
+from tests.browser.conftest import TIMEOUT_MS, axe, browser, check_axe, page, submit  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,
@@ -157,3 +157,68 @@ def test_changing_language_keeps_what_was_typed(
     # Still only chosen: "Who may receive it" names what is saved.
     expect(page.locator(".check-list")).not_to_contain_text("police")
     context.close()
+
+
+NEUTRAL_SITE = "https://www.bbc.co.uk/weather"
+
+
+@pytest.mark.parametrize("where", ["/alpha/follow-up/", "/alpha/follow-up/copy/"])
+def test_quick_exit_closes_the_report_so_back_cannot_open_it(
+    browser,  # noqa: F811
+    live_server,
+    followed,
+    where,
+):
+    """A report opened on the follow-up page stays open for the browser session: after a quick
+    exit, Back (or the address typed again) showed it, the account and the messages included,
+    to whoever picked up the device next. Quick exit now sends the page's "Close" as a beacon
+    as it leaves."""
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-GB", viewport={"width": 360, "height": 740}
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    closed = []
+
+    def route(request_route):
+        request = request_route.request
+        if request.url.startswith(NEUTRAL_SITE):
+            request_route.fulfill(status=200, content_type="text/html", body="<title>W</title>")
+        elif (
+            request.resource_type == "ping" and request.url == f"{live_server.url}/alpha/follow-up/"
+        ):
+            response = request_route.fetch(max_redirects=0)  # the beacon, answered by the server
+            closed.append((response.status, request.post_data))
+            request_route.fulfill(response=response)
+        elif request.url.startswith(live_server.url):
+            request_route.continue_()
+        else:
+            request_route.abort()
+
+    context.route("**/*", route)
+    tab = context.new_page()
+    try:
+        tab.goto("/alpha/follow-up/")
+        tab.get_by_label("Reference").fill(followed.report.reference)
+        tab.get_by_label("Follow-up code").fill(followed.code)
+        submit(tab.get_by_role("button", name="Open my report"))
+        expect(tab.get_by_role("heading", level=1)).to_have_text(
+            f"Report {followed.report.reference}"
+        )
+        tab.goto(where)
+        tab.get_by_role("link", name="Quick exit").click()
+        tab.wait_for_url(NEUTRAL_SITE)
+        for _ in range(100):  # the beacon outlives the page: wait until the server answered it
+            if closed:
+                break
+            tab.wait_for_timeout(50)
+        assert closed, "quick exit left the report open"
+        ((status, sent),) = closed
+        assert status == 303 and 'name="action"\r\n\r\nclose' in sent
+
+        tab.go_back()
+        expect(tab.get_by_role("heading", level=1)).to_have_text("Follow up a report")
+        tab.goto("/alpha/follow-up/")
+        expect(tab.get_by_role("heading", level=1)).to_have_text("Follow up a report")
+        expect(tab.get_by_label("Follow-up code")).to_be_visible()
+    finally:
+        context.close()

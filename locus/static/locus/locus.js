@@ -7,6 +7,16 @@
     var link = document.querySelector("[data-quick-exit]");
     if (!link) return;
     if (event) event.preventDefault();
+    // A report opened on the follow-up page stays open for the browser session: leaving it by
+    // quick exit closes it too (the page's own "Close", sent as a beacon, which outlives the
+    // page), so that the next person to pick up the device cannot open it again with Back.
+    var close = document.querySelector("form[data-quick-exit-close]");
+    if (close && navigator.sendBeacon && window.FormData) {
+      var data = new FormData(close);
+      data.append("action", "close");
+      // getAttribute: the form's "action" property is its button named "action", if it has one.
+      navigator.sendBeacon(close.getAttribute("action") || window.location.href, data);
+    }
     document.body.hidden = true;
     window.location.replace(link.href);
   }
