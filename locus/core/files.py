@@ -164,7 +164,10 @@ def check_total(sizes, max_total=None):
         max_total = max_report_bytes()
     if sum(sizes) > max_total:
         _refuse(
-            _("Together the files are larger than %(limit)s, the most one report can carry.")
+            _(
+                "Together the files are larger than %(limit)s, the most one report can carry: "
+                "please leave a file out, or send a smaller one."
+            )
             % {"limit": filesizeformat(max_total)}
         )
 
@@ -206,9 +209,10 @@ def _is_invisible(ch):
 
 
 def _read_capped(uploaded, max_bytes):
-    too_big = _("This file is larger than %(limit)s, the largest file we can accept.") % {
-        "limit": filesizeformat(max_bytes)
-    }
+    too_big = _(
+        "This file is larger than %(limit)s, the largest file we can accept: please send a "
+        "smaller one, such as a screenshot or a shorter video."
+    ) % {"limit": filesizeformat(max_bytes)}
     declared = getattr(uploaded, "size", None)
     if isinstance(declared, int) and declared > max_bytes:
         _refuse(too_big)

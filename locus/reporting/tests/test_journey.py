@@ -287,6 +287,25 @@ def test_a_refused_file_is_named_next_to_the_files_field_and_the_rest_is_kept(cl
     assert ACCOUNT.split("\n")[0] in content
 
 
+def test_a_file_too_big_says_what_to_send_instead_and_the_rest_is_kept(client, world, settings):
+    """Someone whose video is refused is told what would be accepted, not only the limit."""
+    settings.LOCUS_MAX_EVIDENCE_FILE_BYTES = 1000
+    place = world.a.place
+    page = post(client, place, client.get(report_url(place)), WHAT)
+    page = post(client, place, page, {"where-setting": "street"})
+    big = text_file("recording.txt", b"words\n" * 400)
+
+    page = post(client, place, page, WHO, files=[big, text_file("ok.txt")])
+
+    assert page.status_code == 422
+    content = page.content.decode()
+    assert (
+        "recording.txt: This file is larger than 1000\xa0bytes, the largest file we can accept: "
+        "please send a smaller one, such as a screenshot or a shorter video."
+    ) in content
+    assert "ok.txt" in content and ACCOUNT.split("\n")[0] in content
+
+
 def _stored_files():
     root = Evidence._meta.get_field("file").storage.location
     from pathlib import Path
