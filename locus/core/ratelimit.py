@@ -321,12 +321,15 @@ def too_many_requests(request, retry_after, *, json=None):
     return response
 
 
-def rate_limited(scope, limit, *, methods=None, json=None, defer_count=False):
+def rate_limited(scope, limit, *, methods=None, json=None, defer_count=False, refused=None):
     """Limit a view (or ninja operation) to `limit` (e.g. "10/m") per client in `scope`.
     `settings.LOCUS_RATE_LIMITS[scope]` overrides `limit` when set (None there: no limit).
     `methods` limits only those methods (e.g. ("POST",) for a form view). With `defer_count`,
     the view finds the request's count in `request.deferred_rate_count` to write in its own
-    transaction (DeferredCount); whatever the view did not write is counted afterwards."""
+    transaction (DeferredCount); whatever the view did not write is counted afterwards.
+    `refused(request, *args, retry_after=…, **kwargs)` answers a refused request instead of
+    the 429 page: a form shown again with what was typed (its status and `Retry-After` are
+    set here), where a page of its own would lose it."""
     methods = {m.upper() for m in methods} if methods else None
     if limit is not None:
         parse_rate(limit)  # fail at import time, not on a request
@@ -337,7 +340,12 @@ def rate_limited(scope, limit, *, methods=None, json=None, defer_count=False):
             if methods is None or request.method in methods:
                 decision = rate_check(request, scope, limit, count=DEFER if defer_count else True)
                 if not decision.allowed:
-                    return too_many_requests(request, decision.retry_after, json=json)
+                    if refused is None:
+                        return too_many_requests(request, decision.retry_after, json=json)
+                    response = refused(request, *args, retry_after=decision.retry_after, **kwargs)
+                    response.status_code = 429
+                    response["Retry-After"] = str(decision.retry_after)
+                    return response
                 if decision.deferred is not None:
                     request.deferred_rate_count = decision.deferred
                     try:

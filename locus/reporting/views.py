@@ -416,7 +416,23 @@ def report(request, place_slug):
     return journey.show(STEPS[journey.step.number])
 
 
-@rate_limited("report.submit", "10/h", methods=("POST",), defer_count=True)
+def _send_refused(request, journey, *, retry_after):
+    """Over the sending limit: the check page again with every answer and file, saying when to
+    try again. A page of its own would leave the reporter to go back to a page the browser can
+    only send again ("Confirm form resubmission")."""
+    return journey.show_check(
+        errors=[
+            _(
+                "Not sent yet: too many reports were sent from your connection in the last "
+                "hour. Everything you entered is kept below."
+            )
+            + " "
+            + try_again_in(retry_after)
+        ]
+    )
+
+
+@rate_limited("report.submit", "10/h", methods=("POST",), defer_count=True, refused=_send_refused)
 def send(request, journey):
     """Send the report once, whatever the number of clicks: the page's idempotency token makes
     a double click or a retry land on the first report's receipt. The token is recorded in the

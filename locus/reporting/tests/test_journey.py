@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -881,3 +882,20 @@ def test_the_place_s_emergency_number_is_on_the_first_step_and_the_receipt(clien
     reference, _code = send_report(client, world)
     receipt = client.get(reverse("reporting:receipt", args=[place.slug, reference]))
     assert "If you are in danger now, call 999." in receipt.content.decode()
+
+
+@override_settings(LOCUS_RATE_LIMITS={"report.submit": "1/h"})
+def test_over_the_sending_limit_the_check_page_comes_back_with_everything(client, world, in_place):
+    """A refused Send shows the check page again, every answer and file kept, saying when to
+    try again (429, Retry-After): a page of its own left only a Back the browser must re-send."""
+    place, area = world.a.place, world.a.areas[0]
+    assert post(client, place, walk_to_check(client, place, area), action="send").status_code == 303
+    check = walk_to_check(client, place, area, files=[text_file()])
+    refused = post(client, place, check, action="send")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    content = refused.content.decode()
+    assert "Not sent yet: too many reports were sent from your connection" in content
+    assert "Try again in" in content and "Step 6 of 6" in content
+    assert "notes.txt" in content and "CR-2026-1234" in content
+    with in_place(place):
+        assert Report.objects.count() == 1
