@@ -33,13 +33,14 @@ from .forms import facet_choices
 from .search import MAX_QUERY_LENGTH
 from .selectors import FACET_NAMES, MAX_PAGE_SIZE, PAGE_SIZE, SearchParams
 from .services import PRIVATE_FIELDS
-from .vocabulary import AXES, label_in, vocabulary
+from .vocabulary import AXES, available_versions, current_version, label_in, vocabulary
 from .vocabulary import RECORD_FIELDS as VOCABULARY_FIELDS
 
 router = Router(tags=["library"])
 
 LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 Language = Literal[LANGUAGE_CODES]  # type: ignore[valid-type]
+VocabularyVersion = Literal[tuple(available_versions())]  # type: ignore[valid-type]
 
 
 def _codes(name, description):
@@ -213,6 +214,8 @@ class LibraryVocabularyAxisOut(Schema):
 
 class LibraryVocabularyOut(Schema):
     version: str
+    current_version: str
+    versions: list[str] = Field(description="Every published version, oldest first.")
     language: str
     types: list[LibraryCodeOut]
     evidence_levels: list[LibraryEvidenceOut]
@@ -223,6 +226,14 @@ class LibraryVocabularyOut(Schema):
 class LibraryLanguageQuery(Schema):
     lang: Language | None = Field(
         None, description="Language of the labels; default: the request's language."
+    )
+
+
+class LibraryVocabularyQuery(LibraryLanguageQuery):
+    version: VocabularyVersion | None = Field(
+        None,
+        description="A published version (a record's `vocabulary_version`), to read the codes "
+        "of a record saved with it; default: the current version.",
     )
 
 
@@ -451,15 +462,19 @@ def library_record(
     description=(
         "Every code the search filters and records use — types, evidence levels, licences, "
         "and the controlled vocabularies (topics, interventions, target groups, outcomes, "
-        "methods, regions, countries) — with labels in `lang`."
+        "methods, regions, countries) — with labels in `lang`. Records are saved with "
+        "`current_version`; `version` gives an older published version, whose codes keep their "
+        "meaning (docs/library.md, Controlled vocabularies)."
     ),
 )
-def library_vocabulary(request, query: Query[LibraryLanguageQuery]):
+def library_vocabulary(request, query: Query[LibraryVocabularyQuery]):
     language = query.lang or get_language()
-    current = vocabulary()
+    current = vocabulary(query.version)
     with translation.override(language):
         return {
             "version": current.version,
+            "current_version": current_version(),
+            "versions": available_versions(),
             "language": language,
             "types": [{"code": c, "label": str(label)} for c, label in ResourceType.choices],
             "evidence_levels": [_evidence(code) for code in EvidenceLevel.values],

@@ -12,6 +12,8 @@ ones before it. See ``docs/library.md``.
     v.choices("topic", "fr")            # [(code, label)] for a form field
     v.label("country", "SE", "de")      # "Schweden"
     v.find("region", "SE Asia")         # "southeast_asia" (labels in any language, aliases)
+    label_in("target_group", "researchers", "fr", record.vocabulary_version)
+                                        # "Équipes de recherche": today's wording of the code
 """
 
 from __future__ import annotations
@@ -278,8 +280,21 @@ class Vocabulary:
         return pairs
 
     def find(self, axis, text):
-        """The code whose code, label (any language) or alias is `text`; None if none is."""
+        """The code whose code, label (any language) or alias is `text`; None if none is.
+        Labels of older versions are names too (a CSV written with 2026.1's wording still
+        imports), after this version's own names."""
         return self._by_name[axis].get(fold(text))
+
+    def _learn_older_names(self, older):
+        """Read an older version's labels and aliases as names of the codes this version keeps
+        (never displacing one of its own names)."""
+        for name, terms in older._axes.items():
+            index = self._by_name[name]
+            for term in terms:
+                if term.code not in self._by_code[name]:
+                    continue
+                for text in (*term.labels.values(), *term.aliases):
+                    index.setdefault(fold(text), term.code)
 
 
 def _read(path):
@@ -300,7 +315,10 @@ def _versions():
         data = _read(path)
         validate_vocabulary(data, previous=raw)
         raw.append(data)
-        loaded[data["version"]] = Vocabulary(data)
+        words = Vocabulary(data)
+        for older in reversed(loaded.values()):
+            words._learn_older_names(older)
+        loaded[data["version"]] = words
     if not loaded:
         raise VocabularyError([f"no vocabulary file in {DATA_DIR}"])
     return loaded, raw[-1]["version"]
@@ -319,10 +337,24 @@ def vocabulary(version=None) -> Vocabulary:
         raise UnknownVersion(version) from None
 
 
+def available_versions():
+    """Every published version, oldest first."""
+    return list(_versions()[0])
+
+
 def label_in(axis, code, language, version=None):
-    """A code's label read in the version it was written in, then the current one; the code
-    itself when no version knows it (never an error on a page)."""
-    for candidate in (version, None):
+    """The label to show for a code stored on a record saved with ``version``.
+
+    The current version's label where the code still exists: codes never change meaning, so a
+    newer label is a better wording of the same thing (2026.2 made the French and German labels
+    inclusive, and an old record should not keep showing the old wording), as the reporting
+    taxonomy's ``display_label``. A retired code is read in the record's own version, then in
+    any older one; the code itself when no version knows it (never an error on a page)."""
+    tried = []
+    for candidate in (current_version(), version, *reversed(available_versions())):
+        if not candidate or candidate in tried:
+            continue
+        tried.append(candidate)
         try:
             return vocabulary(candidate).label(axis, code, language)
         except (UnknownCode, UnknownVersion):

@@ -176,3 +176,19 @@ def test_vocabulary(client):
     assert [level["rank"] for level in body["evidence_levels"]] == [1, 2, 3, 4, 5]
     assert body["language"] == "sv"
     assert_error(client.get(f"{API}/vocabulary", {"lang": "xx"}), 422, fields=["lang"])
+
+
+def test_vocabulary_versions(client):
+    """Records are saved with the current version; an older one can be read by its name."""
+    body = client.get(f"{API}/vocabulary", {"lang": "fr"}).json()
+    assert (body["version"], body["current_version"]) == ("2026.2", "2026.2")
+    assert body["versions"] == ["2026.1", "2026.2"]
+    axes = {axis["name"]: axis["values"] for axis in body["axes"]}
+    groups = {v["code"]: v["label"] for v in axes["target_group"]}
+    assert groups["researchers"] == "Équipes de recherche"
+    old = client.get(f"{API}/vocabulary", {"lang": "fr", "version": "2026.1"}).json()
+    assert (old["version"], old["current_version"]) == ("2026.1", "2026.2")
+    labels = {axis["name"]: axis for axis in old["axes"]}["target_group"]["values"]
+    assert {"code": "researchers", "label": "Chercheurs"} in labels
+    response = client.get(f"{API}/vocabulary", {"version": "1999.1"})
+    assert_error(response, 422, fields=["version"])

@@ -364,3 +364,16 @@ def test_any_rows_are_read_without_error(rows):
 )
 def test_web_addresses_are_compared_in_a_normal_form(url, normal):
     assert normalise_url(url) == normal
+
+
+@pytest.mark.django_db
+def test_a_file_naming_values_in_an_older_versions_wording_still_imports():
+    """2026.2 reworded French and German labels; a CSV written with 2026.1's still reads."""
+    header = "title,type,target_groups,interventions\n"
+    row = "Guide,guide,Chercheurs;Politische Entscheidungsträger,Participation des habitants"
+    summary = do_import(row, header=header)
+    assert summary["problems"] == [] and summary["created"] == 1
+    record = Record.objects.get()
+    assert record.target_groups == ["researchers", "policy_makers"]
+    assert record.interventions == ["community_engagement"]
+    assert record.vocabulary_version == vocabulary().version == "2026.2"

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from locus.library import services
 from locus.library.choices import RecordStatus
+from locus.library.models import Record
 
 from .factories import make_record
 
@@ -263,3 +264,21 @@ def test_an_editor_of_the_contributing_organisation_is_told_it_sees_its_record(c
     html = client.get(record_url(draft)).content.decode()
     assert "only your organisation and the library editors see it" in html
     assert "only library editors see it" not in html
+
+
+def test_a_record_saved_with_an_older_vocabulary_reads_in_todays_wording(client):
+    """Codes keep their meaning, so an old record shows the current (inclusive) labels: on its
+    page, in the search filters, and in the API."""
+    record = make_record(
+        title="Working with researchers", target_groups=["researchers", "policy_makers"]
+    )
+    Record.objects.filter(pk=record.pk).update(vocabulary_version="2026.1")
+    html = client.get(record_url(record), headers={"accept-language": "fr"}).content.decode()
+    assert "Équipes de recherche" in html and "Responsables des politiques publiques" in html
+    assert "Chercheurs" not in html and "Décideurs" not in html
+    html = client.get(SEARCH, headers={"accept-language": "de"}).content.decode()
+    assert "Verantwortliche in Politik und Verwaltung" in html
+    assert "Entscheidungsträger" not in html
+    body = client.get(f"/api/v1/library/records/{record.pk}", {"lang": "fr"}).json()
+    assert body["vocabulary_version"] == "2026.1"
+    assert {"code": "researchers", "label": "Équipes de recherche"} in body["target_groups"]
