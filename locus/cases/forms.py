@@ -15,6 +15,10 @@ from locus.reporting.taxonomy import taxonomy
 from .choices import CaseOutcome, CaseStatus, Verification
 from .services import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH, TARGET_DAYS_MAX, TARGET_HOURS_MAX
 
+# A select of taxonomy labels wraps a long choice instead of cutting it off (locus.css,
+# .select-wrap): incident types run to 50 characters in German, wider than a phone.
+WRAP = forms.Select(attrs={"class": "select-wrap"})
+
 
 class CaseFilterForm(forms.Form):
     """The inbox filters, read from the query string (a bad value is simply ignored)."""
@@ -22,7 +26,7 @@ class CaseFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any status")), *CaseStatus.choices]
     )
-    incident_type = forms.ChoiceField(label=_("What happened"), required=False)
+    incident_type = forms.ChoiceField(label=_("What happened"), required=False, widget=WRAP)
     area = forms.ModelChoiceField(
         label=_("Area"), required=False, queryset=None, empty_label=_("Any area")
     )
@@ -118,11 +122,15 @@ class NoteForm(CasePageForm):
 
 
 class ClassifyForm(SeenForm):
-    verification = forms.ChoiceField(label=_("Verification"), choices=Verification.choices)
+    # The three selects look alike; the incident types and ideologies are long in German.
+    verification = forms.ChoiceField(
+        label=_("Verification"), choices=Verification.choices, widget=WRAP
+    )
     incident_type = forms.ChoiceField(
         label=_("Verified incident type"),
         required=False,
         help_text=_("Leave empty to keep what the reporter chose."),
+        widget=WRAP,
     )
     bias = forms.MultipleChoiceField(
         label=_("Verified bias"),
@@ -134,6 +142,7 @@ class ClassifyForm(SeenForm):
         label=_("Ideology"),
         required=False,
         help_text=_("Staff only: the ideology apparent in the incident, never a person's."),
+        widget=WRAP,
     )
 
     def __init__(self, *args, language, **kwargs):

@@ -3,12 +3,13 @@ cases and the handling figures; the case page with its group, suggested duplicat
 thread with the reporter and a refused hand-on; the targets page with errors. Every action
 is a plain form, so none needs JavaScript."""
 
+import os
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe, browser, check_axe, page, submit  # noqa: F401
+from tests.browser.conftest import SHOTS, axe, browser, check_axe, page, submit  # noqa: F401
 from tests.browser.test_every_page import log_in
 
 pytestmark = [
@@ -108,3 +109,50 @@ def test_casework_pages(page, world, check_axe, live_server):  # noqa: F811 - fi
     response = submit(page.get_by_role("button", name="Save targets"))
     assert response.status == 422
     check_axe(page)
+
+
+@pytest.mark.parametrize(("width", "height"), [(360, 740), (1280, 800)])
+def test_long_classification_labels_are_shown_whole(
+    page,  # noqa: F811 - fixture
+    world,
+    check_axe,  # noqa: F811 - fixture
+    live_server,
+    width,
+    height,
+):
+    """The case page's classification selects (and the inbox's incident type filter) wrap a long
+    German label instead of cutting it off, on a phone as on a laptop (locus.css, select-wrap)."""
+    from locus.cases.models import Case
+    from locus.core.tenancy import place_scope
+    from locus.reporting.taxonomy import taxonomy
+    from tests.browser.test_insights_filters import _check_shown_whole
+
+    from .factories import REPORT, cases_of, route_to
+    from .factories import submit as send
+
+    side = world.a
+    route_to(side.place, [side.organisation], name="Team")
+    report = send(side.place, REPORT)
+    with place_scope(side.place):
+        case = cases_of(report)[side.organisation]
+        Case.objects.filter(pk=case.pk).update(
+            verified_incident_type="literature_propaganda", ideology="conspiracy_driven"
+        )
+    log_in(page, side.users["caseworker"], live_server)
+    page.context.add_cookies([{"name": "django_language", "value": "de", "url": live_server.url}])
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"/alpha/staff/cases/{case.pk}/")
+    check_axe(page)
+    os.makedirs(SHOTS, exist_ok=True)
+    page.locator("select[name=ideology]").scroll_into_view_if_needed()
+    page.screenshot(path=os.path.join(SHOTS, f"case-classify-de-{width}.png"))
+    labels = taxonomy()
+    _check_shown_whole(
+        page, "incident_type", labels.label("incident_type", "literature_propaganda", "de")
+    )
+    _check_shown_whole(page, "ideology", labels.label("ideology", "conspiracy_driven", "de"))
+    page.goto("/alpha/staff/cases/?incident_type=literature_propaganda")
+    check_axe(page)
+    _check_shown_whole(
+        page, "incident_type", labels.label("incident_type", "literature_propaganda", "de")
+    )
