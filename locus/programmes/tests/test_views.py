@@ -692,3 +692,19 @@ def test_ordered_breakdown_orders_dimensions_groups_and_areas():
         ("area", [("3", 2), ("7", 1)]),
     ]
     assert ordered_breakdown(None) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "funders"), [("fr", "Organismes financeurs"), ("de", "Geldgebende")]
+)
+def test_funders_are_named_as_the_library_vocabulary_names_them(language, funders):
+    """The programme's funders field says what the library's target group says (2026.2), not
+    the generic masculine (Financeurs, Geldgeber)."""
+    from django.utils import translation
+
+    from locus.library.vocabulary import vocabulary
+    from locus.programmes.forms import ProgrammeForm
+
+    with translation.override(language):
+        assert str(ProgrammeForm.base_fields["funders"].label) == funders
+    assert vocabulary().label("target_group", "funders", language) == funders
