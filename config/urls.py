@@ -15,8 +15,10 @@ handler500 = "locus.core.views.server_error"
 # PlaceMiddleware activates the place named in the URL. The catch-all place home comes last.
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # Two of allauth's two-factor pages, keeping where the person was going (`next`).
+    # allauth's two-factor set-up pages, keeping where the person was going (`next`).
+    path("accounts/2fa/", account_views.security, name="mfa_index"),
     path("accounts/2fa/totp/activate/", account_views.activate_totp, name="mfa_activate_totp"),
+    path("accounts/2fa/webauthn/add/", account_views.add_webauthn, name="mfa_add_webauthn"),
     path(
         "accounts/2fa/recovery-codes/",
         account_views.view_recovery_codes,

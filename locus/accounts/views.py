@@ -1,5 +1,7 @@
+from allauth.mfa.base import views as mfa_views
 from allauth.mfa.recovery_codes import views as recovery_codes_views
 from allauth.mfa.totp import views as totp_views
+from allauth.mfa.webauthn import views as webauthn_views
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -44,15 +46,20 @@ def _with_next(url, next_url):
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
-class ActivateTotpView(totp_views.ActivateTOTPView):
-    """allauth's authenticator-app set-up, keeping the page the person was going to. The staff
-    pages and the platform administration send people here with `next`; allauth drops it when
-    the form is sent and shows the new recovery codes, whose "Continue" then led to the
+class KeepNextMixin:
+    """An allauth two-factor set-up form that keeps the page the person was going to. The staff
+    pages and the platform administration send people to set it up with `next`; allauth drops
+    it when the form is sent and shows the new recovery codes, whose "Continue" then led to the
     workspaces page instead of back to /admin/ or the staff page asked for."""
+
+    url_name = None  # the form's own address
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["form_action"] = _with_next(reverse("mfa_activate_totp"), local_next(self.request))
+        next_url = local_next(self.request)
+        context["form_action"] = _with_next(reverse(self.url_name), next_url)
+        # The header's "Security" link: choosing another kind of second factor there keeps it.
+        context["security_url"] = _with_next(reverse("mfa_index"), next_url)
         return context
 
     def get_success_url(self):
@@ -61,6 +68,40 @@ class ActivateTotpView(totp_views.ActivateTOTPView):
         if next_url and url != reverse("mfa_view_recovery_codes"):
             return next_url  # no new recovery codes to show: straight on
         return _with_next(url, next_url)
+
+
+class ActivateTotpView(KeepNextMixin, totp_views.ActivateTOTPView):
+    """allauth's authenticator-app set-up, keeping `next`."""
+
+    url_name = "mfa_activate_totp"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["add_webauthn_url"] = _with_next(
+            reverse("mfa_add_webauthn"), local_next(self.request)
+        )
+        return context
+
+
+class AddWebAuthnView(KeepNextMixin, webauthn_views.AddWebAuthnView):
+    """allauth's security-key set-up (the other way to meet the two-factor requirement),
+    keeping `next` as the authenticator app's does."""
+
+    url_name = "mfa_add_webauthn"
+
+
+class SecurityView(mfa_views.IndexView):
+    """allauth's Security page: its links to set up an authenticator app or add a security key
+    carry `next`, so a person sent to set up two-factor authentication who chooses a security
+    key here still lands back on the page asked for."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        next_url = local_next(self.request)
+        context["security_url"] = _with_next(reverse("mfa_index"), next_url)
+        context["activate_totp_url"] = _with_next(reverse("mfa_activate_totp"), next_url)
+        context["add_webauthn_url"] = _with_next(reverse("mfa_add_webauthn"), next_url)
+        return context
 
 
 class RecoveryCodesView(recovery_codes_views.ViewRecoveryCodesView):
@@ -78,6 +119,8 @@ class RecoveryCodesView(recovery_codes_views.ViewRecoveryCodesView):
 
 
 activate_totp = ActivateTotpView.as_view()
+add_webauthn = AddWebAuthnView.as_view()
+security = SecurityView.as_view()
 view_recovery_codes = RecoveryCodesView.as_view()
 
 

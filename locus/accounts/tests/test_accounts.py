@@ -17,7 +17,7 @@ from locus.accounts.services import invitation_create
 from locus.core.models import AuditEvent
 from locus.core.tenancy import place_scope
 from locus.core.testing.factories import MembershipFactory, OrganisationFactory, UserFactory
-from locus.core.testing.mfa import continue_link, set_up_authenticator_app
+from locus.core.testing.mfa import add_security_key, continue_link, set_up_authenticator_app
 from locus.directory.services import organisation_list_in_place
 
 
@@ -135,6 +135,57 @@ class TestMfaRequirement:
         codes = set_up_authenticator_app(client, page)
         assert continue_link(codes) == wanted
         assert "Continue to the staff area" in codes.content.decode()
+
+    def test_choosing_a_security_key_instead_still_opens_the_staff_page_asked_for(
+        self, world, client, monkeypatch
+    ):
+        """Sent to set up an authenticator app, the person opens the Security page (header) and
+        adds a security key instead: they still land back on the page asked for."""
+        user = UserFactory(email="with.a.key@alpha.test")
+        user.set_password("a-long-passphrase-1")
+        user.save()
+        MembershipFactory(user=user, organisation=world.a.organisation, role="admin")
+        wanted = reverse("accounts:members", args=["alpha"])
+        page = client.post(
+            reverse("account_login") + "?next=" + wanted,
+            {"login": user.email, "password": "a-long-passphrase-1"},
+            follow=True,
+        )
+        next_query = "?" + urlencode({"next": wanted})
+        assert page.context["security_url"] == reverse("mfa_index") + next_query
+        assert f'href="{reverse("mfa_add_webauthn")}{next_query}"' in page.content.decode()
+        security = client.get(page.context["security_url"])
+        assert f'href="{reverse("mfa_activate_totp")}{next_query}"' in security.content.decode()
+        add_url = security.context["add_webauthn_url"]
+        assert add_url == reverse("mfa_add_webauthn") + next_query
+        assert f'href="{add_url}"' in security.content.decode()
+        add_page = client.get(add_url)
+        assert add_page.context["form_action"] == add_url
+        codes = add_security_key(client, add_page, monkeypatch)
+        assert codes.redirect_chain[-1][0] == reverse("mfa_view_recovery_codes") + next_query
+        assert continue_link(codes) == wanted
+        assert client.get(wanted).status_code == 200
+
+    def test_a_security_key_added_later_goes_straight_on(self, world, client, monkeypatch):
+        """With two-factor already set up there are no new recovery codes to show: adding a key
+        with a `next` goes there; one from another site is ignored."""
+        from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+        from locus.core.testing.factories import PASSWORD
+
+        user = world.a.users["admin"]  # has an authenticator app
+        RecoveryCodes.activate(user)
+        client.force_login(user)
+        wanted = reverse("accounts:members", args=["alpha"])
+        asked = client.get(reverse("mfa_add_webauthn") + "?" + urlencode({"next": wanted}))
+        assert asked["Location"].startswith(reverse("account_reauthenticate"))
+        page = client.post(asked["Location"], {"password": PASSWORD}, follow=True)
+        assert page.context["form_action"] == (
+            reverse("mfa_add_webauthn") + "?" + urlencode({"next": wanted})
+        )
+        foreign = client.get(reverse("mfa_add_webauthn") + "?next=//elsewhere.example/")
+        assert foreign.context["form_action"] == reverse("mfa_add_webauthn")
+        assert add_security_key(client, page, monkeypatch).redirect_chain[0][0] == wanted
 
     def test_roles_without_personal_data_need_no_mfa(self, world, client):
         user = UserFactory()

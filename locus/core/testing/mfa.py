@@ -18,6 +18,20 @@ def set_up_authenticator_app(client, page):
     return client.post(action, {"code": code}, follow=True)
 
 
+def add_security_key(client, page, monkeypatch):
+    """Send the security-key form of `page` to the address its form names, and follow on. The
+    key's answer to the browser's WebAuthn ceremony is taken as valid (tests/browser/
+    test_webauthn.py goes through it with a virtual key)."""
+    from allauth.mfa.webauthn.internal import auth
+
+    monkeypatch.setattr(auth, "parse_registration_response", lambda credential: None)
+    monkeypatch.setattr(auth, "complete_registration", lambda credential: None)
+    form = r'<form[^>]*action="(/accounts/2fa/webauthn/add/[^"]*)"'
+    action = html.unescape(re.search(form, page.content.decode())[1])
+    credential = '{"id": "a-key", "type": "public-key"}'
+    return client.post(action, {"name": "Office key", "credential": credential}, follow=True)
+
+
 def continue_link(page):
     """Where the recovery codes page's "Continue to …" leads."""
     return html.unescape(
