@@ -1,7 +1,8 @@
 """The library's controlled vocabularies: versioned data, read through a small API.
 
-The data lives in ``locus/library/vocabulary_data/v<N>.json`` (one file per version; the highest
-N is current), like the reporting taxonomy. Every record stores the ``vocabulary_version`` it
+The data lives in ``locus/library/vocabulary_data/v<N>.json`` (one file per version, each with
+the day it takes effect, ``released``; the newest in force today is current), like the
+reporting taxonomy. Every record stores the ``vocabulary_version`` it
 was last saved with and plain codes, so an old record stays readable after a new version is
 published. Codes are never reused with another meaning: each version is validated against the
 ones before it. See ``docs/library.md``.
@@ -23,9 +24,12 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
+
+from django.utils import timezone
 
 DATA_DIR = Path(__file__).resolve().parent / "vocabulary_data"
 LANGUAGES = ("en", "fr", "de", "sv")
@@ -46,6 +50,7 @@ RECORD_FIELDS = {
 _CODE_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2
 _VERSION_RE = re.compile(r"^\d{4}\.\d+$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FILE_RE = re.compile(r"^v([1-9]\d*)\.json$")
 _TOP_KEYS = frozenset({"version", "released", "note", "axis_meta", "axes", "retired", "reworded"})
 _VALUE_KEYS = frozenset({"code", "labels", "aliases"})
@@ -91,13 +96,18 @@ def validate_vocabulary(data, previous: Sequence[Mapping] = ()) -> None:
         raise VocabularyError(["the vocabulary must be a JSON object"])
     for key in sorted(set(data) - _TOP_KEYS):
         errors.append(f"unknown top-level key {key!r}")
-    for key in ("version", "axis_meta", "axes"):
+    for key in ("version", "released", "axis_meta", "axes"):
         if key not in data:
             errors.append(f"missing top-level key {key!r}")
     if errors:
         raise VocabularyError(errors)
     if not isinstance(data["version"], str) or not _VERSION_RE.match(data["version"]):
         errors.append(f"version {data['version']!r} must look like '2026.1'")
+    if _released(data) is None:
+        errors.append(
+            f"released {data['released']!r} must be the day the version takes effect, "
+            "as '2026-12-01'"
+        )
     meta, axes = data["axis_meta"], data["axes"]
     if not isinstance(meta, Mapping) or not isinstance(axes, Mapping):
         raise VocabularyError([*errors, "axis_meta and axes must be objects"])
@@ -119,6 +129,17 @@ def validate_vocabulary(data, previous: Sequence[Mapping] = ()) -> None:
     _check_history(data, previous, errors)
     if errors:
         raise VocabularyError(errors)
+
+
+def _released(data):
+    """The `released` day of a version's data, or None when it is not a date."""
+    text = data.get("released")
+    if not isinstance(text, str) or not _DATE_RE.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _check_labels(labels, where, errors):
@@ -181,6 +202,14 @@ def _check_history(data, previous, errors):
     listed as retired — for ever, and it can never come back."""
     if not previous:
         return
+    released = _released(data)
+    for old in previous:
+        before = _released(old)
+        if released and before and released < before:
+            errors.append(
+                f"released {data['released']!r} is before {old.get('version')!r} "
+                f"({old['released']}): a version cannot take effect before the one it follows"
+            )
     current = _codes(data)
     retired = data.get("retired", {}) or {}
     reworded = data.get("reworded", {}) or {}
@@ -227,6 +256,7 @@ class Term:
 class Vocabulary:
     def __init__(self, data):
         self.version = data["version"]
+        self.released = date.fromisoformat(data["released"])  # the day it takes effect
         self._meta = {
             name: MappingProxyType(dict(data["axis_meta"][name]["labels"])) for name in AXES
         }
@@ -321,18 +351,32 @@ def _versions():
         loaded[data["version"]] = words
     if not loaded:
         raise VocabularyError([f"no vocabulary file in {DATA_DIR}"])
-    return loaded, raw[-1]["version"]
+    return loaded, raw[-1]["version"]  # and the newest file's version
+
+
+def version_in_force(day) -> str:
+    """The version a record saved on ``day`` (a date) gets: the newest one whose `released` day
+    is on or before it, as the reporting taxonomy's ``version_in_force``. A day before the first
+    `released` day counts as that day: the library is prepared (the demo, first imports) in the
+    version it opens with. Of versions released the same day the newer wins: it replaced the
+    older before that day (2026.2 and 2026.1, both dated the library's opening)."""
+    versions = list(_versions()[0].values())  # oldest first, `released` never going back
+    day = max(day, min(words.released for words in versions))
+    return [words.version for words in versions if words.released <= day][-1]
 
 
 def current_version():
-    return _versions()[1]
+    """The version in force today: the one forms, pages and new records use. A file dated
+    later is loaded and validated (a record or the API may name it) but takes effect on its
+    day."""
+    return version_in_force(timezone.localdate())
 
 
 def vocabulary(version=None) -> Vocabulary:
     """The vocabulary of `version` (default: the current one)."""
-    versions, current = _versions()
+    versions = _versions()[0]
     try:
-        return versions[version or current]
+        return versions[version or current_version()]
     except KeyError:
         raise UnknownVersion(version) from None
 

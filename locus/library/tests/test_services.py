@@ -185,3 +185,22 @@ def test_reindex_rebuilds_facets_and_documents():
     assert services.search_reindex() == 1
     assert titles("resilience") == ["Resilience in schools"]
     assert RecordFacet.objects.filter(record=record, facet="topic", value="gender").exists()
+
+
+def test_a_record_saved_on_a_day_gets_the_version_in_force_that_day(monkeypatch):
+    """A vocabulary file dated later is loaded but takes effect on its `released` day: its new
+    code is refused before, and records saved from that day are stamped with it."""
+    from datetime import date
+
+    from .test_vocabulary import later_version, on_day
+
+    later_version(monkeypatch, "2027-01-01")
+    data = {"type": "guide", "title": "Clubs", "topics": ["sport"], "languages": ["en"]}
+    on_day(monkeypatch, date(2026, 12, 31))
+    with pytest.raises(ValidationFailed) as raised:
+        services.record_create(data=data)
+    assert "topics" in raised.value.fields
+    before = services.record_create(data={**data, "topics": ["gender"]})
+    assert before.vocabulary_version == "2026.2"
+    on_day(monkeypatch, date(2027, 1, 1))
+    assert services.record_create(data=data).vocabulary_version == "2027.1"

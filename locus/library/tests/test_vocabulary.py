@@ -4,6 +4,7 @@ codes never change meaning."""
 import copy
 import hashlib
 import re
+from datetime import date
 
 import pytest
 
@@ -19,6 +20,7 @@ from locus.library.vocabulary import (
     current_version,
     label_in,
     validate_vocabulary,
+    version_in_force,
     vocabulary,
 )
 
@@ -205,3 +207,61 @@ def test_names_of_older_versions_still_read_back_into_codes():
     assert current.find("target_group", "Politische Entscheidungsträger") == "policy_makers"
     assert current.find("target_group", "Équipes de recherche") == "researchers"
     assert vocabulary("2026.1").find("target_group", "Équipes de recherche") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# `released`: the day a version takes effect (docs/library.md, "Versions")
+
+
+def test_released_is_the_day_a_version_takes_effect():
+    assert vocabulary("2026.1").released == vocabulary("2026.2").released == date(2026, 12, 1)
+    # Both dated the library's opening: 2026.2 replaced 2026.1 before it took effect.
+    assert version_in_force(date(2026, 12, 1)) == "2026.2"
+    assert version_in_force(date(2031, 1, 1)) == "2026.2"
+    # Before the opening (the demo, the first imports): the version it opens with.
+    assert version_in_force(date(2026, 11, 29)) == "2026.2"
+
+
+def later_version(monkeypatch, released):
+    """A 2027.1 dated `released`, after the published files, with one new topic."""
+    v1, v2 = _read(DATA_DIR / "v1.json"), _read(DATA_DIR / "v2.json")
+    v3 = copy.deepcopy(v2)
+    v3["version"], v3["released"] = "2027.1", released
+    labels = {"en": "Sport", "fr": "Sport", "de": "Sport", "sv": "Idrott"}
+    v3["axes"]["topic"].append({"code": "sport", "labels": labels})
+    validate_vocabulary(v3, previous=[v1, v2])
+    loaded = {d["version"]: Vocabulary(d) for d in (v1, v2, v3)}
+    monkeypatch.setattr(vocab, "_versions", lambda: (loaded, "2027.1"))
+
+
+def on_day(monkeypatch, day):
+    monkeypatch.setattr(vocab.timezone, "localdate", lambda *args, **kwargs: day)
+
+
+def test_a_version_dated_later_takes_effect_on_its_day(monkeypatch):
+    later_version(monkeypatch, "2027-01-01")
+    assert available_versions() == ["2026.1", "2026.2", "2027.1"]
+    assert version_in_force(date(2026, 12, 31)) == "2026.2"
+    assert version_in_force(date(2027, 1, 1)) == "2027.1"
+    on_day(monkeypatch, date(2026, 12, 31))
+    assert current_version() == "2026.2"
+    assert not vocabulary().has("topic", "sport")  # forms do not offer it yet
+    assert vocabulary("2027.1").has("topic", "sport")  # but it is loaded and readable
+    on_day(monkeypatch, date(2027, 1, 1))
+    assert current_version() == "2027.1" and vocabulary().has("topic", "sport")
+
+
+def test_released_is_a_day_never_before_the_previous_versions(data):
+    for bad in ("2026-13-01", "1 December 2026", None):
+        broken = copy.deepcopy(data)
+        broken["released"] = bad
+        with pytest.raises(VocabularyError, match="must be the day the version takes effect"):
+            validate_vocabulary(broken)
+    missing = copy.deepcopy(data)
+    del missing["released"]
+    with pytest.raises(VocabularyError, match="missing top-level key 'released'"):
+        validate_vocabulary(missing)
+    earlier = copy.deepcopy(data)
+    earlier["version"], earlier["released"] = "2027.1", "2026-11-30"
+    with pytest.raises(VocabularyError, match="cannot take effect before the one it follows"):
+        validate_vocabulary(earlier, previous=[data])

@@ -550,6 +550,15 @@ def test_the_version_in_force_on_a_day():
     assert tx.version_in_force(date(2031, 1, 1)) == CURRENT_VERSION
 
 
+def test_the_current_version_is_in_force_today():
+    """`released` is the day a version takes effect (docs/taxonomy.md, "Versions"), and new
+    reports get CURRENT_VERSION, the newest file: a file dated in the future would stamp
+    reports with a version not yet in force."""
+    from django.utils import timezone
+
+    assert tx.version_in_force(timezone.localdate()) == CURRENT_VERSION
+
+
 def test_an_old_record_reads_in_todays_inclusive_wording():
     assert tx.display_label("bias", "anti_black", "fr", "2026.1") == (
         "Racisme envers les personnes noires"
