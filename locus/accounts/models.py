@@ -72,7 +72,7 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("membership")
@@ -134,7 +134,9 @@ class Invitation(models.Model):
     )
     email = models.EmailField(_("e-mail address"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    secret_hash = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("secret (hashed)")
+    )
     invited_by = models.ForeignKey(
         User, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("invited by")
     )
@@ -142,7 +144,12 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField(_("expires"))
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     accepted_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("accepted by"),
     )
 
     class Meta:
@@ -185,16 +192,22 @@ class ApiToken(models.Model):
 
     PREFIX = "locus_"
 
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tokens")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="tokens", verbose_name=_("membership")
+    )
     name = models.CharField(_("name"), max_length=80)
-    key_prefix = models.CharField(max_length=16, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    key_prefix = models.CharField(max_length=16, editable=False, verbose_name=_("key prefix"))
+    key_hash = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("key (hashed)")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     expires_at = models.DateTimeField(_("expiry"), default=token_default_expiry)
     # When its owner was e-mailed that it expires soon (once per token: tokens_remind).
-    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expiry_notice_sent_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("expiry notice sent at")
+    )
 
     class Meta:
         verbose_name = _("API token")

@@ -11,17 +11,27 @@ class AuditEvent(models.Model):
     """Who did what, when. Global: logins happen outside any place. Holds no personal data
     beyond the actor's account; targets are referenced by type and id."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("when"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("who"),
     )
     place = models.ForeignKey(
-        "places.Place", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "places.Place",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("place"),
     )
-    action = models.CharField(max_length=40, choices=AuditAction.choices)
-    target_type = models.CharField(max_length=60, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    action = models.CharField(max_length=40, choices=AuditAction.choices, verbose_name=_("action"))
+    target_type = models.CharField(max_length=60, blank=True, verbose_name=_("object type"))
+    target_id = models.CharField(max_length=64, blank=True, verbose_name=_("object ID"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
 
     class Meta:
         verbose_name = _("audit event")
@@ -36,25 +46,34 @@ class AuditEvent(models.Model):
 class Job(TenantModel):
     """Long work run by the task worker that a person can watch: progress, log, result."""
 
-    kind = models.CharField(max_length=60)
-    title = models.CharField(max_length=200)
-    status = models.CharField(max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
-    log = models.JSONField(default=list, blank=True)
-    params = models.JSONField(default=dict, blank=True)
-    payload = models.TextField(blank=True, help_text=_("Input data (e.g. an uploaded file)."))
-    result = models.JSONField(default=dict, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    kind = models.CharField(max_length=60, verbose_name=_("kind of job"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    status = models.CharField(
+        max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED, verbose_name=_("status")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, verbose_name=_("progress (%)"))
+    log = models.JSONField(default=list, blank=True, verbose_name=_("log"))
+    params = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
+    payload = models.TextField(
+        blank=True, help_text=_("Input data (e.g. an uploaded file)."), verbose_name=_("payload")
+    )
+    result = models.JSONField(default=dict, blank=True, verbose_name=_("result"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
     # Its last sign of life (created, started, a log line, progress, finished): a running job
     # silent for JOB_SILENCE lost its worker and is failed by the sweep (`jobs_fail_abandoned`).
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
     # The language of the person who started it: the worker writes the log in it.
-    language = models.CharField(max_length=15, blank=True)
+    language = models.CharField(max_length=15, blank=True, verbose_name=_("language"))
 
     class Meta:
         verbose_name = _("job")
@@ -79,8 +98,8 @@ class Heartbeat(models.Model):
     (`manage.py deliver_outbox`, from cron or a sidecar) stamps `outbox.sweep`. Global: one
     sweep serves every place."""
 
-    name = models.CharField(max_length=60, primary_key=True)
-    at = models.DateTimeField()
+    name = models.CharField(max_length=60, primary_key=True, verbose_name=_("name"))
+    at = models.DateTimeField(verbose_name=_("last run"))
 
     class Meta:
         verbose_name = _("heartbeat")

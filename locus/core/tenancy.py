@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 _active_place = ContextVar("locus_active_place", default=None)
 
@@ -60,7 +61,11 @@ class TenantModel(models.Model):
     """Base of every tenant-owned model: a non-editable place and the scoped manager."""
 
     place = models.ForeignKey(
-        "places.Place", on_delete=models.PROTECT, editable=False, related_name="+"
+        "places.Place",
+        on_delete=models.PROTECT,
+        editable=False,
+        related_name="+",
+        verbose_name=_("place"),
     )
 
     objects = TenantManager()

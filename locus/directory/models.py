@@ -27,8 +27,10 @@ class Organisation(models.Model):
     email = models.EmailField(_("public e-mail address"), blank=True)
     phone = models.CharField(_("public phone number"), max_length=40, blank=True)
     # The organisation's stable identifier in HSDS exports (and the key of re-imports).
-    hsds_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    hsds_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("HSDS ID")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("organisation")
@@ -44,9 +46,14 @@ class OrganisationListing(models.Model):
     active listing, and only as their role allows. Global (like Membership): listings define
     who may enter a place, so the place switcher reads them across places."""
 
-    place = models.ForeignKey("places.Place", on_delete=models.CASCADE, related_name="listings")
+    place = models.ForeignKey(
+        "places.Place", on_delete=models.CASCADE, related_name="listings", verbose_name=_("place")
+    )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="listings"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="listings",
+        verbose_name=_("organisation"),
     )
     is_active = models.BooleanField(_("active"), default=True)
     manages_place = models.BooleanField(
@@ -56,7 +63,7 @@ class OrganisationListing(models.Model):
             "The city's own team: its administrators manage the place's settings and areas."
         ),
     )
-    listed_at = models.DateTimeField(auto_now_add=True)
+    listed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("listed at"))
     # Where "a report reached you" e-mails go (a link only, never personal data).
     inbox_email = models.EmailField(_("inbox e-mail address"), blank=True)
     # The organisation's own handling targets for cases in this place (blank: no target).
@@ -66,7 +73,9 @@ class OrganisationListing(models.Model):
     close_target_days = models.PositiveIntegerField(_("close within (days)"), null=True, blank=True)
     # Directory upkeep: when the entry was last confirmed as right, and the last reminder.
     last_checked_on = models.DateField(_("last checked"), null=True, blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("reminded at")
+    )
 
     class Meta:
         verbose_name = _("organisation listing")

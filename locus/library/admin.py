@@ -3,12 +3,14 @@ facet rows and the search index follow (the moderation UI for editors comes late
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from locus.core.errors import ValidationFailed
 
 from . import services
 from .choices import VersionSource
 from .models import Record, RecordLink, RecordVersion
+from .views import field_label
 
 
 class RecordAdminForm(forms.ModelForm):
@@ -34,11 +36,16 @@ class VersionInline(admin.TabularInline):
     model = RecordVersion
     extra = 0
     can_delete = False
-    fields = ["number", "created_at", "source", "actor", "changed_fields", "comment"]
+    fields = ["number", "created_at", "source", "actor", "changed", "comment"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("changed fields"))
+    def changed(self, version):
+        """The fields' names in the reader's language, not the stored attribute names."""
+        return ", ".join(str(field_label(name)) for name in version.changed_fields)
 
 
 class LinkInline(admin.TabularInline):

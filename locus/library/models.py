@@ -78,7 +78,7 @@ class Record(models.Model):
     target_groups = models.JSONField(_("target groups"), default=list, blank=True)
     outcomes = models.JSONField(_("outcomes measured"), default=list, blank=True)
     methods = models.JSONField(_("methods"), default=list, blank=True)
-    vocabulary_version = models.CharField(max_length=20)
+    vocabulary_version = models.CharField(max_length=20, verbose_name=_("vocabulary version"))
     evidence_level = models.CharField(
         _("evidence level"), max_length=24, choices=EvidenceLevel.choices, blank=True
     )
@@ -110,18 +110,36 @@ class Record(models.Model):
 
     # SHA-256 of the key an import matched this record on (docs/library.md); null when the
     # record was never imported.
-    import_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
-    search_config = models.CharField(max_length=20, default="simple", editable=False)
+    import_key = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        verbose_name=_("import key"),
+    )
+    search_config = models.CharField(
+        max_length=20, default="simple", editable=False, verbose_name=_("search language")
+    )
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("published at")
+    )
     # The yearly check (docs/library.md, "Contribution and moderation"): when the owners last
     # confirmed the record is current, and when they were last reminded to.
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True, editable=False)
-    check_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    check_reminded_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("check reminder sent at")
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     class Meta:
@@ -170,18 +188,27 @@ class RecordVersion(models.Model):
     Written by the services with every change; never edited. The snapshot holds the private
     fields too, so versions are shown in full to editors only."""
 
-    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    record = models.ForeignKey(
+        Record, on_delete=models.CASCADE, related_name="versions", verbose_name=_("record")
     )
-    source = models.CharField(max_length=10, choices=VersionSource.choices)
-    comment = models.CharField(max_length=300, blank=True)
-    changed_fields = models.JSONField(default=list)
-    snapshot = models.JSONField(default=dict)
+    number = models.PositiveIntegerField(verbose_name=_("number"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("made at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    source = models.CharField(max_length=10, choices=VersionSource.choices, verbose_name=_("how"))
+    comment = models.CharField(max_length=300, blank=True, verbose_name=_("comment"))
+    changed_fields = models.JSONField(default=list, verbose_name=_("changed fields"))
+    snapshot = models.JSONField(default=dict, verbose_name=_("snapshot"))
 
     class Meta:
+        verbose_name = _("record version")
+        verbose_name_plural = _("record versions")
         ordering = ["record", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["record", "number"], name="library_version_unique")
@@ -194,12 +221,20 @@ class RecordVersion(models.Model):
 class RecordLink(models.Model):
     """`source` is `kind` `target` ("part of", "companion to"…); read backwards on the target."""
 
-    source = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="links_out")
-    target = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="links_in")
-    kind = models.CharField(max_length=20, choices=LinkKind.choices, default=LinkKind.RELATED)
-    created_at = models.DateTimeField(auto_now_add=True)
+    source = models.ForeignKey(
+        Record, on_delete=models.CASCADE, related_name="links_out", verbose_name=_("record")
+    )
+    target = models.ForeignKey(
+        Record, on_delete=models.CASCADE, related_name="links_in", verbose_name=_("linked record")
+    )
+    kind = models.CharField(
+        max_length=20, choices=LinkKind.choices, default=LinkKind.RELATED, verbose_name=_("link")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("link to another record")
+        verbose_name_plural = _("links to other records")
         ordering = ["source", "kind", "target"]
         constraints = [
             models.UniqueConstraint(
@@ -211,7 +246,7 @@ class RecordLink(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.source_id} {self.kind} {self.target_id}"
+        return f"{self.source_id} {self.get_kind_display()} {self.target_id}"
 
 
 class RecordFacet(models.Model):

@@ -108,7 +108,9 @@ def _labels(record, field, axis, language):
     ]
 
 
-def _field_label(name):
+def field_label(name):
+    """A record field's name in the reader's language (a version's changed fields; the
+    platform administration's versions too)."""
     if name == "links":
         return _("links")
     return str(Record._meta.get_field(name).verbose_name)
@@ -120,7 +122,7 @@ def _version_rows(versions, *, editor):
     rows = []
     for version in versions:
         changed = [name for name in version.changed_fields if editor or name not in PRIVATE_FIELDS]
-        labels = [_field_label(name) for name in changed]
+        labels = [field_label(name) for name in changed]
         if not labels:
             labels = [_("editorial details")]
         rows.append(

@@ -88,20 +88,29 @@ class WebhookEndpoint(TenantModel):
     """Where an organisation wants a place's events POSTed, signed per Standard Webhooks."""
 
     organisation = models.ForeignKey(
-        "directory.Organisation", on_delete=models.CASCADE, related_name="+"
+        "directory.Organisation",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("organisation"),
     )
-    url = models.URLField(max_length=500, validators=[validate_webhook_url])
-    description = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=500, validators=[validate_webhook_url], verbose_name=_("URL"))
+    description = models.CharField(max_length=200, blank=True, verbose_name=_("description"))
     # `whsec_` + base64 of the random key, shown once when created or rotated.
-    secret = EncryptedTextField(editable=False)
+    secret = EncryptedTextField(editable=False, verbose_name=_("secret"))
     # The secret before the last rotation: still signed with (a second signature) until
     # `previous_secret_expires_at`, so receivers can switch without losing messages.
-    previous_secret = EncryptedTextField(blank=True, editable=False)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    previous_secret = EncryptedTextField(
+        blank=True, editable=False, verbose_name=_("previous secret")
+    )
+    previous_secret_expires_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("previous secret valid until")
+    )
     # Event types this endpoint receives; empty means every event.
-    event_types = models.JSONField(default=list, blank=True, validators=[validate_event_types])
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    event_types = models.JSONField(
+        default=list, blank=True, validators=[validate_event_types], verbose_name=_("events")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("webhook endpoint")
@@ -144,30 +153,46 @@ class OutboxMessage(TenantModel):
       mid-delivery loses nothing).
     """
 
-    kind = models.CharField(max_length=10, choices=MessageKind.choices)
+    kind = models.CharField(max_length=10, choices=MessageKind.choices, verbose_name=_("kind"))
     endpoint = models.ForeignKey(
-        WebhookEndpoint, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+        WebhookEndpoint,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        verbose_name=_("webhook endpoint"),
     )
     # E-mail only: an organisation's inbox, never a reporter's address (reporters get a
     # stand-in, see outbox_enqueue_reporter_email).
-    email_to = models.EmailField(blank=True)
-    event_type = models.CharField(max_length=100)
-    payload = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    email_to = models.EmailField(blank=True, verbose_name=_("e-mail to"))
+    event_type = models.CharField(max_length=100, verbose_name=_("event"))
+    payload = models.JSONField(
+        default=dict, blank=True, encoder=DjangoJSONEncoder, verbose_name=_("payload")
+    )
     message_id = models.CharField(
-        max_length=40, unique=True, editable=False, default=generate_message_id
+        max_length=40,
+        unique=True,
+        editable=False,
+        default=generate_message_id,
+        verbose_name=_("message ID"),
     )
     status = models.CharField(
-        max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING
+        max_length=12,
+        choices=MessageStatus.choices,
+        default=MessageStatus.PENDING,
+        verbose_name=_("status"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)  # indexed: see Meta
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, verbose_name=_("next attempt at")
+    )  # indexed: see Meta
     # Short and free of payload content: "HTTP 503", "ConnectionRefusedError: …".
-    last_error = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
     # What the message is about, e.g. ("reporting.report", "42"); empty when not tracked.
-    source_type = models.CharField(max_length=60, blank=True)
-    source_id = models.CharField(max_length=64, blank=True)
+    source_type = models.CharField(max_length=60, blank=True, verbose_name=_("source type"))
+    source_id = models.CharField(max_length=64, blank=True, verbose_name=_("source ID"))
 
     class Meta:
         verbose_name = _("outbox message")

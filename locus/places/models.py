@@ -31,11 +31,11 @@ class Network(models.Model):
     language: `name` is the English one and `names` holds the others ({"fr": "Royaume-Uni",
     …}, like the taxonomy's labels); `label()` picks the one for the language."""
 
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(unique=True, verbose_name=_("slug"))
     name = models.CharField(_("name"), max_length=120)
     names = models.JSONField(_("name in other languages"), default=dict, blank=True)
     country = models.CharField(
-        _("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2")
+        _("country"), max_length=2, blank=True, help_text=_("The country’s two-letter code (ISO 3166-1 alpha-2), e.g. GB or SE.")
     )
 
     class Meta:
@@ -60,10 +60,12 @@ MAX_RETENTION_DAYS = 36_500
 class Place(models.Model):
     """The tenant: a city or local authority. Everything personal belongs to exactly one place."""
 
-    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="places")
+    network = models.ForeignKey(
+        Network, on_delete=models.PROTECT, related_name="places", verbose_name=_("network")
+    )
     slug = models.CharField(_("slug"), max_length=49, unique=True, validators=[slug_validator])
     name = models.CharField(_("name"), max_length=120)
-    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166-1 alpha-2"))
+    country = models.CharField(_("country"), max_length=2, help_text=_("The country’s two-letter code (ISO 3166-1 alpha-2), e.g. GB or SE."))
     default_language = models.CharField(_("default language"), max_length=8, default="en")
     timezone = models.CharField(_("time zone"), max_length=60, default="Europe/London")
     emergency_number = models.CharField(
@@ -105,8 +107,8 @@ class Place(models.Model):
         validators=[MaxValueValidator(MAX_RETENTION_DAYS)],
         help_text=_("Evidence files of closed reports are deleted after this many days."),
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("place")
@@ -147,7 +149,7 @@ class Area(TenantModel):
     code = models.CharField(_("code"), max_length=40, blank=True)
     geometry = models.JSONField(_("boundary (GeoJSON geometry)"))
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("area")

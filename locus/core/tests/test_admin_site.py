@@ -120,3 +120,43 @@ def test_confirming_the_password_first_keeps_the_way_back_to_the_admin(
     assert confirmed.redirect_chain[-1][0].startswith(reverse("mfa_activate_totp"))
     codes = set_up_authenticator_app(client, confirmed)
     assert continue_link(codes) == "/admin/places/place/"
+
+
+def _locus_admins():
+    from django.contrib import admin
+
+    for model, model_admin in admin.site._registry.items():
+        if model.__module__.startswith("locus."):
+            yield model, model_admin
+            for inline in model_admin.inlines:
+                yield inline.model, None
+
+
+def test_every_admin_page_names_its_fields_in_the_readers_language():
+    """Each Locus model the platform administration shows names itself, its fields (labels,
+    list columns, filters), their help and their choices through gettext, so a French, German or
+    Swedish operator reads their language throughout: a field without a verbose_name is headed
+    by its English attribute name ("created at", "next attempt at") in every language."""
+    from django.utils.functional import Promise
+
+    untranslated = []
+    for model, model_admin in _locus_admins():
+        name = model.__name__
+        for text in (model._meta.verbose_name, model._meta.verbose_name_plural):
+            if not isinstance(text, Promise):
+                untranslated.append(f"{name}: {text}")
+        for field in model._meta.get_fields():
+            if not field.concrete or field.name == "id":
+                continue
+            if not isinstance(field.verbose_name, Promise):
+                untranslated.append(f"{name}.{field.name}")
+            if field.help_text and not isinstance(field.help_text, Promise):
+                untranslated.append(f"{name}.{field.name} (help)")
+            for value, label in field.flatchoices if field.choices else ():
+                if not isinstance(label, Promise):
+                    untranslated.append(f"{name}.{field.name}={value}")
+        for column in model_admin.list_display if model_admin else ():
+            attr = getattr(model_admin, column, None)
+            if column != "__str__" and callable(attr) and not isinstance(getattr(attr, "short_description", ""), Promise):
+                untranslated.append(f"{name} column {column}")
+    assert not untranslated, untranslated
