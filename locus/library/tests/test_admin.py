@@ -1,6 +1,7 @@
 """Platform admin edits go through the services: validated, versioned and re-indexed."""
 
 import json
+import re
 
 import pytest
 
@@ -70,3 +71,21 @@ def test_an_invalid_admin_edit_is_shown_on_the_form(admin_client):
     assert "Unknown code: nope" in html
     assert "Only training resources have a duration, format and level." in html
     assert Record.objects.get(pk=record.pk).versions.count() == 1
+
+
+def test_the_admin_pages_read_in_the_readers_language(admin_client):
+    """A German operator reads the record's versions (which fields changed, by name) and the
+    jobs' filters in German, not the models' attribute names."""
+    from django.conf import settings
+
+    from locus.library.services import record_update
+
+    record = make_record()
+    record_update(record=record, data={"title": "Ein Leitfaden"})
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    page = admin_client.get(f"/admin/library/record/{record.pk}/change/").content.decode()
+    assert "Versionen des Eintrags" in page and "Geänderte Felder" in page
+    assert re.search(r'class="field-changed">\s*<p>Titel</p>', page)
+    assert "Changed fields" not in page and '["title"]' not in page
+    jobs = admin_client.get("/admin/core/job/").content.decode()
+    assert "Nach Art des Auftrags" in jobs and "kind" not in jobs.lower().split("<body")[1]
