@@ -196,4 +196,7 @@ MESSAGES = [
     # The platform administration's names of allauth's models.
     gettext_noop("email address"),
     gettext_noop("email addresses"),
+    # The kinds of authenticator (the platform administration's list and filter).
+    gettext_noop("Recovery codes"),
+    gettext_noop("TOTP Authenticator"),
 ]

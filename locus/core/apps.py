@@ -47,6 +47,16 @@ class TwoFactorConfig(mfa_apps.MFAConfig):
     default = False
     verbose_name = _("Two-factor authentication")
 
+    def ready(self):
+        super().ready()
+        from allauth.mfa.models import Authenticator
+
+        # allauth names its model in no language: Django derived "authenticator" from the class,
+        # English on the admin's breadcrumbs, counts and buttons in every language. Migrations
+        # read the Meta as declared (`original_attrs`), so naming it here changes none.
+        Authenticator._meta.verbose_name = _("authenticator")
+        Authenticator._meta.verbose_name_plural = _("authenticators")
+
 
 class BackgroundTasksConfig(tasks_apps.TasksAppConfig):
     default = False
