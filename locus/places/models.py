@@ -35,7 +35,10 @@ class Network(models.Model):
     name = models.CharField(_("name"), max_length=120)
     names = models.JSONField(_("name in other languages"), default=dict, blank=True)
     country = models.CharField(
-        _("country"), max_length=2, blank=True, help_text=_("The country’s two-letter code (ISO 3166-1 alpha-2), e.g. GB or SE.")
+        _("country"),
+        max_length=2,
+        blank=True,
+        help_text=_("The country’s two-letter code (ISO 3166-1 alpha-2), e.g. GB or SE."),
     )
 
     class Meta:
@@ -65,7 +68,11 @@ class Place(models.Model):
     )
     slug = models.CharField(_("slug"), max_length=49, unique=True, validators=[slug_validator])
     name = models.CharField(_("name"), max_length=120)
-    country = models.CharField(_("country"), max_length=2, help_text=_("The country’s two-letter code (ISO 3166-1 alpha-2), e.g. GB or SE."))
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        help_text=_("The country’s two-letter code (ISO 3166-1 alpha-2), e.g. GB or SE."),
+    )
     default_language = models.CharField(_("default language"), max_length=8, default="en")
     timezone = models.CharField(_("time zone"), max_length=60, default="Europe/London")
     emergency_number = models.CharField(
