@@ -93,6 +93,7 @@ def test_a_coordinators_pages_fit_a_phone(
     from locus.alerts.models import Alarm
     from locus.core.tenancy import place_scope
     from locus.directory.tests.factories import make_partnership, make_service
+    from locus.insights.services import annotation_create
     from locus.programmes.tests.factories import full_programme
 
     a = world.a
@@ -108,6 +109,12 @@ def test_a_coordinators_pages_fit_a_phone(
     make_service(a.place, partners.charity, areas=a.areas)
     make_partnership(a.place, partners.charity, partners.police)
     with place_scope(a.place):
+        annotation_create(
+            place=a.place,
+            starts_on=date(2026, 3, 2),
+            ends_on=date(2026, 3, 8),
+            text="Trigger event abroad, and a long sentence about what followed in the city",
+        )
         Alarm.objects.create(
             place=a.place,
             week=date(2026, 3, 2),
@@ -150,6 +157,7 @@ def test_a_coordinators_pages_fit_a_phone(
     on_phone("/alpha/insights/alerts/", "alerts_de", "Status")
     page.context.clear_cookies(name="django_language")
     on_phone("/alpha/insights/", "insights")
+    on_phone("/alpha/insights/annotations/", "annotations", "What happened")
     on_phone("/alpha/insights/service/", "service", "Within target", "Index")
     on_phone("/alpha/programmes/portfolio/", "portfolio", "Status", "Progress")
     on_phone("/alpha/directory/", "directory", "Checked")
@@ -168,6 +176,7 @@ def test_an_administrators_pages_fit_a_phone(
     from django.db import transaction
     from django.utils import timezone
 
+    from locus.accounts.services import token_create
     from locus.core.services import job_create
     from locus.core.tenancy import place_scope
     from locus.outbox.models import DeliveryAttempt, WebhookEndpoint
@@ -194,9 +203,12 @@ def test_an_administrators_pages_fit_a_phone(
         job_create(
             place=a.place, kind="areas.import", title="Import wards.geojson", created_by=admin
         )
+    token_create(membership=a.memberships["admin"], name="Nightly export to the council's data hub")
     log_in(page, admin, live_server)
     on_phone("/alpha/staff/webhooks/", "webhooks", "State", "Deliveries")
     on_phone(f"/alpha/staff/webhooks/{endpoint.pk}/", "delivery_log", "Status", "Last answer")
     on_phone("/alpha/staff/jobs/", "jobs", "Status")
     on_phone("/alpha/staff/members/", "members", "Role")
+    on_phone("/alpha/staff/areas/", "areas", "Population")
+    on_phone("/alpha/staff/tokens/", "tokens", "Expires", "Last used")
     on_phone("/alpha/programmes/", "programmes", "Status", "Progress")

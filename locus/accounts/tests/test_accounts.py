@@ -517,7 +517,9 @@ class TestTokenExpiry:
         token_revoke(token=ApiToken.objects.get(name="revoked"), actor=membership.user)
         client.force_login(membership.user)
         response = client.get(reverse("accounts:tokens", args=["alpha"]))
-        rows = {row.split("</td>", 1)[0]: row for row in response.text.split("<tr><td>")[1:]}
+        rows = {
+            row.split("</th>", 1)[0]: row for row in response.text.split('<tr><th scope="row">')[1:]
+        }
         assert '<span class="status">Expires in 40 days</span>' in rows["in forty days"]
         assert "status-expiring" in rows["in five days"]
         assert "Expires in 5 days" in rows["in five days"]
