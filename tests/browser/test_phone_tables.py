@@ -212,3 +212,16 @@ def test_an_administrators_pages_fit_a_phone(
     on_phone("/alpha/staff/areas/", "areas", "Population")
     on_phone("/alpha/staff/tokens/", "tokens", "Expires", "Last used")
     on_phone("/alpha/programmes/", "programmes", "Status", "Progress")
+
+
+def test_an_editors_programme_page_fits_a_phone(page, world, live_server, on_phone):
+    """The reporting periods' Report column (the web page and the PDFs) was off the screen."""
+    from locus.programmes.tests.factories import full_programme
+
+    made = full_programme(world.a)
+    programme, period = made["programme"], made["period"]
+    log_in(page, world.a.users["editor"], live_server)
+    # Its theory of change and indicator tables scroll in their boxes at 360 px: each box is
+    # focusable and named (axe), so that a keyboard can scroll it.
+    on_phone(f"/alpha/programmes/{programme.pk}/", "programme", "Results", "Report")
+    on_phone(f"/alpha/programmes/{programme.pk}/periods/{period.pk}/report/", "programme_report")
