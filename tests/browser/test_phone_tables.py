@@ -164,6 +164,14 @@ def test_a_coordinators_pages_fit_a_phone(
     on_phone(f"/alpha/directory/organisations/{partners.charity.pk}/", "organisation", "Where")
     on_phone("/alpha/directory/network/", "directory_network", "Partner", "Checked")
     on_phone("/alpha/staff/jobs/", "jobs_coordinator")
+    on_phone("/alpha/directory/coverage/", "coverage")
+    # The matrix scrolls in its box (a matrix reads across); its caption stays on the screen.
+    caption = page.locator("#matrix-caption")
+    caption.scroll_into_view_if_needed()
+    box = caption.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    on_phone("/alpha/directory/pathways/", "pathways")
+    on_phone("/alpha/staff/", "staff_home")
 
 
 def test_an_administrators_pages_fit_a_phone(
@@ -200,7 +208,7 @@ def test_an_administrators_pages_fit_a_phone(
         DeliveryAttempt.objects.create(
             place=a.place, message=message, at=timezone.now(), status_code=503
         )
-        job_create(
+        job = job_create(
             place=a.place, kind="areas.import", title="Import wards.geojson", created_by=admin
         )
     token_create(membership=a.memberships["admin"], name="Nightly export to the council's data hub")
@@ -208,6 +216,9 @@ def test_an_administrators_pages_fit_a_phone(
     on_phone("/alpha/staff/webhooks/", "webhooks", "State", "Deliveries")
     on_phone(f"/alpha/staff/webhooks/{endpoint.pk}/", "delivery_log", "Status", "Last answer")
     on_phone("/alpha/staff/jobs/", "jobs", "Status")
+    on_phone(f"/alpha/staff/jobs/{job.pk}/", "job")
+    on_phone("/alpha/staff/cases/targets/", "targets")
+    on_phone("/alpha/staff/settings/", "settings")
     on_phone("/alpha/staff/members/", "members", "Role")
     on_phone("/alpha/staff/areas/", "areas", "Population")
     on_phone("/alpha/staff/tokens/", "tokens", "Expires", "Last used")
