@@ -80,6 +80,8 @@ def test_a_caseworkers_pages_fit_a_phone(page, world, live_server, on_phone):
     expect(page.get_by_role("link", name=case.report.reference)).to_be_visible()
     on_phone(f"/alpha/staff/cases/{case.pk}/", "case")
     on_phone("/alpha/insights/alerts/subscription/", "alert_subscription")
+    page.context.add_cookies([{"name": "django_language", "value": "sv", "url": live_server.url}])
+    on_phone("/alpha/insights/alerts/subscription/", "alert_subscription_sv")
 
 
 def test_a_coordinators_pages_fit_a_phone(
@@ -115,7 +117,7 @@ def test_a_coordinators_pages_fit_a_phone(
             ends_on=date(2026, 3, 8),
             text="Trigger event abroad, and a long sentence about what followed in the city",
         )
-        Alarm.objects.create(
+        alarm = Alarm.objects.create(
             place=a.place,
             week=date(2026, 3, 2),
             series_key="all|bias:antisemitism",
@@ -151,10 +153,13 @@ def test_a_coordinators_pages_fit_a_phone(
         "Receives it?",
     )
     on_phone("/alpha/insights/alerts/", "alerts", "Status", "Observed")
+    on_phone(f"/alpha/insights/alerts/{alarm.pk}/", "alarm")
     # In German the alerts' area filter ("Alle Bezirke und die ganze Kommune") stayed wider
     # than its panel, and the page: a field of a row of filters now shrinks to the row.
     page.context.add_cookies([{"name": "django_language", "value": "de", "url": live_server.url}])
     on_phone("/alpha/insights/alerts/", "alerts_de", "Status")
+    page.context.add_cookies([{"name": "django_language", "value": "sv", "url": live_server.url}])
+    on_phone(f"/alpha/insights/alerts/{alarm.pk}/", "alarm_sv")
     page.context.clear_cookies(name="django_language")
     on_phone("/alpha/insights/", "insights")
     on_phone("/alpha/insights/annotations/", "annotations", "What happened")

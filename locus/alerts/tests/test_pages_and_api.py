@@ -437,7 +437,11 @@ def test_the_alarm_page_shows_its_series(world, client, in_place):
     assert len(points) == 35 and points[26] == (alarm.week, 31, 31)
     assert sum(count for _week, count, _reports in points) == 31  # the north area only
     text = response.content.decode()
-    assert text.count("<rect") == 35 and 'role="img"' in text and "<caption>" in text
+    assert (
+        text.count("<rect") == 35
+        and 'role="img"' in text
+        and '<caption id="series-caption">' in text
+    )
     assert "Close this alarm" not in text  # a caseworker cannot close
     assert not unreadable_svg_numbers(text)
     for language in ("fr", "de", "sv"):  # decimal commas stay out of the chart's geometry
