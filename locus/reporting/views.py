@@ -13,7 +13,6 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -961,42 +960,31 @@ def _message_form(thread, data=None, initial=None):
     return form
 
 
-def _write_limited(view):
+def _write_refused(request, report, *, retry_after):
     """Messages and additions are limited per client (`followup.write`). Over the limit, the
-    page again with everything the form carried and why, when to try again (429, Retry-After):
-    a page of its own would lose what was written, since going back shows the follow-up page
-    as the server gives it (never stored), empty. Files chosen are named next to the files
-    field, to choose again later (storing them is what the limit holds back)."""
-
-    @wraps(view)
-    def wrapper(request, report):
-        decision = rate_check(request, WRITE_SCOPE, WRITE_RATE)
-        if decision.allowed:
-            return view(request, report)
-        token = _staged_token(request)
-        refusals = _stage_addition_files(request, report, token, counted=False)
-        response = _status_page(
-            request,
-            report,
-            errors=[
-                _(
-                    "Not sent yet: too many messages and additions were sent from your "
-                    "connection in the last hour. What you wrote is kept below."
-                )
-                + " "
-                + try_again_in(decision.retry_after)
-            ],
-            addition_form=_refused_addition(request, token, refusals),
-            staged_token=token,
-            status=429,
-        )
-        response["Retry-After"] = str(decision.retry_after)
-        return response
-
-    return wrapper
+    page again with everything the form carried and why, when to try again: a page of its own
+    would lose what was written, since going back shows the follow-up page as the server
+    gives it (never stored), empty. Files chosen are named next to the files field, to choose
+    again later (storing them is what the limit holds back)."""
+    token = _staged_token(request)
+    refusals = _stage_addition_files(request, report, token, counted=False)
+    return _status_page(
+        request,
+        report,
+        errors=[
+            _(
+                "Not sent yet: too many messages and additions were sent from your "
+                "connection in the last hour. What you wrote is kept below."
+            )
+            + " "
+            + try_again_in(retry_after)
+        ],
+        addition_form=_refused_addition(request, token, refusals),
+        staged_token=token,
+    )
 
 
-@_write_limited
+@rate_limited(WRITE_SCOPE, WRITE_RATE, methods=("POST",), refused=_write_refused)
 def _send_message(request, report):
     """Send one message to one of the organisations handling the report. A double click sends
     it once (the form's idempotency token)."""
@@ -1172,7 +1160,7 @@ def _addition_draft(data, token):
     )
 
 
-@_write_limited
+@rate_limited(WRITE_SCOPE, WRITE_RATE, methods=("POST",), refused=_write_refused)
 def _add_information(request, report):
     """Add a text and/or files to the report. Files are staged first, so that a refused file
     or an error never loses the others, nor the text."""
